@@ -1,0 +1,117 @@
+/**
+ * `Activation`: the activation function of a layer, by its canonical Keras name (reference §4, §11.9).
+ * Accepts every TF 2.x name and every Keras 3 name that works elementwise or along the last axis,
+ * `null` (→ `linear`), and Keras 3's serialized function envelope
+ * (`{"module": "keras.activations", "class_name": "function", "config": "relu", …}`). Aliases are folded
+ * (`swish` → `silu`, `hard_swish` → `hard_silu`), so equal functions give equal specs. Names are
+ * case-sensitive, as in Keras.
+ */
+import * as t from 'io-ts'
+import { describe, isPlainObject, oneOf } from '../core/describe.js'
+import { suggestion } from '../core/didYouMean.js'
+import type { Dialect } from './Dialect.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** Every canonical activation name layerspec runs. */
+export const ACTIVATIONS = [
+  'linear',
+  'relu',
+  'relu6',
+  'leaky_relu',
+  'elu',
+  'selu',
+  'sigmoid',
+  'hard_sigmoid',
+  'hard_silu',
+  'tanh',
+  'softplus',
+  'softsign',
+  'exponential',
+  'silu',
+  'mish',
+  'gelu',
+  'softmax',
+  'log_softmax',
+  'celu',
+  'squareplus',
+  'soft_shrink',
+  'hard_shrink',
+  'tanh_shrink',
+  'hard_tanh',
+  'sparse_plus',
+  'sparse_sigmoid',
+  'log_sigmoid',
+  'sparsemax'
+] as const
+
+/**
+ * A canonical activation name. `softmax`, `log_softmax` and `sparsemax` act along the last axis of the
+ * layer's output (the width axis for `channels_first`, as in Keras); every other one is elementwise.
+ * @category model
+ */
+export type Activation = (typeof ACTIVATIONS)[number]
+
+/** Accepted aliases and the canonical name each stands for. */
+export const ACTIVATION_ALIASES: Readonly<Record<string, Activation>> = { swish: 'silu', hard_swish: 'hard_silu' }
+
+/** Every activation name accepted on input (canonical names and aliases). */
+export const ACTIVATION_NAMES: ReadonlyArray<string> = [...ACTIVATIONS, ...Object.keys(ACTIVATION_ALIASES)]
+
+const REJECTED: Readonly<Record<string, string>> = {
+  glu: 'activation "glu" halves the channel axis (it splits it into value and gate), so it cannot follow a Conv2D whose output shape must keep `filters` channels; use a separate layer',
+  threshold:
+    'activation "threshold" needs its `threshold` and `default_value` arguments, which a string activation cannot carry (Keras fails at call time); use a ReLU layer with `threshold` instead'
+}
+
+const LOOKUP = new Map<string, Activation>([
+  ...ACTIVATIONS.map((a) => [a, a] as const),
+  ...Object.entries(ACTIVATION_ALIASES)
+])
+
+// -------------------------------------------------------------------------------------
+// codecs
+// -------------------------------------------------------------------------------------
+
+const resolveName = (name: string, u: unknown, c: t.Context): t.Validation<Activation> => {
+  const found = LOOKUP.get(name)
+  if (found !== undefined) return t.success(found)
+  const why = REJECTED[name]
+  if (why !== undefined) return t.failure(u, c, why)
+  return t.failure(
+    u,
+    c,
+    `unknown activation ${JSON.stringify(name)}${suggestion(name, ACTIVATION_NAMES)} (names are case-sensitive); expected one of ${oneOf(ACTIVATION_NAMES)}`
+  )
+}
+
+/**
+ * The activation codec for a dialect. Decoding accepts every form in any dialect; encoding writes the
+ * name Keras of that dialect serializes (`keras2` writes `silu` as `swish`, the name TF ≥ 2.2 and
+ * TensorFlow.js know).
+ * @category codecs
+ */
+export const activationCodec = (dialect: Dialect): t.Type<Activation, string, unknown> =>
+  new t.Type<Activation, string, unknown>(
+    'an activation name',
+    (u): u is Activation => typeof u === 'string' && (ACTIVATIONS as ReadonlyArray<string>).includes(u),
+    (u, c) => {
+      if (u === null) return t.success('linear')
+      if (typeof u === 'string') return resolveName(u, u, c)
+      if (isPlainObject(u) && u['class_name'] === 'function' && typeof u['config'] === 'string') {
+        const extra = Object.keys(u).filter((k) => !['module', 'class_name', 'config', 'registered_name'].includes(k))
+        if (extra.length > 0) {
+          return t.failure(u, c, `unexpected key ${JSON.stringify(extra[0])} in a serialized activation function`)
+        }
+        return resolveName(u['config'], u['config'], t.appendContext(c, 'config', t.never, u['config']))
+      }
+      return t.failure(
+        u,
+        c,
+        `expected an activation name such as "relu" (or null for linear), found ${describe(u)}`
+      )
+    },
+    (a) => (dialect === 'keras2' && a === 'silu' ? 'swish' : a)
+  )

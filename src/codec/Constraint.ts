@@ -1,0 +1,186 @@
+/**
+ * `Constraint`: a projection applied to a weight after each optimizer update (reference §7, §11.11):
+ * `max_norm`, `non_neg`, `unit_norm`, `min_max_norm`, by class name, snake_case name or TF 2.x alias
+ * (`maxnorm`, `nonneg`, `unitnorm`). `axis` is normalized to a sorted list without duplicates.
+ */
+import * as t from 'io-ts'
+import { describe } from '../core/describe.js'
+import { envelope, rejected, resolved, validateClassObject, type ClassFamily, type Resolution } from '../core/ClassObject.js'
+import { kerasObject, optional } from '../core/KerasObject.js'
+import { listItems } from '../core/Pair.js'
+import { mapped, NonNegativeNumber, numberWhere, SafeInt } from '../core/primitives.js'
+import type { Dialect } from './Dialect.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * Axes of the weight along which norms are taken (L2 over these axes, kept as size-1 dims); for a
+ * Conv2D kernel (HWIO) `[0, 1, 2]` constrains each filter. Negative axes count from the end.
+ * @category model
+ */
+export type Axes = ReadonlyArray<number>
+
+/**
+ * A normalized constraint (ε = 1e-7 in every formula, as Keras's backend epsilon):
+ * - `max_norm`: `w · clip(n, 0, maxValue) / (ε + n)`;
+ * - `non_neg`: `max(w, 0)`;
+ * - `unit_norm`: `w / (ε + n)`;
+ * - `min_max_norm`: `w · (rate·clip(n, minValue, maxValue) + (1 − rate)·n) / (ε + n)`,
+ * where `n` is the L2 norm over `axis`.
+ * @category model
+ */
+export type Constraint =
+  | { readonly kind: 'max_norm'; readonly maxValue: number; readonly axis: Axes }
+  | { readonly kind: 'non_neg' }
+  | { readonly kind: 'unit_norm'; readonly axis: Axes }
+  | {
+      readonly kind: 'min_max_norm'
+      readonly minValue: number
+      readonly maxValue: number
+      readonly rate: number
+      readonly axis: Axes
+    }
+
+// -------------------------------------------------------------------------------------
+// codecs
+// -------------------------------------------------------------------------------------
+
+/** `axis`: an integer or a list of distinct integers; encodes a single axis as an integer. */
+const AxisCodec: t.Type<Axes, number | number[], unknown> = new t.Type<Axes, number | number[], unknown>(
+  'an integer axis or a list of integer axes',
+  (u): u is Axes => Array.isArray(u) && u.every((x) => SafeInt.is(x)),
+  (u, c) => {
+    if (typeof u === 'number') {
+      return SafeInt.is(u) ? t.success([u]) : t.failure(u, c, `expected an integer axis, found ${describe(u)}`)
+    }
+    const items = listItems(u)
+    if (items === undefined || items.length === 0) {
+      return t.failure(u, c, `expected an integer axis or a non-empty list of integer axes, found ${describe(u)}`)
+    }
+    const errors: t.ValidationError[] = []
+    items.forEach((x, i) => {
+      if (!SafeInt.is(x)) {
+        errors.push({ value: x, context: t.appendContext(c, String(i), t.never, x), message: `expected an integer axis, found ${describe(x)}` })
+      }
+    })
+    if (errors.length > 0) return t.failures(errors)
+    const axes = items as ReadonlyArray<number>
+    if (new Set(axes).size !== axes.length) {
+      return t.failure(u, c, `expected distinct axes, found ${JSON.stringify(axes)} with a repeated axis`)
+    }
+    return t.success([...axes].sort((a, b) => a - b))
+  },
+  (a) => (a.length === 1 ? (a[0] as number) : [...a])
+)
+
+const Rate = numberWhere('a number between 0 and 1', (n) => n >= 0 && n <= 1)
+
+const MaxNormConfig = mapped(
+  kerasObject('MaxNorm', { max_value: optional(NonNegativeNumber, 2), axis: optional(AxisCodec, [0]) }),
+  (c): Constraint => ({ kind: 'max_norm', maxValue: c.max_value, axis: c.axis }),
+  (k) => (k.kind === 'max_norm' ? { max_value: k.maxValue, axis: k.axis } : { max_value: 2, axis: [0] })
+)
+
+const NonNegConfig = mapped(
+  kerasObject('NonNeg', {}),
+  (): Constraint => ({ kind: 'non_neg' }),
+  () => ({})
+)
+
+const UnitNormConfig = mapped(
+  kerasObject('UnitNorm', { axis: optional(AxisCodec, [0]) }),
+  (c): Constraint => ({ kind: 'unit_norm', axis: c.axis }),
+  (k) => ({ axis: k.kind === 'unit_norm' ? k.axis : [0] })
+)
+
+const MinMaxNormConfig = mapped(
+  kerasObject(
+    'MinMaxNorm',
+    {
+      min_value: optional(NonNegativeNumber, 0),
+      max_value: optional(NonNegativeNumber, 1),
+      rate: optional(Rate, 1),
+      axis: optional(AxisCodec, [0])
+    },
+    {
+      rules: [
+        {
+          keys: ['min_value', 'max_value'],
+          check: (c) =>
+            c.min_value > c.max_value
+              ? { key: 'min_value', message: `expected min_value <= max_value, found min_value ${c.min_value} > max_value ${c.max_value}` }
+              : undefined
+        }
+      ]
+    }
+  ),
+  (c): Constraint => ({ kind: 'min_max_norm', minValue: c.min_value, maxValue: c.max_value, rate: c.rate, axis: c.axis }),
+  (k) =>
+    k.kind === 'min_max_norm'
+      ? { min_value: k.minValue, max_value: k.maxValue, rate: k.rate, axis: k.axis }
+      : { min_value: 0, max_value: 1, rate: 1, axis: [0] }
+)
+
+const RADIAL_REASON =
+  'RadialConstraint (TF 2.x only, removed in Keras 3) is not supported by layerspec; use max_norm, non_neg, unit_norm or min_max_norm'
+
+const CLASSES: Readonly<Record<string, Resolution<Constraint>>> = {
+  MaxNorm: resolved(MaxNormConfig),
+  NonNeg: resolved(NonNegConfig),
+  UnitNorm: resolved(UnitNormConfig),
+  MinMaxNorm: resolved(MinMaxNormConfig),
+  RadialConstraint: rejected(RADIAL_REASON)
+}
+
+const STRINGS: Readonly<Record<string, string>> = {
+  max_norm: 'MaxNorm',
+  maxnorm: 'MaxNorm',
+  non_neg: 'NonNeg',
+  nonneg: 'NonNeg',
+  unit_norm: 'UnitNorm',
+  unitnorm: 'UnitNorm',
+  min_max_norm: 'MinMaxNorm',
+  radial_constraint: 'RadialConstraint'
+}
+
+const family: ClassFamily<Constraint> = {
+  what: 'constraint',
+  classNames: Object.keys(CLASSES),
+  resolveClass: (name) => CLASSES[name],
+  stringNames: [...Object.keys(STRINGS), ...Object.keys(CLASSES)],
+  resolveString: (name) => CLASSES[STRINGS[name] ?? name]
+}
+
+const CLASS_OF: Readonly<Record<Constraint['kind'], string>> = {
+  max_norm: 'MaxNorm',
+  non_neg: 'NonNeg',
+  unit_norm: 'UnitNorm',
+  min_max_norm: 'MinMaxNorm'
+}
+
+const CONFIG_CODEC: Readonly<Record<Constraint['kind'], t.Type<Constraint, unknown, unknown>>> = {
+  max_norm: MaxNormConfig,
+  non_neg: NonNegConfig,
+  unit_norm: UnitNormConfig,
+  min_max_norm: MinMaxNormConfig
+}
+
+/**
+ * The constraint codec (`null` means no constraint).
+ * @category codecs
+ */
+export const constraintCodec = (dialect: Dialect): t.Type<Constraint | null, unknown, unknown> =>
+  new t.Type<Constraint | null, unknown, unknown>(
+    'a constraint or null',
+    (u): u is Constraint | null => u === null || (typeof u === 'object' && 'kind' in u),
+    (u, c) => (u === null ? t.success(null) : validateClassObject(family, u, c)),
+    (k) =>
+      k === null
+        ? null
+        : envelope(dialect, 'keras.constraints', CLASS_OF[k.kind], CONFIG_CODEC[k.kind].encode(k) as Record<string, unknown>)
+  )
+
+/** Accepted constraint names, for documentation and arbitraries. */
+export const CONSTRAINT_NAMES: ReadonlyArray<string> = family.stringNames

@@ -1,0 +1,100 @@
+/**
+ * `Regularizer`: a weight or activity penalty `l1·Σ|w| + l2·Σw²`, the one canonical form of Keras's
+ * `L1`, `L2` and `L1L2` (reference §6, §11.2). Strings follow §11.2: `l1`/`L1` → l1 = 0.01, `l2`/`L2` →
+ * l2 = 0.01, `l1_l2` → 0.01 and 0.01 (TF 2.x's meaning), `L1L2`/`l1l2` → 0 and 0 (the class defaults,
+ * as Keras 3 does). Factors are kept exactly as written (`0.009999999776482582` stays that).
+ */
+import * as t from 'io-ts'
+import { envelope, rejected, resolved, validateClassObject, type ClassFamily, type Resolution } from '../core/ClassObject.js'
+import { kerasObject, optional } from '../core/KerasObject.js'
+import { mapped, NonNegativeNumber } from '../core/primitives.js'
+import type { Dialect } from './Dialect.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * A penalty `l1·Σ|w| + l2·Σw²` with finite, non-negative factors.
+ * @category model
+ */
+export interface Regularizer {
+  readonly l1: number
+  readonly l2: number
+}
+
+// -------------------------------------------------------------------------------------
+// codecs
+// -------------------------------------------------------------------------------------
+
+const L1Config = mapped(
+  kerasObject('L1', { l1: optional(NonNegativeNumber, 0.01) }),
+  (c): Regularizer => ({ l1: c.l1, l2: 0 }),
+  (r) => ({ l1: r.l1 })
+)
+const L2Config = mapped(
+  kerasObject('L2', { l2: optional(NonNegativeNumber, 0.01) }),
+  (c): Regularizer => ({ l1: 0, l2: c.l2 }),
+  (r) => ({ l2: r.l2 })
+)
+const L1L2Config = mapped(
+  kerasObject('L1L2', { l1: optional(NonNegativeNumber, 0), l2: optional(NonNegativeNumber, 0) }),
+  (c): Regularizer => ({ l1: c.l1, l2: c.l2 }),
+  (r) => ({ l1: r.l1, l2: r.l2 })
+)
+
+const ORTHOGONAL_REASON =
+  'OrthogonalRegularizer only accepts rank-2 weights (Keras raises "Inputs to OrthogonalRegularizer must have rank 2" for a rank-4 Conv2D kernel, a rank-1 bias or a rank-4 activity); use L1, L2 or L1L2'
+
+const CLASSES: Readonly<Record<string, Resolution<Regularizer>>> = {
+  L1: resolved(L1Config),
+  L2: resolved(L2Config),
+  L1L2: resolved(L1L2Config),
+  OrthogonalRegularizer: rejected(ORTHOGONAL_REASON)
+}
+
+const STRINGS: Readonly<Record<string, Regularizer | 'orthogonal'>> = {
+  l1: { l1: 0.01, l2: 0 },
+  L1: { l1: 0.01, l2: 0 },
+  l2: { l1: 0, l2: 0.01 },
+  L2: { l1: 0, l2: 0.01 },
+  l1_l2: { l1: 0.01, l2: 0.01 },
+  L1L2: { l1: 0, l2: 0 },
+  l1l2: { l1: 0, l2: 0 },
+  orthogonal_regularizer: 'orthogonal',
+  OrthogonalRegularizer: 'orthogonal'
+}
+
+const family: ClassFamily<Regularizer> = {
+  what: 'regularizer',
+  classNames: Object.keys(CLASSES),
+  resolveClass: (name) => CLASSES[name],
+  stringNames: Object.keys(STRINGS),
+  resolveString: (name) => {
+    const v = STRINGS[name]
+    if (v === undefined) return undefined
+    return v === 'orthogonal' ? rejected(ORTHOGONAL_REASON) : { _tag: 'Value', value: v }
+  }
+}
+
+/**
+ * The regularizer codec (`null` means no regularizer). `keras2` writes every penalty as `L1L2`, the
+ * one class TF 2.0 and TensorFlow.js know; `keras3` writes `L1`, `L2` or `L1L2` as Keras 3 would.
+ * @category codecs
+ */
+export const regularizerCodec = (dialect: Dialect): t.Type<Regularizer | null, unknown, unknown> =>
+  new t.Type<Regularizer | null, unknown, unknown>(
+    'a regularizer or null',
+    (u): u is Regularizer | null => u === null || (typeof u === 'object' && 'l1' in u && 'l2' in u),
+    (u, c) => (u === null ? t.success(null) : validateClassObject(family, u, c)),
+    (r) => {
+      if (r === null) return null
+      if (dialect === 'keras2') return envelope(dialect, 'keras.regularizers', 'L1L2', { l1: r.l1, l2: r.l2 })
+      if (r.l2 === 0 && r.l1 !== 0) return envelope(dialect, 'keras.regularizers', 'L1', { l1: r.l1 })
+      if (r.l1 === 0 && r.l2 !== 0) return envelope(dialect, 'keras.regularizers', 'L2', { l2: r.l2 })
+      return envelope(dialect, 'keras.regularizers', 'L1L2', { l1: r.l1, l2: r.l2 })
+    }
+  )
+
+/** Accepted regularizer strings, for documentation and arbitraries. */
+export const REGULARIZER_NAMES: ReadonlyArray<string> = Object.keys(STRINGS)

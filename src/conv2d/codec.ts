@@ -1,0 +1,450 @@
+/**
+ * The Conv2D codec: Keras / TensorFlow.js JSON ⇄ {@link Conv2DSpec}. Decoding accepts the bare
+ * `get_config()` dict, the legacy `{"class_name": "Conv2D", "config": {…}}` entry and the Keras 3
+ * `{"module", "class_name", "config", "registered_name", "build_config"}` entry, and reports every
+ * problem at once with its JSON path. Encoding writes the spec back in its dialect (or another one on
+ * request); `decode(encode(spec))` deep-equals `spec`.
+ */
+import * as t from 'io-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import { deepFreeze } from '../core/deepFreeze.js'
+import { describe, isPlainObject, oneOf, quote } from '../core/describe.js'
+import { suggestion } from '../core/didYouMean.js'
+import { kerasObject, optional, required, type DecodedOf, type Rule } from '../core/KerasObject.js'
+import { IntOrPair, type Pair } from '../core/Pair.js'
+import { PositiveInt } from '../core/PositiveInt.js'
+import { Bool, FiniteNumber, nullOr, oneOfNames } from '../core/primitives.js'
+import { fromValidationErrors, type SpecError } from '../core/SpecError.js'
+import { activationCodec } from '../codec/Activation.js'
+import { constraintCodec } from '../codec/Constraint.js'
+import { detectDialect, type Dialect } from '../codec/Dialect.js'
+import { dtypeCodec } from '../codec/DType.js'
+import { glorotUniform, initializerCodec, zeros } from '../codec/Initializer.js'
+import { shapeOfRank, type PartialShape } from '../codec/InputShape.js'
+import { regularizerCodec } from '../codec/Regularizer.js'
+import { DATA_FORMATS, PADDINGS, type Conv2DSpec, type DataFormat, type InputShape3, type Padding } from './Conv2DSpec.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * Options for decoding.
+ * @category model
+ */
+export interface DecodeOptions {
+  /**
+   * The `data_format` used when a config omits it or writes `null`: layerspec's explicit stand-in for
+   * Keras's global `image_data_format()` setting. Default `channels_last`.
+   */
+  readonly imageDataFormat?: DataFormat
+  /** Force the dialect instead of inferring it from the JSON (reference §11.1). */
+  readonly dialect?: Dialect
+}
+
+/**
+ * Options for encoding.
+ * @category model
+ */
+export interface EncodeOptions {
+  /** The dialect to write; default: the spec's own. */
+  readonly dialect?: Dialect
+  /**
+   * `true` (default): the layer entry a model file holds (`{class_name, config}` for keras2,
+   * `{module, class_name, config, registered_name, build_config}` for keras3). `false`: the bare
+   * `get_config()` dict.
+   */
+  readonly envelope?: boolean
+}
+
+/** A JSON object as written by `encodeConv2D`. */
+export type KerasJson = Readonly<Record<string, unknown>>
+
+// -------------------------------------------------------------------------------------
+// field codecs
+// -------------------------------------------------------------------------------------
+
+const LayerName: t.Type<string | null, string | null, unknown> = new t.Type<string | null, string | null, unknown>(
+  'a layer name (a string without "/")',
+  (u): u is string | null => u === null || (typeof u === 'string' && !u.includes('/')),
+  (u, c) => {
+    if (u === null) return t.success(null)
+    if (typeof u !== 'string') return t.failure(u, c, `expected the layer name to be a string, found ${describe(u)}`)
+    if (u.includes('/')) return t.failure(u, c, `expected a layer name without "/" (Keras 3 rejects it), found ${describe(u)}`)
+    return t.success(u)
+  },
+  (a) => a
+)
+
+const PaddingCodec = oneOfNames<Padding>('padding', PADDINGS, {
+  caseInsensitive: true,
+  explain: {
+    causal:
+      'expected padding to be "valid" or "same", found "causal": causal padding exists only for Conv1D (Keras rejects it for Conv2D)'
+  }
+})
+
+const dataFormatCodec = (nullMeans: DataFormat): t.Type<DataFormat, string, unknown> => {
+  const names = oneOfNames<DataFormat>('data_format', DATA_FORMATS, { caseInsensitive: true })
+  return new t.Type<DataFormat, string, unknown>(
+    names.name,
+    names.is,
+    (u, c) => (u === null ? t.success(nullMeans) : names.validate(u, c)),
+    (a) => a
+  )
+}
+
+const BatchShape = shapeOfRank(4, '[batch, then the 3 image axes in the data format\'s order]')
+const ImageShape = shapeOfRank(3, '[the 3 image axes in the data format\'s order, no batch axis]')
+
+/** Keras 1 argument names, and what Keras ≥ 2 calls them. */
+const KERAS1: Readonly<Record<string, string>> = {
+  nb_filter: 'filters',
+  nb_row: 'kernel_size',
+  nb_col: 'kernel_size',
+  subsample: 'strides',
+  border_mode: 'padding',
+  dim_ordering: 'data_format',
+  init: 'kernel_initializer',
+  W_regularizer: 'kernel_regularizer',
+  b_regularizer: 'bias_regularizer',
+  W_constraint: 'kernel_constraint',
+  b_constraint: 'bias_constraint',
+  bias: 'use_bias'
+}
+
+const EXPLAINED: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(
+    Object.entries(KERAS1).map(([k, v]) => [
+      k,
+      `"${k}" is a Keras 1 argument (the Keras 1 Convolution2D format is not supported); Keras 2 and later call it "${v}": re-save the model with Keras 2 or later`
+    ])
+  ),
+  weights: '"weights" (initial weight values inside a config) is not supported; load weights separately',
+  input_dim: '"input_dim" describes a 1-D input; a Conv2D input needs "input_shape" or "batch_input_shape"',
+  inbound_nodes: '"inbound_nodes" belongs to a layer entry of a functional model; decode the whole model with decodeModel'
+}
+
+const fields = (dialect: Dialect, imageDataFormat: DataFormat) =>
+  ({
+    name: optional(LayerName, null),
+    trainable: optional(Bool, true),
+    dtype: optional(dtypeCodec(dialect), 'float32'),
+    batch_input_shape: optional(nullOr(BatchShape), null),
+    input_shape: optional(nullOr(ImageShape), null),
+    batch_size: optional(nullOr(PositiveInt), null),
+    filters: required(PositiveInt),
+    kernel_size: required(IntOrPair),
+    strides: optional(IntOrPair, [1, 1] as unknown as Pair),
+    padding: optional(PaddingCodec, 'valid'),
+    data_format: optional(dataFormatCodec(imageDataFormat), imageDataFormat),
+    dilation_rate: optional(IntOrPair, [1, 1] as unknown as Pair),
+    groups: optional(PositiveInt, 1 as PositiveInt),
+    activation: optional(activationCodec(dialect), 'linear'),
+    use_bias: optional(Bool, true),
+    kernel_initializer: optional(initializerCodec(dialect), glorotUniform()),
+    bias_initializer: optional(initializerCodec(dialect), zeros),
+    kernel_regularizer: optional(regularizerCodec(dialect), null),
+    bias_regularizer: optional(regularizerCodec(dialect), null),
+    activity_regularizer: optional(regularizerCodec(dialect), null),
+    kernel_constraint: optional(constraintCodec(dialect), null),
+    bias_constraint: optional(constraintCodec(dialect), null),
+    lora_rank: optional(nullOr(PositiveInt), null),
+    lora_alpha: optional(nullOr(FiniteNumber), null)
+  }) as const
+
+type Conv2DFields = ReturnType<typeof fields>
+type Conv2DConfig = DecodedOf<Conv2DFields>
+
+const showPair = (p: Pair): string => `[${p[0]}, ${p[1]}]`
+const sameShape = (a: PartialShape, b: PartialShape): boolean => a.length === b.length && a.every((d, i) => d === b[i])
+
+const RULES: ReadonlyArray<Rule<Conv2DConfig>> = [
+  {
+    keys: ['strides', 'dilation_rate'],
+    check: (c: Conv2DConfig) =>
+      Math.max(...c.strides) > 1 && Math.max(...c.dilation_rate) > 1
+        ? {
+            key: 'strides',
+            message: `strides > 1 cannot be combined with dilation_rate > 1 (Keras rejects the combination, judged over both axes): found strides ${showPair(c.strides)} and dilation_rate ${showPair(c.dilation_rate)}; set strides to 1 or dilation_rate to 1`
+          }
+        : undefined
+  },
+  {
+    keys: ['filters', 'groups'],
+    check: (c: Conv2DConfig) =>
+      c.filters % c.groups !== 0
+        ? {
+            key: 'groups',
+            message: `expected filters to be divisible by groups, found filters ${c.filters} and groups ${c.groups} (${c.filters} % ${c.groups} = ${c.filters % c.groups})`
+          }
+        : undefined
+  },
+  {
+    keys: ['input_shape', 'batch_input_shape'],
+    check: (c: Conv2DConfig) =>
+      c.input_shape !== null && c.batch_input_shape !== null && !sameShape(c.input_shape, c.batch_input_shape.slice(1))
+        ? {
+            key: 'input_shape',
+            message: `input_shape ${quote(c.input_shape)} disagrees with batch_input_shape ${quote(c.batch_input_shape)} (which without its batch axis is ${quote(c.batch_input_shape.slice(1))}); give one of them`
+          }
+        : undefined
+  },
+  {
+    keys: ['batch_size', 'batch_input_shape'],
+    check: (c: Conv2DConfig) =>
+      c.batch_size !== null && c.batch_input_shape !== null && c.batch_input_shape[0] !== c.batch_size
+        ? {
+            key: 'batch_size',
+            message: `batch_size ${c.batch_size} disagrees with the batch axis of batch_input_shape ${quote(c.batch_input_shape)}`
+          }
+        : undefined
+  },
+  {
+    keys: ['lora_rank', 'lora_alpha'],
+    check: (c: Conv2DConfig) =>
+      c.lora_alpha !== null && c.lora_rank === null
+        ? { key: 'lora_alpha', message: `lora_alpha ${c.lora_alpha} is set but lora_rank is not; set lora_rank or remove lora_alpha` }
+        : undefined
+  }
+]
+
+const configCodec = (dialect: Dialect, imageDataFormat: DataFormat) =>
+  kerasObject('Conv2D', fields(dialect, imageDataFormat), { explained: EXPLAINED, rules: RULES })
+
+// -------------------------------------------------------------------------------------
+// envelope
+// -------------------------------------------------------------------------------------
+
+const CLASS_NAMES = ['Conv2D', 'Convolution2D'] as const
+const ENVELOPE_KEYS = ['class_name', 'config', 'module', 'registered_name', 'build_config', 'name'] as const
+
+const BuildConfig = kerasObject('build_config', { input_shape: optional(nullOr(BatchShape), null) })
+
+const push = (errors: t.ValidationError[], c: t.Context, key: string, value: unknown, message: string): void => {
+  errors.push({ value, context: t.appendContext(c, key, t.never, value), message })
+}
+
+/** Validates a layer entry's envelope; returns its config and `build_config.input_shape`. */
+const validateEnvelope = (
+  u: Readonly<Record<string, unknown>>,
+  c: t.Context
+): t.Validation<{ readonly config: unknown; readonly built: PartialShape | null }> => {
+  const errors: t.ValidationError[] = []
+  for (const key of Object.keys(u)) {
+    if ((ENVELOPE_KEYS as ReadonlyArray<string>).includes(key)) continue
+    push(
+      errors,
+      c,
+      key,
+      u[key],
+      EXPLAINED[key] ??
+        `unknown key "${key}" in a Conv2D layer entry${suggestion(key, ENVELOPE_KEYS)}; expected ${oneOf(ENVELOPE_KEYS)}`
+    )
+  }
+  const cls = u['class_name']
+  if (cls !== 'Conv2D' && cls !== 'Convolution2D') {
+    push(
+      errors,
+      c,
+      'class_name',
+      cls,
+      `expected class_name ${oneOf(CLASS_NAMES)}, found ${describe(cls)}; decodeConv2D reads Conv2D layers only` +
+        (typeof cls === 'string' ? suggestion(cls, CLASS_NAMES) : '')
+    )
+  }
+  const mod = u['module']
+  if (mod !== undefined && mod !== null && typeof mod !== 'string') {
+    push(errors, c, 'module', mod, `expected module to be a string or null, found ${describe(mod)}`)
+  }
+  const reg = u['registered_name']
+  if (reg !== undefined && reg !== null && reg !== 'Conv2D') {
+    push(
+      errors,
+      c,
+      'registered_name',
+      reg,
+      typeof reg === 'string'
+        ? `registered_name ${JSON.stringify(reg)} names a custom (user-registered) class, which layerspec cannot run; expected null for the built-in Conv2D`
+        : `expected registered_name to be null or a string, found ${describe(reg)}`
+    )
+  }
+  const config = u['config']
+  if (!isPlainObject(config)) {
+    push(errors, c, 'config', config, `expected the layer's "config" to be a JSON object of Conv2D arguments, found ${describe(config)}`)
+  }
+  const entryName = u['name']
+  if (entryName !== undefined && (typeof entryName !== 'string' || (isPlainObject(config) && config['name'] !== undefined && config['name'] !== entryName))) {
+    push(
+      errors,
+      c,
+      'name',
+      entryName,
+      `expected the entry's name to be a string equal to config.name, found ${describe(entryName)}` +
+        (isPlainObject(config) ? ` and config.name ${describe(config['name'])}` : '')
+    )
+  }
+  let built: PartialShape | null = null
+  if (u['build_config'] !== undefined && u['build_config'] !== null) {
+    const r = BuildConfig.validate(u['build_config'], t.appendContext(c, 'build_config', BuildConfig, u['build_config']))
+    if (E.isLeft(r)) errors.push(...r.left)
+    else built = r.right.input_shape
+  }
+  return errors.length > 0 ? t.failures(errors) : t.success({ config, built })
+}
+
+// -------------------------------------------------------------------------------------
+// codec
+// -------------------------------------------------------------------------------------
+
+const toSpec = (dialect: Dialect, c: Conv2DConfig, built: PartialShape | null): Conv2DSpec => {
+  const batchShape = c.batch_input_shape ?? built
+  const inputShape = (batchShape?.slice(1) ?? c.input_shape ?? null) as InputShape3 | null
+  const batchSize = batchShape?.[0] ?? c.batch_size ?? null
+  return deepFreeze<Conv2DSpec>({
+    className: 'Conv2D',
+    dialect,
+    name: c.name,
+    trainable: c.trainable,
+    dtype: c.dtype,
+    filters: c.filters,
+    kernelSize: c.kernel_size,
+    strides: c.strides,
+    padding: c.padding,
+    dataFormat: c.data_format,
+    dilationRate: c.dilation_rate,
+    groups: c.groups,
+    activation: c.activation,
+    useBias: c.use_bias,
+    kernelInitializer: c.kernel_initializer,
+    biasInitializer: c.bias_initializer,
+    kernelRegularizer: c.kernel_regularizer,
+    biasRegularizer: c.bias_regularizer,
+    activityRegularizer: c.activity_regularizer,
+    kernelConstraint: c.kernel_constraint,
+    biasConstraint: c.bias_constraint,
+    inputShape,
+    batchSize: inputShape === null ? null : batchSize,
+    loraRank: c.lora_rank,
+    loraAlpha: c.lora_alpha
+  })
+}
+
+const encodeConfig = (spec: Conv2DSpec, dialect: Dialect, withBatchShape: boolean): Record<string, unknown> => {
+  const f = fields(dialect, spec.dataFormat)
+  const config: Record<string, unknown> = {}
+  if (spec.name !== null) config['name'] = spec.name
+  config['trainable'] = spec.trainable
+  if (withBatchShape && spec.inputShape !== null) config['batch_input_shape'] = [spec.batchSize, ...spec.inputShape]
+  config['dtype'] = f.dtype.codec.encode(spec.dtype)
+  config['filters'] = spec.filters
+  config['kernel_size'] = f.kernel_size.codec.encode(spec.kernelSize)
+  config['strides'] = f.strides.codec.encode(spec.strides)
+  config['padding'] = spec.padding
+  config['data_format'] = spec.dataFormat
+  config['dilation_rate'] = f.dilation_rate.codec.encode(spec.dilationRate)
+  config['groups'] = spec.groups
+  config['activation'] = f.activation.codec.encode(spec.activation)
+  config['use_bias'] = spec.useBias
+  config['kernel_initializer'] = f.kernel_initializer.codec.encode(spec.kernelInitializer)
+  config['bias_initializer'] = f.bias_initializer.codec.encode(spec.biasInitializer)
+  config['kernel_regularizer'] = f.kernel_regularizer.codec.encode(spec.kernelRegularizer)
+  config['bias_regularizer'] = f.bias_regularizer.codec.encode(spec.biasRegularizer)
+  config['activity_regularizer'] = f.activity_regularizer.codec.encode(spec.activityRegularizer)
+  config['kernel_constraint'] = f.kernel_constraint.codec.encode(spec.kernelConstraint)
+  config['bias_constraint'] = f.bias_constraint.codec.encode(spec.biasConstraint)
+  if (spec.loraRank !== null) {
+    config['lora_rank'] = spec.loraRank
+    config['lora_alpha'] = spec.loraAlpha
+  }
+  return config
+}
+
+/**
+ * Encodes a spec as Keras JSON (see {@link EncodeOptions}).
+ * @category codec
+ */
+export const encodeConv2D = (spec: Conv2DSpec, options: EncodeOptions = {}): KerasJson => {
+  const dialect = options.dialect ?? spec.dialect
+  const wrapped = options.envelope ?? true
+  if (dialect === 'keras2') {
+    const config = encodeConfig(spec, dialect, true)
+    return wrapped ? { class_name: 'Conv2D', config } : config
+  }
+  const config = encodeConfig(spec, dialect, false)
+  const batchShape = spec.inputShape === null ? null : [spec.batchSize, ...spec.inputShape]
+  if (!wrapped) {
+    // Keras 3 accepts `input_shape` (+ `batch_size`) as constructor arguments; its get_config omits them.
+    if (spec.inputShape !== null) {
+      config['input_shape'] = [...spec.inputShape]
+      if (spec.batchSize !== null) config['batch_size'] = spec.batchSize
+    }
+    return config
+  }
+  return {
+    module: 'keras.layers',
+    class_name: 'Conv2D',
+    config,
+    registered_name: null,
+    ...(batchShape === null ? {} : { build_config: { input_shape: batchShape } })
+  }
+}
+
+/**
+ * The io-ts codec of a Conv2D layer: decodes any accepted JSON form to a deep-frozen {@link Conv2DSpec}
+ * and encodes a spec back to Keras JSON.
+ * @category codec
+ */
+export const conv2DCodec = (options: DecodeOptions & EncodeOptions = {}): t.Type<Conv2DSpec, KerasJson, unknown> =>
+  new t.Type<Conv2DSpec, KerasJson, unknown>(
+    'a Keras Conv2D layer config',
+    (u): u is Conv2DSpec => isPlainObject(u) && u['className'] === 'Conv2D' && Object.isFrozen(u),
+    (u, c) => {
+      if (!isPlainObject(u)) {
+        return t.failure(u, c, `expected a Conv2D layer config (a JSON object), found ${describe(u)}`)
+      }
+      const dialect = options.dialect ?? detectDialect(u)
+      const codec = configCodec(dialect, options.imageDataFormat ?? 'channels_last')
+      if (!('class_name' in u)) {
+        return pipe(
+          codec.validate(u, c),
+          E.map((config) => toSpec(dialect, config, null))
+        )
+      }
+      const envelope = validateEnvelope(u, c)
+      const config = u['config']
+      const decoded = isPlainObject(config) ? codec.validate(config, t.appendContext(c, 'config', codec, config)) : undefined
+      const errors = [...(E.isLeft(envelope) ? envelope.left : []), ...(decoded !== undefined && E.isLeft(decoded) ? decoded.left : [])]
+      if (errors.length > 0 || decoded === undefined || E.isLeft(decoded) || E.isLeft(envelope)) return t.failures(errors)
+      const built = envelope.right.built
+      const own = decoded.right.batch_input_shape ?? (decoded.right.input_shape === null ? null : [decoded.right.batch_size, ...decoded.right.input_shape])
+      if (built !== null && own !== null && !sameShape(built, own)) {
+        const bc = u['build_config'] as Record<string, unknown>
+        return t.failure(
+          bc['input_shape'],
+          t.appendContext(t.appendContext(c, 'build_config', t.never, bc), 'input_shape', t.never, bc['input_shape']),
+          `build_config.input_shape ${quote(built)} disagrees with the config's input shape ${quote(own)}`
+        )
+      }
+      return t.success(toSpec(dialect, decoded.right, built))
+    },
+    (spec) => encodeConv2D(spec, options)
+  )
+
+/**
+ * Decodes a Keras Conv2D config (any accepted form) into a validated, normalized, deep-frozen spec, or
+ * every problem found, each with its JSON path. Never throws.
+ * @category codec
+ * @example
+ * decodeConv2D({ filters: 32, kernel_size: 3, padding: 'SAME' })
+ * // Right({ filters: 32, kernelSize: [3, 3], strides: [1, 1], padding: 'same', … })
+ */
+export const decodeConv2D = (input: unknown, options: DecodeOptions = {}): E.Either<ReadonlyArray<SpecError>, Conv2DSpec> => {
+  try {
+    return pipe(conv2DCodec(options).decode(input), E.mapLeft(fromValidationErrors))
+  } catch (e) {
+    // A getter or proxy in a hand-built object can throw while being read; report it as a value.
+    return E.left([{ path: '', message: `could not read the config: ${e instanceof Error ? e.message : String(e)}` }])
+  }
+}

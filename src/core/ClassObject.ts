@@ -1,0 +1,160 @@
+/**
+ * Keras's serialized-object envelopes, shared by initializers, regularizers, constraints and dtype
+ * policies: a bare name (`"glorot_uniform"`), the legacy `{"class_name", "config"}` form (TF 2.x), or
+ * the Keras 3 `{"module", "class_name", "config", "registered_name"}` form. `module` and
+ * `registered_name` are accepted and ignored (reference §3.2).
+ */
+import * as t from 'io-ts'
+import { describe, isPlainObject, oneOf } from './describe.js'
+import { suggestion } from './didYouMean.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * How a class name resolves: to a codec for its `config` (decoding to the normalized value), or to a
+ * rejection explaining why that class cannot be used here.
+ * @category model
+ */
+export type Resolution<A> =
+  | { readonly _tag: 'Codec'; readonly codec: t.Type<A, unknown, unknown> }
+  | { readonly _tag: 'Rejected'; readonly reason: string }
+
+/** What a family of serialized objects (e.g. initializers) accepts. */
+export interface ClassFamily<A> {
+  /** `'initializer'`, `'regularizer'`, … (used in messages). */
+  readonly what: string
+  /** The class (or alias) names accepted in a `class_name`, for did-you-mean and listings. */
+  readonly classNames: ReadonlyArray<string>
+  /** Resolves a `class_name`; `undefined` when unknown. */
+  readonly resolveClass: (className: string) => Resolution<A> | undefined
+  /** The string names accepted on their own; decoded value or rejection. */
+  readonly stringNames: ReadonlyArray<string>
+  readonly resolveString: (name: string) => { readonly _tag: 'Value'; readonly value: A } | Resolution<A> | undefined
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/**
+ * A resolution to a config codec.
+ * @category constructors
+ */
+export const resolved = <A>(codec: t.Type<A, unknown, unknown>): Resolution<A> => ({ _tag: 'Codec', codec })
+
+/**
+ * A resolution that rejects the class with a reason.
+ * @category constructors
+ */
+export const rejected = (reason: string): { readonly _tag: 'Rejected'; readonly reason: string } => ({
+  _tag: 'Rejected',
+  reason
+})
+
+const ENVELOPE_KEYS = ['class_name', 'config', 'module', 'registered_name'] as const
+
+/**
+ * Validates a serialized object of a family (string or envelope) into its normalized value. Errors in
+ * the envelope point at the envelope's keys (`kernel_initializer.class_name`), errors in the arguments
+ * at `kernel_initializer.config.<arg>`.
+ * @category constructors
+ */
+export const validateClassObject = <A>(family: ClassFamily<A>, u: unknown, c: t.Context): t.Validation<A> => {
+  if (typeof u === 'string') {
+    const r = family.resolveString(u)
+    if (r === undefined) {
+      return t.failure(
+        u,
+        c,
+        `unknown ${family.what} ${JSON.stringify(u)}${suggestion(u, family.stringNames)}; expected one of ${oneOf(family.stringNames)}`
+      )
+    }
+    switch (r._tag) {
+      case 'Value':
+        return t.success(r.value)
+      case 'Rejected':
+        return t.failure(u, c, r.reason)
+      case 'Codec':
+        return r.codec.validate({}, c)
+    }
+  }
+  if (!isPlainObject(u)) {
+    return t.failure(
+      u,
+      c,
+      `expected a ${family.what}: a name such as ${JSON.stringify(family.stringNames[0] ?? '')} or an object {"class_name": …, "config": {…}}, found ${describe(u)}`
+    )
+  }
+  const errors: t.ValidationError[] = []
+  for (const key of Object.keys(u)) {
+    if (!(ENVELOPE_KEYS as ReadonlyArray<string>).includes(key)) {
+      errors.push({
+        value: u[key],
+        context: t.appendContext(c, key, t.never, u[key]),
+        message: `unknown key ${JSON.stringify(key)} in a serialized ${family.what}${suggestion(key, ENVELOPE_KEYS)}; expected "class_name" and "config" (and optionally "module", "registered_name")`
+      })
+    }
+  }
+  for (const key of ['module', 'registered_name'] as const) {
+    const v = u[key]
+    if (v !== undefined && v !== null && typeof v !== 'string') {
+      errors.push({
+        value: v,
+        context: t.appendContext(c, key, t.never, v),
+        message: `expected ${key} to be a string or null, found ${describe(v)}`
+      })
+    }
+  }
+  const className = u['class_name']
+  const config = u['config']
+  if (typeof className !== 'string') {
+    errors.push({
+      value: className,
+      context: t.appendContext(c, 'class_name', t.never, className),
+      message: `expected the ${family.what}'s class_name to be one of ${oneOf(family.classNames)}, found ${describe(className)}`
+    })
+    return t.failures(errors)
+  }
+  const r = family.resolveClass(className)
+  const classContext = t.appendContext(c, 'class_name', t.never, className)
+  if (r === undefined) {
+    errors.push({
+      value: className,
+      context: classContext,
+      message: `unknown ${family.what} class ${JSON.stringify(className)}${suggestion(className, family.classNames)}; expected one of ${oneOf(family.classNames)}`
+    })
+    return t.failures(errors)
+  }
+  if (r._tag === 'Rejected') {
+    errors.push({ value: className, context: classContext, message: r.reason })
+    return t.failures(errors)
+  }
+  if (config === undefined) {
+    errors.push({
+      value: config,
+      context: t.appendContext(c, 'config', t.never, config),
+      message: `missing "config" in the serialized ${family.what} ${JSON.stringify(className)}: expected a JSON object of its arguments (use {} for the defaults)`
+    })
+    return t.failures(errors)
+  }
+  const decoded = r.codec.validate(config, t.appendContext(c, 'config', r.codec, config))
+  if (decoded._tag === 'Left') return t.failures([...errors, ...decoded.left])
+  return errors.length > 0 ? t.failures(errors) : decoded
+}
+
+/**
+ * Writes a serialized object in a dialect's envelope: `{class_name, config}` for `keras2`,
+ * `{module, class_name, config, registered_name: null}` for `keras3`.
+ * @category constructors
+ */
+export const envelope = (
+  dialect: 'keras2' | 'keras3',
+  module: string,
+  className: string,
+  config: Readonly<Record<string, unknown>>
+): Record<string, unknown> =>
+  dialect === 'keras2'
+    ? { class_name: className, config }
+    : { module, class_name: className, config, registered_name: null }

@@ -1,0 +1,80 @@
+/**
+ * `PositiveInt`: a strictly positive safe integer, as a branded number (io-ts brand). Every size, stride,
+ * dilation, filter count and group count in a spec is one. `2.5`, `"3"`, `true`, `null`, `NaN`, `0`
+ * and `-1` are all rejected with a message saying which rule they break (reference §11.5).
+ */
+import * as t from 'io-ts'
+import { describe } from './describe.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** Brand carried by {@link PositiveInt}. */
+export interface PositiveIntBrand {
+  readonly PositiveInt: unique symbol
+}
+
+/**
+ * A positive safe integer (1, 2, … up to `Number.MAX_SAFE_INTEGER`).
+ * @category model
+ */
+export type PositiveInt = t.Branded<number, PositiveIntBrand>
+
+// -------------------------------------------------------------------------------------
+// refinements
+// -------------------------------------------------------------------------------------
+
+/**
+ * True for a positive safe integer.
+ * @category refinements
+ */
+export const isPositiveInt = (u: unknown): u is PositiveInt =>
+  typeof u === 'number' && Number.isSafeInteger(u) && u > 0
+
+/**
+ * Why `u` is not a positive integer, as the tail of a sentence (`found 0, which is not positive`), or
+ * `undefined` when it is one.
+ * @category refinements
+ */
+export const positiveIntProblem = (u: unknown): string | undefined => {
+  if (isPositiveInt(u)) return undefined
+  if (typeof u === 'number') {
+    if (Number.isNaN(u)) return 'found NaN'
+    if (!Number.isFinite(u)) return `found ${describe(u)}`
+    if (!Number.isInteger(u)) return `found ${describe(u)}, which is not an integer`
+    if (u <= 0) return `found ${describe(u)}, which is not positive`
+    return `found ${describe(u)}, which is too large to be an exact integer`
+  }
+  if (typeof u === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(u)) {
+    return `found ${describe(u)} (write the number without quotes)`
+  }
+  return `found ${describe(u)}`
+}
+
+// -------------------------------------------------------------------------------------
+// codecs
+// -------------------------------------------------------------------------------------
+
+/**
+ * Codec for {@link PositiveInt}; its name is the description used in "expected …" messages.
+ * @category codecs
+ */
+export const PositiveInt: t.Type<PositiveInt, number, unknown> = new t.Type<PositiveInt, number, unknown>(
+  'a positive integer',
+  isPositiveInt,
+  (u, c) => {
+    const problem = positiveIntProblem(u)
+    return problem === undefined ? t.success(u as PositiveInt) : t.failure(u, c, `expected a positive integer, ${problem}`)
+  },
+  (a) => a
+)
+
+/**
+ * Brands a number known to be a positive integer, throwing (a programmer error) when it is not.
+ * @category constructors
+ */
+export const positiveInt = (n: number): PositiveInt => {
+  if (!isPositiveInt(n)) throw new RangeError(`expected a positive integer, ${positiveIntProblem(n) ?? ''}`)
+  return n
+}

@@ -1,0 +1,61 @@
+/**
+ * "Did you mean …?" suggestions for misspelled keys and names (`kernel_sise` → `kernel_size`).
+ */
+
+/** Damerau–Levenshtein (optimal string alignment) distance between two strings. */
+const distance = (a: string, b: string): number => {
+  const rows = a.length + 1
+  const cols = b.length + 1
+  const d: number[] = new Array<number>(rows * cols).fill(0)
+  for (let i = 0; i < rows; i++) d[i * cols] = i
+  for (let j = 0; j < cols; j++) d[j] = j
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let best = Math.min(
+        (d[(i - 1) * cols + j] ?? 0) + 1,
+        (d[i * cols + j - 1] ?? 0) + 1,
+        (d[(i - 1) * cols + j - 1] ?? 0) + cost
+      )
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, (d[(i - 2) * cols + j - 2] ?? 0) + 1)
+      }
+      d[i * cols + j] = best
+    }
+  }
+  return d[rows * cols - 1] ?? 0
+}
+
+const normalizeName = (s: string): string => s.toLowerCase().replace(/[_\-\s]/g, '')
+
+/**
+ * The closest candidate to `input`, or `undefined` when nothing is close enough to be a plausible typo.
+ * Case, underscores and dashes are ignored first (`KernelSize` → `kernel_size`), then an edit
+ * distance of at most a third of the word (at least 1, at most 3) is allowed.
+ * @category utils
+ */
+export const didYouMean = (input: string, candidates: ReadonlyArray<string>): string | undefined => {
+  const norm = normalizeName(input)
+  const exact = candidates.find((c) => normalizeName(c) === norm)
+  if (exact !== undefined) return exact
+  const limit = Math.min(3, Math.max(1, Math.floor(input.length / 3)))
+  let best: string | undefined
+  let bestDistance = Infinity
+  for (const c of candidates) {
+    const dist = distance(norm, normalizeName(c))
+    if (dist < bestDistance) {
+      best = c
+      bestDistance = dist
+    }
+  }
+  return bestDistance <= limit ? best : undefined
+}
+
+/**
+ * `; did you mean "kernel_size"?` or the empty string.
+ * @category utils
+ */
+export const suggestion = (input: string, candidates: ReadonlyArray<string>): string => {
+  const s = didYouMean(input, candidates)
+  return s === undefined ? '' : `; did you mean ${JSON.stringify(s)}?`
+}

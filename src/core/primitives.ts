@@ -1,0 +1,140 @@
+/**
+ * Small io-ts codecs every Keras config field is built from. Each codec's `name` is the phrase used after
+ * "expected" in error messages, and each failure carries a full sentence ("expected …, found …").
+ */
+import * as t from 'io-ts'
+import { describe, isPlainObject, oneOf } from './describe.js'
+import { suggestion } from './didYouMean.js'
+
+/**
+ * A JSON boolean; `0`, `1`, `"true"` are rejected (Keras's `trainable` rule, applied to every flag).
+ * @category codecs
+ */
+export const Bool: t.Type<boolean, boolean, unknown> = new t.Type<boolean, boolean, unknown>(
+  'a boolean (true or false)',
+  (u): u is boolean => typeof u === 'boolean',
+  (u, c) => (typeof u === 'boolean' ? t.success(u) : t.failure(u, c, `expected true or false, found ${describe(u)}`)),
+  (a) => a
+)
+
+/**
+ * A JSON string.
+ * @category codecs
+ */
+export const Str: t.Type<string, string, unknown> = new t.Type<string, string, unknown>(
+  'a string',
+  (u): u is string => typeof u === 'string',
+  (u, c) => (typeof u === 'string' ? t.success(u) : t.failure(u, c, `expected a string, found ${describe(u)}`)),
+  (a) => a
+)
+
+/**
+ * A finite number satisfying `ok`; `expected` completes "expected …" (`'a finite, non-negative number'`).
+ * @category codecs
+ */
+export const numberWhere = (expected: string, ok: (n: number) => boolean): t.Type<number, number, unknown> =>
+  new t.Type<number, number, unknown>(
+    expected,
+    (u): u is number => typeof u === 'number' && Number.isFinite(u) && ok(u),
+    (u, c) => {
+      if (typeof u === 'number' && Number.isFinite(u) && ok(u)) return t.success(u)
+      const hint = typeof u === 'string' && u.trim() !== '' && Number.isFinite(Number(u)) ? ' (write the number without quotes)' : ''
+      return t.failure(u, c, `expected ${expected}, found ${describe(u)}${hint}`)
+    },
+    (a) => a
+  )
+
+/**
+ * Any finite number.
+ * @category codecs
+ */
+export const FiniteNumber = numberWhere('a finite number', () => true)
+
+/**
+ * A finite number ≥ 0 (regularizer factors, norms).
+ * @category codecs
+ */
+export const NonNegativeNumber = numberWhere('a finite, non-negative number', (n) => n >= 0)
+
+/**
+ * A finite number > 0 (VarianceScaling `scale`).
+ * @category codecs
+ */
+export const PositiveNumber = numberWhere('a finite, positive number', (n) => n > 0)
+
+/**
+ * A safe integer (any sign).
+ * @category codecs
+ */
+export const SafeInt = numberWhere('an integer', (n) => Number.isSafeInteger(n))
+
+/**
+ * `null` or a value of `codec` (for Keras's optional values such as `seed: null`).
+ * @category combinators
+ */
+export const nullOr = <A, O>(codec: t.Type<A, O, unknown>): t.Type<A | null, O | null, unknown> =>
+  new t.Type<A | null, O | null, unknown>(
+    `${codec.name} or null`,
+    (u): u is A | null => u === null || codec.is(u),
+    (u, c) => (u === null ? t.success(null) : codec.validate(u, c)),
+    (a) => (a === null ? null : codec.encode(a))
+  )
+
+/**
+ * One of a fixed set of names. With `caseInsensitive`, the input is lower-cased first (Keras's rule for
+ * `padding` and `data_format`) and the lower-case form is stored. `what` names the argument in messages.
+ * `explain` gives specific messages for known-but-rejected names (e.g. `"causal"` padding).
+ * @category combinators
+ */
+export const oneOfNames = <N extends string>(
+  what: string,
+  names: ReadonlyArray<N>,
+  options: { readonly caseInsensitive?: boolean; readonly explain?: Readonly<Record<string, string>> } = {}
+): t.Type<N, N, unknown> => {
+  const set = new Set<string>(names)
+  return new t.Type<N, N, unknown>(
+    oneOf(names),
+    (u): u is N => typeof u === 'string' && set.has(u),
+    (u, c) => {
+      if (typeof u !== 'string') return t.failure(u, c, `expected ${what} to be ${oneOf(names)}, found ${describe(u)}`)
+      const key = options.caseInsensitive === true ? u.toLowerCase() : u
+      if (set.has(key)) return t.success(key as N)
+      const why = options.explain?.[key]
+      if (why !== undefined) return t.failure(u, c, why)
+      return t.failure(u, c, `expected ${what} to be ${oneOf(names)}, found ${describe(u)}${suggestion(u, names)}`)
+    },
+    (a) => a
+  )
+}
+
+/**
+ * A plain JSON object (any keys).
+ * @category codecs
+ */
+export const PlainObject: t.Type<Readonly<Record<string, unknown>>, Readonly<Record<string, unknown>>, unknown> =
+  new t.Type<Readonly<Record<string, unknown>>, Readonly<Record<string, unknown>>, unknown>(
+    'a JSON object',
+    isPlainObject,
+    (u, c) => (isPlainObject(u) ? t.success(u) : t.failure(u, c, `expected a JSON object, found ${describe(u)}`)),
+    (a) => a
+  )
+
+/**
+ * A codec whose decoded value is `to(a)` of another codec's `a`, and which encodes back through `from`.
+ * @category combinators
+ */
+export const mapped = <A, B, O>(
+  codec: t.Type<A, O, unknown>,
+  to: (a: A) => B,
+  from: (b: B) => A,
+  is: (u: unknown) => u is B = (u): u is B => codec.is(u)
+): t.Type<B, O, unknown> =>
+  new t.Type<B, O, unknown>(
+    codec.name,
+    is,
+    (u, c) => {
+      const r = codec.validate(u, c)
+      return r._tag === 'Left' ? r : t.success(to(r.right))
+    },
+    (b) => codec.encode(from(b))
+  )

@@ -1,0 +1,32 @@
+/**
+ * layerspec: Keras `Conv2D` layers as validated, immutable data (io-ts), compiled into pure forward
+ * functions over typed arrays. This module is the public surface; every name is re-exported here.
+ */
+
+// errors
+export type { SpecError } from './core/SpecError.js'
+export { formatErrors } from './core/SpecError.js'
+
+// shared building blocks
+export type { PositiveInt } from './core/PositiveInt.js'
+export type { Pair } from './core/Pair.js'
+export type { DeepReadonly } from './core/deepFreeze.js'
+
+// Keras concepts
+export type { Activation } from './codec/Activation.js'
+export { ACTIVATIONS } from './codec/Activation.js'
+export type { Constraint, Axes } from './codec/Constraint.js'
+export type { Dialect } from './codec/Dialect.js'
+export type { DType } from './codec/DType.js'
+export { DTYPES } from './codec/DType.js'
+export type { Initializer, FanMode, ScalingDistribution, Seed } from './codec/Initializer.js'
+export type { Dim, PartialShape } from './codec/InputShape.js'
+export type { Regularizer } from './codec/Regularizer.js'
+
+// the Conv2D spec
+export type { Conv2DSpec, DataFormat, Padding, InputShape3 } from './conv2d/Conv2DSpec.js'
+export { DATA_FORMATS, PADDINGS } from './conv2d/Conv2DSpec.js'
+export type { DecodeOptions, EncodeOptions, KerasJson } from './conv2d/codec.js'
+export { conv2DCodec, decodeConv2D, encodeConv2D } from './conv2d/codec.js'
+export type { Conv2DArgs, IntOrPairArg, SerializedObject } from './conv2d/conv2d.js'
+export { conv2d } from './conv2d/conv2d.js'
