@@ -37,7 +37,8 @@ export const numberWhere = (expected: string, ok: (n: number) => boolean): t.Typ
     expected,
     (u): u is number => typeof u === 'number' && Number.isFinite(u) && ok(u),
     (u, c) => {
-      if (typeof u === 'number' && Number.isFinite(u) && ok(u)) return t.success(u)
+      // -0 and 0 mean the same everywhere a Keras argument is a number: keep one of them.
+      if (typeof u === 'number' && Number.isFinite(u) && ok(u)) return t.success(u === 0 ? 0 : u)
       const hint = typeof u === 'string' && u.trim() !== '' && Number.isFinite(Number(u)) ? ' (write the number without quotes)' : ''
       return t.failure(u, c, `expected ${expected}, found ${describe(u)}${hint}`)
     },

@@ -1,0 +1,20 @@
+/**
+ * Run settings for every property: CI runs a fixed seed with at least 100 runs per property;
+ * `npm run test:deep` (LAYERSPEC_DEEP=1) runs 10x as many with a random seed, which fast-check prints
+ * with any failure so the run can be replayed (LAYERSPEC_SEED=<seed>).
+ */
+import type fc from 'fast-check'
+
+const deep = process.env['LAYERSPEC_DEEP'] === '1'
+const seedEnv = process.env['LAYERSPEC_SEED']
+
+/** The seed of this run: fixed in CI, random in deep runs, or the one given to replay a failure. */
+export const SEED = seedEnv !== undefined ? Number(seedEnv) : deep ? Math.floor(Math.random() * 2 ** 31) : 20261125
+
+/** fast-check parameters for a property with `runs` runs in CI (10x in deep runs). */
+export const params = (runs = 100): fc.Parameters<unknown> => ({
+  numRuns: deep ? runs * 10 : runs,
+  seed: SEED,
+  // Print the seed and path with any failure, so it can be replayed with LAYERSPEC_SEED.
+  verbose: 1
+})

@@ -1,0 +1,20 @@
+/**
+ * `layerspec/arbitraries`: the fast-check arbitraries layerspec tests itself with, for users who verify
+ * convolution semantics with their own properties. Every arbitrary is built directly (no filtering),
+ * simplest value first, so counterexamples shrink to small configs. fast-check is a peer dependency.
+ */
+export type { EnvelopeStyle, Json } from './blocks.js'
+export {
+  arbActivationConfig,
+  arbConstraintConfig,
+  arbDTypeConfig,
+  arbInitializerConfig,
+  arbLetterCase,
+  arbPairSpelling,
+  arbRegularizerConfig,
+  envelopeOf
+} from './blocks.js'
+export type { Conv2DConfigOptions, Conv2DPlan } from './config.js'
+export { arbConv2DConfig, arbConv2DPlan } from './config.js'
+export type { Conv2DRule, InvalidConv2DConfig } from './invalid.js'
+export { arbInvalidConv2DConfig } from './invalid.js'
