@@ -30,3 +30,15 @@ export type { DecodeOptions, EncodeOptions, KerasJson } from './conv2d/codec.js'
 export { conv2DCodec, decodeConv2D, encodeConv2D } from './conv2d/codec.js'
 export type { Conv2DArgs, IntOrPairArg, SerializedObject } from './conv2d/conv2d.js'
 export { conv2d } from './conv2d/conv2d.js'
+
+// tensors and numerics
+export type { Tensor } from './core/Tensor.js'
+export type { FloatArray, FloatDType } from './numerics/FloatArray.js'
+
+// compiling
+export type { ConvGeometry } from './geometry/ConvGeometry.js'
+export { computeGeometry, inferOutputShape, MAX_ELEMENTS } from './geometry/ConvGeometry.js'
+export type { KernelName } from './kernel/ConvKernel.js'
+export { KERNEL_NAMES } from './kernel/ConvKernel.js'
+export type { CompiledConv2D, CompileOptions, Conv2DParams, WeightShapes } from './layer/CompiledConv2D.js'
+export { compileConv2D } from './layer/compileConv2D.js'

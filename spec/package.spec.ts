@@ -1,0 +1,22 @@
+/**
+ * The built package works for a plain-JavaScript consumer: `import { decodeConv2D } from 'layerspec'`
+ * resolves through package.json `exports` to dist/ (npm ci builds it through `prepare`; npm test
+ * builds it first).
+ */
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+describe('the package as a plain-JavaScript consumer sees it', () => {
+  it('imports decodeConv2D, encodeConv2D and compileConv2D by package name and runs them', () => {
+    const script = fileURLToPath(new URL('./fixtures/consumer.mjs', import.meta.url))
+    const out = JSON.parse(execFileSync(process.execPath, [script], { encoding: 'utf8' })) as Record<string, unknown>
+    expect(out).toEqual({
+      padding: 'same',
+      outputShape: [1, 4, 4, 2],
+      dtype: 'Float32Array',
+      encoded: 'Conv2D',
+      errors: [{ path: 'filters', message: 'expected a positive integer, found 0, which is not positive' }]
+    })
+  })
+})
