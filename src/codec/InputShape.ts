@@ -74,3 +74,21 @@ export const shapeOfRank = (rank: number, what: string): t.Type<PartialShape, Ar
  */
 export const showShape = (shape: ReadonlyArray<number | null>): string =>
   `(${shape.map((d) => (d === null ? 'None' : String(d))).join(', ')}${shape.length === 1 ? ',' : ''})`
+
+/**
+ * A list of at least `minRank` dimensions (positive integers or null), any rank above that.
+ * @category codecs
+ */
+export const shapeOfMinRank = (minRank: number, what: string): t.Type<PartialShape, Array<number | null>, unknown> =>
+  new t.Type<PartialShape, Array<number | null>, unknown>(
+    `a list of at least ${minRank} dimensions ${what}`,
+    (u): u is PartialShape => Array.isArray(u) && u.length >= minRank && u.every((d) => d === null || PositiveInt.is(d)),
+    (u, c) => {
+      const items = listItems(u)
+      if (items === undefined || items.length < minRank) {
+        return t.failure(u, c, `expected a list of at least ${minRank} dimensions ${what} (positive integers or null), found ${describe(u)}`)
+      }
+      return shapeOfRank(items.length, what).validate(items, c)
+    },
+    (a) => [...a]
+  )

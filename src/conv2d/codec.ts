@@ -15,11 +15,11 @@ import { kerasObject, optional, required, type DecodedOf, type Rule } from '../c
 import { IntOrPair, type Pair } from '../core/Pair.js'
 import { PositiveInt } from '../core/PositiveInt.js'
 import { Bool, FiniteNumber, nullOr, oneOfNames } from '../core/primitives.js'
+import { bookkeepingFields, bookkeepingRules, bookkeepingSpec, encodeBookkeeping } from '../layers/base.js'
 import { fromValidationErrors, type SpecError } from '../core/SpecError.js'
 import { activationCodec } from '../codec/Activation.js'
 import { constraintCodec } from '../codec/Constraint.js'
 import { detectDialect, type Dialect } from '../codec/Dialect.js'
-import { dtypeCodec } from '../codec/DType.js'
 import { glorotUniform, initializerCodec, zeros } from '../codec/Initializer.js'
 import { shapeOfRank, type PartialShape } from '../codec/InputShape.js'
 import { regularizerCodec } from '../codec/Regularizer.js'
@@ -65,18 +65,6 @@ export type KerasJson = Readonly<Record<string, unknown>>
 // field codecs
 // -------------------------------------------------------------------------------------
 
-const LayerName: t.Type<string | null, string | null, unknown> = new t.Type<string | null, string | null, unknown>(
-  'a layer name (a string without "/")',
-  (u): u is string | null => u === null || (typeof u === 'string' && !u.includes('/')),
-  (u, c) => {
-    if (u === null) return t.success(null)
-    if (typeof u !== 'string') return t.failure(u, c, `expected the layer name to be a string, found ${describe(u)}`)
-    if (u.includes('/')) return t.failure(u, c, `expected a layer name without "/" (Keras 3 rejects it), found ${describe(u)}`)
-    return t.success(u)
-  },
-  (a) => a
-)
-
 const PaddingCodec = oneOfNames<Padding>('padding', PADDINGS, {
   caseInsensitive: true,
   explain: {
@@ -96,7 +84,6 @@ const dataFormatCodec = (nullMeans: DataFormat): t.Type<DataFormat, string, unkn
 }
 
 const BatchShape = shapeOfRank(4, '[batch, then the 3 image axes in the data format\'s order]')
-const ImageShape = shapeOfRank(3, '[the 3 image axes in the data format\'s order, no batch axis]')
 
 /** Keras 1 argument names, and what Keras ≥ 2 calls them. */
 const KERAS1: Readonly<Record<string, string>> = {
@@ -128,12 +115,7 @@ const EXPLAINED: Readonly<Record<string, string>> = {
 
 const fields = (dialect: Dialect, imageDataFormat: DataFormat) =>
   ({
-    name: optional(LayerName, null),
-    trainable: optional(Bool, true),
-    dtype: optional(dtypeCodec(dialect), 'float32'),
-    batch_input_shape: optional(nullOr(BatchShape), null),
-    input_shape: optional(nullOr(ImageShape), null),
-    batch_size: optional(nullOr(PositiveInt), null),
+    ...bookkeepingFields(dialect, 3),
     filters: required(PositiveInt),
     kernel_size: required(IntOrPair),
     strides: optional(IntOrPair, [1, 1] as unknown as Pair),
@@ -161,6 +143,7 @@ const showPair = (p: Pair): string => `[${p[0]}, ${p[1]}]`
 const sameShape = (a: PartialShape, b: PartialShape): boolean => a.length === b.length && a.every((d, i) => d === b[i])
 
 const RULES: ReadonlyArray<Rule<Conv2DConfig>> = [
+  ...bookkeepingRules<Conv2DConfig>(),
   {
     keys: ['strides', 'dilation_rate'],
     check: (c: Conv2DConfig) =>
@@ -178,26 +161,6 @@ const RULES: ReadonlyArray<Rule<Conv2DConfig>> = [
         ? {
             key: 'groups',
             message: `expected filters to be divisible by groups, found filters ${c.filters} and groups ${c.groups} (${c.filters} % ${c.groups} = ${c.filters % c.groups})`
-          }
-        : undefined
-  },
-  {
-    keys: ['input_shape', 'batch_input_shape'],
-    check: (c: Conv2DConfig) =>
-      c.input_shape !== null && c.batch_input_shape !== null && !sameShape(c.input_shape, c.batch_input_shape.slice(1))
-        ? {
-            key: 'input_shape',
-            message: `input_shape ${quote(c.input_shape)} disagrees with batch_input_shape ${quote(c.batch_input_shape)} (which without its batch axis is ${quote(c.batch_input_shape.slice(1))}); give one of them`
-          }
-        : undefined
-  },
-  {
-    keys: ['batch_size', 'batch_input_shape'],
-    check: (c: Conv2DConfig) =>
-      c.batch_size !== null && c.batch_input_shape !== null && c.batch_input_shape[0] !== c.batch_size
-        ? {
-            key: 'batch_size',
-            message: `batch_size ${c.batch_size} disagrees with the batch axis of batch_input_shape ${quote(c.batch_input_shape)}`
           }
         : undefined
   },
@@ -299,15 +262,12 @@ const validateEnvelope = (
 // -------------------------------------------------------------------------------------
 
 const toSpec = (dialect: Dialect, c: Conv2DConfig, built: PartialShape | null): Conv2DSpec => {
-  const batchShape = c.batch_input_shape ?? built
-  const inputShape = (batchShape?.slice(1) ?? c.input_shape ?? null) as InputShape3 | null
-  const batchSize = batchShape?.[0] ?? c.batch_size ?? null
+  const base = bookkeepingSpec(dialect, c, built)
   return deepFreeze<Conv2DSpec>({
     className: 'Conv2D',
-    dialect,
-    name: c.name,
-    trainable: c.trainable,
-    dtype: c.dtype,
+    ...base,
+    // the codec admits only rank-3 input shapes for Conv2D
+    inputShape: base.inputShape as InputShape3 | null,
     filters: c.filters,
     kernelSize: c.kernel_size,
     strides: c.strides,
@@ -324,20 +284,18 @@ const toSpec = (dialect: Dialect, c: Conv2DConfig, built: PartialShape | null): 
     activityRegularizer: c.activity_regularizer,
     kernelConstraint: c.kernel_constraint,
     biasConstraint: c.bias_constraint,
-    inputShape,
-    batchSize: inputShape === null ? null : batchSize,
     loraRank: c.lora_rank,
     loraAlpha: c.lora_alpha
   })
 }
 
-const encodeConfig = (spec: Conv2DSpec, dialect: Dialect, withBatchShape: boolean): Record<string, unknown> => {
+const encodeConfig = (
+  spec: Conv2DSpec,
+  dialect: Dialect,
+  shape: 'batch_input_shape' | 'input_shape' | 'omit'
+): Record<string, unknown> => {
   const f = fields(dialect, spec.dataFormat)
-  const config: Record<string, unknown> = {}
-  if (spec.name !== null) config['name'] = spec.name
-  config['trainable'] = spec.trainable
-  if (withBatchShape && spec.inputShape !== null) config['batch_input_shape'] = [spec.batchSize, ...spec.inputShape]
-  config['dtype'] = f.dtype.codec.encode(spec.dtype)
+  const config: Record<string, unknown> = encodeBookkeeping(spec, dialect, shape)
   config['filters'] = spec.filters
   config['kernel_size'] = f.kernel_size.codec.encode(spec.kernelSize)
   config['strides'] = f.strides.codec.encode(spec.strides)
@@ -369,19 +327,14 @@ export const encodeConv2D = (spec: Conv2DSpec, options: EncodeOptions = {}): Ker
   const dialect = options.dialect ?? spec.dialect
   const wrapped = options.envelope ?? true
   if (dialect === 'keras2') {
-    const config = encodeConfig(spec, dialect, true)
+    const config = encodeConfig(spec, dialect, 'batch_input_shape')
     return wrapped ? { class_name: 'Conv2D', config } : config
   }
-  const config = encodeConfig(spec, dialect, false)
+  // Keras 3 accepts `input_shape` (+ `batch_size`) as constructor arguments; its get_config omits them
+  // and a layer entry carries the shape in `build_config`.
+  if (!wrapped) return encodeConfig(spec, dialect, 'input_shape')
+  const config = encodeConfig(spec, dialect, 'omit')
   const batchShape = spec.inputShape === null ? null : [spec.batchSize, ...spec.inputShape]
-  if (!wrapped) {
-    // Keras 3 accepts `input_shape` (+ `batch_size`) as constructor arguments; its get_config omits them.
-    if (spec.inputShape !== null) {
-      config['input_shape'] = [...spec.inputShape]
-      if (spec.batchSize !== null) config['batch_size'] = spec.batchSize
-    }
-    return config
-  }
   return {
     module: 'keras.layers',
     class_name: 'Conv2D',
