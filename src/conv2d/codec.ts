@@ -73,15 +73,8 @@ const PaddingCodec = oneOfNames<Padding>('padding', PADDINGS, {
   }
 })
 
-const dataFormatCodec = (nullMeans: DataFormat): t.Type<DataFormat, string, unknown> => {
-  const names = oneOfNames<DataFormat>('data_format', DATA_FORMATS, { caseInsensitive: true })
-  return new t.Type<DataFormat, string, unknown>(
-    names.name,
-    names.is,
-    (u, c) => (u === null ? t.success(nullMeans) : names.validate(u, c)),
-    (a) => a
-  )
-}
+const dataFormatCodec = (nullMeans: DataFormat): t.Type<DataFormat, string, unknown> =>
+  oneOfNames<DataFormat>('data_format', DATA_FORMATS, { caseInsensitive: true, nullMeans })
 
 const BatchShape = shapeOfRank(4, '[batch, then the 3 image axes in the data format\'s order]')
 
@@ -384,6 +377,22 @@ export const conv2DCodec = (options: DecodeOptions & EncodeOptions = {}): t.Type
     },
     (spec) => encodeConv2D(spec, options)
   )
+
+/**
+ * The codec of a Conv2D layer's `config` dict alone (no envelope), as a model's layer list holds it:
+ * used by the model decoder. Encodes in the spec's dialect (`batch_input_shape` for keras2, Keras 3's
+ * `input_shape` argument for keras3).
+ * @category codec
+ */
+export const conv2DConfigCodec = (options: { readonly dialect: Dialect; readonly imageDataFormat?: DataFormat }): t.Type<Conv2DSpec, Record<string, unknown>, unknown> => {
+  const codec = configCodec(options.dialect, options.imageDataFormat ?? 'channels_last')
+  return new t.Type<Conv2DSpec, Record<string, unknown>, unknown>(
+    'a Conv2D config',
+    (u): u is Conv2DSpec => isPlainObject(u) && u['className'] === 'Conv2D',
+    (u, c) => pipe(codec.validate(u, c), E.map((config) => toSpec(options.dialect, config, null))),
+    (spec) => encodeConfig(spec, spec.dialect, spec.dialect === 'keras2' ? 'batch_input_shape' : 'input_shape')
+  )
+}
 
 /**
  * Decodes a Keras Conv2D config (any accepted form) into a validated, normalized, deep-frozen spec, or

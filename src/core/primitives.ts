@@ -90,13 +90,19 @@ export const nullOr = <A, O>(codec: t.Type<A, O, unknown>): t.Type<A | null, O |
 export const oneOfNames = <N extends string>(
   what: string,
   names: ReadonlyArray<N>,
-  options: { readonly caseInsensitive?: boolean; readonly explain?: Readonly<Record<string, string>> } = {}
+  options: {
+    readonly caseInsensitive?: boolean
+    readonly explain?: Readonly<Record<string, string>>
+    /** The value `null` decodes to (Keras's "use the default" for some arguments); `null` is an error without it. */
+    readonly nullMeans?: N
+  } = {}
 ): t.Type<N, N, unknown> => {
   const set = new Set<string>(names)
   return new t.Type<N, N, unknown>(
     oneOf(names),
     (u): u is N => typeof u === 'string' && set.has(u),
     (u, c) => {
+      if (u === null && options.nullMeans !== undefined) return t.success(options.nullMeans)
       if (typeof u !== 'string') return t.failure(u, c, `expected ${what} to be ${oneOf(names)}, found ${describe(u)}`)
       const key = options.caseInsensitive === true ? u.toLowerCase() : u
       if (set.has(key)) return t.success(key as N)

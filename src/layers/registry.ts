@@ -1,0 +1,45 @@
+/**
+ * The registry of layer kinds layerspec reads and runs, and of the Keras classes it knows but cannot run.
+ */
+import { Conv2DKind } from './Conv2D.js'
+import { DenseKind } from './Dense.js'
+import { ELEMENTWISE_KINDS } from './elementwise.js'
+import { FlattenKind } from './Flatten.js'
+import type { LayerKind } from './LayerKind.js'
+import { SPATIAL_KINDS } from './spatial.js'
+
+/**
+ * Every layer kind, by canonical class name.
+ * @category registry
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const LAYER_KINDS: ReadonlyArray<LayerKind<any>> = [Conv2DKind, DenseKind, FlattenKind, ...SPATIAL_KINDS, ...ELEMENTWISE_KINDS]
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const BY_NAME = new Map<string, LayerKind<any>>(LAYER_KINDS.flatMap((k) => [[k.className, k] as const, ...k.aliases.map((a) => [a, k] as const)]))
+
+/**
+ * The layer kind for a Keras class name (or alias), if layerspec runs it.
+ * @category registry
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const findLayerKind = (className: string): LayerKind<any> | undefined => BY_NAME.get(className)
+
+/**
+ * Keras classes layerspec recognizes but cannot run, and why.
+ * @category registry
+ */
+export const UNRUNNABLE: Readonly<Record<string, string>> = {
+  Lambda: 'a Lambda layer holds marshaled Python bytecode, which cannot be run (or trusted) outside Python',
+  Conv2DTranspose: 'Conv2DTranspose is not supported yet',
+  Conv1D: 'Conv1D is not supported (layerspec runs 2-D convolutional models)',
+  Conv3D: 'Conv3D is not supported (layerspec runs 2-D convolutional models)',
+  SeparableConv2D: 'SeparableConv2D is not supported yet',
+  LSTM: 'recurrent layers are not supported',
+  GRU: 'recurrent layers are not supported',
+  SimpleRNN: 'recurrent layers are not supported',
+  Embedding: 'Embedding is not supported',
+  LayerNormalization: 'LayerNormalization is not supported yet',
+  TFOpLambda: 'a TFOpLambda layer wraps a raw TensorFlow op, which cannot be run outside TensorFlow',
+  SlicingOpLambda: 'a SlicingOpLambda layer wraps a raw TensorFlow op, which cannot be run outside TensorFlow'
+}
