@@ -1,3 +1,4 @@
+import { params } from './settings.js'
 import fc from 'fast-check'
 import { describe, it } from 'vitest'
 import type { Activation } from '../src/codec/Activation.js'
@@ -9,7 +10,7 @@ import type { FloatArray } from '../src/numerics/FloatArray.js'
 import { sampleInitializer } from '../src/numerics/initializers.js'
 import { penalty } from '../src/numerics/regularizers.js'
 
-const RUNS = { numRuns: 100, seed: 42 } as const
+const RUNS = params()
 
 // -------------------------------------------------------------------------------------
 // arbitraries

@@ -61,15 +61,16 @@ export const arbActivationConfig: fc.Arbitrary<unknown> = fc.oneof(
 )
 
 /**
- * An initializer config: a string name or an envelope with arguments, in either style.
- * `glorot_uniform` first.
+ * An initializer config for a weight of rank `rank` (4 for a Conv2D kernel, 1 for a bias): a string
+ * name or an envelope with arguments, in either style. `glorot_uniform` first. `Orthogonal` only for
+ * rank ≥ 2 (Keras rejects it below); `Identity` never (Keras rejects it for anything but 2-D weights).
  * @category building blocks
  */
-export const arbInitializerConfig: fc.Arbitrary<unknown> = fc.oneof(
+export const arbInitializerConfig = (rank = 4): fc.Arbitrary<unknown> => fc.oneof(
   fc.constantFrom(
     'glorot_uniform', 'zeros', 'ones', 'glorot_normal', 'he_normal', 'he_uniform', 'lecun_normal', 'lecun_uniform',
-    'random_normal', 'random_uniform', 'truncated_normal', 'orthogonal', 'normal', 'uniform', 'variance_scaling',
-    'GlorotUniform', 'HeNormal', 'Zeros', 'Ones', 'constant'
+    'random_normal', 'random_uniform', 'truncated_normal', 'normal', 'uniform', 'variance_scaling',
+    'GlorotUniform', 'HeNormal', 'Zeros', 'Ones', 'constant', ...(rank >= 2 ? ['orthogonal'] : [])
   ),
   fc
     .tuple(
@@ -91,7 +92,7 @@ export const arbInitializerConfig: fc.Arbitrary<unknown> = fc.oneof(
             seed: arbSeed
           })
           .map((c) => ['VarianceScaling', c] as const),
-        fc.record({ gain: fc.double({ min: 0.5, max: 2, noNaN: true }), seed: arbSeed }).map((c) => ['Orthogonal', c] as const)
+        ...(rank >= 2 ? [fc.record({ gain: fc.double({ min: 0.5, max: 2, noNaN: true }), seed: arbSeed }).map((c) => ['Orthogonal', c] as const)] : [])
       )
     )
     .map(([style, [cls, config]]) => envelopeOf(style, 'keras.initializers', cls, { ...config }))

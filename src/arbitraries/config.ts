@@ -83,8 +83,8 @@ export const arbConv2DPlan = (options: Conv2DConfigOptions = {}): fc.Arbitrary<C
   const objects = keras
     ? fc.record({
         activation: arbActivationConfig,
-        kernel_initializer: arbInitializerConfig,
-        bias_initializer: arbInitializerConfig,
+        kernel_initializer: arbInitializerConfig(4),
+        bias_initializer: arbInitializerConfig(1),
         kernel_regularizer: arbRegularizerConfig,
         bias_regularizer: arbRegularizerConfig,
         activity_regularizer: arbRegularizerConfig,
