@@ -14,7 +14,6 @@ export const SEED = seedEnv !== undefined ? Number(seedEnv) : deep ? Math.floor(
 /** fast-check parameters for a property with `runs` runs in CI (10x in deep runs). */
 export const params = (runs = 100): fc.Parameters<unknown> => ({
   numRuns: deep ? runs * 10 : runs,
-  seed: SEED,
-  // Print the seed and path with any failure, so it can be replayed with LAYERSPEC_SEED.
-  verbose: 1
+  // fast-check prints the seed and shrink path with any failure, so it can be replayed with LAYERSPEC_SEED.
+  seed: SEED
 })
