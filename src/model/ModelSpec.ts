@@ -1,0 +1,97 @@
+/**
+ * `ModelSpec`: a Keras model as data — a `Sequential` list of layers or a `Functional` graph of layer
+ * calls — with every layer decoded into its normalized spec. Models nest: a model is also a layer.
+ */
+import type { BaseLayerSpec } from '../layers/base.js'
+import type { SymbolicShape } from '../layers/LayerKind.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * A reference to one output tensor of one call of a layer: Keras's `[layer_name, node_index, tensor_index]`.
+ * @category model
+ */
+export interface TensorRef {
+  readonly layer: string
+  readonly node: number
+  readonly tensor: number
+}
+
+/**
+ * One call of a layer in a functional graph: its input tensors (one, or a list for merge layers)
+ * and the keyword arguments Keras recorded (kept as JSON).
+ * @category model
+ */
+export interface NodeCall {
+  readonly args: ReadonlyArray<TensorRef>
+  /** `true` when the layer was called on a list (merge layers), even of one tensor. */
+  readonly asList: boolean
+  readonly kwargs: Readonly<Record<string, unknown>>
+}
+
+/**
+ * Keras's `InputLayer`: the batch shape of a model input (batch axis first, unknown dims `null`).
+ * @category model
+ */
+export interface InputLayerSpec extends BaseLayerSpec {
+  readonly className: 'InputLayer'
+  readonly batchShape: SymbolicShape
+  readonly sparse: boolean
+  readonly ragged: boolean
+}
+
+/** Any layer spec: a registered layer kind's spec, an InputLayer, or a nested model. */
+export type AnyLayerSpec = BaseLayerSpec | InputLayerSpec | ModelSpec
+
+/**
+ * A `Sequential` model: layers applied in order. The input shape comes from a leading `InputLayer`,
+ * else the first layer's declared input shape, else `build_input_shape`.
+ * @category model
+ */
+export interface SequentialSpec extends BaseLayerSpec {
+  readonly className: 'Sequential'
+  readonly layers: ReadonlyArray<AnyLayerSpec>
+  /** `build_input_shape` (TF 2.0–2.2, Keras 3), batch axis first. */
+  readonly buildInputShape: SymbolicShape | null
+}
+
+/**
+ * A layer of a functional graph and the calls made to it (several for a shared layer).
+ * @category model
+ */
+export interface GraphLayer {
+  readonly spec: AnyLayerSpec
+  readonly inbound: ReadonlyArray<NodeCall>
+}
+
+/**
+ * A functional model (`Model` ≤ TF 2.3, `Functional` after): a graph of layer calls from `inputs` to
+ * `outputs`.
+ * @category model
+ */
+export interface FunctionalSpec extends BaseLayerSpec {
+  readonly className: 'Functional'
+  readonly layers: ReadonlyArray<GraphLayer>
+  readonly inputs: ReadonlyArray<TensorRef>
+  readonly outputs: ReadonlyArray<TensorRef>
+}
+
+/**
+ * A Keras model.
+ * @category model
+ */
+export type ModelSpec = SequentialSpec | FunctionalSpec
+
+/**
+ * True for a nested model spec.
+ * @category refinements
+ */
+export const isModelSpec = (s: AnyLayerSpec): s is ModelSpec => s.className === 'Sequential' || s.className === 'Functional'
+
+/**
+ * True for an InputLayer spec.
+ * @category refinements
+ */
+export const isInputLayer = (s: AnyLayerSpec): s is InputLayerSpec => s.className === 'InputLayer'
