@@ -1,11 +1,19 @@
 /**
- * `ConvKernel`: the shape every convolution kernel has. A kernel computes the cross-correlation of a
- * batch with an HWIO kernel, for one resolved {@link ConvGeometry}, into an output buffer the caller
- * allocated (zero-filled). Bias and activation are applied by the layer, not the kernel. A kernel
- * never writes into `x` or `w` and keeps no state between calls.
+ * `ConvKernel`: the shapes every convolution kernel has.
+ *
+ * - A plain {@link ConvKernel} computes the cross-correlation of a batch with an HWIO kernel, for one
+ *   resolved {@link ConvGeometry}, into an output buffer the caller allocated (zero-filled). The
+ *   reference (oracle) and direct kernels have this shape.
+ * - A {@link KernelFactory} is the compile-time half of a fast kernel: from the geometry it builds a
+ *   {@link PreparedKernel} once (code generated for the geometry, scratch layout, thread split), whose
+ *   `run` repacks each params object's weights once (cached, keyed on the kernel data) and computes.
+ *
+ * Every kernel reads the geometry and computes no shapes of its own; none writes into `x`, the
+ * params, or keeps state that changes its results.
  */
+import type { Activation } from '../codec/Activation.js'
 import type { ConvGeometry } from '../geometry/ConvGeometry.js'
-import type { FloatArray } from '../numerics/FloatArray.js'
+import type { FloatArray, FloatDType } from '../numerics/FloatArray.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -18,8 +26,78 @@ import type { FloatArray } from '../numerics/FloatArray.js'
  */
 export type ConvKernel = (g: ConvGeometry, batch: number, x: FloatArray, w: FloatArray, out: FloatArray) => void
 
-/** The kernels the compiler can select. */
-export type KernelName = 'reference' | 'direct'
+/**
+ * The kernels the compiler can select:
+ * - `reference`: the definition, the oracle; `direct`: the simple plain-TypeScript loop;
+ * - `js-*`: plain TypeScript, register-tiled over a padded copy of the input and weights packed once;
+ * - `wasm-*`: WebAssembly SIMD generated per geometry (float32; float64 layers run the `js-*` twin);
+ * - `*-tiled`: the general direct convolution; `*-pointwise`: 1×1 stride-1 as one GEMM over all
+ *   pixels; `*-depthwise`: one input and one output channel per group (vectorized over channels);
+ *   `*-im2col`: few input channels (the stem, MNIST): each output row's windows gathered into one
+ *   contiguous reduction of `kh·kw·C/G` values.
+ * A fast kernel asked to run a geometry its path does not cover runs its backend's `tiled` kernel.
+ */
+export type KernelName =
+  | 'reference'
+  | 'direct'
+  | 'js-tiled'
+  | 'js-pointwise'
+  | 'js-depthwise'
+  | 'js-im2col'
+  | 'wasm-tiled'
+  | 'wasm-pointwise'
+  | 'wasm-depthwise'
+  | 'wasm-im2col'
 
 /** Every kernel name, the oracle first. */
-export const KERNEL_NAMES: ReadonlyArray<KernelName> = ['reference', 'direct']
+export const KERNEL_NAMES: ReadonlyArray<KernelName> = [
+  'reference',
+  'direct',
+  'js-tiled',
+  'js-pointwise',
+  'js-depthwise',
+  'js-im2col',
+  'wasm-tiled',
+  'wasm-pointwise',
+  'wasm-depthwise',
+  'wasm-im2col'
+]
+
+/** Where a kernel's arithmetic runs. */
+export type Backend = 'js' | 'wasm'
+
+/** A params object's arrays as the kernels see them. */
+export interface KernelParams {
+  readonly kernel: FloatArray
+  readonly bias: FloatArray | undefined
+}
+
+/** What a kernel is compiled for besides the geometry. */
+export interface KernelOptions {
+  readonly dtype: FloatDType
+  /** The layer's activation: kernels fuse `linear`, `relu` and `relu6` and report it. */
+  readonly activation: Activation
+  /** Threads to split large calls over (1 = the calling thread only). */
+  readonly threads: number
+  /** Use relaxed-SIMD FMA when the runtime has it (default true). */
+  readonly relaxedSimd?: boolean
+}
+
+/**
+ * A kernel compiled for one geometry. `run` writes `[batch, ...outputShape]` into `out` (fresh,
+ * zero-filled), adding the bias when `fusesBias` and applying the activation when `fusesActivation`.
+ */
+export interface PreparedKernel {
+  readonly name: KernelName
+  readonly backend: Backend
+  /** Threads a large enough call is split over. */
+  readonly threads: number
+  readonly fusesBias: boolean
+  readonly fusesActivation: boolean
+  readonly run: (params: KernelParams, batch: number, x: FloatArray, out: FloatArray) => void
+  /** Releases worker threads and scratch memory; the kernel keeps working (it re-acquires them). */
+  readonly dispose: () => void
+}
+
+/** The compile-time half of a fast kernel. */
+export type KernelFactory = (g: ConvGeometry, options: KernelOptions) => PreparedKernel

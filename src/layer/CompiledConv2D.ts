@@ -9,7 +9,7 @@ import type { SpecError } from '../core/SpecError.js'
 import type { Tensor } from '../core/Tensor.js'
 import type { Conv2DSpec } from '../conv2d/Conv2DSpec.js'
 import type { ConvGeometry } from '../geometry/ConvGeometry.js'
-import type { KernelName } from '../kernel/ConvKernel.js'
+import type { Backend, KernelName } from '../kernel/ConvKernel.js'
 import type { FloatDType } from '../numerics/FloatArray.js'
 
 // -------------------------------------------------------------------------------------
@@ -52,8 +52,18 @@ export interface CompiledConv2D {
   readonly paramCount: number
   /** The dtype of inputs, params and outputs: the spec's dtype. */
   readonly dtype: FloatDType
-  /** The kernel selected for this geometry. */
+  /** The kernel that runs this geometry (the one asked for, or the one its path falls back to). */
   readonly kernel: KernelName
+  /** Where the kernel computes: `'wasm'` (WebAssembly SIMD, float32) or `'js'` (plain TypeScript). */
+  readonly backend: Backend
+  /** Threads a large call is split over (1: the calling thread only). */
+  readonly threads: number
+  /**
+   * Releases the layer's worker threads and scratch memory (wasm memory, cached packed weights). The
+   * layer keeps working: a later call acquires them again. Workers never keep the process alive, so
+   * calling it is optional.
+   */
+  readonly dispose: () => void
   /**
    * `x` is `[batch, ...inputShape]` for any batch ≥ 1; returns a new `[batch, ...outputShape]` tensor.
    * Throws a `TypeError` naming expected vs found for a wrong shape, length or dtype, or params of the
@@ -79,4 +89,14 @@ export interface CompiledConv2D {
 export interface CompileOptions {
   /** Which kernel to run: `'auto'` (default) picks the fastest for the geometry; `'reference'` is the oracle. */
   readonly kernel?: KernelName | 'auto'
+  /**
+   * Where `'auto'` kernels compute: `'wasm'` (WebAssembly SIMD; float32 layers on runtimes that
+   * validate SIMD, plain TypeScript otherwise), `'js'`, or `'auto'` (default: wasm where it runs).
+   */
+  readonly backend?: Backend | 'auto'
+  /**
+   * Threads to split large calls over (wasm kernels): 1 (default), a count, or `'auto'` for the cores
+   * available. Calls stay synchronous; small calls stay on the calling thread.
+   */
+  readonly threads?: number | 'auto'
 }

@@ -9,9 +9,9 @@ import { formatErrors, specError, type SpecError } from '../core/SpecError.js'
 import { tensorProblems, type Tensor } from '../core/Tensor.js'
 import type { Conv2DSpec } from '../conv2d/Conv2DSpec.js'
 import { computeGeometry, type ConvGeometry } from '../geometry/ConvGeometry.js'
-import type { ConvKernel, KernelName } from '../kernel/ConvKernel.js'
-import { directKernel } from '../kernel/direct.js'
-import { referenceKernel } from '../kernel/reference.js'
+import { KERNEL_NAMES, type KernelName } from '../kernel/ConvKernel.js'
+import { prepareKernel, selectKernel } from '../kernel/prepare.js'
+import { availableCores, THREADS_AVAILABLE } from '../kernel/threads.js'
 import { applyActivation } from '../numerics/activations.js'
 import { applyConstraint, constraintProblem } from '../numerics/constraints.js'
 import { allocate, type FloatArray, type FloatDType } from '../numerics/FloatArray.js'
@@ -20,10 +20,29 @@ import { deriveSeed } from '../numerics/random.js'
 import { activityPenalty, penalty } from '../numerics/regularizers.js'
 import type { CompileOptions, CompiledConv2D, Conv2DParams, WeightShapes } from './CompiledConv2D.js'
 
-const KERNELS: Readonly<Record<KernelName, ConvKernel>> = { reference: referenceKernel, direct: directKernel }
+/** Problems with the compile options (kernel, backend, threads). */
+const optionProblems = (options: CompileOptions): ReadonlyArray<SpecError> => {
+  const errors: SpecError[] = []
+  const k: unknown = options.kernel
+  if (k !== undefined && k !== 'auto' && !KERNEL_NAMES.includes(k as KernelName)) {
+    errors.push(specError('options.kernel', `expected "auto" or one of ${KERNEL_NAMES.map((n) => `"${n}"`).join(', ')}, found ${JSON.stringify(k)}`))
+  }
+  const b: unknown = options.backend
+  if (b !== undefined && b !== 'auto' && b !== 'js' && b !== 'wasm') {
+    errors.push(specError('options.backend', `expected "js", "wasm" or "auto", found ${JSON.stringify(b)}`))
+  }
+  const t: unknown = options.threads
+  if (t !== undefined && t !== 'auto' && !(typeof t === 'number' && Number.isSafeInteger(t) && t >= 1 && t <= 64)) {
+    errors.push(specError('options.threads', `expected "auto" or an integer from 1 to 64, found ${JSON.stringify(t)}`))
+  }
+  return errors
+}
 
-/** The kernel for a geometry: the direct kernel everywhere for now (fast paths come with issue 6). */
-const selectKernel = (_g: ConvGeometry): KernelName => 'direct'
+/** Threads a layer may use: `options.threads` (1 by default, `'auto'` = the cores available), 1 without worker threads. */
+const resolveThreads = (t: CompileOptions['threads']): number => {
+  if (!THREADS_AVAILABLE) return 1
+  return t === 'auto' ? availableCores() : (t ?? 1)
+}
 
 /** Spec-level problems only visible once weight shapes are known. */
 const specProblems = (spec: Conv2DSpec, shapes: WeightShapes): ReadonlyArray<SpecError> => {
@@ -113,6 +132,8 @@ export const compileConv2D = (
       ])
     }
   }
+  const badOptions = optionProblems(options)
+  if (badOptions.length > 0) return E.left(badOptions)
   const geometryE = computeGeometry(spec, shapeArg)
   if (E.isLeft(geometryE)) return geometryE
   const g = geometryE.right
@@ -121,8 +142,9 @@ export const compileConv2D = (
   if (problems.length > 0) return E.left(problems)
 
   const dtype: FloatDType = spec.dtype === 'float64' ? 'float64' : 'float32'
-  const kernelName: KernelName = options.kernel === undefined || options.kernel === 'auto' ? selectKernel(g) : options.kernel
-  const kernel = KERNELS[kernelName]
+  const requested: KernelName =
+    options.kernel === undefined || options.kernel === 'auto' ? selectKernel(g, dtype, options.backend ?? 'auto') : options.kernel
+  const kernel = prepareKernel(requested, g, { dtype, activation: spec.activation, threads: resolveThreads(options.threads) })
   const lastAxis = g.outputShape[2]
   const paramCount = g.kernelShape.reduce((a, b) => a * b, 1) + (spec.useBias ? g.outChannels : 0)
 
@@ -149,9 +171,9 @@ export const compileConv2D = (
   const compute = (params: Conv2DParams, x: Tensor): Tensor => {
     const batch = x.shape[0] as number
     const out = allocate(dtype, batch * g.outputSize)
-    kernel(g, batch, x.data, params.kernel.data, out)
-    if (params.bias !== undefined) addBias(g, batch, out, params.bias.data)
-    applyActivation(spec.activation, spec.dialect, out, lastAxis)
+    kernel.run({ kernel: params.kernel.data, bias: params.bias?.data }, batch, x.data, out)
+    if (!kernel.fusesBias && params.bias !== undefined) addBias(g, batch, out, params.bias.data)
+    if (!kernel.fusesActivation) applyActivation(spec.activation, spec.dialect, out, lastAxis)
     return { shape: [batch, ...g.outputShape], data: out }
   }
 
@@ -215,7 +237,10 @@ export const compileConv2D = (
       weightShapes,
       paramCount,
       dtype,
-      kernel: kernelName,
+      kernel: kernel.name,
+      backend: kernel.backend,
+      threads: kernel.threads,
+      dispose: kernel.dispose,
       forward,
       run,
       init,

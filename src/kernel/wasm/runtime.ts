@@ -1,0 +1,171 @@
+/**
+ * Running a generated module: one `WebAssembly.Memory` per prepared kernel, laid out as
+ *
+ *   [ packed weights: one slot per live params object | padded input (batch) | output (batch) ]
+ *
+ * Slots are taken on a params object's first call (packing once, cached on its kernel array) and
+ * given back when that array is garbage-collected. The input and output regions follow the slots and
+ * grow with the largest batch seen; every call rewrites them entirely. So the memory holds one packed
+ * copy of the weights per live params object, one padded copy of the input and one output.
+ *
+ * Calls of at least {@link THREAD_MIN_MACS} multiply-adds with `threads > 1` split their work units
+ * over worker threads (the memory is then shared).
+ */
+import type { ConvGeometry } from '../../geometry/ConvGeometry.js'
+import type { FloatArray } from '../../numerics/FloatArray.js'
+import type { KernelName, KernelParams, PreparedKernel } from '../ConvKernel.js'
+import { copyInPadded, copyOut, type PaddedLayout } from '../layout.js'
+import { ThreadedModule } from '../threads.js'
+import { WeightCache } from '../weightCache.js'
+import { wasmApi as maybeWasm, type WasmInstance, type WasmMemory } from './api.js'
+import { encodeModule, type Code } from './encoder.js'
+
+/** Below this many multiply-adds per call, a call stays on one thread (dispatch would cost more). */
+export const THREAD_MIN_MACS = 4_000_000
+
+const PAGE = 65536
+const MAX_PAGES = 65536
+
+/** What a wasm kernel needs besides its code. */
+export interface WasmProgram {
+  readonly name: KernelName
+  readonly code: Code
+  readonly layout: PaddedLayout
+  /** Floats of one params object's packing. */
+  readonly packedFloats: number
+  readonly pack: (params: KernelParams, dst: Float32Array, offset: number) => void
+  /** Work units of a batch, and the granularity a thread split respects. */
+  readonly units: (batch: number) => number
+  readonly align: number
+  readonly fusesActivation: boolean
+}
+
+interface Slot {
+  readonly index: number
+  readonly generation: number
+}
+
+const align16 = (n: number): number => Math.ceil(n / 16) * 16
+
+/**
+ * A prepared wasm kernel. `fallback(batch)` gives the kernel to run a call too large for 32-bit
+ * wasm memory (the JS twin).
+ */
+export const prepareWasm = (
+  g: ConvGeometry,
+  program: WasmProgram,
+  threads: number,
+  fallback: () => PreparedKernel
+): PreparedKernel => {
+  const bytes = encodeModule([{ name: 'run', code: program.code }], { shared: threads > 1, initialPages: 1, maxPages: MAX_PAGES })
+  const wasm = maybeWasm
+  if (wasm === undefined) return fallback()
+  const module = new wasm.Module(bytes)
+  const slotBytes = align16(program.packedFloats * 4)
+  const sampleInBytes = program.layout.sampleSize * 4
+  const sampleOutBytes = g.outputSize * 4
+
+  let memory: WasmMemory
+  let instance: WasmInstance
+  let run: (x: number, w: number, o: number, u0: number, u1: number) => void
+  let threaded: ThreadedModule | undefined
+  let heap: Float32Array
+  let generation = 0
+  let slots = 0
+  let free: number[] = []
+  let capacity = 0 // batch the scratch regions hold
+  let live = false
+
+  const start = (): void => {
+    memory = new wasm.Memory(threads > 1 ? { initial: 1, maximum: MAX_PAGES, shared: true } : { initial: 1, maximum: MAX_PAGES })
+    instance = new wasm.Instance(module, { env: { memory } })
+    run = instance.exports['run'] as typeof run
+    threaded = threads > 1 ? new ThreadedModule(module, memory, threads - 1) : undefined
+    heap = new Float32Array(memory.buffer)
+    slots = 0
+    free = []
+    capacity = 0
+    live = true
+  }
+
+  const ensureBytes = (n: number): boolean => {
+    const have = memory.buffer.byteLength
+    if (n > have) {
+      const pages = Math.ceil((n - have) / PAGE)
+      if (have / PAGE + pages > MAX_PAGES) return false
+      memory.grow(pages)
+    }
+    if (heap.buffer !== memory.buffer || heap.length * 4 !== memory.buffer.byteLength) heap = new Float32Array(memory.buffer)
+    return true
+  }
+
+  const inputOffset = (): number => align16(64 + slots * slotBytes)
+
+  const cache = new WeightCache<Slot>(
+    (params, previous) => {
+      let slot = previous !== undefined && previous.generation === generation ? previous : undefined
+      if (slot === undefined) {
+        const index = free.pop() ?? slots
+        if (index === slots) {
+          if (!ensureBytes(64 + (slots + 1) * slotBytes)) throw new RangeError('layerspec: packed weights do not fit in wasm memory')
+          slots++
+          capacity = 0 // the scratch regions move past the new slot
+        }
+        slot = { index, generation }
+      }
+      program.pack(params, heap, (64 + slot.index * slotBytes) / 4)
+      return slot
+    },
+    (slot) => {
+      if (slot.generation === generation) free.push(slot.index)
+    }
+  )
+
+  let twin: PreparedKernel | undefined
+
+  const runWasm = (params: KernelParams, batch: number, x: FloatArray, out: FloatArray): void => {
+    if (!live) start()
+    const slot = cache.get(params)
+    const inOff = inputOffset()
+    const outOff = align16(inOff + batch * sampleInBytes)
+    if (batch > capacity) {
+      if (!ensureBytes(outOff + batch * sampleOutBytes)) {
+        twin ??= fallback()
+        twin.run(params, batch, x, out)
+        return
+      }
+      capacity = batch
+    } else if (heap.buffer !== memory.buffer) {
+      heap = new Float32Array(memory.buffer)
+    }
+    copyInPadded(g, program.layout, batch, x, heap, inOff / 4)
+    const wOff = 64 + slot.index * slotBytes
+    const units = program.units(batch)
+    if (threaded !== undefined && batch * g.macsPerSample >= THREAD_MIN_MACS && units >= 2 * program.align) {
+      const bounds = [0]
+      for (let k = 1; k < threads; k++) bounds.push(Math.round((units * k) / threads / program.align) * program.align)
+      bounds.push(units)
+      threaded.run(inOff, wOff, outOff, bounds, (u0, u1) => run(inOff, wOff, outOff, u0, u1))
+    } else {
+      run(inOff, wOff, outOff, 0, units)
+    }
+    copyOut(g, batch, heap, outOff / 4, out)
+  }
+
+  return {
+    name: program.name,
+    backend: 'wasm',
+    threads,
+    fusesBias: true,
+    fusesActivation: program.fusesActivation,
+    run: runWasm,
+    dispose: () => {
+      if (!live) return
+      threaded?.dispose()
+      live = false
+      generation++
+      cache.clear()
+      twin?.dispose()
+    }
+  }
+}
