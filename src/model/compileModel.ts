@@ -1,0 +1,244 @@
+/**
+ * `compileModel`: a model spec → pure `init` and `forward` over the graph in topological order. Every
+ * layer is compiled once for its per-sample input shapes (Conv2D through `compileConv2D`); `forward`
+ * checks its arguments' shapes (O(number of tensors)) and runs the steps.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { deepFreeze } from '../core/deepFreeze.js'
+import { concatPaths, formatErrors, specError, type SpecError } from '../core/SpecError.js'
+import { tensorProblems, type Tensor } from '../core/Tensor.js'
+import type { CompiledLayer, SymbolicShape } from '../layers/LayerKind.js'
+import { findLayerKind } from '../layers/registry.js'
+import type { FloatDType } from '../numerics/FloatArray.js'
+import { sampleInitializer } from '../numerics/initializers.js'
+import { deriveSeed } from '../numerics/random.js'
+import { inferModel, type ModelSummary, type ModelWeight } from './infer.js'
+import type { AnyLayerSpec, ModelSpec } from './ModelSpec.js'
+import { isModelSpec } from './ModelSpec.js'
+import { planOf, type TensorKey } from './plan.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * A model's weights: one tensor per entry of `CompiledModel.weights`, in that (Keras) order.
+ * @category model
+ */
+export type ModelParams = ReadonlyArray<Tensor>
+
+/**
+ * Options for {@link compileModel}.
+ * @category model
+ */
+export interface CompileModelOptions {
+  /** Per-sample input shapes (no batch axis), overriding what the model declares, in input order. */
+  readonly inputShapes?: ReadonlyArray<ReadonlyArray<number>>
+  /** The typed array to compute in; default: float64 when every layer is float64, else float32. */
+  readonly dtype?: FloatDType
+}
+
+/**
+ * A compiled model. `forward(params, inputs)` takes one tensor per model input (`[batch, ...inputShape]`)
+ * and returns one tensor per model output; it throws a `TypeError` naming expected vs found for bad
+ * arguments, checked before any work.
+ * @category model
+ */
+export interface CompiledModel {
+  readonly model: ModelSpec
+  readonly summary: ModelSummary
+  readonly dtype: FloatDType
+  /** Per-sample input and output shapes (no batch axis). */
+  readonly inputShapes: ReadonlyArray<ReadonlyArray<number>>
+  readonly outputShapes: ReadonlyArray<ReadonlyArray<number>>
+  /** Every weight, in Keras's order; params are given in this order. */
+  readonly weights: ReadonlyArray<ModelWeight>
+  readonly init: (seed: number) => ModelParams
+  readonly forward: (params: ModelParams, inputs: ReadonlyArray<Tensor>) => ReadonlyArray<Tensor>
+  readonly run: (params: ModelParams, inputs: ReadonlyArray<Tensor>) => E.Either<ReadonlyArray<SpecError>, ReadonlyArray<Tensor>>
+}
+
+type Result<A> = E.Either<ReadonlyArray<SpecError>, A>
+
+/** A compiled call: a layer, or a nested model, and the slice of the params it reads. */
+interface CompiledStep {
+  readonly run: (params: ModelParams, inputs: ReadonlyArray<Tensor>) => ReadonlyArray<Tensor>
+  readonly outputShapes: ReadonlyArray<ReadonlyArray<number>>
+}
+
+// -------------------------------------------------------------------------------------
+// compile
+// -------------------------------------------------------------------------------------
+
+const FLOAT_DTYPES = new Set(['float32', 'float64'])
+
+const allLayerSpecs = (model: ModelSpec): ReadonlyArray<AnyLayerSpec> => {
+  const own = model.className === 'Sequential' ? model.layers : model.layers.map((l) => l.spec)
+  return own.flatMap((s) => (isModelSpec(s) ? [s, ...allLayerSpecs(s)] : [s]))
+}
+
+const chooseDtype = (model: ModelSpec, requested: FloatDType | undefined): Result<FloatDType> => {
+  const layers = allLayerSpecs(model)
+  const odd = layers.filter((l) => !FLOAT_DTYPES.has(l.dtype))
+  if (odd.length > 0 && requested === undefined) {
+    return E.left(
+      odd.map((l) =>
+        specError('', `layer "${l.name ?? ''}" has dtype "${l.dtype}", which layerspec cannot compute in (no typed array); give a dtype, "float32" or "float64", to compute the whole model in`)
+      )
+    )
+  }
+  if (requested !== undefined) return E.right(requested)
+  return E.right(layers.every((l) => l.dtype === 'float64') ? 'float64' : 'float32')
+}
+
+/** Compiles one layer call; `offset` is where its weights start in the params. */
+const compileCall = (
+  spec: AnyLayerSpec,
+  inputs: ReadonlyArray<ReadonlyArray<number>>,
+  offset: number,
+  weightCount: number,
+  dtype: FloatDType
+): Result<CompiledStep> => {
+  if (isModelSpec(spec)) {
+    const nested = compileInner(spec, inputs, dtype)
+    return E.map((m: Inner): CompiledStep => ({
+      outputShapes: m.outputShapes,
+      run: (params, xs) => m.run(params.slice(offset, offset + weightCount), xs)
+    }))(nested)
+  }
+  const kind = findLayerKind(spec.className)
+  if (kind === undefined) return E.left([specError('', `no layer kind for class ${spec.className}`)])
+  return E.map((layer: CompiledLayer): CompiledStep => ({
+    outputShapes: [layer.outputShape],
+    run: (params, xs) => [layer.forward(params.slice(offset, offset + weightCount), xs)]
+  }))(kind.compile(spec, inputs, { dtype }))
+}
+
+interface Inner {
+  readonly summary: ModelSummary
+  readonly outputShapes: ReadonlyArray<ReadonlyArray<number>>
+  readonly inputShapes: ReadonlyArray<ReadonlyArray<number>>
+  readonly run: (params: ModelParams, inputs: ReadonlyArray<Tensor>) => ReadonlyArray<Tensor>
+}
+
+const knownShape = (shape: SymbolicShape, what: string, path: string): Result<ReadonlyArray<number>> =>
+  shape.slice(1).every((d) => d !== null)
+    ? E.right(shape.slice(1) as ReadonlyArray<number>)
+    : E.left([specError(path, `${what} has unknown dimensions ${JSON.stringify(shape)}; give the per-sample input shape to compile (the CLI's --input-shape)`)])
+
+const compileInner = (model: ModelSpec, inputShapes: ReadonlyArray<ReadonlyArray<number>> | undefined, dtype: FloatDType): Result<Inner> => {
+  const summaryE = inferModel(model, inputShapes === undefined ? {} : { inputShapes: inputShapes.map((s) => [null, ...s]) })
+  if (E.isLeft(summaryE)) return summaryE
+  const summary = summaryE.right
+  const plan = planOf(model)
+  const errors: SpecError[] = []
+  const ins: Array<ReadonlyArray<number>> = []
+  summary.inputShapes.forEach((s, i) => {
+    const k = knownShape(s, `input ${i}`, '')
+    if (E.isLeft(k)) errors.push(...k.left)
+    else ins.push(k.right)
+  })
+  if (errors.length > 0) return E.left(errors)
+
+  // Where each layer's weights start in the params.
+  const layerList = model.className === 'Sequential' ? model.layers : model.layers.map((l) => l.spec)
+  const offsets: number[] = []
+  const counts: number[] = []
+  let offset = 0
+  layerList.forEach((spec, i) => {
+    const name = spec.name ?? `#${i}`
+    const count = summary.weights.filter((w) => w.path === name || w.path.startsWith(`${name}/`)).length
+    offsets.push(offset)
+    counts.push(count)
+    offset += count
+  })
+
+  const shapes = new Map<TensorKey, ReadonlyArray<number>>()
+  plan.inputs.forEach((input, i) => shapes.set(input.key, ins[i] as ReadonlyArray<number>))
+  const steps: Array<{ readonly step: CompiledStep; readonly inputs: ReadonlyArray<TensorKey>; readonly outputs: ReadonlyArray<TensorKey> }> = []
+  for (const step of plan.steps) {
+    const stepIns = step.inputs.map((k) => shapes.get(k))
+    if (stepIns.some((s) => s === undefined)) continue
+    const c = compileCall(step.spec, stepIns as ReadonlyArray<ReadonlyArray<number>>, offsets[step.layerIndex] ?? 0, counts[step.layerIndex] ?? 0, dtype)
+    if (E.isLeft(c)) {
+      errors.push(...c.left.map((e) => ({ path: concatPaths(step.path, e.path === '' ? '' : concatPaths('config', e.path)), message: `layer "${step.spec.name ?? ''}" (${step.spec.className}): ${e.message}` })))
+      continue
+    }
+    c.right.outputShapes.forEach((s, t) => shapes.set(step.outputs[t] as TensorKey, s))
+    steps.push({ step: c.right, inputs: step.inputs, outputs: step.outputs })
+  }
+  if (errors.length > 0) return E.left(errors)
+  const outputShapes = plan.outputs.map((k) => shapes.get(k) ?? [])
+  const run = (params: ModelParams, inputs: ReadonlyArray<Tensor>): ReadonlyArray<Tensor> => {
+    const values = new Map<TensorKey, Tensor>()
+    plan.inputs.forEach((input, i) => values.set(input.key, inputs[i] as Tensor))
+    for (const s of steps) {
+      const outs = s.step.run(params, s.inputs.map((k) => values.get(k) as Tensor))
+      outs.forEach((t, i) => values.set(s.outputs[i] as TensorKey, t))
+    }
+    return plan.outputs.map((k) => values.get(k) as Tensor)
+  }
+  return E.right({ summary, outputShapes, inputShapes: ins, run })
+}
+
+/**
+ * Compiles a model: shapes are inferred and every layer compiled once. Returns every problem found,
+ * with paths relative to the model's config.
+ * @category compile
+ */
+export const compileModel = (model: ModelSpec, options: CompileModelOptions = {}): Result<CompiledModel> => {
+  const dtypeE = chooseDtype(model, options.dtype)
+  if (E.isLeft(dtypeE)) return dtypeE
+  const dtype = dtypeE.right
+  const innerE = compileInner(model, options.inputShapes, dtype)
+  if (E.isLeft(innerE)) return innerE
+  const inner = innerE.right
+  const weights = inner.summary.weights
+
+  const problems = (params: ModelParams, inputs: ReadonlyArray<Tensor>): ReadonlyArray<SpecError> => {
+    const errors: SpecError[] = []
+    if (!Array.isArray(inputs) || inputs.length !== inner.inputShapes.length) {
+      return [specError('inputs', `expected a list of ${inner.inputShapes.length} input tensor(s), found ${Array.isArray(inputs) ? `${inputs.length}` : String(inputs)}`)]
+    }
+    inputs.forEach((x, i) => errors.push(...tensorProblems(x, [null, ...(inner.inputShapes[i] ?? [])], dtype, `inputs[${i}]`)))
+    if (errors.length === 0) {
+      const batch = inputs[0]?.shape[0]
+      inputs.forEach((x, i) => {
+        if (x.shape[0] !== batch) errors.push(specError(`inputs[${i}].shape[0]`, `expected the batch size of inputs[0], ${String(batch)}, found ${String(x.shape[0])}`))
+      })
+    }
+    if (!Array.isArray(params) || params.length !== weights.length) {
+      errors.push(specError('params', `expected ${weights.length} weight tensors (CompiledModel.weights order), found ${Array.isArray(params) ? params.length : String(params)}`))
+      return errors
+    }
+    weights.forEach((w, i) => errors.push(...tensorProblems(params[i], w.shape, dtype, `params[${i}] (${w.path})`)))
+    return errors
+  }
+
+  const forward = (params: ModelParams, inputs: ReadonlyArray<Tensor>): ReadonlyArray<Tensor> => {
+    const errors = problems(params, inputs)
+    if (errors.length > 0) throw new TypeError(`model forward: ${formatErrors(errors)}`)
+    return inner.run(params, inputs)
+  }
+  const run = (params: ModelParams, inputs: ReadonlyArray<Tensor>): Result<ReadonlyArray<Tensor>> => {
+    const errors = problems(params, inputs)
+    return errors.length > 0 ? E.left(errors) : E.right(inner.run(params, inputs))
+  }
+  const init = (seed: number): ModelParams => {
+    if (!Number.isSafeInteger(seed)) throw new TypeError(`init: expected an integer seed, found ${String(seed)}`)
+    return weights.map((w) => ({ shape: w.shape, data: sampleInitializer(w.initializer, w.shape, dtype, deriveSeed(seed, w.path)) }))
+  }
+  return E.right(
+    deepFreeze<CompiledModel>({
+      model,
+      summary: inner.summary,
+      dtype,
+      inputShapes: inner.inputShapes,
+      outputShapes: inner.outputShapes,
+      weights,
+      init,
+      forward,
+      run
+    })
+  )
+}
