@@ -54,6 +54,10 @@ export interface ModelFile {
   readonly format: ModelFormat
   readonly kerasVersion: string | null
   readonly weightsManifest: unknown
+  /** JSON path of the model's config in the file (`config`, `modelTopology.model_config.config`, `` for a bare config). */
+  readonly configPath: string
+  /** JSON path of the model's layer list (`config.layers`, or `config` for Keras ≤ 2.1's bare list). */
+  readonly layersPath: string
 }
 
 const MODEL_CLASSES = ['Sequential', 'Functional', 'Model'] as const
@@ -428,15 +432,32 @@ export const decodeModelFile = (json: unknown, options: ModelDecodeOptions = {})
 
 const decodeFile = (json: unknown, options: ModelDecodeOptions): Result<ModelFile> => {
   const imageDataFormat = options.imageDataFormat ?? 'channels_last'
-  const finish = (r: Result<ModelSpec>, format: ModelFormat, kerasVersion: unknown, weightsManifest: unknown, pre: SpecError[] = []): Result<ModelFile> =>
+  const finish = (
+    r: Result<ModelSpec>,
+    format: ModelFormat,
+    kerasVersion: unknown,
+    weightsManifest: unknown,
+    configPath: string,
+    listConfig: boolean,
+    pre: SpecError[] = []
+  ): Result<ModelFile> =>
     E.isLeft(r) || pre.length > 0
       ? E.left([...pre, ...(E.isLeft(r) ? r.left : [])])
-      : E.right(deepFreeze({ model: r.right, format, kerasVersion: typeof kerasVersion === 'string' ? kerasVersion : null, weightsManifest }) as ModelFile)
+      : E.right(
+          deepFreeze({
+            model: r.right,
+            format,
+            kerasVersion: typeof kerasVersion === 'string' ? kerasVersion : null,
+            weightsManifest,
+            configPath,
+            layersPath: listConfig ? configPath : concatPaths(configPath, 'layers')
+          }) as ModelFile
+        )
 
   // Keras ≤ 2.1 Sequential given as its bare list of layers
   if (listItems(json) !== undefined) {
     const ctx = { dialect: options.dialect ?? modelDialect(null, json, undefined), imageDataFormat }
-    return finish(decodeSequential(json, '', ctx, undefined), 'config', null, null)
+    return finish(decodeSequential(json, '', ctx, undefined), 'config', null, null, '', true)
   }
   if (!isPlainObject(json)) return E.left([err('', `expected a model file (a JSON object), found ${describe(json)}`)])
 
@@ -455,7 +476,8 @@ const decodeFile = (json: unknown, options: ModelDecodeOptions): Result<ModelFil
     else pre.push(...unknownKeys(topology, TOP_KEYS, 'modelTopology', 'a model topology'))
     const kerasVersion = topology['keras_version'] ?? model['keras_version']
     const ctx = { dialect: options.dialect ?? modelDialect(null, model, kerasVersion), imageDataFormat }
-    return finish(decodeModelEntry(model, modelPath, ctx), 'tfjs-layers-model', kerasVersion, json['weightsManifest'] ?? null, pre)
+    const listConfig = listItems(model['config']) !== undefined
+    return finish(decodeModelEntry(model, modelPath, ctx), 'tfjs-layers-model', kerasVersion, json['weightsManifest'] ?? null, concatPaths(modelPath, 'config'), listConfig, pre)
   }
 
   // A wrapped model: Keras 2 to_json() or Keras 3
@@ -463,14 +485,14 @@ const decodeFile = (json: unknown, options: ModelDecodeOptions): Result<ModelFil
     const pre = unknownKeys(json, TOP_KEYS, '', 'a model file')
     const ctx = { dialect: options.dialect ?? modelDialect(json, json, json['keras_version']), imageDataFormat }
     const entry = decodeModelEntry(json, '', ctx)
-    return finish(entry, 'module' in json ? 'keras3' : 'keras', json['keras_version'], null, pre)
+    return finish(entry, 'module' in json ? 'keras3' : 'keras', json['keras_version'], null, 'config', listItems(json['config']) !== undefined, pre)
   }
 
   // A bare get_config() dict
   if ('layers' in json) {
     const ctx = { dialect: options.dialect ?? modelDialect(null, json, undefined), imageDataFormat }
     const r = 'input_layers' in json || 'output_layers' in json ? decodeFunctional(json, '', ctx) : decodeSequential(json, '', ctx, undefined)
-    return finish(r, 'config', null, null)
+    return finish(r, 'config', null, null, '', false)
   }
   return E.left([
     err('', `expected a Keras model file: {"class_name", "config", …}, a TensorFlow.js model.json {"modelTopology", …}, or a model config {"layers", …}; found an object with keys ${oneOf(Object.keys(json).slice(0, 8))}`)
