@@ -9,7 +9,9 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { describe, expect, it } from 'vitest'
 import { fromValidationErrors } from '../../src/core/SpecError.js'
+import type { BaseLayerSpec } from '../../src/layers/base.js'
 import type { LayerKind, SymbolicShape } from '../../src/layers/LayerKind.js'
+import { allocate, type FloatArray, type FloatDType } from '../../src/numerics/FloatArray.js'
 import {
   AveragePooling2DKind,
   Cropping2DKind,
@@ -26,8 +28,14 @@ import { left, right } from '../helpers.js'
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyKind = LayerKind<any>
 
-const specOf = (kind: AnyKind, config: unknown): unknown =>
+const specOf = <S extends BaseLayerSpec>(kind: LayerKind<S>, config: unknown): S =>
   right(pipe(kind.codec({ dialect: 'keras3', imageDataFormat: 'channels_last' }).decode(config), E.mapLeft(fromValidationErrors)))
+
+const filled = (dtype: FloatDType, n: number, f: (i: number) => number): FloatArray => {
+  const out = allocate(dtype, n)
+  for (let i = 0; i < n; i++) out[i] = f(i)
+  return out
+}
 
 interface ShapeCase {
   readonly name: string
@@ -258,9 +266,9 @@ describe('spatial compile', () => {
       for (const dtype of ['float32', 'float64'] as const) {
         const compiled = right(kind.compile(specOf(kind, config), [shape], { dtype }))
         const Array_ = dtype === 'float32' ? Float32Array : Float64Array
-        const data = Array_.from({ length: 2 * 18 }, (_, i) => Math.sin(i + 1))
+        const data = filled(dtype, 2 * 18, (i) => Math.sin(i + 1))
         const before = Array.from(data)
-        const weights = compiled.weights.map((w) => ({ shape: w.shape, data: Array_.from({ length: w.shape.reduce((a, b) => a * b, 1) }, (_, i) => i / 7) }))
+        const weights = compiled.weights.map((w) => ({ shape: w.shape, data: filled(dtype, w.shape.reduce((a, b) => a * b, 1), (i) => i / 7) }))
         const wBefore = weights.map((w) => Array.from(w.data))
         const x = { shape: [2, ...shape], data }
         const y = compiled.forward(weights, [x])
