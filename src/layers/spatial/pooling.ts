@@ -15,6 +15,7 @@
  * - A `valid` window larger than a known input axis is an error at `pool_size` (Keras 3 lets a
  *   zero-length output through; tf.keras computes a zero or negative length): layerspec never builds
  *   an empty tensor.
+ * - A NaN in a max window gives NaN.
  * - Global pooling's `keepdims` (Keras ≥ 2.6 and 3, default false) keeps the image axes as 1s.
  */
 import * as E from 'fp-ts/lib/Either.js'
