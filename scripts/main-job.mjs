@@ -1,52 +1,39 @@
 #!/usr/bin/env node
-// The README's main job: validate every Conv2D config in examples/ (standalone layer configs and the
-// Conv2D layers inside the example model files) and print each normalized spec, or its errors with
-// their JSON paths. Runs on the built package (npm ci builds it through `prepare`).
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+// The README's main job, on the shipped examples, through the built package (npm ci builds it):
+//  1. validate every example: Conv2D layer configs and model files (examples/conv2d/invalid-*.json is
+//     invalid on purpose, to show the errors with their paths), and print each Conv2D's normalized spec;
+//  2. for each example model: the Keras-style summary, then a run (weights from the tfjs manifest when
+//     the file has them, else a seeded init) printing output shapes, checksums and the time taken.
+import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { decodeConv2D, formatErrors } from 'layerspec'
+import { decodeConv2D } from 'layerspec'
+import { main } from 'layerspec/cli'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const examples = join(root, 'examples')
+const rel = (p) => relative(root, p)
+const files = (dir) => readdirSync(join(root, dir)).filter((f) => f.endsWith('.json')).sort().map((f) => join(root, dir, f))
+const heading = (s) => console.log(`\n=== ${s} ${'='.repeat(Math.max(0, 90 - s.length))}`)
 
-const files = (dir) =>
-  readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const p = join(dir, name)
-      return statSync(p).isDirectory() ? files(p) : name.endsWith('.json') ? [p] : []
-    })
+heading('layerspec validate examples/*')
+main(['validate', ...files('examples/conv2d'), ...files('examples/models'), join(root, 'examples/tfjs/model.json')].map((f) => (f.startsWith(root) ? rel(f) : f)))
 
-const isConvEntry = (e) => e !== null && typeof e === 'object' && (e.class_name === 'Conv2D' || e.class_name === 'Convolution2D')
-
-/** Conv2D layer entries of a model file (Sequential or functional, wrapped or not), with their paths. */
-const convLayers = (json) => {
-  const config = json.modelTopology?.model_config?.config ?? json.modelTopology?.config ?? json.config ?? json
-  const layers = Array.isArray(config) ? config : config?.layers
-  if (!Array.isArray(layers)) return []
-  return layers.flatMap((e, i) => (isConvEntry(e) ? [[`layers[${i}]`, e]] : []))
+heading('normalized Conv2D specs')
+for (const f of files('examples/conv2d')) {
+  const r = decodeConv2D(JSON.parse(readFileSync(f, 'utf8')))
+  if (r._tag === 'Right') console.log(`${rel(f)}:\n${JSON.stringify(r.right)}`)
 }
 
-const summary = (s) =>
-  `filters=${s.filters} kernel=${s.kernelSize.join('x')} strides=${s.strides.join('x')} padding=${s.padding} ` +
-  `dilation=${s.dilationRate.join('x')} groups=${s.groups} ${s.dataFormat} activation=${s.activation} ` +
-  `bias=${s.useBias} dialect=${s.dialect}` + (s.inputShape ? ` input=[${s.inputShape.join(', ')}]` : '')
-
-let invalid = 0
-for (const file of files(examples)) {
-  const json = JSON.parse(readFileSync(file, 'utf8'))
-  const entries = convLayers(json).length > 0 ? convLayers(json) : [['', json]]
-  console.log(`${relative(root, file)}`)
-  for (const [path, entry] of entries) {
-    const r = decodeConv2D(entry)
-    const where = path === '' ? '  ' : `  ${path}: `
-    if (r._tag === 'Right') {
-      console.log(`${where}${r.right.name ?? '(unnamed)'}  ${summary(r.right)}`)
-    } else {
-      invalid++
-      console.log(`${where}invalid:\n${formatErrors(r.left).replace(/^/gm, '      ')}`)
-    }
-  }
+const models = [
+  'examples/models/mnist-convnet.keras3.json',
+  'examples/models/dilated-context.tf215.json',
+  'examples/models/channels-first.tf24.json',
+  'examples/models/residual-block.keras3.json',
+  'examples/tfjs/model.json'
+]
+for (const m of models) {
+  heading(`layerspec summary ${m}`)
+  main(['summary', m])
+  heading(`layerspec run ${m} --seed 1 --batch 4`)
+  main(['run', m, '--seed', '1', '--batch', '4'])
 }
-console.log(`\n${invalid} invalid config(s); examples/conv2d/invalid-*.json are invalid on purpose.`)

@@ -142,13 +142,16 @@ const run = (o: Options, out: Print, err: Print): number => {
   out(`${file}: ${model.summary.className} "${model.summary.name}", ${model.weights.length} weight tensors ${loaded.right === null ? `from a seeded init (seed ${o.seed})` : 'loaded from the weights manifest'}`)
   out(`  input ${model.inputShapes.map((s) => showKerasShape([o.batch, ...s])).join(', ')}: uniform [0, 1) values, seed ${o.seed}`)
   outputs.forEach((y, i) => {
+    // sum, sum of |y|, and a position-weighted sum that moves when values are permuted
     let sum = 0
     let abs = 0
-    for (const v of y.data) {
+    let weighted = 0
+    y.data.forEach((v, k) => {
       sum += v
       abs += Math.abs(v)
-    }
-    out(`  output ${i}: shape ${showKerasShape(y.shape)}, checksum sum=${sum.toPrecision(10)} abs=${abs.toPrecision(10)}`)
+      weighted += v * ((k % 97) + 1)
+    })
+    out(`  output ${i}: shape ${showKerasShape(y.shape)}, checksum sum=${sum.toPrecision(10)} abs=${abs.toPrecision(10)} weighted=${weighted.toPrecision(10)}`)
   })
   out(`  forward: ${ms.toFixed(2)} ms (batch ${o.batch}, ${model.dtype})`)
   return 0
