@@ -33,8 +33,9 @@ export type ConvKernel = (g: ConvGeometry, batch: number, x: FloatArray, w: Floa
  * - `wasm-*`: WebAssembly SIMD generated per geometry (float32; float64 layers run the `js-*` twin);
  * - `*-tiled`: the general direct convolution; `*-pointwise`: 1×1 stride-1 as one GEMM over all
  *   pixels; `*-depthwise`: one input and one output channel per group (vectorized over channels);
- *   `*-im2col`: few input channels (the stem, MNIST): each output row's windows gathered into one
- *   contiguous reduction of `kh·kw·C/G` values.
+ *   `js-im2col`: few input channels (the stem, MNIST): each output row's windows gathered into one
+ *   contiguous reduction of `kh·kw·C` values (the wasm tiled code needs no such path: it is generated
+ *   for the geometry and already reduces each window row as one run of `kw·C` steps).
  * A fast kernel asked to run a geometry its path does not cover runs its backend's `tiled` kernel.
  */
 export type KernelName =
@@ -47,7 +48,6 @@ export type KernelName =
   | 'wasm-tiled'
   | 'wasm-pointwise'
   | 'wasm-depthwise'
-  | 'wasm-im2col'
 
 /** Every kernel name, the oracle first. */
 export const KERNEL_NAMES: ReadonlyArray<KernelName> = [
@@ -59,8 +59,7 @@ export const KERNEL_NAMES: ReadonlyArray<KernelName> = [
   'js-im2col',
   'wasm-tiled',
   'wasm-pointwise',
-  'wasm-depthwise',
-  'wasm-im2col'
+  'wasm-depthwise'
 ]
 
 /** Where a kernel's arithmetic runs. */
@@ -81,6 +80,8 @@ export interface KernelOptions {
   readonly threads: number
   /** Use relaxed-SIMD FMA when the runtime has it (default true). */
   readonly relaxedSimd?: boolean
+  /** Multiply-adds from which a call is split over threads (default: THREAD_MIN_MACS; tests use 0). */
+  readonly parallelMinMacs?: number
 }
 
 /**

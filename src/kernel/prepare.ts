@@ -1,36 +1,35 @@
 /**
  * Kernel selection and preparation: from a geometry (at compile time) to the kernel that runs it.
  *
- * `selectKernel` picks the path from the geometry alone: depthwise when every group has one input
- * and one output channel, pointwise (one GEMM over all pixels) for 1×1 stride-1 windows, im2col when
- * a window row holds few values (few input channels, like a network's stem), the tiled direct
- * kernel otherwise; the backend is WebAssembly SIMD for float32 where the runtime validates SIMD,
- * plain TypeScript otherwise. `prepareKernel` builds the chosen kernel once.
+ * `selectKernel` picks the path from the geometry alone:
+ * - depthwise when every group has one input and one output channel (`groups` = channels = filters);
+ * - pointwise (one GEMM over all pixels) for 1×1 windows with stride 1;
+ * - im2col (plain TypeScript only) when a window row holds few values (`kw·C ≤ 16`, one group: a
+ *   network's stem, MNIST) and one output row of windows is smaller than a padded input;
+ * - the tiled direct kernel otherwise.
+ * The backend is WebAssembly SIMD for float32 where the runtime validates SIMD, plain TypeScript
+ * otherwise (or when asked). `prepareKernel` builds the chosen kernel once.
  */
 import type { ConvGeometry } from '../geometry/ConvGeometry.js'
 import type { FloatDType } from '../numerics/FloatArray.js'
-import type { Backend, ConvKernel, KernelName, KernelOptions, PreparedKernel } from './ConvKernel.js'
+import type { Backend, ConvKernel, KernelName, KernelOptions, KernelParams, PreparedKernel } from './ConvKernel.js'
 import { directKernel } from './direct.js'
-import { prepareJs } from './js/runtime.js'
+import { jsDepthwise } from './js/depthwise.js'
+import { im2colRowSize, jsIm2col } from './js/im2col.js'
+import { prepareJs, type JsInput } from './js/runtime.js'
 import { JS_Q, jsTiled } from './js/tiled.js'
 import { paddedLayout } from './layout.js'
-import { packTiled, tiledPackedSize } from './pack.js'
+import { depthwisePackedSize, packDepthwise, packTiled, tiledPackedSize } from './pack.js'
 import { referenceKernel } from './reference.js'
-import { HAS_SIMD, HAS_RELAXED_SIMD } from './wasm/encoder.js'
+import { HAS_RELAXED_SIMD, HAS_SIMD } from './wasm/encoder.js'
 import { prepareWasm } from './wasm/runtime.js'
-import { fusable, pointwiseCode, POINTWISE_CHUNK, tiledRowsCode, WASM_Q } from './wasm/tiled.js'
+import { depthwiseRowsCode, fusable, pointwiseCode, tiledRowsCode, WASM_P, WASM_Q } from './wasm/tiled.js'
 
 /** The kernel paths (a kernel name is a backend and a path). */
 export type KernelPath = 'tiled' | 'pointwise' | 'depthwise' | 'im2col'
 
 /** Whether the WebAssembly SIMD backend can run a dtype here. */
 export const wasmAvailable = (dtype: FloatDType): boolean => HAS_SIMD && dtype === 'float32'
-
-/** The path that fits a geometry best. */
-export const selectPath = (g: ConvGeometry): KernelPath => {
-  if (coversPath('pointwise', g)) return 'pointwise'
-  return 'tiled'
-}
 
 /** Whether a path's kernel computes this geometry (others run the tiled kernel instead). */
 export const coversPath = (path: KernelPath, g: ConvGeometry): boolean => {
@@ -40,16 +39,31 @@ export const coversPath = (path: KernelPath, g: ConvGeometry): boolean => {
     case 'pointwise':
       return g.kernelHeight === 1 && g.kernelWidth === 1 && g.strideHeight === 1 && g.strideWidth === 1
     case 'depthwise':
-      return false
+      return g.inChannelsPerGroup === 1 && g.outChannelsPerGroup === 1
     case 'im2col':
-      return false
+      return g.groups === 1
   }
+}
+
+/** The path that fits a geometry best on a backend. */
+export const selectPath = (g: ConvGeometry, backend: Backend): KernelPath => {
+  if (g.groups > 1 && coversPath('depthwise', g)) return 'depthwise'
+  if (coversPath('pointwise', g)) return 'pointwise'
+  if (
+    backend === 'js' &&
+    g.groups === 1 &&
+    g.kernelWidth * g.inChannels <= 16 &&
+    im2colRowSize(g) <= paddedLayout(g).sampleSize
+  ) {
+    return 'im2col'
+  }
+  return 'tiled'
 }
 
 /** The kernel `compileConv2D` runs for a geometry when none is named. */
 export const selectKernel = (g: ConvGeometry, dtype: FloatDType, backend: Backend | 'auto'): KernelName => {
   const b: Backend = backend === 'js' || !wasmAvailable(dtype) ? 'js' : 'wasm'
-  return `${b}-${selectPath(g)}`
+  return `${b}-${selectPath(g, b)}` as KernelName
 }
 
 const legacy = (name: KernelName, kernel: ConvKernel, g: ConvGeometry): PreparedKernel => ({
@@ -62,48 +76,55 @@ const legacy = (name: KernelName, kernel: ConvKernel, g: ConvGeometry): Prepared
   dispose: () => undefined
 })
 
-const prepareJsPath = (name: KernelName, path: KernelPath, g: ConvGeometry, options: KernelOptions): PreparedKernel => {
+const prepareJsPath = (path: KernelPath, g: ConvGeometry, options: KernelOptions): PreparedKernel => {
   const layout = paddedLayout(g)
-  void path
+  const depthwise = path === 'depthwise'
+  const input: JsInput =
+    path === 'im2col'
+      ? { kind: 'im2col', rowSize: im2colRowSize(g), kernel: jsIm2col(g) }
+      : { kind: 'padded', layout, kernel: depthwise ? jsDepthwise(g, layout) : jsTiled(g, layout) }
   return prepareJs(
     g,
     {
-      name,
-      kernel: jsTiled(g, layout),
-      layout,
-      packedFloats: tiledPackedSize(g, JS_Q),
-      pack: (p, dst, off) => packTiled(g, JS_Q, p.kernel, p.bias, dst, off),
-      units: (batch) => batch * g.outHeight
+      name: `js-${path}`,
+      input,
+      packedFloats: depthwise ? depthwisePackedSize(g, JS_Q) : tiledPackedSize(g, JS_Q),
+      pack: depthwise
+        ? (p, dst, off) => packDepthwise(g, JS_Q, p.kernel, p.bias, dst, off)
+        : (p, dst, off) => packTiled(g, JS_Q, p.kernel, p.bias, dst, off)
     },
     options.activation,
     fusable(options.activation)
   )
 }
 
-const prepareWasmPath = (name: KernelName, path: KernelPath, g: ConvGeometry, options: KernelOptions): PreparedKernel => {
+const prepareWasmPath = (path: Exclude<KernelPath, 'im2col'>, g: ConvGeometry, options: KernelOptions): PreparedKernel => {
   const layout = paddedLayout(g)
   const fma = options.relaxedSimd !== false && HAS_RELAXED_SIMD
-  const act = options.activation
-  const fuses = fusable(act)
-  const actIn = fuses ? act : 'linear'
-  const common = {
-    name,
-    layout,
-    packedFloats: tiledPackedSize(g, WASM_Q),
-    pack: (p: { kernel: Float32Array | Float64Array; bias: Float32Array | Float64Array | undefined }, dst: Float32Array, off: number) =>
-      packTiled(g, WASM_Q, p.kernel, p.bias, dst, off),
-    fusesActivation: fuses
-  }
-  const twin = (): PreparedKernel => prepareJsPath(`js-${path}`, path, g, { ...options, threads: 1 })
-  if (path === 'pointwise') {
-    return prepareWasm(
-      g,
-      { ...common, code: pointwiseCode(g, actIn, fma), units: (batch) => batch * g.inHeight * g.inWidth, align: POINTWISE_CHUNK },
-      options.threads,
-      twin
-    )
-  }
-  return prepareWasm(g, { ...common, code: tiledRowsCode(g, layout, actIn, fma), units: (batch) => batch * g.outHeight, align: 1 }, options.threads, twin)
+  const fuses = fusable(options.activation)
+  const act = fuses ? options.activation : 'linear'
+  const depthwise = path === 'depthwise'
+  const rows = (batch: number): number => batch * g.outHeight
+  const code =
+    path === 'pointwise' ? pointwiseCode(g, act, fma) : depthwise ? depthwiseRowsCode(g, layout, act, fma) : tiledRowsCode(g, layout, act, fma)
+  return prepareWasm(
+    g,
+    {
+      name: `wasm-${path}`,
+      code,
+      layout,
+      packedFloats: depthwise ? depthwisePackedSize(g, WASM_Q) : tiledPackedSize(g, WASM_Q),
+      pack: depthwise
+        ? (p: KernelParams, dst: Float32Array, off: number) => packDepthwise(g, WASM_Q, p.kernel, p.bias, dst, off)
+        : (p: KernelParams, dst: Float32Array, off: number) => packTiled(g, WASM_Q, p.kernel, p.bias, dst, off),
+      units: path === 'pointwise' ? (batch) => batch * g.inHeight * g.inWidth : rows,
+      align: path === 'pointwise' ? WASM_P : 1,
+      fusesActivation: fuses
+    },
+    options.threads,
+    () => prepareJsPath(path, g, { ...options, threads: 1 }),
+    options.parallelMinMacs
+  )
 }
 
 /**
@@ -115,6 +136,6 @@ export const prepareKernel = (name: KernelName, g: ConvGeometry, options: Kernel
   if (name === 'direct') return legacy(name, directKernel, g)
   const [backend, path] = name.split('-') as [Backend, KernelPath]
   const p: KernelPath = coversPath(path, g) ? path : 'tiled'
-  if (backend === 'wasm' && wasmAvailable(options.dtype)) return prepareWasmPath(`wasm-${p}`, p, g, options)
-  return prepareJsPath(`js-${p}`, p, g, options)
+  if (backend === 'wasm' && p !== 'im2col' && wasmAvailable(options.dtype)) return prepareWasmPath(p, g, options)
+  return prepareJsPath(p, g, options)
 }

@@ -159,6 +159,9 @@ class PoolWorker {
   }
 }
 
+/** Diagnostics: calls split over workers so far (tests check that splitting happens). */
+export const threadStats = { calls: 0 }
+
 let pool: PoolWorker[] = []
 let generation = 0
 let nextId = 1
@@ -197,6 +200,7 @@ export class ThreadedModule {
       this.generation = generation
     }
     const ws = this.workers
+    threadStats.calls++
     ws.forEach((wk, k) => wk.post(CMD_RUN, this.id, [x, w, o, bounds[k + 1] as number, bounds[k + 2] as number]))
     let error: unknown
     try {

@@ -1,7 +1,8 @@
 /**
- * Running a plain-TypeScript kernel: float64 scratch (the padded input and the NHWC output, grown to
- * the largest batch seen and rewritten by every call) and the packed weights cached per params object
- * (see weightCache.ts). `relu`/`relu6` are applied while copying the output out.
+ * Running a plain-TypeScript kernel: float64 scratch (the input side — a padded copy of the input, or
+ * im2col's row of windows — and the NHWC output, grown to the largest batch seen and rewritten by
+ * every call) and the packed weights cached per params object (see weightCache.ts). `relu`/`relu6`
+ * are applied while copying the output out.
  *
  * noUncheckedIndexedAccess: indices are in range by construction; reads are asserted with `!`.
  */
@@ -11,16 +12,20 @@ import type { FloatArray } from '../../numerics/FloatArray.js'
 import type { KernelName, KernelParams, PreparedKernel } from '../ConvKernel.js'
 import { copyInPadded, copyOut, type PaddedLayout } from '../layout.js'
 import { WeightCache } from '../weightCache.js'
+import type { Im2colKernel } from './im2col.js'
 import type { RowKernel } from './tiled.js'
 
-/** What a JS kernel needs besides its row kernel. */
+/** How a JS kernel reads its input: a padded copy, or one row of gathered windows. */
+export type JsInput =
+  | { readonly kind: 'padded'; readonly layout: PaddedLayout; readonly kernel: RowKernel }
+  | { readonly kind: 'im2col'; readonly rowSize: number; readonly kernel: Im2colKernel }
+
+/** What a JS kernel needs besides its input side. */
 export interface JsProgram {
   readonly name: KernelName
-  readonly kernel: RowKernel
-  readonly layout: PaddedLayout
+  readonly input: JsInput
   readonly packedFloats: number
   readonly pack: (params: KernelParams, dst: Float64Array, offset: number) => void
-  readonly units: (batch: number) => number
 }
 
 /** Applies `relu`/`relu6` in place (other activations are the layer's). */
@@ -45,6 +50,7 @@ export const prepareJs = (g: ConvGeometry, program: JsProgram, activation: Activ
     program.pack(params, packed, 0)
     return packed
   })
+  const input = program.input
   return {
     name: program.name,
     backend: 'js',
@@ -53,12 +59,18 @@ export const prepareJs = (g: ConvGeometry, program: JsProgram, activation: Activ
     fusesActivation,
     run: (params, batch, x, out) => {
       const w = cache.get(params)
-      const inSize = batch * program.layout.sampleSize
       const outSize = batch * g.outputSize
-      if (xs.length < inSize) xs = new Float64Array(inSize)
       if (os.length < outSize) os = new Float64Array(outSize)
-      copyInPadded(g, program.layout, batch, x, xs, 0)
-      program.kernel(xs, w, os, 0, program.units(batch))
+      const rows = batch * g.outHeight
+      if (input.kind === 'padded') {
+        const inSize = batch * input.layout.sampleSize
+        if (xs.length < inSize) xs = new Float64Array(inSize)
+        copyInPadded(g, input.layout, batch, x, xs, 0)
+        input.kernel(xs, w, os, 0, rows)
+      } else {
+        if (xs.length < input.rowSize) xs = new Float64Array(input.rowSize)
+        input.kernel(x, w, os, xs, 0, rows)
+      }
       copyOut(g, batch, os, 0, out)
       if (fusesActivation) fusedActivation(activation, out)
     },

@@ -24,6 +24,8 @@ import { encodeModule, type Code } from './encoder.js'
 export const THREAD_MIN_MACS = 4_000_000
 
 const PAGE = 65536
+/** Bytes after the output that loads may touch (the depthwise kernel's partial channel blocks). */
+const SLACK = 64
 const MAX_PAGES = 65536
 
 /** What a wasm kernel needs besides its code. */
@@ -55,7 +57,8 @@ export const prepareWasm = (
   g: ConvGeometry,
   program: WasmProgram,
   threads: number,
-  fallback: () => PreparedKernel
+  fallback: () => PreparedKernel,
+  parallelMinMacs = THREAD_MIN_MACS
 ): PreparedKernel => {
   const bytes = encodeModule([{ name: 'run', code: program.code }], { shared: threads > 1, initialPages: 1, maxPages: MAX_PAGES })
   const wasm = maybeWasm
@@ -129,7 +132,7 @@ export const prepareWasm = (
     const inOff = inputOffset()
     const outOff = align16(inOff + batch * sampleInBytes)
     if (batch > capacity) {
-      if (!ensureBytes(outOff + batch * sampleOutBytes)) {
+      if (!ensureBytes(outOff + batch * sampleOutBytes + SLACK)) {
         twin ??= fallback()
         twin.run(params, batch, x, out)
         return
@@ -141,7 +144,7 @@ export const prepareWasm = (
     copyInPadded(g, program.layout, batch, x, heap, inOff / 4)
     const wOff = 64 + slot.index * slotBytes
     const units = program.units(batch)
-    if (threaded !== undefined && batch * g.macsPerSample >= THREAD_MIN_MACS && units >= 2 * program.align) {
+    if (threaded !== undefined && batch * g.macsPerSample >= parallelMinMacs && units >= 2 * program.align) {
       const bounds = [0]
       for (let k = 1; k < threads; k++) bounds.push(Math.round((units * k) / threads / program.align) * program.align)
       bounds.push(units)

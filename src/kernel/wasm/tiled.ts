@@ -12,7 +12,7 @@
 import type { Activation } from '../../codec/Activation.js'
 import type { ConvGeometry } from '../../geometry/ConvGeometry.js'
 import type { PaddedLayout } from '../layout.js'
-import { blocksPerGroup, tiledBlockSize } from '../pack.js'
+import { blocksPerGroup, depthwiseBlockSize, tiledBlockSize } from '../pack.js'
 import { Code, I32, V128 } from './encoder.js'
 
 /** Output channels per panel of the wasm kernels (two f32x4). */
@@ -49,6 +49,29 @@ interface Reduction {
   readonly outPixel: number
 }
 
+/** Applies the fused activation to the tile's accumulators and stores their valid lanes at `ot`. */
+const emitStore = (c: Code, L: Locals, t: TileShape, outPixel: number, activation: Activation, acc: (p: number, v: number) => number): void => {
+  const V = t.nq > 4 ? 2 : 1
+  for (let p = 0; p < t.P; p++) {
+    for (let v = 0; v < V; v++) {
+      const a = acc(p, v)
+      if (activation === 'relu' || activation === 'relu6') {
+        c.get(a).v128Zero().f32x4Pmax()
+        if (activation === 'relu6') c.f32x4Const(6).f32x4Pmin()
+        c.set(a)
+      }
+      const off = p * outPixel + v * 16
+      const lanes = Math.min(4, t.nq - v * 4)
+      if (lanes === 4) c.get(L.ot).get(a).v128Store(off)
+      else if (lanes === 1) c.get(L.ot).get(a).v128Store32Lane(off, 0)
+      else {
+        c.get(L.ot).get(a).v128Store64Lane(off, 0)
+        if (lanes === 3) c.get(L.ot).get(a).v128Store32Lane(off + 8, 2)
+      }
+    }
+  }
+}
+
 /** Emits the accumulate-and-store code of one tile at (xt, wb, ot). */
 const emitTile = (c: Code, L: Locals, red: Reduction, t: TileShape, activation: Activation, fma: boolean): void => {
   const V = t.nq > 4 ? 2 : 1
@@ -83,25 +106,7 @@ const emitTile = (c: Code, L: Locals, red: Reduction, t: TileShape, activation: 
     c.addTo(L.xp, red.rowStep)
     c.get(L.ka).i32(1).i32Sub().tee(L.ka).brIf(0).end()
   }
-  // epilogue: activation, store the valid lanes
-  for (let p = 0; p < t.P; p++) {
-    for (let v = 0; v < V; v++) {
-      const a = acc(p, v)
-      if (activation === 'relu' || activation === 'relu6') {
-        c.get(a).v128Zero().f32x4Pmax()
-        if (activation === 'relu6') c.f32x4Const(6).f32x4Pmin()
-        c.set(a)
-      }
-      const off = p * red.outPixel + v * 16
-      const lanes = Math.min(4, t.nq - v * 4)
-      if (lanes === 4) c.get(L.ot).get(a).v128Store(off)
-      else if (lanes === 1) c.get(L.ot).get(a).v128Store32Lane(off, 0)
-      else {
-        c.get(L.ot).get(a).v128Store64Lane(off, 0)
-        if (lanes === 3) c.get(L.ot).get(a).v128Store32Lane(off + 8, 2)
-      }
-    }
-  }
+  emitStore(c, L, t, red.outPixel, activation, acc)
 }
 
 interface Locals {
@@ -327,6 +332,98 @@ export const pointwiseCode = (g: ConvGeometry, activation: Activation, fma: bool
   c.br(0)
   c.end()
   c.end()
+  c.end()
+  return c
+}
+
+/** Emits one depthwise tile of `P` pixels × `nq` channels at (xt, wb, ot). */
+const emitDepthwiseTile = (c: Code, L: Locals, g: ConvGeometry, Lp: PaddedLayout, t: TileShape, activation: Activation, fma: boolean): void => {
+  const V = t.nq > 4 ? 2 : 1
+  const C = g.inChannels
+  const acc = (p: number, v: number): number => L.acc[p * 2 + v] as number
+  const pixelStep = g.strideWidth * C * 4
+  for (let p = 0; p < t.P; p++) for (let v = 0; v < V; v++) c.get(L.wb).v128Load(v * 16).set(acc(p, v))
+  c.get(L.xt).set(L.xp)
+  c.get(L.wb).i32(WASM_Q * 4).i32Add().set(L.wp)
+  if (g.kernelHeight > 1) c.i32(g.kernelHeight).set(L.ka).loop()
+  c.get(L.xp).set(L.xq)
+  c.i32(g.kernelWidth).set(L.kb).loop()
+  for (let v = 0; v < V; v++) c.get(L.wp).v128Load(v * 16).set(L.w[v] as number)
+  for (let p = 0; p < t.P; p++) {
+    for (let v = 0; v < V; v++) {
+      const a = acc(p, v)
+      const w = L.w[v] as number
+      if (fma) c.get(L.xq).v128Load(p * pixelStep + v * 16).get(w).get(a).f32x4RelaxedMadd().set(a)
+      else c.get(a).get(L.xq).v128Load(p * pixelStep + v * 16).get(w).f32x4Mul().f32x4Add().set(a)
+    }
+  }
+  c.addTo(L.xq, g.dilationWidth * C * 4)
+  c.addTo(L.wp, WASM_Q * 4)
+  c.get(L.kb).i32(1).i32Sub().tee(L.kb).brIf(0).end()
+  if (g.kernelHeight > 1) {
+    c.addTo(L.xp, g.dilationHeight * Lp.rowSize * 4)
+    c.get(L.ka).i32(1).i32Sub().tee(L.ka).brIf(0).end()
+  }
+  emitStore(c, L, t, C * 4, activation, acc)
+}
+
+/**
+ * The depthwise kernel's `run` over output rows `[u0, u1)` (one input and one output channel per
+ * group): 4 pixels × 8 channels per tile, each tap one v128 load of 4 neighbouring channels per pixel
+ * and vector (no broadcast), weights from the depthwise panels. A partial channel block reads up to 7
+ * values past a pixel's last channel (inside the scratch; those lanes are not stored).
+ */
+export const depthwiseRowsCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Activation, fma: boolean): Code => {
+  const c = new Code([I32, I32, I32, I32, I32])
+  const L = declareLocals(c)
+  const C = g.inChannels
+  const OH = g.outHeight
+  const OW = g.outWidth
+  const outRowBytes = OW * C * 4
+  const inRowBytes = g.strideHeight * Lp.rowSize * 4
+  const sampleBytes = Lp.sampleSize * 4
+  const blockBytes = depthwiseBlockSize(g, WASM_Q) * 4
+  const fullBlocks = Math.floor(C / WASM_Q)
+  const tail = C - fullBlocks * WASM_Q
+  const pixelStep = g.strideWidth * C * 4
+  c.get(U0).get(U1).i32GeS().if_().return_().end()
+  c.get(U0).set(L.u)
+  c.get(U0).i32(OH).i32RemU().set(L.i)
+  c.get(X).get(U0).i32(OH).i32DivU().i32(sampleBytes).i32Mul().i32Add().get(L.i).i32(inRowBytes).i32Mul().i32Add().set(L.xRow)
+  c.get(O).get(U0).i32(outRowBytes).i32Mul().i32Add().set(L.oRow)
+  c.loop()
+  c.get(L.xRow).set(L.xg)
+  c.get(W).set(L.wb)
+  c.get(L.oRow).set(L.ob)
+  const emitBlock = (nq: number): void => {
+    c.get(L.xg).set(L.xt)
+    c.get(L.ob).set(L.ot)
+    const full = Math.floor(OW / WASM_P)
+    if (full > 0) {
+      c.i32(full).set(L.jc).loop()
+      emitDepthwiseTile(c, L, g, Lp, { P: WASM_P, nq }, activation, fma)
+      c.addTo(L.xt, WASM_P * pixelStep)
+      c.addTo(L.ot, WASM_P * C * 4)
+      c.get(L.jc).i32(1).i32Sub().tee(L.jc).brIf(0).end()
+    }
+    if (OW % WASM_P > 0) emitDepthwiseTile(c, L, g, Lp, { P: OW % WASM_P, nq }, activation, fma)
+    c.addTo(L.wb, blockBytes)
+    c.addTo(L.ob, WASM_Q * 4)
+    c.addTo(L.xg, WASM_Q * 4)
+  }
+  if (fullBlocks > 0) {
+    if (fullBlocks > 1) c.i32(fullBlocks).set(L.fb).loop()
+    emitBlock(WASM_Q)
+    if (fullBlocks > 1) c.get(L.fb).i32(1).i32Sub().tee(L.fb).brIf(0).end()
+  }
+  if (tail > 0) emitBlock(tail)
+  c.addTo(L.oRow, outRowBytes)
+  c.addTo(L.xRow, inRowBytes)
+  c.get(L.i).i32(1).i32Add().tee(L.i).i32(OH).i32Eq().if_()
+  c.i32(0).set(L.i)
+  c.addTo(L.xRow, sampleBytes - OH * inRowBytes)
+  c.end()
+  c.get(L.u).i32(1).i32Add().tee(L.u).get(U1).i32LtS().brIf(0)
   c.end()
   return c
 }
