@@ -174,6 +174,17 @@ describe('BatchNormalization', () => {
     expect(Array.from(run('BatchNormalization', s, [t([1, 2, 1, 2], [1, 3, 0, 0])], w).data)).toEqual([10, 11, 2, 2])
   })
 
+  it('normalizes a middle axis (axis 2 of a rank-4 input): each (row, col) pair by its column statistics', () => {
+    // [1, 2, 2, 2], axis 2 (size 2), ε = 0: column 0 mean 1 var 1, column 1 mean −1 var 4; gamma 1, beta 0
+    // x[0, r, c, k] = 4r + 2c + k; column c: (x − mean_c) / sd_c
+    const s = spec('BatchNormalization', { axis: 2, epsilon: 0 })
+    const w = [t([2], [1, 1]), t([2], [0, 0]), t([2], [1, -1]), t([2], [1, 4])]
+    const x = [0, 1, 2, 3, 4, 5, 6, 7]
+    const expected = x.map((v, i) => (Math.floor(i / 2) % 2 === 0 ? (v - 1) / 1 : (v + 1) / 2))
+    expect(Array.from(run('BatchNormalization', s, [t([1, 2, 2, 2], x)], w).data)).toEqual(expected)
+    expect(expected).toEqual([-1, 0, 1.5, 2, 3, 4, 3.5, 4])
+  })
+
   it('several axes (tf.keras): parameters indexed by the normalized axes', () => {
     // axes [1, 2] of [1, 2, 2, 1]: four parameter positions; gamma = 1, beta = [0, 1, 2, 3], mean = 0, var = 1 − ε
     const eps = 1e-3
@@ -242,6 +253,12 @@ describe('merges', () => {
     const z = run('Concatenate', spec('Concatenate', { axis: 1 }), [x, y])
     expect(z.shape).toEqual([2, 3, 5])
     expect(Array.from(z.data)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 20, 21, 22, 23, 24, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 25, 26, 27, 28, 29])
+  })
+
+  it('Concatenate with a negative axis other than -1 (axis -2 of a rank-3 input is axis 1)', () => {
+    const r = run('Concatenate', spec('Concatenate', { axis: -2 }), [t([1, 1, 2], [1, 2]), t([1, 2, 2], [3, 4, 5, 6])])
+    expect(r.shape).toEqual([1, 3, 2])
+    expect(Array.from(r.data)).toEqual([1, 2, 3, 4, 5, 6])
   })
 
   it('never write into their inputs', () => {
