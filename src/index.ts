@@ -42,3 +42,23 @@ export type { KernelName } from './kernel/ConvKernel.js'
 export { KERNEL_NAMES } from './kernel/ConvKernel.js'
 export type { CompiledConv2D, CompileOptions, Conv2DParams, WeightShapes } from './layer/CompiledConv2D.js'
 export { compileConv2D } from './layer/compileConv2D.js'
+
+// models
+export type { AnyLayerSpec, FunctionalSpec, GraphLayer, InputLayerSpec, ModelSpec, NodeCall, SequentialSpec, TensorRef } from './model/ModelSpec.js'
+export type { ModelDecodeOptions, ModelFile, ModelFormat } from './model/decodeModel.js'
+export { decodeModel, decodeModelFile } from './model/decodeModel.js'
+export { encodeModel } from './model/encodeModel.js'
+export type { InferOptions, LayerSummary, ModelSummary, ModelWeight } from './model/infer.js'
+export { inferModel } from './model/infer.js'
+export type { CompileModelOptions, CompiledModel, ModelParams } from './model/compileModel.js'
+export { compileModel } from './model/compileModel.js'
+export type { ManifestGroup, ManifestWeight, Quantization } from './model/weights.js'
+export { assignNamedWeights, assignOrderedWeights, decodeWeightData, readWeightsManifest } from './model/weights.js'
+export type { BaseArgs, DenseArgs, LayerJson, SequentialOptions, SymbolicTensor } from './model/builder.js'
+export { apply, functional, input, layer, layers, sequential } from './model/builder.js'
+export { loadTfjsWeights, readJsonFile } from './cli/io.js'
+
+// layer kinds
+export type { BaseLayerSpec } from './layers/base.js'
+export type { CompiledLayer, InferredLayer, LayerKind, SymbolicShape, WeightSpec } from './layers/LayerKind.js'
+export { findLayerKind, LAYER_KINDS, UNRUNNABLE } from './layers/registry.js'
