@@ -8,13 +8,13 @@ import { describe, expect, it } from 'vitest'
 import { decodeConv2D } from '../../src/conv2d/codec.js'
 import type { Conv2DSpec } from '../../src/conv2d/Conv2DSpec.js'
 import type { Tensor } from '../../src/core/Tensor.js'
-import { KERNEL_NAMES } from '../../src/kernel/ConvKernel.js'
+import { KERNEL_NAMES, type KernelName } from '../../src/kernel/ConvKernel.js'
 import type { CompiledConv2D, Conv2DParams } from '../../src/layer/CompiledConv2D.js'
 import { compileConv2D } from '../../src/layer/compileConv2D.js'
 import { left, right } from '../helpers.js'
 
 const spec = (config: object): Conv2DSpec => right(decodeConv2D(config))
-const compile = (config: object, inputShape: ReadonlyArray<number>, kernel: 'reference' | 'direct' | 'auto' = 'auto'): CompiledConv2D =>
+const compile = (config: object, inputShape: ReadonlyArray<number>, kernel: KernelName | 'auto' = 'auto'): CompiledConv2D =>
   right(compileConv2D(spec(config), inputShape, { kernel }))
 const f32 = (shape: ReadonlyArray<number>, values: ReadonlyArray<number>): Tensor => ({ shape, data: Float32Array.from(values) })
 const f64 = (shape: ReadonlyArray<number>, values: ReadonlyArray<number>): Tensor => ({ shape, data: Float64Array.from(values) })
