@@ -87,8 +87,8 @@ const arbCase: fc.Arbitrary<Case> = fc
 
 const data = (n: number, dtype: 'float32' | 'float64', seed: number): Float32Array | Float64Array => {
   const next = uniformStream(seed)
-  const make = dtype === 'float32' ? Float32Array : Float64Array
-  return make.from({ length: n }, () => next() * 2 - 1)
+  const values = Array.from({ length: n }, () => next() * 2 - 1)
+  return dtype === 'float32' ? Float32Array.from(values) : Float64Array.from(values)
 }
 
 /** The layer's output with the oracle: reference kernel, then bias, then activation. */

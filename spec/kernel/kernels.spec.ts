@@ -1,0 +1,137 @@
+/**
+ * Kernel selection, options, weight caching, threads and disposal, by example. (Agreement of every
+ * kernel with the reference is the property suite's: properties/kernels.prop.ts.)
+ */
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import * as E from 'fp-ts/lib/Either.js'
+import { afterAll, describe, expect, it } from 'vitest'
+import { decodeConv2D } from '../../src/conv2d/codec.js'
+import type { Tensor } from '../../src/core/Tensor.js'
+import { KERNEL_NAMES } from '../../src/kernel/ConvKernel.js'
+import { disposeThreads, threadStats, THREADS_AVAILABLE } from '../../src/kernel/threads.js'
+import { HAS_SIMD } from '../../src/kernel/wasm/encoder.js'
+import { WeightCache } from '../../src/kernel/weightCache.js'
+import type { CompiledConv2D, CompileOptions } from '../../src/layer/CompiledConv2D.js'
+import { compileConv2D } from '../../src/layer/compileConv2D.js'
+import { left, right } from '../helpers.js'
+
+const compile = (config: object, shape: ReadonlyArray<number>, options: CompileOptions = {}): CompiledConv2D =>
+  right(compileConv2D(right(decodeConv2D(config)), shape, options))
+
+const input = (shape: ReadonlyArray<number>, seed = 1): Tensor => {
+  const n = shape.reduce((a, b) => a * b, 1)
+  return { shape, data: Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed)) }
+}
+
+afterAll(() => disposeThreads())
+
+describe('kernel selection from the geometry', () => {
+  const rows: ReadonlyArray<readonly [string, object, ReadonlyArray<number>, string, string]> = [
+    ['stem (3 channels, 3×3 stride 2)', { filters: 32, kernel_size: 3, strides: 2, padding: 'same' }, [224, 224, 3], 'wasm-tiled', 'js-im2col'],
+    ['3×3 on 64 channels', { filters: 64, kernel_size: 3, padding: 'same' }, [56, 56, 64], 'wasm-tiled', 'js-tiled'],
+    ['MNIST 5×5 on 1 channel', { filters: 32, kernel_size: 5 }, [28, 28, 1], 'wasm-tiled', 'js-im2col'],
+    ['1×1', { filters: 128, kernel_size: 1 }, [56, 56, 64], 'wasm-pointwise', 'js-pointwise'],
+    ['1×1 stride 2 (not a GEMM over all pixels)', { filters: 8, kernel_size: 1, strides: 2 }, [8, 8, 4], 'wasm-tiled', 'js-im2col'],
+    ['depthwise (groups = channels = filters)', { filters: 32, kernel_size: 3, groups: 32, padding: 'same' }, [28, 28, 32], 'wasm-depthwise', 'js-depthwise'],
+    ['depthwise channels_first', { filters: 8, kernel_size: 3, groups: 8, data_format: 'channels_first' }, [8, 9, 9], 'wasm-depthwise', 'js-depthwise'],
+    ['grouped (2 channels per group)', { filters: 8, kernel_size: 3, groups: 4 }, [9, 9, 8], 'wasm-tiled', 'js-tiled']
+  ]
+  it.each(rows)('%s', (_, config, shape, wasm, js) => {
+    const auto = compile(config, shape)
+    expect(auto.kernel).toBe(HAS_SIMD ? wasm : js)
+    expect(auto.backend).toBe(HAS_SIMD ? 'wasm' : 'js')
+    expect(compile(config, shape, { backend: 'js' }).kernel).toBe(js)
+    expect(compile({ ...config, dtype: 'float64' }, shape).kernel).toBe(js)
+  })
+
+  it('a named kernel whose path does not cover the geometry runs its backend’s tiled kernel', () => {
+    expect(compile({ filters: 4, kernel_size: 3 }, [6, 6, 2], { kernel: 'wasm-pointwise' }).kernel).toBe(HAS_SIMD ? 'wasm-tiled' : 'js-tiled')
+    expect(compile({ filters: 4, kernel_size: 3 }, [6, 6, 2], { kernel: 'js-depthwise' }).kernel).toBe('js-tiled')
+    expect(compile({ filters: 4, kernel_size: 3, groups: 2 }, [6, 6, 2], { kernel: 'js-im2col' }).kernel).toBe('js-tiled')
+    for (const k of KERNEL_NAMES) expect(KERNEL_NAMES).toContain(compile({ filters: 2, kernel_size: 1 }, [2, 2, 2], { kernel: k }).kernel)
+  })
+
+  it('rejects unknown options with their paths', () => {
+    const spec = right(decodeConv2D({ filters: 2, kernel_size: 1 }))
+    const errors = left(compileConv2D(spec, [2, 2, 2], { kernel: 'fastest' as never, backend: 'gpu' as never, threads: 0 }))
+    expect(errors.map((e) => e.path)).toEqual(['options.kernel', 'options.backend', 'options.threads'])
+    expect(E.isRight(compileConv2D(spec, [2, 2, 2], { threads: 'auto' }))).toBe(true)
+  })
+})
+
+describe('weights are packed once per params object', () => {
+  it('the cache packs on first use, keyed on the kernel array, and repacks for another bias', () => {
+    let packs = 0
+    const cache = new WeightCache<number>(() => ++packs)
+    const kernel = new Float32Array(4)
+    const bias = new Float32Array(2)
+    const p = { kernel, bias }
+    expect(cache.get(p)).toBe(1)
+    expect(cache.get(p)).toBe(1)
+    expect(cache.get({ kernel, bias })).toBe(1) // another params object over the same arrays
+    expect(cache.get({ kernel, bias: new Float32Array(2) })).toBe(2)
+    expect(cache.get({ kernel: new Float32Array(4), bias })).toBe(3)
+  })
+
+  it.each(['js', 'wasm'] as const)('params are values (%s): never written, and a changed copy gives its own result', (backend) => {
+    const layer = compile({ filters: 5, kernel_size: 3, padding: 'same' }, [7, 6, 3], { backend })
+    const params = layer.init(7)
+    const x = input([2, 7, 6, 3])
+    const kernelBytes = Array.from(params.kernel.data)
+    const y1 = Array.from(layer.forward(params, x).data)
+    expect(Array.from(layer.forward(params, x).data)).toEqual(y1)
+    expect(Array.from(params.kernel.data)).toEqual(kernelBytes)
+    const doubled = { ...params, kernel: { shape: params.kernel.shape, data: params.kernel.data.map((v) => 2 * v) } }
+    const y2 = Array.from(layer.forward(doubled, x).data)
+    const bias = Array.from(params.bias?.data ?? [])
+    y2.forEach((v, i) => expect(v).toBeCloseTo(2 * (y1[i] as number) - (bias[i % 5] as number), 4))
+    expect(Array.from(layer.forward(params, x).data)).toEqual(y1)
+  })
+})
+
+describe('threads', () => {
+  const config = { filters: 32, kernel_size: 3, padding: 'same' }
+  const shape = [32, 32, 32] // 9.4 M multiply-adds: split
+  it('a large call splits over 2 threads and gives the 1-thread result bit for bit; small calls stay on one', () => {
+    const one = compile(config, shape, { threads: 1 })
+    const two = compile(config, shape, { threads: 2 })
+    expect(one.threads).toBe(1)
+    expect(two.threads).toBe(THREADS_AVAILABLE && HAS_SIMD ? 2 : 1)
+    const params = one.init(1)
+    const x = input([1, ...shape])
+    const before = threadStats.calls
+    const y2 = two.forward(params, x)
+    if (two.threads === 2) expect(threadStats.calls).toBe(before + 1)
+    expect(Array.from(y2.data)).toEqual(Array.from(one.forward(params, x).data))
+    const small = compile({ filters: 4, kernel_size: 3 }, [8, 8, 4], { threads: 2 })
+    const calls = threadStats.calls
+    small.forward(small.init(1), input([1, 8, 8, 4]))
+    expect(threadStats.calls).toBe(calls)
+    two.dispose()
+    // disposed layers keep working (they re-acquire memory and workers)
+    expect(Array.from(two.forward(params, x).data)).toEqual(Array.from(y2.data))
+    two.dispose()
+    one.dispose()
+  })
+
+  it('worker threads never keep the process alive (no dispose needed)', () => {
+    const script = fileURLToPath(new URL('./fixtures/threaded-exit.ts', import.meta.url))
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 })
+    expect(r.error).toBeUndefined()
+    expect(r.status).toBe(0)
+    const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { threads: number; split: number }
+    if (THREADS_AVAILABLE && HAS_SIMD) expect(out).toMatchObject({ threads: 2, split: 1 })
+  })
+})
+
+describe('relaxed SIMD', () => {
+  it('is used only where WebAssembly.validate accepts it, and its FMA code agrees with the reference', () => {
+    const script = fileURLToPath(new URL('./fixtures/relaxed-simd.ts', import.meta.url))
+    const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 })
+    expect(r.status).toBe(0)
+    const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { relaxed: boolean; worst: number; kernels: string[] }
+    expect(out.worst).toBeLessThan(1e-5)
+    if (out.relaxed) expect(out.kernels).toEqual(['wasm-tiled', 'wasm-pointwise', 'wasm-depthwise'])
+  })
+})
