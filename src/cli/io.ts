@@ -48,7 +48,13 @@ export const loadTfjsWeights = (modelJsonPath: string, file: ModelFile, model: C
       try {
         return new Uint8Array(readFileSync(join(dir, p)))
       } catch {
-        errors.push(specError(`weightsManifest[${gi}].paths[${pi}]`, `shard file ${JSON.stringify(p)} is missing next to ${modelJsonPath}`))
+        const names = g.weights.map((w) => w.name)
+        errors.push(
+          specError(
+            `weightsManifest[${gi}].paths[${pi}]`,
+            `shard file ${JSON.stringify(p)} is missing next to ${modelJsonPath}; it holds (part of) the weights ${names.slice(0, 8).map((n) => JSON.stringify(n)).join(', ')}${names.length > 8 ? `, … (${names.length} in all)` : ''}`
+          )
+        )
         return new Uint8Array(0)
       }
     })

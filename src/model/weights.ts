@@ -189,12 +189,22 @@ export const assignNamedWeights = (model: CompiledModel, named: ReadonlyMap<stri
   const used = new Set<string>()
   const errors: SpecError[] = []
   const params: Tensor[] = []
+  // `layer/weight` is only a usable name when exactly one weight of the model has it.
+  const shortCount = new Map<string, number>()
+  for (const w of model.weights) shortCount.set(`${w.layer}/${w.name}`, (shortCount.get(`${w.layer}/${w.name}`) ?? 0) + 1)
   for (const w of model.weights) {
     const short = `${w.layer}/${w.name}`
-    const candidates = [w.path, short].filter((k) => byName.has(k))
-    const key = candidates[0]
+    const key = byName.has(w.path) ? w.path : byName.has(short) && shortCount.get(short) === 1 ? short : undefined
     if (key === undefined) {
-      errors.push(specError('weightsManifest', `weight "${w.path}" (shape [${w.shape.join(', ')}]) is missing from the manifest`))
+      const ambiguous = byName.has(short) && (shortCount.get(short) ?? 0) > 1
+      errors.push(
+        specError(
+          'weightsManifest',
+          ambiguous
+            ? `weight "${w.path}" is missing from the manifest: "${short}" fits ${shortCount.get(short) ?? 0} weights of the model (nested layers with the same name), so it cannot be assigned; name it by its full path`
+            : `weight "${w.path}" (shape [${w.shape.join(', ')}]) is missing from the manifest`
+        )
+      )
       continue
     }
     const t = byName.get(key) as Tensor
