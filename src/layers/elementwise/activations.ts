@@ -172,7 +172,10 @@ export interface LeakyReLUSpec extends BaseLayerSpec {
   readonly negativeSlope: number
 }
 
-/** The slope of LeakyReLU when neither spelling is given (tf.keras `alpha=0.3`, Keras 3 `negative_slope=0.3`). */
+/**
+ * The slope of LeakyReLU when neither spelling is given (tf.keras `alpha=0.3`, Keras 3 `negative_slope=0.3`).
+ * @category constants
+ */
 export const LEAKY_RELU_DEFAULT_SLOPE = 0.3
 
 const slopeCodec = (dialect: Dialect) => (dialect === 'keras3' ? NonNegativeNumber : FiniteNumber)

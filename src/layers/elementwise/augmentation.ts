@@ -37,22 +37,40 @@ import { identityLayer, NumberPair } from './common.js'
 // model
 // -------------------------------------------------------------------------------------
 
-/** A `[lower, upper]` pair computed from a Keras `factor` argument. */
+/**
+ * A `[lower, upper]` pair computed from a Keras `factor` argument.
+ * @category model
+ */
 export type Factor = readonly [number, number]
 
-/** How points outside the image are filled (training only). */
+/**
+ * How points outside the image are filled (training only).
+ * @category model
+ */
 export type FillMode = 'reflect' | 'wrap' | 'constant' | 'nearest'
 
-/** Interpolation of the affine augmentation layers (training only). */
+/**
+ * Interpolation of the affine augmentation layers (training only).
+ * @category model
+ */
 export type AffineInterpolation = 'nearest' | 'bilinear'
 
-/** RandomFlip's mode. */
+/**
+ * RandomFlip's mode.
+ * @category model
+ */
 export type FlipMode = 'horizontal' | 'vertical' | 'horizontal_and_vertical'
 
-/** Interpolation of `tf.image.resize` (RandomHeight / RandomWidth, training only). */
+/**
+ * Interpolation of `tf.image.resize` (RandomHeight / RandomWidth, training only).
+ * @category model
+ */
 export type ResizeInterpolation = 'bilinear' | 'nearest' | 'bicubic' | 'area' | 'lanczos3' | 'lanczos5' | 'gaussian' | 'mitchellcubic'
 
-/** Fields of every image augmentation spec: Keras 3's `data_format` and `bounding_box_format`. */
+/**
+ * Fields of every image augmentation spec: the seed, Keras 3's `data_format` and `bounding_box_format`.
+ * @category model
+ */
 export interface ImageAugmentationSpec extends BaseLayerSpec {
   readonly seed: Seed
   /** Keras 3's `data_format`; always `channels_last` for tf.keras 2.x. */
@@ -116,7 +134,10 @@ export interface RandomBrightnessSpec extends ImageAugmentationSpec {
   readonly valueRange: readonly [number, number]
 }
 
-/** tf.keras 2.x's RandomHeight / RandomWidth. */
+/**
+ * tf.keras 2.x's RandomHeight / RandomWidth.
+ * @category model
+ */
 export interface RandomResizeSpec<C extends 'RandomHeight' | 'RandomWidth'> extends BaseLayerSpec {
   readonly className: C
   readonly factor: Factor
@@ -551,7 +572,10 @@ export const RandomHeightKind: LayerKind<RandomHeightSpec> = resizeKind('RandomH
  */
 export const RandomWidthKind: LayerKind<RandomWidthSpec> = resizeKind('RandomWidth')
 
-/** The augmentation kinds. */
+/**
+ * The augmentation kinds.
+ * @category layers
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const AUGMENTATION_KINDS: ReadonlyArray<LayerKind<any>> = [
   RandomFlipKind,

@@ -53,7 +53,10 @@ export interface BatchNormalizationSpec extends BaseLayerSpec {
   readonly fused: boolean | null
 }
 
-/** TensorFlow's fused batch norm raises `epsilon` to at least this (a cuDNN requirement). */
+/**
+ * TensorFlow's fused batch norm raises `epsilon` to at least this (a cuDNN requirement).
+ * @category constants
+ */
 export const FUSED_MIN_EPSILON = 1.001e-5
 
 const ones: Initializer = { kind: 'constant', value: 1 }

@@ -49,7 +49,10 @@ export interface SpatialDropout2DSpec extends BaseLayerSpec {
 // codecs
 // -------------------------------------------------------------------------------------
 
-/** A dropout rate: a number in [0, 1] (Keras raises outside it). */
+/**
+ * A dropout rate: a number in [0, 1] (Keras raises outside it).
+ * @category codecs
+ */
 export const Rate = numberWhere('a number between 0 and 1 (the fraction of units dropped)', (n) => n >= 0 && n <= 1)
 
 const NoiseShape = nullOr(shapeOfMinRank(1, '[one per input axis, batch included]'))

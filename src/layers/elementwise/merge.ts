@@ -18,7 +18,10 @@ import { normalizeAxis, productOf } from './common.js'
 // model
 // -------------------------------------------------------------------------------------
 
-/** The elementwise merge classes. */
+/**
+ * The elementwise merge classes.
+ * @category model
+ */
 export type ElementwiseMergeName = 'Add' | 'Subtract' | 'Multiply' | 'Average' | 'Maximum' | 'Minimum'
 
 /**
@@ -329,6 +332,9 @@ export const ConcatenateKind: LayerKind<ConcatenateSpec> = {
   }
 }
 
-/** The merge kinds. */
+/**
+ * The merge kinds.
+ * @category layers
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const MERGE_KINDS: ReadonlyArray<LayerKind<any>> = [AddKind, SubtractKind, MultiplyKind, AverageKind, MaximumKind, MinimumKind, ConcatenateKind]
