@@ -22,10 +22,15 @@ export interface PaddedLayout {
   readonly Hp: number
   readonly Wp: number
   readonly C: number
+  /** `true`: `C × Hp × Wp` per sample (for channels_first layers' wasm kernels); `false`: `Hp × Wp × C`. */
+  readonly nchw: boolean
   /** Elements per sample. */
   readonly sampleSize: number
-  /** Elements per padded row. */
+  /** Elements from a padded row to the next. */
   readonly rowSize: number
+  /** Elements from a column to the next, and from a channel to the next. */
+  readonly pixel: number
+  readonly channel: number
 }
 
 /** A writable float buffer: the scratch kernels compute in. */
@@ -35,11 +40,14 @@ export type Scratch = Float32Array | Float64Array
 // constructors
 // -------------------------------------------------------------------------------------
 
-/** The padded layout for a geometry. */
-export const paddedLayout = (g: ConvGeometry): PaddedLayout => {
+/** The padded layout for a geometry, NHWC (default) or NCHW. */
+export const paddedLayout = (g: ConvGeometry, nchw = false): PaddedLayout => {
   const Hp = (g.outHeight - 1) * g.strideHeight + g.effectiveKernelHeight
   const Wp = (g.outWidth - 1) * g.strideWidth + g.effectiveKernelWidth
-  return { Hp, Wp, C: g.inChannels, sampleSize: Hp * Wp * g.inChannels, rowSize: Wp * g.inChannels }
+  const C = g.inChannels
+  return nchw
+    ? { Hp, Wp, C, nchw, sampleSize: Hp * Wp * C, rowSize: Wp, pixel: 1, channel: Hp * Wp }
+    : { Hp, Wp, C, nchw, sampleSize: Hp * Wp * C, rowSize: Wp * C, pixel: C, channel: 1 }
 }
 
 // -------------------------------------------------------------------------------------
@@ -60,6 +68,29 @@ export const copyInPadded = (g: ConvGeometry, L: PaddedLayout, batch: number, x:
   // columns [left, left + cols) of a padded row hold input columns [0, cols)
   const cols = Math.max(0, Math.min(W, Wp - left))
   const cf = g.dataFormat === 'channels_first'
+  if (L.nchw) {
+    // channels_first input into the NCHW padded layout: one contiguous run per (sample, channel, row)
+    const plane = Hp * Wp
+    for (let n = 0; n < batch; n++) {
+      for (let c = 0; c < C; c++) {
+        const base = offset + n * L.sampleSize + c * plane
+        const src = (n * C + c) * H * W
+        for (let pr = 0; pr < Hp; pr++) {
+          const row = base + pr * Wp
+          const h = pr - top
+          if (h < 0 || h >= H || cols === 0) {
+            dst.fill(0, row, row + Wp)
+            continue
+          }
+          if (left > 0) dst.fill(0, row, row + left)
+          if (left + cols < Wp) dst.fill(0, row + left + cols, row + Wp)
+          const s = src + h * W
+          dst.set(x.subarray(s, s + cols), row + left)
+        }
+      }
+    }
+    return
+  }
   for (let n = 0; n < batch; n++) {
     const base = offset + n * L.sampleSize
     for (let pr = 0; pr < Hp; pr++) {
@@ -90,12 +121,13 @@ export const copyInPadded = (g: ConvGeometry, L: PaddedLayout, batch: number, x:
 }
 
 /**
- * Writes `batch` NHWC samples of `[OH, OW, F]` from `src` (from element `offset`) into `out` in the
- * layer's data format (a copy, or a transpose to NCHW).
+ * Writes `batch` output samples from `src` (from element `offset`; NHWC, or already in the layer's
+ * format when `srcInLayerFormat`) into `out` in the layer's data format (a copy, or a transpose of
+ * NHWC to NCHW).
  */
-export const copyOut = (g: ConvGeometry, batch: number, src: Scratch, offset: number, out: FloatArray): void => {
+export const copyOut = (g: ConvGeometry, batch: number, src: Scratch, offset: number, out: FloatArray, srcInLayerFormat = false): void => {
   const n = batch * g.outputSize
-  if (g.dataFormat === 'channels_last') {
+  if (g.dataFormat === 'channels_last' || srcInLayerFormat) {
     out.set(src.subarray(offset, offset + n))
     return
   }

@@ -3,7 +3,7 @@
  *
  * `selectKernel` picks the path from the geometry alone:
  * - depthwise when every group has one input and one output channel (`groups` = channels = filters);
- * - pointwise (one GEMM over all pixels) for 1×1 windows with stride 1;
+ * - pointwise (one GEMM over all pixels) for 1×1 windows with stride 1, channels_last;
  * - im2col (plain TypeScript only) when a window row holds few values (`kw·C ≤ 16`, one group: a
  *   network's stem, MNIST) and one output row of windows is smaller than a padded input;
  * - the tiled direct kernel otherwise.
@@ -37,7 +37,7 @@ export const coversPath = (path: KernelPath, g: ConvGeometry): boolean => {
     case 'tiled':
       return true
     case 'pointwise':
-      return g.kernelHeight === 1 && g.kernelWidth === 1 && g.strideHeight === 1 && g.strideWidth === 1
+      return g.kernelHeight === 1 && g.kernelWidth === 1 && g.strideHeight === 1 && g.strideWidth === 1 && g.dataFormat === 'channels_last'
     case 'depthwise':
       return g.inChannelsPerGroup === 1 && g.outChannelsPerGroup === 1
     case 'im2col':
@@ -99,7 +99,8 @@ const prepareJsPath = (path: KernelPath, g: ConvGeometry, options: KernelOptions
 }
 
 const prepareWasmPath = (path: Exclude<KernelPath, 'im2col'>, g: ConvGeometry, options: KernelOptions): PreparedKernel => {
-  const layout = paddedLayout(g)
+  // the tiled kernel reads a channels_first layer's input in NCHW as it is; depthwise vectorizes over channels (NHWC)
+  const layout = paddedLayout(g, path === 'tiled' && g.dataFormat === 'channels_first')
   const fma = options.relaxedSimd !== false && HAS_RELAXED_SIMD
   const fuses = fusable(options.activation)
   const act = fuses ? options.activation : 'linear'

@@ -160,6 +160,12 @@ export class Code {
     for (const x of b) this.bytes.push(x)
     return this
   }
+  /** `i8x16.shuffle` of the two vectors on the stack (lane indices 0-15: first, 16-31: second). */
+  i8x16Shuffle(lanes: ReadonlyArray<number>): this {
+    this.simd(0x0d)
+    for (const l of lanes) this.bytes.push(l)
+    return this
+  }
   f32x4Add(): this { return this.simd(0xe4) }
   f32x4Mul(): this { return this.simd(0xe6) }
   /** `b < a ? b : a` (Keras's `x > c ? c : x` when a = x, b = c). */

@@ -1,5 +1,6 @@
 /**
- * Running a generated module: one `WebAssembly.Memory` per prepared kernel, laid out as
+ * Running a generated module (which writes its output in the layer's data format): one
+ * `WebAssembly.Memory` per prepared kernel, laid out as
  *
  *   [ packed weights: one slot per live params object | padded input (batch) | output (batch) ]
  *
@@ -152,7 +153,7 @@ export const prepareWasm = (
     } else {
       run(inOff, wOff, outOff, 0, units)
     }
-    copyOut(g, batch, heap, outOff / 4, out)
+    copyOut(g, batch, heap, outOff / 4, out, true)
   }
 
   return {
