@@ -2,13 +2,12 @@
  * Running a plain-TypeScript kernel: float64 scratch (the input side — a padded copy of the input, or
  * im2col's row of windows — and the NHWC output, grown to the largest batch seen and rewritten by
  * every call) and the packed weights cached per params object (see weightCache.ts). `relu`/`relu6`
- * are applied while copying the output out.
+ * are applied to the float64 output before it is copied out.
  *
  * noUncheckedIndexedAccess: indices are in range by construction; reads are asserted with `!`.
  */
 import type { Activation } from '../../codec/Activation.js'
 import type { ConvGeometry } from '../../geometry/ConvGeometry.js'
-import type { FloatArray } from '../../numerics/FloatArray.js'
 import type { KernelName, KernelParams, PreparedKernel } from '../ConvKernel.js'
 import { copyInPadded, copyOut, type PaddedLayout } from '../layout.js'
 import { WeightCache } from '../weightCache.js'
@@ -28,12 +27,12 @@ export interface JsProgram {
   readonly pack: (params: KernelParams, dst: Float64Array, offset: number) => void
 }
 
-/** Applies `relu`/`relu6` in place (other activations are the layer's). */
-export const fusedActivation = (a: Activation, out: FloatArray): void => {
+/** Applies `relu`/`relu6` in place to `out[0, n)` (other activations are the layer's). */
+export const fusedActivation = (a: Activation, out: Float64Array, n: number): void => {
   if (a === 'relu') {
-    for (let i = 0; i < out.length; i++) if (out[i]! < 0) out[i] = 0
+    for (let i = 0; i < n; i++) if (out[i]! < 0) out[i] = 0
   } else if (a === 'relu6') {
-    for (let i = 0; i < out.length; i++) {
+    for (let i = 0; i < n; i++) {
       const v = out[i]!
       if (v < 0) out[i] = 0
       else if (v > 6) out[i] = 6
@@ -71,8 +70,8 @@ export const prepareJs = (g: ConvGeometry, program: JsProgram, activation: Activ
         if (xs.length < input.rowSize) xs = new Float64Array(input.rowSize)
         input.kernel(x, w, os, xs, 0, rows)
       }
+      if (fusesActivation) fusedActivation(activation, os, outSize)
       copyOut(g, batch, os, 0, out)
-      if (fusesActivation) fusedActivation(activation, out)
     },
     dispose: () => {
       xs = new Float64Array(0)

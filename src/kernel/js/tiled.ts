@@ -50,6 +50,25 @@ export const jsTiled = (g: ConvGeometry, L: PaddedLayout): RowKernel => {
   const sample = L.sampleSize
   const outRowStep = g.strideHeight * L.rowSize
 
+  /** The last pixel of an odd-width row: 1 pixel × 4 channels. */
+  const single = (x: Float64Array, w: Float64Array, o: Float64Array, xt: number, wb: number, oo: number, nq: number): void => {
+    let a00 = w[wb]!, a01 = w[wb + 1]!, a02 = w[wb + 2]!, a03 = w[wb + 3]!
+    let wo = wb + Q
+    for (let t = 0; t < T; t++) {
+      const xa = xt + runs[t]!
+      const end = xa + runLen
+      for (let k = xa; k < end; k++) {
+        const x0 = x[k]!
+        a00 += x0 * w[wo]!; a01 += x0 * w[wo + 1]!; a02 += x0 * w[wo + 2]!; a03 += x0 * w[wo + 3]!
+        wo += 4
+      }
+    }
+    o[oo] = a00
+    if (nq > 1) o[oo + 1] = a01
+    if (nq > 2) o[oo + 2] = a02
+    if (nq > 3) o[oo + 3] = a03
+  }
+
   return (x, w, o, r0, r1) => {
     for (let r = r0; r < r1; r++) {
       const n = Math.floor(r / OH)
@@ -97,25 +116,7 @@ export const jsTiled = (g: ConvGeometry, L: PaddedLayout): RowKernel => {
               if (nq > 2) { o[oo + 2] = a02; o[oo + F + 2] = a12 }
             }
           }
-          if (j < OW) {
-            let a00 = b0, a01 = b1, a02 = b2, a03 = b3
-            let wo = wb + Q
-            const xt = xg + j * px
-            for (let t = 0; t < T; t++) {
-              const xa = xt + runs[t]!
-              const end = xa + runLen
-              for (let k = xa; k < end; k++) {
-                const x0 = x[k]!
-                a00 += x0 * w[wo]!; a01 += x0 * w[wo + 1]!; a02 += x0 * w[wo + 2]!; a03 += x0 * w[wo + 3]!
-                wo += 4
-              }
-            }
-            const oo = fo + j * F
-            o[oo] = a00
-            if (nq > 1) o[oo + 1] = a01
-            if (nq > 2) o[oo + 2] = a02
-            if (nq > 3) o[oo + 3] = a03
-          }
+          if (j < OW) single(x, w, o, xg + j * px, wb, fo + j * F, nq)
         }
       }
     }
