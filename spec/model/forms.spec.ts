@@ -174,6 +174,30 @@ describe('functional graphs', () => {
     expect(s.weights.map((w) => w.path)).toEqual(['head/h1/kernel', 'head/h1/bias'])
   })
 
+  it('a nested model built with an input is referenced from node 1 in files (its node 0 is its own build call)', () => {
+    const innerSeq = (withInput: boolean) => ({
+      class_name: 'Sequential',
+      config: { name: 'head', layers: [...(withInput ? [{ class_name: 'InputLayer', config: { batch_input_shape: [null, 3], name: 'head_in' } }] : []), dense('h1', 2)] },
+      name: 'head',
+      inbound_nodes: call('in')
+    })
+    const outer = (inner: object, node: number, version: string) => ({
+      class_name: 'Functional',
+      config: { name: 'm', layers: [input('in', [null, 3]), inner], input_layers: [['in', 0, 0]], output_layers: [['head', node, 0]] },
+      keras_version: version
+    })
+    // tf.keras 2.x: a nested Sequential with an InputLayer is a built Functional: its first call is node 1
+    const m = right(decodeModel(outer(innerSeq(true), 1, '2.4.0')))
+    expect(m.className === 'Functional' && m.outputs).toEqual([{ layer: 'head', node: 0, tensor: 0 }])
+    expect(right(decodeModel(encodeModel(m)))).toEqual(m)
+    expect((encodeModel(m)['config'] as { output_layers: unknown }).output_layers).toEqual([['head', 1, 0]])
+    expect(left(decodeModel(outer(innerSeq(true), 0, '2.4.0')))[0]?.message).toContain('its calls start at node 1')
+    // without an input it is not built: node 0 is its first call
+    expect(E.isRight(decodeModel(outer(innerSeq(false), 0, '2.4.0')))).toBe(true)
+    // Keras 3's Sequential is no Functional subclass: node 0 even with an InputLayer
+    expect(E.isRight(decodeModel(outer(innerSeq(true), 0, '3.5.0')))).toBe(true)
+  })
+
   it('unknown dimensions flow through as in Keras', () => {
     const s = summarize({ class_name: 'Sequential', config: { name: 's', layers: [{ class_name: 'InputLayer', config: { batch_input_shape: [null, null, null, 3], name: 'in' } }, conv('c', { padding: 'same', strides: 2 }), { class_name: 'GlobalAveragePooling2D', config: { name: 'g' } }] } })
     expect(rows(s)).toEqual([['in', [[null, null, null, 3]], 0], ['c', [[null, null, null, 4]], 112], ['g', [[null, 4]], 0]])

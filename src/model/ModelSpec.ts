@@ -10,7 +10,9 @@ import type { SymbolicShape } from '../layers/LayerKind.js'
 // -------------------------------------------------------------------------------------
 
 /**
- * A reference to one output tensor of one call of a layer: Keras's `[layer_name, node_index, tensor_index]`.
+ * A reference to one output tensor of one call of a layer: Keras's `[layer_name, node_index, tensor_index]`,
+ * except that `node` always counts the layer's calls from 0. (In files, a nested model built with an
+ * input numbers its first call 1, its own build call being node 0; see {@link nodeOffset}.)
  * @category model
  */
 export interface TensorRef {
@@ -95,3 +97,18 @@ export const isModelSpec = (s: AnyLayerSpec): s is ModelSpec => s.className === 
  * @category refinements
  */
 export const isInputLayer = (s: AnyLayerSpec): s is InputLayerSpec => s.className === 'InputLayer'
+
+/**
+ * How files number the calls of a layer: Keras and TensorFlow.js skip a nested model's own first node
+ * (the one linking its inputs to its outputs) when it was built with an input, so its first call in the
+ * outer graph is node 1. tf.keras 2.x does so for a nested functional model and for a nested Sequential
+ * whose first layer is an InputLayer or declares an input shape; Keras 3 only for a nested functional
+ * model (its Sequential is not a Functional subclass).
+ * @category utils
+ */
+export const nodeOffset = (spec: AnyLayerSpec, dialect: BaseLayerSpec['dialect']): number => {
+  if (spec.className === 'Functional') return 1
+  if (spec.className !== 'Sequential' || dialect === 'keras3') return 0
+  const first = (spec as SequentialSpec).layers[0]
+  return first !== undefined && (isInputLayer(first) || first.inputShape !== null) ? 1 : 0
+}

@@ -24,7 +24,7 @@ import type { SymbolicShape } from '../layers/LayerKind.js'
 import { findLayerKind, LAYER_KINDS, UNRUNNABLE } from '../layers/registry.js'
 import { inputLayerCodec } from './InputLayer.js'
 import type { AnyLayerSpec, FunctionalSpec, GraphLayer, ModelSpec, NodeCall, SequentialSpec, TensorRef } from './ModelSpec.js'
-import { isInputLayer, isModelSpec } from './ModelSpec.js'
+import { isInputLayer, isModelSpec, nodeOffset } from './ModelSpec.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -299,13 +299,30 @@ const decodeFunctional = (config: unknown, path: string, ctx: Ctx): Result<Funct
     layers.push({ spec: r.right.spec, inbound })
     paths.push(p)
   })
-  const inputs = readRefList(config['input_layers'], concatPaths(path, `input_layers`))
-  const outputs = readRefList(config['output_layers'], concatPaths(path, `output_layers`))
+  const inputsRaw = readRefList(config['input_layers'], concatPaths(path, `input_layers`))
+  const outputsRaw = readRefList(config['output_layers'], concatPaths(path, `output_layers`))
+  // Count every layer's calls from 0 (files number a nested model's first call 1).
+  const offsets = new Map(layers.map((l) => [l.spec.name ?? '', nodeOffset(l.spec, ctx.dialect)] as const))
+  const rebase = (ref: TensorRef, p: string): TensorRef => {
+    const offset = offsets.get(ref.layer) ?? 0
+    if (offset === 0) return ref
+    if (ref.node < offset) {
+      errors.push(err(p, `layer "${ref.layer}" is a nested model built with an input: its node 0 is its own build call, and its calls start at node ${offset}; found a reference to node ${ref.node}`))
+      return ref
+    }
+    return { ...ref, node: ref.node - offset }
+  }
+  const rebased: GraphLayer[] = layers.map((l, i) => ({
+    spec: l.spec,
+    inbound: l.inbound.map((n, j) => ({ ...n, args: n.args.map((r, k) => rebase(r, concatPaths(paths[i] as string, `inbound_nodes[${j}][${k}]`))) }))
+  }))
+  const inputs = E.map((rs: ReadonlyArray<TensorRef>) => rs.map((r, k) => rebase(r, concatPaths(path, `input_layers[${k}]`))))(inputsRaw)
+  const outputs = E.map((rs: ReadonlyArray<TensorRef>) => rs.map((r, k) => rebase(r, concatPaths(path, `output_layers[${k}]`))))(outputsRaw)
   if (E.isLeft(inputs)) errors.push(...inputs.left)
   if (E.isLeft(outputs)) errors.push(...outputs.left)
   checkUniqueNames(layers.map((l) => l.spec), concatPaths(path, `layers`), errors)
   if (errors.length > 0 || E.isLeft(inputs) || E.isLeft(outputs)) return E.left(errors)
-  const spec: FunctionalSpec = { className: 'Functional', dialect: ctx.dialect, ...book, inputShape: null, batchSize: null, layers, inputs: inputs.right, outputs: outputs.right }
+  const spec: FunctionalSpec = { className: 'Functional', dialect: ctx.dialect, ...book, inputShape: null, batchSize: null, layers: rebased, inputs: inputs.right, outputs: outputs.right }
   const graphErrors = checkGraph(spec, path, paths)
   return graphErrors.length > 0 ? E.left(graphErrors) : E.right(spec)
 }

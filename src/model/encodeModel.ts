@@ -9,7 +9,7 @@ import type { Dialect } from '../codec/Dialect.js'
 import { findLayerKind } from '../layers/registry.js'
 import { inputLayerCodec } from './InputLayer.js'
 import type { AnyLayerSpec, ModelSpec, NodeCall, TensorRef } from './ModelSpec.js'
-import { isInputLayer, isModelSpec } from './ModelSpec.js'
+import { isInputLayer, isModelSpec, nodeOffset } from './ModelSpec.js'
 
 type Json = Record<string, unknown>
 
@@ -28,15 +28,18 @@ const entry = (spec: AnyLayerSpec, dialect: Dialect, extra: Json = {}): Json => 
   return { ...envelope('keras3', module, spec.className, config), ...extra }
 }
 
-const kerasTensor = (r: TensorRef): Json => ({ class_name: '__keras_tensor__', config: { keras_history: [r.layer, r.node, r.tensor] } })
+/** Node numbering as files write it: a nested model built with an input counts its calls from 1. */
+type Offsets = ReadonlyMap<string, number>
 
-const node = (call: NodeCall, dialect: Dialect): unknown => {
-  if (dialect === 'keras2') return call.args.map((r) => [r.layer, r.node, r.tensor, call.kwargs])
-  const tensors = call.args.map(kerasTensor)
+const kerasTensor = (r: TensorRef, o: Offsets): Json => ({ class_name: '__keras_tensor__', config: { keras_history: [r.layer, r.node + (o.get(r.layer) ?? 0), r.tensor] } })
+
+const node = (call: NodeCall, dialect: Dialect, o: Offsets): unknown => {
+  if (dialect === 'keras2') return call.args.map((r) => [r.layer, r.node + (o.get(r.layer) ?? 0), r.tensor, call.kwargs])
+  const tensors = call.args.map((r) => kerasTensor(r, o))
   return { args: call.asList ? [tensors] : tensors, kwargs: call.kwargs }
 }
 
-const refs = (rs: ReadonlyArray<TensorRef>): unknown[] => rs.map((r) => [r.layer, r.node, r.tensor])
+const refs = (rs: ReadonlyArray<TensorRef>, o: Offsets): unknown[] => rs.map((r) => [r.layer, r.node + (o.get(r.layer) ?? 0), r.tensor])
 
 const bookkeeping = (m: ModelSpec): Json => {
   const out: Json = {}
@@ -54,13 +57,14 @@ const modelConfig = (m: ModelSpec): Json => {
       ...(m.buildInputShape === null ? {} : { build_input_shape: [...m.buildInputShape] })
     }
   }
+  const o: Offsets = new Map(m.layers.map((l) => [l.spec.name ?? '', nodeOffset(l.spec, m.dialect)] as const))
   return {
     ...bookkeeping(m),
     layers: m.layers.map((l) =>
-      entry(l.spec, m.dialect, { name: l.spec.name, inbound_nodes: l.inbound.map((n) => node(n, m.dialect)) })
+      entry(l.spec, m.dialect, { name: l.spec.name, inbound_nodes: l.inbound.map((n) => node(n, m.dialect, o)) })
     ),
-    input_layers: refs(m.inputs),
-    output_layers: refs(m.outputs)
+    input_layers: refs(m.inputs, o),
+    output_layers: refs(m.outputs, o)
   }
 }
 
