@@ -10,6 +10,7 @@ import { tensorProblems, type Tensor } from '../core/Tensor.js'
 import type { Conv2DSpec } from '../conv2d/Conv2DSpec.js'
 import { computeGeometry, type ConvGeometry } from '../geometry/ConvGeometry.js'
 import { KERNEL_NAMES, type KernelName } from '../kernel/ConvKernel.js'
+import { allocateForOverwrite } from '../kernel/alloc.js'
 import { prepareKernel, selectKernel } from '../kernel/prepare.js'
 import { availableCores, THREADS_AVAILABLE } from '../kernel/threads.js'
 import { applyActivation } from '../numerics/activations.js'
@@ -170,7 +171,8 @@ export const compileConv2D = (
 
   const compute = (params: Conv2DParams, x: Tensor): Tensor => {
     const batch = x.shape[0] as number
-    const out = allocate(dtype, batch * g.outputSize)
+    // fast kernels write every output value (bias included): no need to zero the buffer first
+    const out = kernel.fusesBias ? allocateForOverwrite(dtype, batch * g.outputSize) : allocate(dtype, batch * g.outputSize)
     kernel.run({ kernel: params.kernel.data, bias: params.bias?.data }, batch, x.data, out)
     if (!kernel.fusesBias && params.bias !== undefined) addBias(g, batch, out, params.bias.data)
     if (!kernel.fusesActivation) applyActivation(spec.activation, spec.dialect, out, lastAxis)
