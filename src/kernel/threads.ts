@@ -34,6 +34,7 @@ const { workerData, receiveMessageOnPort } = require('node:worker_threads')
 const ctrl = new Int32Array(workerData.ctrl)
 const port = workerData.port
 const instances = new Map()
+const counters = new Map()
 let seen = 0
 for (;;) {
   if (Atomics.load(ctrl, ${SEQ}) === seen) {
@@ -46,12 +47,22 @@ for (;;) {
   let status = 0
   try {
     if (cmd === ${CMD_RUN}) {
-      instances.get(ctrl[${ID}]).exports.run(ctrl[${ARGS}], ctrl[${ARGS + 1}], ctrl[${ARGS + 2}], ctrl[${ARGS + 3}], ctrl[${ARGS + 4}])
+      const id = ctrl[${ID}]
+      const run = instances.get(id).exports.run
+      const counter = counters.get(id)
+      const x = ctrl[${ARGS}], w = ctrl[${ARGS + 1}], o = ctrl[${ARGS + 2}], units = ctrl[${ARGS + 3}], chunk = ctrl[${ARGS + 4}]
+      for (;;) {
+        const u0 = Atomics.add(counter, 0, 1) * chunk
+        if (u0 >= units) break
+        run(x, w, o, u0, Math.min(units, u0 + chunk))
+      }
     } else if (cmd === ${CMD_REGISTER}) {
       const m = receiveMessageOnPort(port).message
       instances.set(m.id, new WebAssembly.Instance(m.module, { env: { memory: m.memory } }))
+      counters.set(m.id, new Int32Array(m.memory.buffer, 0, 1))
     } else if (cmd === ${CMD_UNREGISTER}) {
       instances.delete(ctrl[${ID}])
+      counters.delete(ctrl[${ID}])
     }
   } catch (e) {
     status = 1
@@ -174,8 +185,10 @@ const ensureWorkers = (n: number): PoolWorker[] => {
 }
 
 /**
- * A generated module shared with `helpers` workers: `run(args, splits)` runs
- * `exports.run(x, w, o, u0, u1)` over consecutive unit ranges, the first on the calling thread.
+ * A generated module shared with `helpers` workers. A call's work units are taken in chunks from a
+ * shared counter (the first 4 bytes of the module's memory) by the calling thread and the workers
+ * alike, so a worker that the OS has not scheduled yet costs nothing: the calling thread simply
+ * takes more chunks. Chunking changes no arithmetic (each unit is computed the same way).
  */
 export class ThreadedModule {
   private readonly id = nextId++
@@ -189,10 +202,10 @@ export class ThreadedModule {
   ) {}
 
   /**
-   * Runs `local(u0, u1)` on this thread and `[x, w, o, u0, u1]` ranges on the workers: `bounds` are
-   * the `helpers + 2` range boundaries; the calling thread takes the first range.
+   * Runs `exports.run(x, w, o, u0, u1)` over `[0, units)` in chunks of `chunk` units, on this thread
+   * (through `local`) and on the workers.
    */
-  run(x: number, w: number, o: number, bounds: ReadonlyArray<number>, local: (u0: number, u1: number) => void): void {
+  run(x: number, w: number, o: number, units: number, chunk: number, local: (u0: number, u1: number) => void): void {
     if (this.workers === undefined || this.generation !== generation) {
       const ws = ensureWorkers(this.helpers)
       for (const wk of ws) wk.register(this.id, this.module, this.memory)
@@ -201,10 +214,16 @@ export class ThreadedModule {
     }
     const ws = this.workers
     threadStats.calls++
-    ws.forEach((wk, k) => wk.post(CMD_RUN, this.id, [x, w, o, bounds[k + 1] as number, bounds[k + 2] as number]))
+    const counter = new Int32Array(this.memory.buffer, 0, 1)
+    Atomics.store(counter, 0, 0)
+    for (const wk of ws) wk.post(CMD_RUN, this.id, [x, w, o, units, chunk])
     let error: unknown
     try {
-      local(bounds[0] as number, bounds[1] as number)
+      for (;;) {
+        const u0 = Atomics.add(counter, 0, 1) * chunk
+        if (u0 >= units) break
+        local(u0, Math.min(units, u0 + chunk))
+      }
     } catch (e) {
       error = e
     }

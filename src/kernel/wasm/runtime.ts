@@ -9,8 +9,8 @@
  * grow with the largest batch seen; every call rewrites them entirely. So the memory holds one packed
  * copy of the weights per live params object, one padded copy of the input and one output.
  *
- * Calls of at least {@link THREAD_MIN_MACS} multiply-adds with `threads > 1` split their work units
- * over worker threads (the memory is then shared).
+ * Calls of at least {@link THREAD_MIN_MACS} multiply-adds with `threads > 1` share their work units
+ * with worker threads (the memory is then shared; its first 4 bytes are the chunk counter).
  */
 import type { ConvGeometry } from '../../geometry/ConvGeometry.js'
 import type { FloatArray } from '../../numerics/FloatArray.js'
@@ -146,10 +146,9 @@ export const prepareWasm = (
     const wOff = 64 + slot.index * slotBytes
     const units = program.units(batch)
     if (threaded !== undefined && batch * g.macsPerSample >= parallelMinMacs && units >= 2 * program.align) {
-      const bounds = [0]
-      for (let k = 1; k < threads; k++) bounds.push(Math.round((units * k) / threads / program.align) * program.align)
-      bounds.push(units)
-      threaded.run(inOff, wOff, outOff, bounds, (u0, u1) => run(inOff, wOff, outOff, u0, u1))
+      // about 8 chunks per thread: fine enough to balance, coarse enough to cost nothing
+      const chunk = Math.max(program.align, Math.ceil(units / (threads * 8) / program.align) * program.align)
+      threaded.run(inOff, wOff, outOff, units, chunk, (u0, u1) => run(inOff, wOff, outOff, u0, u1))
     } else {
       run(inOff, wOff, outOff, 0, units)
     }
