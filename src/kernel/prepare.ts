@@ -119,6 +119,7 @@ const prepareWasmPath = (path: Exclude<KernelPath, 'im2col'>, g: ConvGeometry, o
         ? (p: KernelParams, dst: Float32Array, off: number) => packDepthwise(g, WASM_Q, p.kernel, p.bias, dst, off)
         : (p: KernelParams, dst: Float32Array, off: number) => packTiled(g, WASM_Q, p.kernel, p.bias, dst, off),
       units: path === 'pointwise' ? (batch) => batch * g.inHeight * g.inWidth : rows,
+      unitsAreRows: path !== 'pointwise',
       align: path === 'pointwise' ? WASM_P : 1,
       fusesActivation: fuses
     },

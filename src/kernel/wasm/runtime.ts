@@ -37,8 +37,9 @@ export interface WasmProgram {
   /** Floats of one params object's packing. */
   readonly packedFloats: number
   readonly pack: (params: KernelParams, dst: Float32Array, offset: number) => void
-  /** Work units of a batch, and the granularity a thread split respects. */
+  /** Work units of a batch (output rows, or output pixels when not `unitsAreRows`), and the granularity a thread split respects. */
   readonly units: (batch: number) => number
+  readonly unitsAreRows: boolean
   readonly align: number
   readonly fusesActivation: boolean
 }
@@ -127,6 +128,30 @@ export const prepareWasm = (
 
   let twin: PreparedKernel | undefined
 
+  /** Copies the output of work units `[u0, u1)` (already in the layer's format) into `out`. */
+  const copyUnits = (h: Float32Array, offset: number, out: FloatArray, u0: number, u1: number): void => {
+    if (program.unitsAreRows && g.dataFormat === 'channels_first') {
+      // rows of NCHW output: one run of columns per (row, channel); a chunk may span samples
+      const OH = g.outHeight
+      const OW = g.outWidth
+      const F = g.outChannels
+      const plane = OH * OW
+      for (let r = u0; r < u1; ) {
+        const n = Math.floor(r / OH)
+        const i = r - n * OH
+        const rows = Math.min(u1 - r, OH - i)
+        for (let f = 0; f < F; f++) {
+          const start = (n * F + f) * plane + i * OW
+          out.set(h.subarray(offset + start, offset + start + rows * OW), start)
+        }
+        r += rows
+      }
+      return
+    }
+    const per = program.unitsAreRows ? g.outWidth * g.outChannels : g.outChannels
+    out.set(h.subarray(offset + u0 * per, offset + u1 * per), u0 * per)
+  }
+
   const runWasm = (params: KernelParams, batch: number, x: FloatArray, out: FloatArray): void => {
     if (!live) start()
     const slot = cache.get(params)
@@ -148,11 +173,21 @@ export const prepareWasm = (
     if (threaded !== undefined && batch * g.macsPerSample >= parallelMinMacs && units >= 2 * program.align) {
       // about 8 chunks per thread: fine enough to balance, coarse enough to cost nothing
       const chunk = Math.max(program.align, Math.ceil(units / (threads * 8) / program.align) * program.align)
-      threaded.run(inOff, wOff, outOff, units, chunk, (u0, u1) => run(inOff, wOff, outOff, u0, u1))
+      const h = heap
+      const mine: number[] = []
+      // this thread copies out each of its chunks while it is in cache (and while the workers still
+      // compute), then the workers' chunks once they are done
+      threaded.run(inOff, wOff, outOff, units, chunk, (u0, u1) => {
+        run(inOff, wOff, outOff, u0, u1)
+        copyUnits(h, outOff / 4, out, u0, u1)
+        mine.push(u0)
+      })
+      const done = new Set(mine)
+      for (let u0 = 0; u0 < units; u0 += chunk) if (!done.has(u0)) copyUnits(h, outOff / 4, out, u0, Math.min(units, u0 + chunk))
     } else {
       run(inOff, wOff, outOff, 0, units)
+      copyOut(g, batch, heap, outOff / 4, out, true)
     }
-    copyOut(g, batch, heap, outOff / 4, out, true)
   }
 
   return {
