@@ -31,8 +31,10 @@ export type ConvKernel = (g: ConvGeometry, batch: number, x: FloatArray, w: Floa
  * - `reference`: the definition, the oracle; `direct`: the simple plain-TypeScript loop;
  * - `js-*`: plain TypeScript, register-tiled over a padded copy of the input and weights packed once;
  * - `wasm-*`: WebAssembly SIMD generated per geometry (float32; float64 layers run the `js-*` twin);
- * - `*-tiled`: the general direct convolution; `*-pointwise`: 1×1 stride-1 as one GEMM over all
- *   pixels; `*-depthwise`: one input and one output channel per group (vectorized over channels);
+ * - `*-tiled`: the general direct convolution; `*-pointwise`: 1×1 stride-1 channels_last as a GEMM
+ *   (`wasm-pointwise` flattens all pixels into one matrix in 64-pixel cache blocks; `js-pointwise`
+ *   runs the JS tiled code, whose window on a 1×1 layer is already one contiguous run of `C` steps);
+ *   `*-depthwise`: one input and one output channel per group (vectorized over channels);
  *   `js-im2col`: few input channels (the stem, MNIST): each output row's windows gathered into one
  *   contiguous reduction of `kh·kw·C` values (the wasm tiled code needs no such path: it is generated
  *   for the geometry and already reduces each window row as one run of `kw·C` steps).
