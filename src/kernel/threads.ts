@@ -21,6 +21,7 @@ const CMD = 2
 const ID = 3
 const ARGS = 4 // 5 i32 arguments
 const STATUS = 9
+const FN = 10 // which export: 0 = run, 1 = pad
 const CTRL_INTS = 16
 
 const CMD_RUN = 1
@@ -48,7 +49,7 @@ for (;;) {
   try {
     if (cmd === ${CMD_RUN}) {
       const id = ctrl[${ID}]
-      const run = instances.get(id).exports.run
+      const run = ctrl[${FN}] === 1 ? instances.get(id).exports.pad : instances.get(id).exports.run
       const counter = counters.get(id)
       const x = ctrl[${ARGS}], w = ctrl[${ARGS + 1}], o = ctrl[${ARGS + 2}], units = ctrl[${ARGS + 3}], chunk = ctrl[${ARGS + 4}]
       for (;;) {
@@ -129,10 +130,11 @@ class PoolWorker {
   }
 
   /** Posts a command; `wait()` must follow before the next one. */
-  post(cmd: number, id: number, args: ReadonlyArray<number> = []): void {
+  post(cmd: number, id: number, args: ReadonlyArray<number> = [], fn = 0): void {
     const c = this.ctrl
     c[CMD] = cmd
     c[ID] = id
+    c[FN] = fn
     for (let k = 0; k < 5; k++) c[ARGS + k] = args[k] ?? 0
     this.seq = (this.seq + 1) | 0
     Atomics.store(c, SEQ, this.seq)
@@ -202,10 +204,10 @@ export class ThreadedModule {
   ) {}
 
   /**
-   * Runs `exports.run(x, w, o, u0, u1)` over `[0, units)` in chunks of `chunk` units, on this thread
-   * (through `local`) and on the workers.
+   * Runs `exports.run(x, w, o, u0, u1)` (or `exports.pad` when `fn` is 1) over `[0, units)` in chunks
+   * of `chunk` units, on this thread (through `local`) and on the workers.
    */
-  run(x: number, w: number, o: number, units: number, chunk: number, local: (u0: number, u1: number) => void): void {
+  run(x: number, w: number, o: number, units: number, chunk: number, local: (u0: number, u1: number) => void, fn = 0): void {
     if (this.workers === undefined || this.generation !== generation) {
       const ws = ensureWorkers(this.helpers)
       for (const wk of ws) wk.register(this.id, this.module, this.memory)
@@ -216,7 +218,7 @@ export class ThreadedModule {
     threadStats.calls++
     const counter = new Int32Array(this.memory.buffer, 0, 1)
     Atomics.store(counter, 0, 0)
-    for (const wk of ws) wk.post(CMD_RUN, this.id, [x, w, o, units, chunk])
+    for (const wk of ws) wk.post(CMD_RUN, this.id, [x, w, o, units, chunk], fn)
     let error: unknown
     try {
       for (;;) {

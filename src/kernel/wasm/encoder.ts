@@ -137,6 +137,12 @@ export class Code {
     return this.get(i).i32(delta).i32Add().set(i)
   }
 
+  // bulk memory
+  /** `memory.copy(dst, src, n)` (operands on the stack in that order). */
+  memoryCopy(): this { return this.op(0xfc, 0x0a, 0x00, 0x00) }
+  /** `memory.fill(dst, byte, n)`. */
+  memoryFill(): this { return this.op(0xfc, 0x0b, 0x00) }
+
   // scalar memory
   f32Load(offset: number): this { return this.op(0x2a).memarg(ALIGN32, offset) }
   f32Store(offset: number): this { return this.op(0x38).memarg(ALIGN32, offset) }

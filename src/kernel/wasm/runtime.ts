@@ -20,6 +20,7 @@ import { ThreadedModule } from '../threads.js'
 import { WeightCache } from '../weightCache.js'
 import { wasmApi as maybeWasm, type WasmInstance, type WasmMemory } from './api.js'
 import { encodeModule, type Code } from './encoder.js'
+import { padCode, padUnits, stagedPadApplies } from './pad.js'
 
 /** Below this many multiply-adds per call, a call stays on one thread (dispatch would cost more). */
 export const THREAD_MIN_MACS = 4_000_000
@@ -62,7 +63,9 @@ export const prepareWasm = (
   fallback: () => PreparedKernel,
   parallelMinMacs = THREAD_MIN_MACS
 ): PreparedKernel => {
-  const bytes = encodeModule([{ name: 'run', code: program.code }], { shared: threads > 1, initialPages: 1, maxPages: MAX_PAGES })
+  const staged = stagedPadApplies(g, program.layout)
+  const functions = [{ name: 'run', code: program.code }, ...(staged ? [{ name: 'pad', code: padCode(g, program.layout) }] : [])]
+  const bytes = encodeModule(functions, { shared: threads > 1, initialPages: 1, maxPages: MAX_PAGES })
   const wasm = maybeWasm
   if (wasm === undefined) return fallback()
   const module = new wasm.Module(bytes)
@@ -73,6 +76,7 @@ export const prepareWasm = (
   let memory: WasmMemory
   let instance: WasmInstance
   let run: (x: number, w: number, o: number, u0: number, u1: number) => void
+  let pad: (stage: number, dst: number, unused: number, u0: number, u1: number) => void
   let threaded: ThreadedModule | undefined
   let heap: Float32Array
   let generation = 0
@@ -85,6 +89,7 @@ export const prepareWasm = (
     memory = new wasm.Memory(threads > 1 ? { initial: 1, maximum: MAX_PAGES, shared: true } : { initial: 1, maximum: MAX_PAGES })
     instance = new wasm.Instance(module, { env: { memory } })
     run = instance.exports['run'] as typeof run
+    pad = instance.exports['pad'] as typeof pad
     threaded = threads > 1 ? new ThreadedModule(module, memory, threads - 1) : undefined
     heap = new Float32Array(memory.buffer)
     slots = 0
@@ -167,10 +172,23 @@ export const prepareWasm = (
     } else if (heap.buffer !== memory.buffer) {
       heap = new Float32Array(memory.buffer)
     }
-    copyInPadded(g, program.layout, batch, x, heap, inOff / 4)
     const wOff = 64 + slot.index * slotBytes
     const units = program.units(batch)
-    if (threaded !== undefined && batch * g.macsPerSample >= parallelMinMacs && units >= 2 * program.align) {
+    const parallel = threaded !== undefined && batch * g.macsPerSample >= parallelMinMacs && units >= 2 * program.align
+    if (staged) {
+      // the raw input in one memcpy to the (still free) output region, padded inside wasm
+      heap.set(x, outOff / 4)
+      const rows = padUnits(program.layout, batch)
+      if (parallel && threaded !== undefined) {
+        const chunk = Math.max(1, Math.ceil(rows / (threads * 4)))
+        threaded.run(outOff, inOff, 0, rows, chunk, (u0, u1) => pad(outOff, inOff, 0, u0, u1), 1)
+      } else {
+        pad(outOff, inOff, 0, 0, rows)
+      }
+    } else {
+      copyInPadded(g, program.layout, batch, x, heap, inOff / 4)
+    }
+    if (parallel && threaded !== undefined) {
       // about 8 chunks per thread: fine enough to balance, coarse enough to cost nothing
       const chunk = Math.max(program.align, Math.ceil(units / (threads * 8) / program.align) * program.align)
       const h = heap
