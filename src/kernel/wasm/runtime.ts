@@ -63,7 +63,10 @@ export const prepareWasm = (
   fallback: () => PreparedKernel,
   parallelMinMacs = THREAD_MIN_MACS
 ): PreparedKernel => {
-  const staged = stagedPadApplies(g, program.layout)
+  const L0 = program.layout
+  const unpadded =
+    L0.nchw === (g.dataFormat === 'channels_first') && L0.Hp === g.inHeight && L0.Wp === g.inWidth && g.padTop === 0 && g.padLeft === 0
+  const staged = !unpadded && stagedPadApplies(g, program.layout)
   const functions = [{ name: 'run', code: program.code }, ...(staged ? [{ name: 'pad', code: padCode(g, program.layout) }] : [])]
   const bytes = encodeModule(functions, { shared: threads > 1, initialPages: 1, maxPages: MAX_PAGES })
   const wasm = maybeWasm
@@ -175,7 +178,10 @@ export const prepareWasm = (
     const wOff = 64 + slot.index * slotBytes
     const units = program.units(batch)
     const parallel = threaded !== undefined && batch * g.macsPerSample >= parallelMinMacs && units >= 2 * program.align
-    if (staged) {
+    if (unpadded) {
+      // the padded layout is the input itself (no padding, every row and column read)
+      heap.set(x, inOff / 4)
+    } else if (staged) {
       // the raw input in one memcpy to the (still free) output region, padded inside wasm
       heap.set(x, outOff / 4)
       const rows = padUnits(program.layout, batch)
