@@ -3,7 +3,8 @@
  * process, on layerspec (plain-TS and WebAssembly SIMD backends, 1 and 2 threads, and the tiled
  * kernel where the selected path is another), @tensorflow/tfjs-backend-cpu, @tensorflow/tfjs-backend-wasm
  * (one thread) and onnxruntime-web (wasm, one thread). Same inputs and weights everywhere; every
- * engine's output is first checked against layerspec's, then warm calls are timed (median), each a
+ * engine's output is first checked against layerspec's, then warm calls are timed side by side (rounds
+ * of samples over all engines, median per engine), each a
  * whole call from a JS Float32Array in to a JS Float32Array out (layerspec: the public `forward`,
  * copies into and out of wasm memory included; tfjs: tensor from the array, fused conv2d, dataSync;
  * onnxruntime: Tensor from the array, session.run). Prints a table and writes it to BENCHMARKS.md
@@ -42,20 +43,40 @@ const cases = (JSON.parse(readFileSync(here('./conv2d-cases.json'), 'utf8')) as 
 // timing
 // -------------------------------------------------------------------------------------
 
-/** Median ms of warm calls: a few warm-ups, then enough calls for ~0.4 s (3 in quick mode). */
-const time = async (call: () => unknown): Promise<number> => {
-  const once = async (): Promise<number> => {
-    const t = performance.now()
-    await call()
-    return performance.now() - t
+/** Mean ms per call over `m` consecutive calls. */
+const sample = async (call: () => unknown, m: number): Promise<number> => {
+  const t = performance.now()
+  for (let i = 0; i < m; i++) await call()
+  return (performance.now() - t) / m
+}
+
+/**
+ * Times engines side by side: after warm-up, rounds in which every engine runs one sample (enough
+ * consecutive calls for ~15 ms), so that a disturbance of the machine falls on all engines alike; an
+ * engine's figure is the median of its samples (9 rounds; 3 in quick mode).
+ */
+const timeSideBySide = async (engines: ReadonlyArray<Engine>): Promise<Record<string, number>> => {
+  const per: number[] = []
+  for (const e of engines) {
+    await e.before?.()
+    await e.call()
+    per.push(Math.min(await sample(e.call, 1), await sample(e.call, 1)))
   }
-  const first = Math.max(await once(), await once())
-  if (!quick) await once()
-  const reps = quick ? 3 : Math.max(7, Math.min(41, Math.ceil(400 / Math.max(first, 0.01))))
-  const ts: number[] = []
-  for (let i = 0; i < reps; i++) ts.push(await once())
-  ts.sort((a, b) => a - b)
-  return ts[Math.floor(reps / 2)] as number
+  const samples: number[][] = engines.map(() => [])
+  const rounds = quick ? 3 : 9
+  for (let r = 0; r < rounds; r++) {
+    for (const [k, e] of engines.entries()) {
+      await e.before?.()
+      const m = Math.max(1, Math.min(200, Math.round(15 / Math.max(per[k] as number, 0.01))))
+      samples[k]?.push(await sample(e.call, m))
+    }
+  }
+  const out: Record<string, number> = {}
+  engines.forEach((e, k) => {
+    const s = [...(samples[k] as number[])].sort((a, b) => a - b)
+    out[e.name] = s[Math.floor(s.length / 2)] as number
+  })
+  return out
 }
 
 /** max |a − b| / (1 + |b|). */
@@ -75,6 +96,8 @@ const relErr = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 
 interface Engine {
   readonly name: string
+  /** Makes the engine's runtime current (tfjs: its backend), outside the timed region. */
+  readonly before?: () => Promise<unknown>
   readonly call: () => Float32Array | Promise<Float32Array>
   readonly dispose: () => void
 }
@@ -113,7 +136,7 @@ const tfjsEngine = (backend: 'cpu' | 'wasm', spec: Conv2DSpec, c: Case, layer: C
     y.dispose()
     return d
   }
-  return { name: `tfjs-${backend}`, call, dispose: () => tf.dispose([w, ...(b === undefined ? [] : [b])]) }
+  return { name: `tfjs-${backend}`, before: () => tf.setBackend(backend), call, dispose: () => tf.dispose([w, ...(b === undefined ? [] : [b])]) }
 }
 
 const ortEngine = async (spec: Conv2DSpec, c: Case, layer: CompiledConv2D, params: Conv2DParams, x: Float32Array): Promise<Engine> => {
@@ -199,23 +222,22 @@ const main = async (): Promise<void> => {
       engines.push(layerspecEngine('wasm-tiled×1', spec, c, { kernel: 'wasm-tiled' }, params, x))
       if (!quick) engines.push(layerspecEngine('js-tiled', spec, c, { kernel: 'js-tiled' }, params, x))
     }
-    await tf.setBackend('cpu')
-    const cpu = tfjsEngine('cpu', spec, c, base.layer, params, x)
     const expected = base.layer.forward(params, { shape: [c.batch, ...c.input_shape], data: x }).data
-    const ms: Record<string, number> = {}
-    const err: Record<string, number> = {}
-    const measure = async (e: Engine): Promise<void> => {
-      err[e.name] = relErr(await e.call(), expected)
-      ms[e.name] = await time(e.call)
-      e.dispose()
-    }
-    for (const e of engines) await measure(e)
-    await measure(cpu)
+    // each tfjs engine's weights are created on its own backend, so no call moves data between backends
+    await tf.setBackend('cpu')
+    engines.push(tfjsEngine('cpu', spec, c, base.layer, params, x))
     await tf.setBackend('wasm')
-    await measure(tfjsEngine('wasm', spec, c, base.layer, params, x))
-    await measure(await ortEngine(spec, c, base.layer, params, x))
+    engines.push(tfjsEngine('wasm', spec, c, base.layer, params, x))
+    engines.push(await ortEngine(spec, c, base.layer, params, x))
+    const err: Record<string, number> = {}
+    for (const e of engines) {
+      await e.before?.()
+      err[e.name] = relErr(await e.call(), expected)
+    }
+    const ms = await timeSideBySide(engines)
+    for (const e of engines) e.dispose()
     base.dispose()
-    for (const e of engines.slice(3)) extraRows.push({ case: c.name, name: e.name, ms: ms[e.name] as number, gflops: mflop / (ms[e.name] as number) })
+    for (const e of engines.filter((e) => e.name.endsWith('tiled×1') || e.name === 'js-tiled')) extraRows.push({ case: c.name, name: e.name, ms: ms[e.name] as number, gflops: mflop / (ms[e.name] as number) })
     const L = paddedLayout(g)
     const scratchMB = ((c.batch * L.sampleSize + c.batch * g.outputSize + g.kernelShape.reduce((a, b) => a * b, 1) + 8 * Math.ceil(g.outChannels / 8)) * 4) / 2 ** 20
     rows.push({ name: c.name, mflop, kernel: auto, ms, err, scratchMB })
@@ -271,7 +293,7 @@ const report = (rows: ReadonlyArray<Row>, extra: ReadonlyArray<{ case: string; n
     '',
     `${when} · Node ${process.version} · ${cpu} × ${os.availableParallelism()} · relaxed-SIMD FMA ${HAS_RELAXED_SIMD ? 'on' : 'off (not validated by this runtime)'} · \`npm run bench${quick ? ' -- --quick' : ''}\``,
     '',
-    'Median ms of warm calls, each from a JS Float32Array in to a JS Float32Array out (layerspec: the public `forward`, copies into and out of wasm memory included; tfjs: tensor from the array, `fused.conv2d`, `dataSync`; onnxruntime-web: `Tensor` from the array, `session.run`, wasm backend, 1 thread). GFLOP/s = 2·N·Ho·Wo·F·kh·kw·C/G ÷ time. `kernel` is the one layerspec selects; `js` is the plain-TypeScript backend, `wasm×k` WebAssembly SIMD on k threads. Ratios are a peer\'s time divided by ours (> 1: we are faster). Scratch: layerspec\'s padded input + packed weights + output.',
+    'ms per call: median over 9 rounds in which every engine runs one sample of consecutive warm calls (~15 ms), so that a disturbance of the machine falls on all engines alike; each call goes from a JS Float32Array in to a JS Float32Array out (layerspec: the public `forward`, copies into and out of wasm memory included; tfjs: tensor from the array, `fused.conv2d`, `dataSync`; onnxruntime-web: `Tensor` from the array, `session.run`, wasm backend, 1 thread). GFLOP/s = 2·N·Ho·Wo·F·kh·kw·C/G ÷ time. `kernel` is the one layerspec selects; `js` is the plain-TypeScript backend, `wasm×k` WebAssembly SIMD on k threads. Ratios are a peer\'s time divided by ours (> 1: we are faster). Scratch: layerspec\'s padded input + packed weights + output.',
     '',
     ...summary,
     '',
