@@ -11,7 +11,7 @@ import { formatErrors } from '../core/SpecError.js'
 import { uniformStream } from '../numerics/random.js'
 import { compileModel } from '../model/compileModel.js'
 import { loadTfjsWeights, readJsonFile } from './io.js'
-import { check, fileReport, summaryText, validateText, showKerasShape } from './report.js'
+import { check, fileReport, summaryText, validateText, showKerasShape, type Checked } from './report.js'
 
 const USAGE = `usage:
   layerspec validate FILE... | -  [--json] [--input-shape H,W,C]
@@ -83,8 +83,9 @@ const validate = (o: Options, out: Print, err: Print): number => {
   return code
 }
 
-const summary = (o: Options, out: Print, err: Print): number => {
-  if (o.files.length !== 1) throw new UsageError('summary needs exactly one FILE')
+/** The one file of `summary` / `run`, checked; or the exit code after reporting why not (2 unreadable, 1 invalid). */
+const checkOne = (o: Options, command: string, out: Print, err: Print): { readonly file: string; readonly checked: Checked } | number => {
+  if (o.files.length !== 1) throw new UsageError(`${command} needs exactly one FILE`)
   const file = o.files[0] as string
   const json = readJsonFile(file)
   if (E.isLeft(json)) {
@@ -96,26 +97,27 @@ const summary = (o: Options, out: Print, err: Print): number => {
     out(validateText(fileReport(file, checked), checked))
     return 1
   }
-  const c = checked.right
-  out(c.kind === 'model' ? summaryText(c.summary) : validateText(fileReport(file, checked), checked))
+  return { file, checked: checked.right }
+}
+
+const summary = (o: Options, out: Print, err: Print): number => {
+  const one = checkOne(o, 'summary', out, err)
+  if (typeof one === 'number') return one
+  const { file } = one
+  const c = one.checked
+  out(c.kind === 'model' ? summaryText(c.summary) : validateText(fileReport(file, E.right(c)), E.right(c)))
   return 0
 }
 
 const run = (o: Options, out: Print, err: Print): number => {
-  if (o.files.length !== 1) throw new UsageError('run needs exactly one MODEL.json')
-  const file = o.files[0] as string
-  const json = readJsonFile(file)
-  if (E.isLeft(json)) {
-    err(`layerspec: ${json.left}`)
-    return 2
-  }
-  const checked = check(json.right, o.inputShape)
-  if (E.isLeft(checked) || checked.right.kind !== 'model') {
-    if (E.isLeft(checked)) out(validateText(fileReport(file, checked), checked))
-    else err(`layerspec: ${file} is a single layer config; run needs a model file`)
+  const one = checkOne(o, 'run', out, err)
+  if (typeof one === 'number') return one
+  const { file, checked } = one
+  if (checked.kind !== 'model') {
+    err(`layerspec: ${file} is a single layer config; run needs a model file`)
     return 1
   }
-  const mf = checked.right.file
+  const mf = checked.file
   const compiled = compileModel(mf.model, o.inputShape === undefined ? {} : { inputShapes: [o.inputShape] })
   if (E.isLeft(compiled)) {
     out(`${file}: cannot compile:\n${formatErrors(compiled.left).replace(/^/gm, '  ')}`)

@@ -6,13 +6,10 @@
  */
 import type { Pair } from '../core/Pair.js'
 import type { PositiveInt } from '../core/PositiveInt.js'
-import type { Activation } from '../codec/Activation.js'
-import type { Constraint } from '../codec/Constraint.js'
 import type { Dialect } from '../codec/Dialect.js'
 import type { DType } from '../codec/DType.js'
-import type { Initializer } from '../codec/Initializer.js'
 import type { Dim } from '../codec/InputShape.js'
-import type { Regularizer } from '../codec/Regularizer.js'
+import type { KernelLayerSpec } from '../layers/kernelLayer.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -42,10 +39,11 @@ export type InputShape3 = readonly [Dim, Dim, Dim]
 
 /**
  * A normalized Conv2D layer. Field names are the camelCase forms of Keras's arguments; values are
- * Keras's semantics exactly (reference §1, §11).
+ * Keras's semantics exactly (reference §1, §11). The activation, bias flag and the kernel / bias
+ * initializers, regularizers and constraints are the {@link KernelLayerSpec} fields Dense shares.
  * @category model
  */
-export interface Conv2DSpec {
+export interface Conv2DSpec extends KernelLayerSpec {
   readonly className: 'Conv2D'
   /** Which Keras wrote it; decides `hard_sigmoid`'s formula and how `encodeConv2D` writes it back. */
   readonly dialect: Dialect
@@ -65,15 +63,6 @@ export interface Conv2DSpec {
   readonly dilationRate: Pair
   /** G: input channels and filters are split into G blocks; `filters` is divisible by G. */
   readonly groups: PositiveInt
-  readonly activation: Activation
-  readonly useBias: boolean
-  readonly kernelInitializer: Initializer
-  readonly biasInitializer: Initializer
-  readonly kernelRegularizer: Regularizer | null
-  readonly biasRegularizer: Regularizer | null
-  readonly activityRegularizer: Regularizer | null
-  readonly kernelConstraint: Constraint | null
-  readonly biasConstraint: Constraint | null
   /** From `batch_input_shape` / `input_shape` / `build_config`: the input shape without batch axis. */
   readonly inputShape: InputShape3 | null
   /** The batch size fixed by `batch_input_shape` / `batch_size`, when one is. */

@@ -14,15 +14,12 @@ import { suggestion } from '../core/didYouMean.js'
 import { kerasObject, optional, required, type DecodedOf, type Rule } from '../core/KerasObject.js'
 import { IntOrPair, type Pair } from '../core/Pair.js'
 import { PositiveInt } from '../core/PositiveInt.js'
-import { Bool, FiniteNumber, nullOr, oneOfNames } from '../core/primitives.js'
+import { nullOr, oneOfNames } from '../core/primitives.js'
 import { bookkeepingFields, bookkeepingRules, bookkeepingSpec, encodeBookkeeping } from '../layers/base.js'
+import { encodeKernelLayer, kernelLayerFields, kernelLayerSpec } from '../layers/kernelLayer.js'
 import { fromValidationErrors, type SpecError } from '../core/SpecError.js'
-import { activationCodec } from '../codec/Activation.js'
-import { constraintCodec } from '../codec/Constraint.js'
 import { detectDialect, type Dialect } from '../codec/Dialect.js'
-import { glorotUniform, initializerCodec, zeros } from '../codec/Initializer.js'
 import { shapeOfRank, type PartialShape } from '../codec/InputShape.js'
-import { regularizerCodec } from '../codec/Regularizer.js'
 import { DATA_FORMATS, PADDINGS, type Conv2DSpec, type DataFormat, type InputShape3, type Padding } from './Conv2DSpec.js'
 
 // -------------------------------------------------------------------------------------
@@ -116,17 +113,7 @@ const fields = (dialect: Dialect, imageDataFormat: DataFormat) =>
     data_format: optional(dataFormatCodec(imageDataFormat), imageDataFormat),
     dilation_rate: optional(IntOrPair, [1, 1] as unknown as Pair),
     groups: optional(PositiveInt, 1 as PositiveInt),
-    activation: optional(activationCodec(dialect), 'linear'),
-    use_bias: optional(Bool, true),
-    kernel_initializer: optional(initializerCodec(dialect), glorotUniform()),
-    bias_initializer: optional(initializerCodec(dialect), zeros),
-    kernel_regularizer: optional(regularizerCodec(dialect), null),
-    bias_regularizer: optional(regularizerCodec(dialect), null),
-    activity_regularizer: optional(regularizerCodec(dialect), null),
-    kernel_constraint: optional(constraintCodec(dialect), null),
-    bias_constraint: optional(constraintCodec(dialect), null),
-    lora_rank: optional(nullOr(PositiveInt), null),
-    lora_alpha: optional(nullOr(FiniteNumber), null)
+    ...kernelLayerFields(dialect)
   }) as const
 
 type Conv2DFields = ReturnType<typeof fields>
@@ -268,15 +255,7 @@ const toSpec = (dialect: Dialect, c: Conv2DConfig, built: PartialShape | null): 
     dataFormat: c.data_format,
     dilationRate: c.dilation_rate,
     groups: c.groups,
-    activation: c.activation,
-    useBias: c.use_bias,
-    kernelInitializer: c.kernel_initializer,
-    biasInitializer: c.bias_initializer,
-    kernelRegularizer: c.kernel_regularizer,
-    biasRegularizer: c.bias_regularizer,
-    activityRegularizer: c.activity_regularizer,
-    kernelConstraint: c.kernel_constraint,
-    biasConstraint: c.bias_constraint,
+    ...kernelLayerSpec(c),
     loraRank: c.lora_rank,
     loraAlpha: c.lora_alpha
   })
@@ -296,15 +275,7 @@ const encodeConfig = (
   config['data_format'] = spec.dataFormat
   config['dilation_rate'] = f.dilation_rate.codec.encode(spec.dilationRate)
   config['groups'] = spec.groups
-  config['activation'] = f.activation.codec.encode(spec.activation)
-  config['use_bias'] = spec.useBias
-  config['kernel_initializer'] = f.kernel_initializer.codec.encode(spec.kernelInitializer)
-  config['bias_initializer'] = f.bias_initializer.codec.encode(spec.biasInitializer)
-  config['kernel_regularizer'] = f.kernel_regularizer.codec.encode(spec.kernelRegularizer)
-  config['bias_regularizer'] = f.bias_regularizer.codec.encode(spec.biasRegularizer)
-  config['activity_regularizer'] = f.activity_regularizer.codec.encode(spec.activityRegularizer)
-  config['kernel_constraint'] = f.kernel_constraint.codec.encode(spec.kernelConstraint)
-  config['bias_constraint'] = f.bias_constraint.codec.encode(spec.biasConstraint)
+  Object.assign(config, encodeKernelLayer(spec, dialect))
   if (spec.loraRank !== null) {
     config['lora_rank'] = spec.loraRank
     config['lora_alpha'] = spec.loraAlpha

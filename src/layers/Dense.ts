@@ -8,17 +8,13 @@ import { deepFreeze } from '../core/deepFreeze.js'
 import { describe } from '../core/describe.js'
 import { kerasObject, optional, required, type DecodedOf } from '../core/KerasObject.js'
 import { PositiveInt } from '../core/PositiveInt.js'
-import { Bool, FiniteNumber, nullOr } from '../core/primitives.js'
 import { specError } from '../core/SpecError.js'
 import type { Tensor } from '../core/Tensor.js'
-import { activationCodec, type Activation } from '../codec/Activation.js'
-import { constraintCodec, type Constraint } from '../codec/Constraint.js'
 import type { Dialect } from '../codec/Dialect.js'
-import { glorotUniform, initializerCodec, zeros, type Initializer } from '../codec/Initializer.js'
-import { regularizerCodec, type Regularizer } from '../codec/Regularizer.js'
 import { applyActivation } from '../numerics/activations.js'
 import { allocate } from '../numerics/FloatArray.js'
 import { bookkeepingFields, bookkeepingRules, bookkeepingSpec, encodeBookkeeping, type BaseLayerSpec } from './base.js'
+import { encodeKernelLayer, kernelLayerFields, kernelLayerSpec, type KernelLayerSpec } from './kernelLayer.js'
 import type { LayerKind, WeightSpec } from './LayerKind.js'
 import { knownDim, singleInput } from './shapes.js'
 
@@ -30,18 +26,9 @@ import { knownDim, singleInput } from './shapes.js'
  * A normalized Dense layer.
  * @category model
  */
-export interface DenseSpec extends BaseLayerSpec {
+export interface DenseSpec extends BaseLayerSpec, KernelLayerSpec {
   readonly className: 'Dense'
   readonly units: PositiveInt
-  readonly activation: Activation
-  readonly useBias: boolean
-  readonly kernelInitializer: Initializer
-  readonly biasInitializer: Initializer
-  readonly kernelRegularizer: Regularizer | null
-  readonly biasRegularizer: Regularizer | null
-  readonly activityRegularizer: Regularizer | null
-  readonly kernelConstraint: Constraint | null
-  readonly biasConstraint: Constraint | null
 }
 
 // -------------------------------------------------------------------------------------
@@ -60,17 +47,7 @@ const fields = (dialect: Dialect) =>
   ({
     ...bookkeepingFields(dialect, null),
     units: required(PositiveInt),
-    activation: optional(activationCodec(dialect), 'linear'),
-    use_bias: optional(Bool, true),
-    kernel_initializer: optional(initializerCodec(dialect), glorotUniform()),
-    bias_initializer: optional(initializerCodec(dialect), zeros),
-    kernel_regularizer: optional(regularizerCodec(dialect), null),
-    bias_regularizer: optional(regularizerCodec(dialect), null),
-    activity_regularizer: optional(regularizerCodec(dialect), null),
-    kernel_constraint: optional(constraintCodec(dialect), null),
-    bias_constraint: optional(constraintCodec(dialect), null),
-    lora_rank: optional(nullOr(PositiveInt), null),
-    lora_alpha: optional(nullOr(FiniteNumber), null),
+    ...kernelLayerFields(dialect),
     quantization_config: optional(NoQuantization, null)
   }) as const
 
@@ -97,34 +74,15 @@ const codec = (dialect: Dialect): t.Type<DenseSpec, Record<string, unknown>, unk
             className: 'Dense',
             ...bookkeepingSpec(dialect, d),
             units: d.units,
-            activation: d.activation,
-            useBias: d.use_bias,
-            kernelInitializer: d.kernel_initializer,
-            biasInitializer: d.bias_initializer,
-            kernelRegularizer: d.kernel_regularizer,
-            biasRegularizer: d.bias_regularizer,
-            activityRegularizer: d.activity_regularizer,
-            kernelConstraint: d.kernel_constraint,
-            biasConstraint: d.bias_constraint
+            ...kernelLayerSpec(d)
           })
         )
       ),
-    (s) => {
-      const g = fields(s.dialect)
-      return {
-        ...encodeBookkeeping(s, s.dialect, s.dialect === 'keras2' ? 'batch_input_shape' : 'input_shape'),
-        units: s.units,
-        activation: g.activation.codec.encode(s.activation),
-        use_bias: s.useBias,
-        kernel_initializer: g.kernel_initializer.codec.encode(s.kernelInitializer),
-        bias_initializer: g.bias_initializer.codec.encode(s.biasInitializer),
-        kernel_regularizer: g.kernel_regularizer.codec.encode(s.kernelRegularizer),
-        bias_regularizer: g.bias_regularizer.codec.encode(s.biasRegularizer),
-        activity_regularizer: g.activity_regularizer.codec.encode(s.activityRegularizer),
-        kernel_constraint: g.kernel_constraint.codec.encode(s.kernelConstraint),
-        bias_constraint: g.bias_constraint.codec.encode(s.biasConstraint)
-      }
-    }
+    (s) => ({
+      ...encodeBookkeeping(s, s.dialect, s.dialect === 'keras2' ? 'batch_input_shape' : 'input_shape'),
+      units: s.units,
+      ...encodeKernelLayer(s, s.dialect)
+    })
   )
 }
 

@@ -79,7 +79,8 @@ export const inputLayerCodec = (dialect: Dialect): t.Type<InputLayerSpec, Record
       const shapeKey = s.dialect === 'keras2' ? 'batch_input_shape' : 'batch_shape'
       return {
         [shapeKey]: [...s.batchShape],
-        dtype: s.dtype === 'float32' || s.dtype === 'float64' || s.dtype === 'float16' || s.dtype === 'bfloat16' ? s.dtype : 'float32',
+        // Keras writes an InputLayer's dtype as a plain string in every version
+        dtype: s.dtype,
         sparse: s.sparse,
         ragged: s.ragged,
         ...(s.name === null ? {} : { name: s.name })
