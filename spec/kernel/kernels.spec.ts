@@ -28,11 +28,11 @@ afterAll(() => disposeThreads())
 
 describe('kernel selection from the geometry', () => {
   const rows: ReadonlyArray<readonly [string, object, ReadonlyArray<number>, string, string]> = [
-    ['stem (3 channels, 3×3 stride 2)', { filters: 32, kernel_size: 3, strides: 2, padding: 'same' }, [224, 224, 3], 'wasm-tiled', 'js-im2col'],
+    ['stem (3 channels, 3×3 stride 2)', { filters: 32, kernel_size: 3, strides: 2, padding: 'same' }, [224, 224, 3], 'wasm-tiled', 'js-tiled'],
     ['3×3 on 64 channels', { filters: 64, kernel_size: 3, padding: 'same' }, [56, 56, 64], 'wasm-tiled', 'js-tiled'],
-    ['MNIST 5×5 on 1 channel', { filters: 32, kernel_size: 5 }, [28, 28, 1], 'wasm-tiled', 'js-im2col'],
+    ['MNIST 5×5 on 1 channel', { filters: 32, kernel_size: 5 }, [28, 28, 1], 'wasm-tiled', 'js-tiled'],
     ['1×1', { filters: 128, kernel_size: 1 }, [56, 56, 64], 'wasm-pointwise', 'js-pointwise'],
-    ['1×1 stride 2 (not a GEMM over all pixels)', { filters: 8, kernel_size: 1, strides: 2 }, [8, 8, 4], 'wasm-tiled', 'js-im2col'],
+    ['1×1 stride 2 (not a GEMM over all pixels)', { filters: 8, kernel_size: 1, strides: 2 }, [8, 8, 4], 'wasm-tiled', 'js-tiled'],
     ['depthwise (groups = channels = filters)', { filters: 32, kernel_size: 3, groups: 32, padding: 'same' }, [28, 28, 32], 'wasm-depthwise', 'js-depthwise'],
     ['depthwise channels_first', { filters: 8, kernel_size: 3, groups: 8, data_format: 'channels_first' }, [8, 9, 9], 'wasm-depthwise', 'js-depthwise'],
     ['grouped (2 channels per group)', { filters: 8, kernel_size: 3, groups: 4 }, [9, 9, 8], 'wasm-tiled', 'js-tiled']

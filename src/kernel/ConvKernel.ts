@@ -35,9 +35,8 @@ export type ConvKernel = (g: ConvGeometry, batch: number, x: FloatArray, w: Floa
  *   (`wasm-pointwise` flattens all pixels into one matrix in 64-pixel cache blocks; `js-pointwise`
  *   runs the JS tiled code, whose window on a 1×1 layer is already one contiguous run of `C` steps);
  *   `*-depthwise`: one input and one output channel per group (vectorized over channels);
- *   `js-im2col`: few input channels (the stem, MNIST): each output row's windows gathered into one
- *   contiguous reduction of `kh·kw·C` values (the wasm tiled code needs no such path: it is generated
- *   for the geometry and already reduces each window row as one run of `kw·C` steps).
+ *   `js-im2col`: each output row's windows gathered into one run of `kh·kw·C` steps (meant for few
+ *   input channels; available by name, not selected: see prepare.ts).
  * A fast kernel asked to run a geometry its path does not cover runs its backend's `tiled` kernel.
  */
 export type KernelName =

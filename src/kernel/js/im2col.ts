@@ -48,23 +48,40 @@ export const jsIm2col = (g: ConvGeometry): Im2colKernel => {
   const wStep = cf ? 1 : C
   const hStep = cf ? W : W * C
   const sample = H * W * C
+  const KWC = KW * C
+  const contiguous = !cf && DW === 1
 
   return (x, w, o, row, r0, r1) => {
     for (let r = r0; r < r1; r++) {
       const n = Math.floor(r / OH)
       const i = r - n * OH
       // gather: row[j·K + (a·KW + b)·C + c] = x[n, i·SH + a·DH − padTop, j·SW + b·DW − padLeft, c]
-      for (let j = 0; j < OW; j++) {
-        let d = j * K
-        for (let a = 0; a < KH; a++) {
-          const h = i * SH + a * DH - g.padTop
-          const inRow = h >= 0 && h < H
+      for (let a = 0; a < KH; a++) {
+        const h = i * SH + a * DH - g.padTop
+        const ka = a * KW * C
+        if (h < 0 || h >= H) {
+          for (let j = 0; j < OW; j++) {
+            const d = j * K + ka
+            for (let t = 0; t < KWC; t++) row[d + t] = 0
+          }
+          continue
+        }
+        const sRow = n * sample + h * hStep
+        for (let j = 0; j < OW; j++) {
+          const col0 = j * SW - g.padLeft
+          let d = j * K + ka
+          if (contiguous && col0 >= 0 && col0 + KW <= W) {
+            // the window row is one run of kw·C input values (channels_last, dilation 1)
+            const s = sRow + col0 * C
+            for (let t = 0; t < KWC; t++) row[d + t] = x[s + t]!
+            continue
+          }
           for (let b = 0; b < KW; b++) {
-            const col = j * SW + b * DW - g.padLeft
-            if (!inRow || col < 0 || col >= W) {
+            const col = col0 + b * DW
+            if (col < 0 || col >= W) {
               for (let c = 0; c < C; c++) row[d++] = 0
             } else {
-              const s = n * sample + h * hStep + col * wStep
+              const s = sRow + col * wStep
               for (let c = 0; c < C; c++) row[d++] = x[s + c * cStep]!
             }
           }
