@@ -51,9 +51,11 @@ const sample = async (call: () => unknown, m: number): Promise<number> => {
 }
 
 /**
- * Times engines side by side: after warm-up, rounds in which every engine runs one sample (enough
- * consecutive calls for ~15 ms), so that a disturbance of the machine falls on all engines alike; an
- * engine's figure is the median of its samples (9 rounds; 3 in quick mode).
+ * Times engines side by side: after warm-up, rounds in which every engine runs one sample (a few
+ * untimed calls to re-warm, then enough consecutive calls for ~15 ms), so that a disturbance of the
+ * machine falls on all engines alike; an
+ * engine's figure is the median of its samples (9 rounds; 3 in quick mode). A full GC runs before
+ * each sample where exposed.
  */
 const timeSideBySide = async (engines: ReadonlyArray<Engine>): Promise<Record<string, number>> => {
   const per: number[] = []
@@ -64,10 +66,16 @@ const timeSideBySide = async (engines: ReadonlyArray<Engine>): Promise<Record<st
   }
   const samples: number[][] = engines.map(() => [])
   const rounds = quick ? 3 : 9
+  const gc = (globalThis as { gc?: () => void }).gc
   for (let r = 0; r < rounds; r++) {
     for (const [k, e] of engines.entries()) {
       await e.before?.()
+      // collect the garbage of the engines before (npm run bench passes --expose-gc), so that no
+      // engine's sample pays for another's allocations, in the pause or in concurrent GC threads
+      gc?.()
+      // re-warm (a worker thread that slept during the other engines' samples, caches), then time
       const m = Math.max(1, Math.min(200, Math.round(15 / Math.max(per[k] as number, 0.01))))
+      await sample(e.call, Math.max(2, Math.ceil(m / 4)))
       samples[k]?.push(await sample(e.call, m))
     }
   }
