@@ -36,7 +36,9 @@ export type ConvKernel = (g: ConvGeometry, batch: number, x: FloatArray, w: Floa
  *   runs the JS tiled code, whose window on a 1×1 layer is already one contiguous run of `C` steps);
  *   `*-depthwise`: one input and one output channel per group (vectorized over channels);
  *   `js-im2col`: each output row's windows gathered into one run of `kh·kw·C` steps (meant for few
- *   input channels; available by name, not selected: see prepare.ts).
+ *   input channels; available by name, not selected: see prepare.ts);
+ *   `*-winograd`: Winograd F(2×2, 3×3) for 3×3 windows with stride 1, dilation 1 and one group
+ *   (2.25× fewer multiplications; see winograd.ts).
  * A fast kernel asked to run a geometry its path does not cover runs its backend's `tiled` kernel.
  */
 export type KernelName =
@@ -49,6 +51,8 @@ export type KernelName =
   | 'wasm-tiled'
   | 'wasm-pointwise'
   | 'wasm-depthwise'
+  | 'js-winograd'
+  | 'wasm-winograd'
 
 /** Every kernel name, the oracle first. */
 export const KERNEL_NAMES: ReadonlyArray<KernelName> = [
@@ -60,7 +64,9 @@ export const KERNEL_NAMES: ReadonlyArray<KernelName> = [
   'js-im2col',
   'wasm-tiled',
   'wasm-pointwise',
-  'wasm-depthwise'
+  'wasm-depthwise',
+  'js-winograd',
+  'wasm-winograd'
 ]
 
 /** Where a kernel's arithmetic runs. */

@@ -40,15 +40,15 @@ export type Scratch = Float32Array | Float64Array
 // constructors
 // -------------------------------------------------------------------------------------
 
-/** The padded layout for a geometry, NHWC (default) or NCHW. */
-export const paddedLayout = (g: ConvGeometry, nchw = false): PaddedLayout => {
-  const Hp = (g.outHeight - 1) * g.strideHeight + g.effectiveKernelHeight
-  const Wp = (g.outWidth - 1) * g.strideWidth + g.effectiveKernelWidth
-  const C = g.inChannels
-  return nchw
+/** The padded layout of `Hp × Wp` pixels of `C` channels, NHWC or NCHW. */
+export const paddedLayoutOf = (Hp: number, Wp: number, C: number, nchw: boolean): PaddedLayout =>
+  nchw
     ? { Hp, Wp, C, nchw, sampleSize: Hp * Wp * C, rowSize: Wp, pixel: 1, channel: Hp * Wp }
     : { Hp, Wp, C, nchw, sampleSize: Hp * Wp * C, rowSize: Wp * C, pixel: C, channel: 1 }
-}
+
+/** The padded layout for a geometry, NHWC (default) or NCHW. */
+export const paddedLayout = (g: ConvGeometry, nchw = false): PaddedLayout =>
+  paddedLayoutOf((g.outHeight - 1) * g.strideHeight + g.effectiveKernelHeight, (g.outWidth - 1) * g.strideWidth + g.effectiveKernelWidth, g.inChannels, nchw)
 
 // -------------------------------------------------------------------------------------
 // utils

@@ -20,15 +20,18 @@ import { jsDepthwise } from './js/depthwise.js'
 import { im2colRowSize, jsIm2col } from './js/im2col.js'
 import { prepareJs, type JsInput } from './js/runtime.js'
 import { JS_Q, jsTiled } from './js/tiled.js'
+import { JS_WINOGRAD_GROUP, jsWinograd } from './js/winograd.js'
 import { paddedLayout } from './layout.js'
 import { depthwisePackedSize, packDepthwise, packTiled, tiledPackedSize } from './pack.js'
 import { referenceKernel } from './reference.js'
 import { HAS_RELAXED_SIMD, HAS_SIMD } from './wasm/encoder.js'
 import { prepareWasm } from './wasm/runtime.js'
 import { depthwiseRowsCode, fusable, pointwiseCode, tiledRowsCode, WASM_P, WASM_Q } from './wasm/tiled.js'
+import { WASM_WINOGRAD_GROUP, WASM_WINOGRAD_Q, winogradCode, winogradRowOfUnit, winogradScratchBytes, winogradUnits } from './wasm/winograd.js'
+import { packWinograd, winogradCovers, winogradLayout, winogradPackedSize } from './winograd.js'
 
 /** The kernel paths (a kernel name is a backend and a path). */
-export type KernelPath = 'tiled' | 'pointwise' | 'depthwise' | 'im2col'
+export type KernelPath = 'tiled' | 'pointwise' | 'depthwise' | 'im2col' | 'winograd'
 
 /** Whether the WebAssembly SIMD backend can run a dtype here. */
 export const wasmAvailable = (dtype: FloatDType): boolean => HAS_SIMD && dtype === 'float32'
@@ -44,6 +47,8 @@ export const coversPath = (path: KernelPath, g: ConvGeometry): boolean => {
       return g.inChannelsPerGroup === 1 && g.outChannelsPerGroup === 1
     case 'im2col':
       return g.groups === 1
+    case 'winograd':
+      return winogradCovers(g)
   }
 }
 
@@ -71,6 +76,21 @@ const legacy = (name: KernelName, kernel: ConvKernel, g: ConvGeometry): Prepared
 })
 
 const prepareJsPath = (path: KernelPath, g: ConvGeometry, options: KernelOptions): PreparedKernel => {
+  const fuses = fusable(options.activation)
+  if (path === 'winograd') {
+    const layout = winogradLayout(g, JS_WINOGRAD_GROUP, false)
+    return prepareJs(
+      g,
+      {
+        name: 'js-winograd',
+        input: { kind: 'padded', layout, kernel: jsWinograd(g, layout) },
+        packedFloats: winogradPackedSize(g, JS_Q),
+        pack: (p, dst, off) => packWinograd(g, JS_Q, p.kernel, p.bias, dst, off)
+      },
+      options.activation,
+      fuses
+    )
+  }
   const layout = paddedLayout(g)
   const depthwise = path === 'depthwise'
   const input: JsInput =
@@ -88,18 +108,40 @@ const prepareJsPath = (path: KernelPath, g: ConvGeometry, options: KernelOptions
         : (p, dst, off) => packTiled(g, JS_Q, p.kernel, p.bias, dst, off)
     },
     options.activation,
-    fusable(options.activation)
+    fuses
   )
 }
 
 const prepareWasmPath = (path: Exclude<KernelPath, 'im2col'>, g: ConvGeometry, options: KernelOptions): PreparedKernel => {
-  // the tiled kernel reads a channels_first layer's input in NCHW as it is; depthwise vectorizes over channels (NHWC)
-  const layout = paddedLayout(g, path === 'tiled' && g.dataFormat === 'channels_first')
   const fma = options.relaxedSimd !== false && HAS_RELAXED_SIMD
   const fuses = fusable(options.activation)
   const act = fuses ? options.activation : 'linear'
+  const fallback = (): PreparedKernel => prepareJsPath(path, g, { ...options, threads: 1 })
+  if (path === 'winograd') {
+    // NCHW layers read their NCHW padded input as it is (the transform vectorizes over tiles)
+    const layout = winogradLayout(g, WASM_WINOGRAD_GROUP, g.dataFormat === 'channels_first')
+    return prepareWasm(
+      g,
+      {
+        name: 'wasm-winograd',
+        code: winogradCode(g, layout, act, fma),
+        layout,
+        packedFloats: winogradPackedSize(g, WASM_WINOGRAD_Q),
+        pack: (p: KernelParams, dst: Float32Array, off: number) => packWinograd(g, WASM_WINOGRAD_Q, p.kernel, p.bias, dst, off),
+        units: (batch) => winogradUnits(g, batch),
+        rowOfUnit: (u) => winogradRowOfUnit(g, u),
+        align: 1,
+        scratchBytes: winogradScratchBytes(g),
+        fusesActivation: fuses
+      },
+      options.threads,
+      fallback,
+      options.parallelMinMacs
+    )
+  }
+  // the tiled kernel reads a channels_first layer's input in NCHW as it is; depthwise vectorizes over channels (NHWC)
+  const layout = paddedLayout(g, path === 'tiled' && g.dataFormat === 'channels_first')
   const depthwise = path === 'depthwise'
-  const rows = (batch: number): number => batch * g.outHeight
   const code =
     path === 'pointwise' ? pointwiseCode(g, act, fma) : depthwise ? depthwiseRowsCode(g, layout, act, fma) : tiledRowsCode(g, layout, act, fma)
   return prepareWasm(
@@ -112,13 +154,14 @@ const prepareWasmPath = (path: Exclude<KernelPath, 'im2col'>, g: ConvGeometry, o
       pack: depthwise
         ? (p: KernelParams, dst: Float32Array, off: number) => packDepthwise(g, WASM_Q, p.kernel, p.bias, dst, off)
         : (p: KernelParams, dst: Float32Array, off: number) => packTiled(g, WASM_Q, p.kernel, p.bias, dst, off),
-      units: path === 'pointwise' ? (batch) => batch * g.inHeight * g.inWidth : rows,
-      unitsAreRows: path !== 'pointwise',
+      units: path === 'pointwise' ? (batch) => batch * g.inHeight * g.inWidth : (batch) => batch * g.outHeight,
+      rowOfUnit: path === 'pointwise' ? undefined : (u) => u,
       align: path === 'pointwise' ? WASM_P : 1,
+      scratchBytes: 0,
       fusesActivation: fuses
     },
     options.threads,
-    () => prepareJsPath(path, g, { ...options, threads: 1 }),
+    fallback,
     options.parallelMinMacs
   )
 }

@@ -19,9 +19,9 @@ const SEQ = 0 // bumped by the caller to post a command
 const DONE = 1 // set to SEQ by the worker when the command is done
 const CMD = 2
 const ID = 3
-const ARGS = 4 // 5 i32 arguments
-const STATUS = 9
-const FN = 10 // which export: 0 = run, 1 = pad
+const ARGS = 4 // 6 i32 arguments: x, w, o, units, chunk, scratch
+const STATUS = 10
+const FN = 11 // which export: 0 = run, 1 = pad
 const CTRL_INTS = 16
 
 const CMD_RUN = 1
@@ -51,11 +51,11 @@ for (;;) {
       const id = ctrl[${ID}]
       const run = ctrl[${FN}] === 1 ? instances.get(id).exports.pad : instances.get(id).exports.run
       const counter = counters.get(id)
-      const x = ctrl[${ARGS}], w = ctrl[${ARGS + 1}], o = ctrl[${ARGS + 2}], units = ctrl[${ARGS + 3}], chunk = ctrl[${ARGS + 4}]
+      const x = ctrl[${ARGS}], w = ctrl[${ARGS + 1}], o = ctrl[${ARGS + 2}], units = ctrl[${ARGS + 3}], chunk = ctrl[${ARGS + 4}], s = ctrl[${ARGS + 5}]
       for (;;) {
         const u0 = Atomics.add(counter, 0, 1) * chunk
         if (u0 >= units) break
-        run(x, w, o, u0, Math.min(units, u0 + chunk))
+        run(x, w, o, u0, Math.min(units, u0 + chunk), s)
       }
     } else if (cmd === ${CMD_REGISTER}) {
       const m = receiveMessageOnPort(port).message
@@ -135,7 +135,7 @@ class PoolWorker {
     c[CMD] = cmd
     c[ID] = id
     c[FN] = fn
-    for (let k = 0; k < 5; k++) c[ARGS + k] = args[k] ?? 0
+    for (let k = 0; k < 6; k++) c[ARGS + k] = args[k] ?? 0
     this.seq = (this.seq + 1) | 0
     Atomics.store(c, SEQ, this.seq)
     Atomics.notify(c, SEQ)
@@ -204,10 +204,11 @@ export class ThreadedModule {
   ) {}
 
   /**
-   * Runs `exports.run(x, w, o, u0, u1)` (or `exports.pad` when `fn` is 1) over `[0, units)` in chunks
-   * of `chunk` units, on this thread (through `local`) and on the workers.
+   * Runs `exports.run(x, w, o, u0, u1, s)` (or `exports.pad` when `fn` is 1) over `[0, units)` in
+   * chunks of `chunk` units, on this thread (through `local`, whose scratch is at `scratch`) and on
+   * the workers (worker `k`'s scratch at `scratch + (k + 1) · scratchBytes`).
    */
-  run(x: number, w: number, o: number, units: number, chunk: number, local: (u0: number, u1: number) => void, fn = 0): void {
+  run(x: number, w: number, o: number, units: number, chunk: number, local: (u0: number, u1: number) => void, fn = 0, scratch = 0, scratchBytes = 0): void {
     if (this.workers === undefined || this.generation !== generation) {
       const ws = ensureWorkers(this.helpers)
       for (const wk of ws) wk.register(this.id, this.module, this.memory)
@@ -218,7 +219,7 @@ export class ThreadedModule {
     threadStats.calls++
     const counter = new Int32Array(this.memory.buffer, 0, 1)
     Atomics.store(counter, 0, 0)
-    for (const wk of ws) wk.post(CMD_RUN, this.id, [x, w, o, units, chunk], fn)
+    ws.forEach((wk, k) => wk.post(CMD_RUN, this.id, [x, w, o, units, chunk, scratch + (k + 1) * scratchBytes], fn))
     let error: unknown
     try {
       for (;;) {

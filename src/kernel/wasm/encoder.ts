@@ -173,6 +173,7 @@ export class Code {
     return this
   }
   f32x4Add(): this { return this.simd(0xe4) }
+  f32x4Sub(): this { return this.simd(0xe5) }
   f32x4Mul(): this { return this.simd(0xe6) }
   /** `b < a ? b : a` (Keras's `x > c ? c : x` when a = x, b = c). */
   f32x4Pmin(): this { return this.simd(0xea) }

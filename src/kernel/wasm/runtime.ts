@@ -38,10 +38,13 @@ export interface WasmProgram {
   /** Floats of one params object's packing. */
   readonly packedFloats: number
   readonly pack: (params: KernelParams, dst: Float32Array, offset: number) => void
-  /** Work units of a batch (output rows, or output pixels when not `unitsAreRows`), and the granularity a thread split respects. */
+  /** Work units of a batch (output rows, tile rows, or output pixels), and the granularity a thread split respects. */
   readonly units: (batch: number) => number
-  readonly unitsAreRows: boolean
+  /** The first output row (of `batch · outHeight`) of unit `u`; `undefined` when units are output pixels. */
+  readonly rowOfUnit: ((u: number) => number) | undefined
   readonly align: number
+  /** Scratch bytes each thread's `run` needs (its last argument points at them); 0 for none. */
+  readonly scratchBytes: number
   readonly fusesActivation: boolean
 }
 
@@ -78,7 +81,7 @@ export const prepareWasm = (
 
   let memory: WasmMemory
   let instance: WasmInstance
-  let run: (x: number, w: number, o: number, u0: number, u1: number) => void
+  let run: (x: number, w: number, o: number, u0: number, u1: number, s: number) => void
   let pad: (stage: number, dst: number, unused: number, u0: number, u1: number) => void
   let threaded: ThreadedModule | undefined
   let heap: Float32Array
@@ -138,7 +141,18 @@ export const prepareWasm = (
 
   /** Copies the output of work units `[u0, u1)` (already in the layer's format) into `out`. */
   const copyUnits = (h: Float32Array, offset: number, out: FloatArray, u0: number, u1: number): void => {
-    if (program.unitsAreRows && g.dataFormat === 'channels_first') {
+    const rowOf = program.rowOfUnit
+    if (rowOf === undefined) {
+      const F = g.outChannels
+      out.set(h.subarray(offset + u0 * F, offset + u1 * F), u0 * F)
+      return
+    }
+    copyRows(h, offset, out, rowOf(u0), rowOf(u1))
+  }
+
+  /** Copies output rows `[r0, r1)` of `batch · outHeight` (in the layer's format) into `out`. */
+  const copyRows = (h: Float32Array, offset: number, out: FloatArray, u0: number, u1: number): void => {
+    if (g.dataFormat === 'channels_first') {
       // rows of NCHW output: one run of columns per (row, channel); a chunk may span samples
       const OH = g.outHeight
       const OW = g.outWidth
@@ -156,7 +170,7 @@ export const prepareWasm = (
       }
       return
     }
-    const per = program.unitsAreRows ? g.outWidth * g.outChannels : g.outChannels
+    const per = g.outWidth * g.outChannels
     out.set(h.subarray(offset + u0 * per, offset + u1 * per), u0 * per)
   }
 
@@ -165,8 +179,10 @@ export const prepareWasm = (
     const slot = cache.get(params)
     const inOff = inputOffset()
     const outOff = align16(inOff + batch * sampleInBytes)
+    // each thread's scratch after the output (and the slack its loads may touch)
+    const scratchOff = align16(outOff + batch * sampleOutBytes + SLACK)
     if (batch > capacity) {
-      if (!ensureBytes(outOff + batch * sampleOutBytes + SLACK)) {
+      if (!ensureBytes(scratchOff + threads * program.scratchBytes)) {
         twin ??= fallback()
         twin.run(params, batch, x, out)
         return
@@ -202,14 +218,14 @@ export const prepareWasm = (
       // this thread copies out each of its chunks while it is in cache (and while the workers still
       // compute), then the workers' chunks once they are done
       threaded.run(inOff, wOff, outOff, units, chunk, (u0, u1) => {
-        run(inOff, wOff, outOff, u0, u1)
+        run(inOff, wOff, outOff, u0, u1, scratchOff)
         copyUnits(h, outOff / 4, out, u0, u1)
         mine.push(u0)
-      })
+      }, 0, scratchOff, program.scratchBytes)
       const done = new Set(mine)
       for (let u0 = 0; u0 < units; u0 += chunk) if (!done.has(u0)) copyUnits(h, outOff / 4, out, u0, Math.min(units, u0 + chunk))
     } else {
-      run(inOff, wOff, outOff, 0, units)
+      run(inOff, wOff, outOff, 0, units, scratchOff)
       copyOut(g, batch, heap, outOff / 4, out, true)
     }
   }

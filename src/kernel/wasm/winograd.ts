@@ -1,0 +1,468 @@
+/**
+ * WebAssembly SIMD code generation for the Winograd F(2×2, 3×3) kernel (see ../winograd.ts for the
+ * algebra): one module per compiled geometry, every size and stride a constant.
+ *
+ * `run(x, w, o, u0, u1, s)` computes tile rows `[u0, u1)` of `batch · ⌈OH/2⌉` (each two output rows)
+ * from the padded input at `x` (`winogradLayout(g, 4, channels_first)`) and the Winograd panels at
+ * `w` into the output at `o` (in the layer's data format), with this thread's scratch at `s`
+ * ({@link winogradScratchBytes}). Along a tile row, tiles go in groups of 4 (8 output columns):
+ *
+ * 1. input transform: the group's four 4×4 windows, `CB = min(C, 128)` channels at a time, into
+ *    `V[16][CB][4]` (f32x4 lanes: NHWC transforms 4 channels of one tile per vector and stores
+ *    `V[p][t][c]`; NCHW transforms one channel of the 4 tiles per vector, the 4 windows' columns
+ *    picked out of one row of 10 values by even/odd shuffles, and stores `V[p][c][t]`);
+ * 2. for each block of 8 output channels and each of the 16 positions, the product `V[p] · U[p]`
+ *    with the tiled kernel's register tile (4 tiles × 8 channels: 8 f32x4 accumulators, 2 weight
+ *    vectors, 4 broadcast inputs; one reduction step per loop body) into `M[16][4][8]` (NCHW: each
+ *    4 tiles × 4 channels transposed in registers to `M[16][8][4]`, lanes = tiles);
+ * 3. output transform `Aᵀ M A` + bias (+ relu/relu6), stored straight into the output: NHWC 4
+ *    channels of one output pixel per vector; NCHW 4 tiles' outputs of one channel, interleaved into
+ *    8 consecutive columns. Columns and rows past the output (odd sizes, the last group) are not
+ *    stored.
+ *
+ * With more than 128 input channels the channels go in chunks (products accumulating in `M`) and the
+ * input transform is redone per block of output channels, so the scratch stays fixed: per thread
+ * `V` (≤ 16·128·4 floats, 32 KB) and `M` (512 floats, 2 KB).
+ */
+import type { Activation } from '../../codec/Activation.js'
+import type { ConvGeometry } from '../../geometry/ConvGeometry.js'
+import type { PaddedLayout } from '../layout.js'
+import { winogradBlockSize, winogradTiles, WINOGRAD_POSITIONS } from '../winograd.js'
+import { Code, I32, V128 } from './encoder.js'
+
+/** Tiles per group (one register tile: 4 tiles × 8 output channels). */
+export const WASM_WINOGRAD_GROUP = 4
+/** Output channels per panel. */
+export const WASM_WINOGRAD_Q = 8
+/** Input channels transformed at a time. */
+export const WASM_WINOGRAD_CHUNK = 128
+
+const P = WINOGRAD_POSITIONS
+const T = WASM_WINOGRAD_GROUP
+const Q = WASM_WINOGRAD_Q
+
+/** Channels per chunk, and the V row stride (channels rounded up to whole vectors). */
+const chunking = (g: ConvGeometry): { readonly CB: number; readonly CS: number; readonly chunks: number } => {
+  const CB = Math.min(g.inChannels, WASM_WINOGRAD_CHUNK)
+  return { CB, CS: Math.ceil(CB / 4) * 4, chunks: Math.ceil(g.inChannels / CB) }
+}
+
+/** Bytes of the transformed-input scratch `V` of one thread. */
+const vBytes = (g: ConvGeometry): number => P * T * chunking(g).CS * 4
+/** Bytes of the products scratch `M` of one thread. */
+const M_BYTES = P * T * Q * 4
+
+/** Scratch bytes one thread needs (`V` then `M`). */
+export const winogradScratchBytes = (g: ConvGeometry): number => vBytes(g) + M_BYTES
+
+/** Work units of a batch: tile rows. */
+export const winogradUnits = (g: ConvGeometry, batch: number): number => batch * winogradTiles(g).rows
+
+/** The first output row (of `batch · outHeight`) of work unit `u`. */
+export const winogradRowOfUnit = (g: ConvGeometry, u: number): number => {
+  const rows = winogradTiles(g).rows
+  const n = Math.floor(u / rows)
+  return n * g.outHeight + 2 * (u - n * rows)
+}
+
+// parameters of run(x, w, o, u0, u1, s)
+const X = 0
+const W = 1
+const O = 2
+const U0 = 3
+const U1 = 4
+const S = 5
+
+/** i32x4 lane shuffles of two vectors (lanes 0-3: a, 4-7: b) as an i8x16.shuffle. */
+const lanes32 = (l: readonly [number, number, number, number]): number[] => l.flatMap((k) => [4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3])
+
+interface Locals {
+  readonly u: number
+  readonly i: number
+  readonly xRow: number
+  readonly oRow: number
+  readonly xg: number
+  readonly og: number
+  readonly ob: number
+  readonly wb: number
+  readonly fb: number
+  readonly gc: number
+  readonly row1: number
+  readonly xp: number
+  readonly vp: number
+  readonly kc: number
+  readonly kt: number
+  readonly pc: number
+  readonly xq: number
+  readonly wp: number
+  readonly wend: number
+  readonly mp: number
+  readonly acc: ReadonlyArray<number>
+  readonly s: ReadonlyArray<number>
+  readonly w: ReadonlyArray<number>
+  readonly e: ReadonlyArray<number>
+}
+
+/** Stores the first `lanes` lanes of `vec` at `ptr + off`. */
+const storeLanes = (c: Code, ptr: number, vec: () => void, off: number, lanes: number): void => {
+  if (lanes <= 0) return
+  if (lanes >= 4) {
+    c.get(ptr)
+    vec()
+    c.v128Store(off)
+    return
+  }
+  if (lanes >= 2) {
+    c.get(ptr)
+    vec()
+    c.v128Store64Lane(off, 0)
+  }
+  if (lanes === 1 || lanes === 3) {
+    c.get(ptr)
+    vec()
+    c.v128Store32Lane(off + (lanes - 1) * 4, lanes - 1)
+  }
+}
+
+/**
+ * The Winograd kernel's `run` for a geometry `winogradCovers` accepts, reading the padded layout
+ * `Lp` (= `winogradLayout(g, 4, g.dataFormat === 'channels_first')`).
+ */
+export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Activation, fma: boolean): Code => {
+  const c = new Code([I32, I32, I32, I32, I32, I32])
+  const i32 = (): number => c.local(I32)
+  const v128 = (): number => c.local(V128)
+  const L: Locals = {
+    u: i32(), i: i32(), xRow: i32(), oRow: i32(), xg: i32(), og: i32(), ob: i32(), wb: i32(), fb: i32(), gc: i32(), row1: i32(),
+    xp: i32(), vp: i32(), kc: i32(), kt: i32(), pc: i32(), xq: i32(), wp: i32(), wend: i32(), mp: i32(),
+    acc: Array.from({ length: 8 }, v128),
+    s: Array.from({ length: 4 }, v128),
+    w: Array.from({ length: 2 }, v128),
+    e: Array.from({ length: 4 }, v128)
+  }
+  const nchw = Lp.nchw
+  const C = g.inChannels
+  const F = g.outChannels
+  const OH = g.outHeight
+  const OW = g.outWidth
+  const tiles = winogradTiles(g)
+  const { CB, CS, chunks } = chunking(g)
+  const VB = vBytes(g)
+  const posV = T * CS * 4 // bytes from one position's V to the next
+  const rowBytes = Lp.rowSize * 4
+  const pixelBytes = Lp.pixel * 4
+  const channelBytes = Lp.channel * 4
+  const sampleBytes = Lp.sampleSize * 4
+  // output: NHWC pixels F·4 apart, channels 4; NCHW pixels 4 apart, channels a plane apart
+  const outPixel = nchw ? 4 : F * 4
+  const outChannel = nchw ? OH * OW * 4 : 4
+  const outRow = OW * outPixel
+  const outSample = g.outputSize * 4
+  const panelBytes = winogradBlockSize(g, Q) * 4
+  const fullBlocks = Math.floor(F / Q)
+  const tailQ = F - fullBlocks * Q
+  const fullGroups = Math.floor(OW / (2 * T))
+  const lastCols = OW - fullGroups * 2 * T // valid columns of a last, partial group (0: none)
+
+  const activate = (v: number): void => {
+    if (activation === 'relu' || activation === 'relu6') {
+      c.get(v).v128Zero().f32x4Pmax()
+      if (activation === 'relu6') c.f32x4Const(6).f32x4Pmin()
+      c.set(v)
+    }
+  }
+
+  // ---------------------------------------------------------------------------------
+  // 1. input transform of channels [c0, c0 + n) of the group at xg into V (at S)
+  // ---------------------------------------------------------------------------------
+  // row combinations of Bᵀ: output row i = row a (+|−) row b
+  const ROWS: ReadonlyArray<readonly [number, number, boolean]> = [
+    [0, 2, false],
+    [1, 2, true],
+    [2, 1, false],
+    [1, 3, false]
+  ]
+  /** e[0..3] (the 4 columns of one row of Bᵀ d) → V[i][0..3] at vp + off(j). */
+  const columnsToV = (i: number, off: (j: number) => number): void => {
+    const [e0, e1, e2, e3] = L.e as [number, number, number, number]
+    const cols: ReadonlyArray<readonly [number, number, boolean]> = [
+      [e0, e2, false],
+      [e1, e2, true],
+      [e2, e1, false],
+      [e1, e3, false]
+    ]
+    cols.forEach(([a, b, add], j) => {
+      c.get(L.vp).get(a).get(b)
+      if (add) c.f32x4Add()
+      else c.f32x4Sub()
+      c.v128Store(off(4 * i + j))
+    })
+  }
+
+  const emitTransform = (c0: number, n: number): void => {
+    if (!nchw) {
+      // per tile, per 4 channels: 16 vectors of the window → 16 of V[p][t][c..c+3]
+      const groupsOf4 = Math.ceil(n / 4)
+      c.get(L.xg).i32(c0 * 4).i32Add().set(L.xq)
+      c.get(S).set(L.wp) // V row of tile 0 (wp doubles as the V tile pointer here)
+      c.i32(T).set(L.kt).loop()
+      c.get(L.xq).set(L.xp)
+      c.get(L.wp).set(L.vp)
+      c.i32(groupsOf4).set(L.kc).loop()
+      ROWS.forEach(([a, b, add], i) => {
+        for (let j = 0; j < 4; j++) {
+          c.get(L.xp).v128Load(a * rowBytes + j * pixelBytes)
+          c.get(L.xp).v128Load(b * rowBytes + j * pixelBytes)
+          if (add) c.f32x4Add()
+          else c.f32x4Sub()
+          c.set(L.e[j] as number)
+        }
+        columnsToV(i, (p) => p * posV)
+      })
+      c.addTo(L.xp, 16)
+      c.addTo(L.vp, 16)
+      c.get(L.kc).i32(1).i32Sub().tee(L.kc).brIf(0).end()
+      c.addTo(L.xq, 2 * pixelBytes)
+      c.addTo(L.wp, CS * 4)
+      c.get(L.kt).i32(1).i32Sub().tee(L.kt).brIf(0).end()
+      return
+    }
+    // NCHW: per channel, the 4 tiles' windows as lanes: columns 0..9 of the group's rows
+    c.get(L.xg).i32(c0 * channelBytes).i32Add().set(L.xp)
+    c.get(S).set(L.vp)
+    c.i32(n).set(L.kc).loop()
+    const even = lanes32([0, 2, 4, 6])
+    const odd = lanes32([1, 3, 5, 7])
+    ROWS.forEach(([a, b, add], i) => {
+      // raw row combination at column offsets 0, 4, 2, 6 (floats), then the 4 window columns
+      const raw = (k: number): void => {
+        c.get(L.xp).v128Load(a * rowBytes + k * 4)
+        c.get(L.xp).v128Load(b * rowBytes + k * 4)
+        if (add) c.f32x4Add()
+        else c.f32x4Sub()
+      }
+      const [r0, r4, r2, r6] = L.s as [number, number, number, number]
+      raw(0)
+      c.set(r0)
+      raw(4)
+      c.set(r4)
+      raw(2)
+      c.set(r2)
+      raw(6)
+      c.set(r6)
+      c.get(r0).get(r4).i8x16Shuffle(even).set(L.e[0] as number)
+      c.get(r0).get(r4).i8x16Shuffle(odd).set(L.e[1] as number)
+      c.get(r2).get(r6).i8x16Shuffle(even).set(L.e[2] as number)
+      c.get(r2).get(r6).i8x16Shuffle(odd).set(L.e[3] as number)
+      columnsToV(i, (p) => p * posV)
+    })
+    c.addTo(L.xp, channelBytes)
+    c.addTo(L.vp, 16)
+    c.get(L.kc).i32(1).i32Sub().tee(L.kc).brIf(0).end()
+  }
+
+  // ---------------------------------------------------------------------------------
+  // 2. the 16 products of chunk [c0, c0 + n) for the block at wb, into M (at S + VB)
+  // ---------------------------------------------------------------------------------
+  const acc = (t: number, v: number): number => L.acc[t * 2 + v] as number
+  const emitProducts = (c0: number, n: number, first: boolean, last: boolean, nv: number): void => {
+    // V: NHWC V[p][t][c] (tile t at t·CS·4, channel step 4); NCHW V[p][c][t] (tile t at t·4, channel step 16)
+    const tileStep = nchw ? 4 : CS * 4
+    const step = nchw ? 16 : 4
+    c.get(S).set(L.vp)
+    c.get(L.wb).i32(Q * 4 + c0 * Q * 4).i32Add().set(L.wp)
+    c.get(S).i32(VB).i32Add().set(L.mp)
+    c.i32(P).set(L.pc).loop()
+    for (let t = 0; t < T; t++) {
+      for (let v = 0; v < nv; v++) {
+        if (first) c.v128Zero().set(acc(t, v))
+        else c.get(L.mp).v128Load((t * Q + v * 4) * 4).set(acc(t, v))
+      }
+    }
+    c.get(L.vp).set(L.xq)
+    c.get(L.wp).i32(n * Q * 4).i32Add().set(L.wend)
+    c.loop()
+    for (let v = 0; v < nv; v++) c.get(L.wp).v128Load(v * 16).set(L.w[v] as number)
+    for (let t = 0; t < T; t++) c.get(L.xq).v128Load32Splat(t * tileStep).set(L.s[t] as number)
+    for (let t = 0; t < T; t++) {
+      for (let v = 0; v < nv; v++) {
+        const a = acc(t, v)
+        if (fma) c.get(L.s[t] as number).get(L.w[v] as number).get(a).f32x4RelaxedMadd().set(a)
+        else c.get(a).get(L.s[t] as number).get(L.w[v] as number).f32x4Mul().f32x4Add().set(a)
+      }
+    }
+    c.addTo(L.xq, step)
+    c.get(L.wp).i32(Q * 4).i32Add().tee(L.wp).get(L.wend).i32Ne().brIf(0)
+    c.end()
+    if (nchw && last) {
+      // M[p][f][t]: 4 tiles × 4 channels transposed (lanes = tiles)
+      for (let v = 0; v < nv; v++) {
+        const [r0, r1, r2, r3] = [acc(0, v), acc(1, v), acc(2, v), acc(3, v)]
+        const [t0, t1, t2, t3] = L.s as [number, number, number, number]
+        c.get(r0).get(r1).i8x16Shuffle(lanes32([0, 4, 1, 5])).set(t0)
+        c.get(r0).get(r1).i8x16Shuffle(lanes32([2, 6, 3, 7])).set(t1)
+        c.get(r2).get(r3).i8x16Shuffle(lanes32([0, 4, 1, 5])).set(t2)
+        c.get(r2).get(r3).i8x16Shuffle(lanes32([2, 6, 3, 7])).set(t3)
+        const rows: ReadonlyArray<readonly [number, number, readonly [number, number, number, number]]> = [
+          [t0, t2, [0, 1, 4, 5]],
+          [t0, t2, [2, 3, 6, 7]],
+          [t1, t3, [0, 1, 4, 5]],
+          [t1, t3, [2, 3, 6, 7]]
+        ]
+        rows.forEach(([a, b, sh], k) => {
+          c.get(L.mp).get(a).get(b).i8x16Shuffle(lanes32(sh)).v128Store((v * 4 + k) * 16)
+        })
+      }
+    } else {
+      for (let t = 0; t < T; t++) for (let v = 0; v < nv; v++) c.get(L.mp).get(acc(t, v)).v128Store((t * Q + v * 4) * 4)
+    }
+    c.addTo(L.vp, posV)
+    // the next position's panel starts C·Q values after this one's (wp is now n·Q past its start)
+    c.addTo(L.wp, (C - n) * Q * 4)
+    c.addTo(L.mp, T * Q * 4)
+    c.get(L.pc).i32(1).i32Sub().tee(L.pc).brIf(0).end()
+  }
+
+  // ---------------------------------------------------------------------------------
+  // 3. output transform of M into the output at ob (+ bias at wb)
+  // ---------------------------------------------------------------------------------
+  /** s[j] = row i of Aᵀ M for column j, with m(r, j) loading M[4r + j] of the current vector. */
+  const aRows = (i: number, m: (p: number) => void): void => {
+    for (let j = 0; j < 4; j++) {
+      if (i === 0) {
+        m(j)
+        m(4 + j)
+        c.f32x4Add()
+        m(8 + j)
+        c.f32x4Add()
+      } else {
+        m(4 + j)
+        m(8 + j)
+        c.f32x4Sub()
+        m(12 + j)
+        c.f32x4Sub()
+      }
+      c.set(L.s[j] as number)
+    }
+  }
+  const [s0, s1, s2, s3] = L.s as [number, number, number, number]
+  const [y0, y1] = L.w as [number, number]
+  /** y0 = s0 + s1 + s2 + bias, y1 = s1 − s2 − s3 + bias (bias pushed by `bias()`), activated. */
+  const aCols = (bias: () => void): void => {
+    c.get(s0).get(s1).f32x4Add().get(s2).f32x4Add()
+    bias()
+    c.f32x4Add().set(y0)
+    c.get(s1).get(s2).f32x4Sub().get(s3).f32x4Sub()
+    bias()
+    c.f32x4Add().set(y1)
+    activate(y0)
+    activate(y1)
+  }
+  /** Emits `body` for output rows 0 and 1 of the tile row (row 1 only where it exists). */
+  const forRows = (body: (i: number) => void): void => {
+    body(0)
+    if (OH % 2 === 0) body(1)
+    else {
+      c.get(L.row1).if_()
+      body(1)
+      c.end()
+    }
+  }
+  const emitOutput = (nq: number, cols: number): void => {
+    if (!nchw) {
+      const nv = nq > 4 ? 2 : 1
+      for (let t = 0; t < T && 2 * t < cols; t++) {
+        const col1 = 2 * t + 1 < cols
+        for (let v = 0; v < nv; v++) {
+          const lanes = Math.min(4, nq - 4 * v)
+          const m = (p: number): void => {
+            c.get(L.mp).v128Load(((p * T + t) * Q + v * 4) * 4)
+          }
+          forRows((i) => {
+            aRows(i, m)
+            aCols(() => c.get(L.wb).v128Load(v * 16))
+            const off = i * outRow + 2 * t * outPixel + v * 16
+            storeLanes(c, L.ob, () => c.get(y0), off, lanes)
+            if (col1) storeLanes(c, L.ob, () => c.get(y1), off + outPixel, lanes)
+          })
+        }
+      }
+      return
+    }
+    for (let f = 0; f < nq; f++) {
+      const m = (p: number): void => {
+        c.get(L.mp).v128Load(((p * Q + f) * T) * 4)
+      }
+      forRows((i) => {
+        aRows(i, m)
+        aCols(() => c.get(L.wb).v128Load32Splat(f * 4))
+        // interleave the tiles' two columns: (t0c0 t0c1 t1c0 t1c1) (t2c0 t2c1 t3c0 t3c1)
+        const off = f * outChannel + i * outRow
+        storeLanes(c, L.ob, () => c.get(y0).get(y1).i8x16Shuffle(lanes32([0, 4, 1, 5])), off, Math.min(4, cols))
+        storeLanes(c, L.ob, () => c.get(y0).get(y1).i8x16Shuffle(lanes32([2, 6, 3, 7])), off + 16, Math.min(4, cols - 4))
+      })
+    }
+  }
+
+  // ---------------------------------------------------------------------------------
+  // the group (4 tiles) at xg / og: every block of output channels
+  // ---------------------------------------------------------------------------------
+  const emitBlock = (nq: number, cols: number): void => {
+    const nv = nq > 4 ? 2 : 1
+    for (let k = 0; k < chunks; k++) {
+      const c0 = k * CB
+      const n = Math.min(CB, C - c0)
+      if (chunks > 1) emitTransform(c0, n)
+      emitProducts(c0, n, k === 0, k === chunks - 1, nv)
+    }
+    c.get(S).i32(VB).i32Add().set(L.mp)
+    emitOutput(nq, cols)
+    c.addTo(L.wb, panelBytes)
+    c.addTo(L.ob, Q * outChannel)
+  }
+  const emitGroup = (cols: number): void => {
+    if (chunks === 1) emitTransform(0, C)
+    c.get(W).set(L.wb)
+    c.get(L.og).set(L.ob)
+    if (fullBlocks > 0) {
+      if (fullBlocks > 1) c.i32(fullBlocks).set(L.fb).loop()
+      emitBlock(Q, cols)
+      if (fullBlocks > 1) c.get(L.fb).i32(1).i32Sub().tee(L.fb).brIf(0).end()
+    }
+    if (tailQ > 0) emitBlock(tailQ, cols)
+    c.addTo(L.xg, 2 * T * pixelBytes)
+    c.addTo(L.og, 2 * T * outPixel)
+  }
+
+  // ---------------------------------------------------------------------------------
+  // tile rows [u0, u1)
+  // ---------------------------------------------------------------------------------
+  const NT = tiles.rows
+  const inTileRow = 2 * rowBytes
+  const outTileRow = 2 * outRow
+  c.get(U0).get(U1).i32GeS().if_().return_().end()
+  c.get(U0).set(L.u)
+  c.get(U0).i32(NT).i32RemU().set(L.i)
+  c.get(X).get(U0).i32(NT).i32DivU().i32(sampleBytes).i32Mul().i32Add().get(L.i).i32(inTileRow).i32Mul().i32Add().set(L.xRow)
+  c.get(O).get(U0).i32(NT).i32DivU().i32(outSample).i32Mul().i32Add().get(L.i).i32(outTileRow).i32Mul().i32Add().set(L.oRow)
+  c.loop()
+  if (OH % 2 === 1) c.get(L.i).i32(NT - 1).i32Ne().set(L.row1)
+  c.get(L.xRow).set(L.xg)
+  c.get(L.oRow).set(L.og)
+  if (fullGroups > 0) {
+    if (fullGroups > 1) c.i32(fullGroups).set(L.gc).loop()
+    emitGroup(2 * T)
+    if (fullGroups > 1) c.get(L.gc).i32(1).i32Sub().tee(L.gc).brIf(0).end()
+  }
+  if (lastCols > 0) emitGroup(lastCols)
+  c.addTo(L.oRow, outTileRow)
+  c.addTo(L.xRow, inTileRow)
+  c.get(L.i).i32(1).i32Add().tee(L.i).i32(NT).i32Eq().if_()
+  c.i32(0).set(L.i)
+  c.addTo(L.xRow, sampleBytes - NT * inTileRow)
+  c.addTo(L.oRow, outSample - NT * outTileRow)
+  c.end()
+  c.get(L.u).i32(1).i32Add().tee(L.u).get(U1).i32LtS().brIf(0)
+  c.end()
+  return c
+}
