@@ -87,9 +87,3 @@ const problemWithList = (u: unknown, items: ReadonlyArray<unknown> | undefined):
   }
   return `a list of ${items.length} item${items.length === 1 ? '' : 's'} ${JSON.stringify(items).slice(0, 60)}`
 }
-
-/**
- * `[n, n]` for a positive integer `n`.
- * @category constructors
- */
-export const square = (n: PositiveInt): Pair => [n, n]

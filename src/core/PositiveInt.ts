@@ -69,12 +69,3 @@ export const PositiveInt: t.Type<PositiveInt, number, unknown> = new t.Type<Posi
   },
   (a) => a
 )
-
-/**
- * Brands a number known to be a positive integer, throwing (a programmer error) when it is not.
- * @category constructors
- */
-export const positiveInt = (n: number): PositiveInt => {
-  if (!isPositiveInt(n)) throw new RangeError(`expected a positive integer, ${positiveIntProblem(n) ?? ''}`)
-  return n
-}

@@ -101,18 +101,6 @@ export const fromValidationErrors = (errors: t.Errors): ReadonlyArray<SpecError>
 // -------------------------------------------------------------------------------------
 
 /**
- * Prefixes every error's path, e.g. with `layers[3].config` when a layer's errors are reported in a model.
- * @category utils
- */
-export const prefixErrors = (
-  prefix: PathSegments | string,
-  errors: ReadonlyArray<SpecError>
-): ReadonlyArray<SpecError> => {
-  const p = typeof prefix === 'string' ? prefix : formatPath(prefix)
-  return errors.map((e) => ({ path: concatPaths(p, e.path), message: e.message }))
-}
-
-/**
  * One line per error: `kernel_size[1]: expected a positive integer, found 0`.
  * @category utils
  */
