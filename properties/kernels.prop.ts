@@ -163,6 +163,69 @@ describe('fast kernels agree with the reference kernel', () => {
     )
   })
 
+  /**
+   * Winograd geometries (3×3, stride 1, dilation 1, one group), which the random geometries above hit
+   * only now and then: odd and even output sizes (a last tile sticking out by a row and/or a column,
+   * a last group of 1-3 tiles), valid and same padding, both data formats, 1-20 filters (partial
+   * blocks of 4 and 8 channels), and now and then more than 128 input channels (the channel chunks).
+   * Float32 is held to the same 2e-5 as every kernel: F(2×2, 3×3) only adds and subtracts (and halves,
+   * exactly) in its transforms, so its rounding stays within that bound on these sizes.
+   */
+  const arbWinogradCase: fc.Arbitrary<Case> = fc
+    .record({
+      channels: fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 1, max: 12 }) }, { weight: 1, arbitrary: fc.integer({ min: 129, max: 140 }) }),
+      filters: fc.integer({ min: 1, max: 20 }),
+      h: fc.integer({ min: 1, max: 13 }),
+      w: fc.integer({ min: 1, max: 19 }),
+      padding: fc.constantFrom('valid', 'same'),
+      dataFormat: fc.constantFrom('channels_last', 'channels_first'),
+      batch: fc.integer({ min: 1, max: 3 }),
+      useBias: fc.boolean(),
+      activation: fc.constantFrom(...ACTIVATIONS),
+      dtype: fc.constantFrom(...DTYPES),
+      seed: fc.nat()
+    })
+    .map((r) => {
+      // valid needs the 3×3 window to fit; many channels get a small image (the oracle is slow)
+      const small = r.channels > 128
+      const h = Math.min(r.padding === 'valid' ? Math.max(3, r.h) : r.h, small ? 5 : 13)
+      const w = Math.min(r.padding === 'valid' ? Math.max(3, r.w) : r.w, small ? 6 : 19)
+      const spec = decodeConv2D({
+        filters: r.filters,
+        kernel_size: 3,
+        padding: r.padding,
+        data_format: r.dataFormat,
+        use_bias: r.useBias,
+        activation: r.activation,
+        dtype: r.dtype
+      })
+      if (E.isLeft(spec)) throw new Error(JSON.stringify(spec.left))
+      const shape = r.dataFormat === 'channels_last' ? [h, w, r.channels] : [r.channels, h, w]
+      const g = computeGeometry(spec.right, shape)
+      if (E.isLeft(g)) throw new Error(JSON.stringify(g.left))
+      return { spec: spec.right, g: g.right, batch: r.batch, seed: r.seed }
+    })
+
+  it.each((['js-winograd', 'wasm-winograd'] as const).map((k) => [k] as const))('%s on Winograd geometries (odd sizes, both paddings and formats), 1 and 2 threads', (name) => {
+    fc.assert(
+      fc.property(arbWinogradCase, (c) => {
+        const dtype = c.spec.dtype === 'float64' ? 'float64' : 'float32'
+        const x = data(c.batch * c.g.inputSize, dtype, c.seed)
+        const kernel = data(c.g.kernelShape.reduce((a, b) => a * b, 1), dtype, c.seed + 1)
+        const bias = c.spec.useBias ? data(c.g.outChannels, dtype, c.seed + 2) : undefined
+        const before = [Array.from(x), Array.from(kernel)]
+        const want = oracle(c, x, kernel, bias)
+        const one = runKernel(name, c, 1, x, kernel, bias)
+        const two = runKernel(name, c, 2, x, kernel, bias)
+        expect(one.name).toBe(dtype === 'float64' ? 'js-winograd' : name)
+        expect(worstError(one.out, want)).toBeLessThanOrEqual(dtype === 'float64' ? 1e-12 : 2e-5)
+        expect(Array.from(two.out)).toEqual(Array.from(one.out))
+        expect([Array.from(x), Array.from(kernel)]).toEqual(before)
+      }),
+      params(100)
+    )
+  })
+
   it('the selected kernel covers its geometry and uses wasm for float32 where SIMD validates', () => {
     fc.assert(
       fc.property(arbCase, fc.constantFrom('js', 'wasm', 'auto') as fc.Arbitrary<'js' | 'wasm' | 'auto'>, (c, backend) => {
@@ -172,6 +235,7 @@ describe('fast kernels agree with the reference kernel', () => {
         expect(coversPath(path, c.g)).toBe(true)
         if (backend === 'js' || dtype === 'float64') expect(b).toBe('js')
         if (c.g.groups > 1 && c.g.inChannelsPerGroup === 1 && c.g.outChannelsPerGroup === 1) expect(path).toBe('depthwise')
+        if (b === 'wasm' && coversPath('winograd', c.g)) expect(path).toBe('winograd')
       }),
       params(100)
     )

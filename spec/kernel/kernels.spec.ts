@@ -29,7 +29,10 @@ afterAll(() => disposeThreads())
 describe('kernel selection from the geometry', () => {
   const rows: ReadonlyArray<readonly [string, object, ReadonlyArray<number>, string, string]> = [
     ['stem (3 channels, 3×3 stride 2)', { filters: 32, kernel_size: 3, strides: 2, padding: 'same' }, [224, 224, 3], 'wasm-tiled', 'js-tiled'],
-    ['3×3 on 64 channels', { filters: 64, kernel_size: 3, padding: 'same' }, [56, 56, 64], 'wasm-tiled', 'js-tiled'],
+    ['3×3 stride 1 on 64 channels (Winograd)', { filters: 64, kernel_size: 3, padding: 'same' }, [56, 56, 64], 'wasm-winograd', 'js-winograd'],
+    ['3×3 stride 1 channels_first (Winograd)', { filters: 64, kernel_size: 3, padding: 'same', data_format: 'channels_first' }, [32, 64, 64], 'wasm-winograd', 'js-winograd'],
+    ['3×3 stride 1 on 3 channels (Winograd on wasm only)', { filters: 16, kernel_size: 3, padding: 'same' }, [32, 32, 3], 'wasm-winograd', 'js-tiled'],
+    ['3×3 dilated (not Winograd)', { filters: 32, kernel_size: 3, dilation_rate: 2, padding: 'same' }, [64, 64, 32], 'wasm-tiled', 'js-tiled'],
     ['MNIST 5×5 on 1 channel', { filters: 32, kernel_size: 5 }, [28, 28, 1], 'wasm-tiled', 'js-tiled'],
     ['1×1', { filters: 128, kernel_size: 1 }, [56, 56, 64], 'wasm-pointwise', 'js-pointwise'],
     ['1×1 stride 2 (not a GEMM over all pixels)', { filters: 8, kernel_size: 1, strides: 2 }, [8, 8, 4], 'wasm-tiled', 'js-tiled'],
@@ -49,6 +52,10 @@ describe('kernel selection from the geometry', () => {
     expect(compile({ filters: 4, kernel_size: 3 }, [6, 6, 2], { kernel: 'wasm-pointwise' }).kernel).toBe(HAS_SIMD ? 'wasm-tiled' : 'js-tiled')
     expect(compile({ filters: 4, kernel_size: 3 }, [6, 6, 2], { kernel: 'js-depthwise' }).kernel).toBe('js-tiled')
     expect(compile({ filters: 4, kernel_size: 3, groups: 2 }, [6, 6, 2], { kernel: 'js-im2col' }).kernel).toBe('js-tiled')
+    expect(compile({ filters: 4, kernel_size: 3, strides: 2 }, [6, 6, 2], { kernel: 'wasm-winograd' }).kernel).toBe(HAS_SIMD ? 'wasm-tiled' : 'js-tiled')
+    expect(compile({ filters: 4, kernel_size: 3, groups: 2 }, [6, 6, 2], { kernel: 'js-winograd' }).kernel).toBe('js-tiled')
+    // a float64 layer asked for the wasm Winograd kernel runs its JS twin
+    expect(compile({ filters: 4, kernel_size: 3, dtype: 'float64' }, [6, 6, 2], { kernel: 'wasm-winograd' }).kernel).toBe('js-winograd')
     for (const k of KERNEL_NAMES) expect(KERNEL_NAMES).toContain(compile({ filters: 2, kernel_size: 1 }, [2, 2, 2], { kernel: k }).kernel)
   })
 
@@ -136,6 +143,6 @@ describe('relaxed SIMD', () => {
     expect(r.status).toBe(0)
     const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { relaxed: boolean; worst: number; kernels: string[] }
     expect(out.worst).toBeLessThan(1e-5)
-    if (out.relaxed) expect(out.kernels).toEqual(['wasm-tiled', 'wasm-pointwise', 'wasm-depthwise'])
+    if (out.relaxed) expect(out.kernels).toEqual(['wasm-tiled', 'wasm-pointwise', 'wasm-depthwise', 'wasm-winograd', 'wasm-winograd'])
   })
 })

@@ -52,17 +52,21 @@ export const coversPath = (path: KernelPath, g: ConvGeometry): boolean => {
   }
 }
 
+/** Input channels from which the JS backend runs Winograd (below, its transforms cost more than they save). */
+export const JS_WINOGRAD_MIN_CHANNELS = 8
+
 /** The path that fits a geometry best on a backend. */
-export const selectPath = (g: ConvGeometry): KernelPath => {
+export const selectPath = (g: ConvGeometry, backend: Backend = 'wasm'): KernelPath => {
   if (g.groups > 1 && coversPath('depthwise', g)) return 'depthwise'
   if (coversPath('pointwise', g)) return 'pointwise'
+  if (coversPath('winograd', g) && (backend === 'wasm' || g.inChannels >= JS_WINOGRAD_MIN_CHANNELS)) return 'winograd'
   return 'tiled'
 }
 
 /** The kernel `compileConv2D` runs for a geometry when none is named. */
 export const selectKernel = (g: ConvGeometry, dtype: FloatDType, backend: Backend | 'auto'): KernelName => {
   const b: Backend = backend === 'js' || !wasmAvailable(dtype) ? 'js' : 'wasm'
-  return `${b}-${selectPath(g)}` as KernelName
+  return `${b}-${selectPath(g, b)}` as KernelName
 }
 
 const legacy = (name: KernelName, kernel: ConvKernel, g: ConvGeometry): PreparedKernel => ({
