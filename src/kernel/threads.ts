@@ -1,12 +1,22 @@
 /**
- * Worker threads for the wasm kernels: a process-wide pool of `worker_threads` workers, each running
- * the generated module's `run` over a share of a call's work units on the same shared
- * `WasmMemory`. Calls stay synchronous: the calling thread posts the work through a shared
- * control block, computes its own share, then blocks in `Atomics.wait` until the workers are done.
+ * Worker threads for the wasm kernels: a process-wide pool of `worker_threads` workers sharing a
+ * generated module's `WasmMemory`. Calls stay synchronous: the calling thread posts a job through a
+ * shared control block, takes part in it, then blocks until the workers are done.
+ *
+ * A job is one call of a kernel, in one dispatch: the calling thread copies the input into wasm
+ * memory (only it can read the caller's array) and flags it ready; every thread then claims items
+ * from a shared counter — first the padding of the input in chunks (`pad`, when the kernel pads
+ * inside wasm), then the computation in chunks of work units (`run`, which waits until all padding
+ * is done: the raw input is staged in the output region, so no output may be written before every
+ * row is padded). The result array belongs to the caller and is not shared, so only the calling
+ * thread can copy the output into it: after each chunk it computes, it copies that chunk and every
+ * chunk the workers have finished (a done flag per chunk). Claiming from a counter balances the
+ * load: the calling thread, busy copying, simply takes fewer chunks, and its copying (with the
+ * page faults of a fresh result array) overlaps the workers' computing instead of following it.
  *
  * - Workers are `unref`'d: they never keep the process alive. `disposeThreads()` ends them; the pool
  *   also ends once no layer uses it.
- * - A worker spins briefly after a task before sleeping, so back-to-back calls skip the 40-60 µs
+ * - A worker spins briefly after a job before sleeping, so back-to-back calls skip the 40-60 µs
  *   wake-up of `Atomics.wait`/`notify`; it sleeps (burning nothing) otherwise.
  * - Node only (`worker_threads`, loaded lazily); where it is missing, every call runs on the calling
  *   thread.
@@ -19,15 +29,26 @@ const SEQ = 0 // bumped by the caller to post a command
 const DONE = 1 // set to SEQ by the worker when the command is done
 const CMD = 2
 const ID = 3
-const ARGS = 4 // 6 i32 arguments: x, w, o, units, chunk, scratch
-const STATUS = 10
-const FN = 11 // which export: 0 = run, 1 = pad
+const ARGS = 4 // 11 i32 arguments of a job: x, w, o, stage, pads, padChunk, padUnits, chunks, chunk, units, scratch
+const STATUS = 15
 const CTRL_INTS = 16
 
-const CMD_RUN = 1
+const CMD_JOB = 1
 const CMD_REGISTER = 2
 const CMD_UNREGISTER = 3
 const CMD_EXIT = 4
+
+// job header at the start of the module's memory (i32 indices)
+const CLAIM = 0 // next item, claimed with Atomics.add
+const READY = 1 // 1 once the input is in wasm memory
+const PADDED = 2 // pad items done
+const ABORT = 3 // 1 once a thread failed: everyone stops
+const FLAGS = 16 // one done flag per compute chunk
+
+/** Bytes reserved at the start of a threaded module's memory for the job header. */
+export const JOB_HEADER_BYTES = 4096
+/** Compute chunks a job may have (one done flag each in the header). */
+export const JOB_MAX_CHUNKS = JOB_HEADER_BYTES / 4 - FLAGS
 
 /** The worker's program (a CommonJS script, run with `eval`). */
 const WORKER_SOURCE = `
@@ -35,7 +56,7 @@ const { workerData, receiveMessageOnPort } = require('node:worker_threads')
 const ctrl = new Int32Array(workerData.ctrl)
 const port = workerData.port
 const instances = new Map()
-const counters = new Map()
+const headers = new Map()
 let seen = 0
 for (;;) {
   if (Atomics.load(ctrl, ${SEQ}) === seen) {
@@ -46,27 +67,44 @@ for (;;) {
   seen = Atomics.load(ctrl, ${SEQ})
   const cmd = ctrl[${CMD}]
   let status = 0
+  let H
   try {
-    if (cmd === ${CMD_RUN}) {
+    if (cmd === ${CMD_JOB}) {
       const id = ctrl[${ID}]
-      const run = ctrl[${FN}] === 1 ? instances.get(id).exports.pad : instances.get(id).exports.run
-      const counter = counters.get(id)
-      const x = ctrl[${ARGS}], w = ctrl[${ARGS + 1}], o = ctrl[${ARGS + 2}], units = ctrl[${ARGS + 3}], chunk = ctrl[${ARGS + 4}], s = ctrl[${ARGS + 5}]
+      const ex = instances.get(id).exports
+      H = headers.get(id)
+      const a = ${ARGS}
+      const x = ctrl[a], w = ctrl[a + 1], o = ctrl[a + 2], stage = ctrl[a + 3], pads = ctrl[a + 4], padChunk = ctrl[a + 5]
+      const padUnits = ctrl[a + 6], chunks = ctrl[a + 7], chunk = ctrl[a + 8], units = ctrl[a + 9], s = ctrl[a + 10]
+      const items = pads + chunks
+      while (Atomics.load(H, ${READY}) === 0 && Atomics.load(H, ${ABORT}) === 0) {}
       for (;;) {
-        const u0 = Atomics.add(counter, 0, 1) * chunk
-        if (u0 >= units) break
-        run(x, w, o, u0, Math.min(units, u0 + chunk), s)
+        if (Atomics.load(H, ${ABORT}) !== 0) break
+        const k = Atomics.add(H, ${CLAIM}, 1)
+        if (k >= items) break
+        if (k < pads) {
+          const u0 = k * padChunk
+          ex.pad(stage, x, 0, u0, Math.min(padUnits, u0 + padChunk))
+          Atomics.add(H, ${PADDED}, 1)
+        } else {
+          while (Atomics.load(H, ${PADDED}) < pads && Atomics.load(H, ${ABORT}) === 0) {}
+          if (Atomics.load(H, ${ABORT}) !== 0) break
+          const u0 = (k - pads) * chunk
+          ex.run(x, w, o, u0, Math.min(units, u0 + chunk), s)
+          Atomics.store(H, ${FLAGS} + k - pads, 1)
+        }
       }
     } else if (cmd === ${CMD_REGISTER}) {
       const m = receiveMessageOnPort(port).message
       instances.set(m.id, new WebAssembly.Instance(m.module, { env: { memory: m.memory } }))
-      counters.set(m.id, new Int32Array(m.memory.buffer, 0, 1))
+      headers.set(m.id, new Int32Array(m.memory.buffer, 0, ${JOB_HEADER_BYTES / 4}))
     } else if (cmd === ${CMD_UNREGISTER}) {
       instances.delete(ctrl[${ID}])
-      counters.delete(ctrl[${ID}])
+      headers.delete(ctrl[${ID}])
     }
   } catch (e) {
     status = 1
+    if (H !== undefined) Atomics.store(H, ${ABORT}, 1)
   }
   Atomics.store(ctrl, ${STATUS}, status)
   Atomics.store(ctrl, ${DONE}, seen)
@@ -130,15 +168,19 @@ class PoolWorker {
   }
 
   /** Posts a command; `wait()` must follow before the next one. */
-  post(cmd: number, id: number, args: ReadonlyArray<number> = [], fn = 0): void {
+  post(cmd: number, id: number, args: ReadonlyArray<number> = []): void {
     const c = this.ctrl
     c[CMD] = cmd
     c[ID] = id
-    c[FN] = fn
-    for (let k = 0; k < 6; k++) c[ARGS + k] = args[k] ?? 0
+    for (let k = 0; k < 11; k++) c[ARGS + k] = args[k] ?? 0
     this.seq = (this.seq + 1) | 0
     Atomics.store(c, SEQ, this.seq)
     Atomics.notify(c, SEQ)
+  }
+
+  /** Whether the last posted command is done. */
+  finished(): boolean {
+    return Atomics.load(this.ctrl, DONE) === this.seq
   }
 
   /** Blocks until the last posted command is done; throws if it failed. */
@@ -186,11 +228,40 @@ const ensureWorkers = (n: number): PoolWorker[] => {
   return pool.slice(0, n)
 }
 
+/** One call of a kernel split over threads (byte addresses in the module's memory). */
+export interface Job {
+  /** `run`'s first three arguments: padded input, packed weights, output. */
+  readonly x: number
+  readonly w: number
+  readonly o: number
+  /** `pad`'s source (the raw input staged in the output region) when `pads > 0`. */
+  readonly stage: number
+  /** Pad items, of `padChunk` of the `padUnits` padded rows each (0: no padding in wasm). */
+  readonly pads: number
+  readonly padChunk: number
+  readonly padUnits: number
+  /** Compute items (at most {@link JOB_MAX_CHUNKS}), of `chunk` of the `units` work units each. */
+  readonly chunks: number
+  readonly chunk: number
+  readonly units: number
+  /** The calling thread's scratch; worker `k`'s is at `scratch + (k + 1) · scratchBytes`. */
+  readonly scratch: number
+  readonly scratchBytes: number
+}
+
+/** What the calling thread does in a job (see the module comment). */
+export interface JobSteps {
+  /** Writes the input into wasm memory (before anything else runs). */
+  readonly copyIn: () => void
+  readonly pad: (u0: number, u1: number) => void
+  readonly run: (u0: number, u1: number) => void
+  /** Copies the output of work units `[u0, u1)` out of wasm memory. */
+  readonly copyOut: (u0: number, u1: number) => void
+}
+
 /**
- * A generated module shared with `helpers` workers. A call's work units are taken in chunks from a
- * shared counter (the first 4 bytes of the module's memory) by the calling thread and the workers
- * alike, so a worker that the OS has not scheduled yet costs nothing: the calling thread simply
- * takes more chunks. Chunking changes no arithmetic (each unit is computed the same way).
+ * A generated module shared with `helpers` workers. Chunking changes no arithmetic (each unit is
+ * computed the same way whichever thread takes it): results are bit-identical to one thread.
  */
 export class ThreadedModule {
   private readonly id = nextId++
@@ -203,12 +274,8 @@ export class ThreadedModule {
     private readonly helpers: number
   ) {}
 
-  /**
-   * Runs `exports.run(x, w, o, u0, u1, s)` (or `exports.pad` when `fn` is 1) over `[0, units)` in
-   * chunks of `chunk` units, on this thread (through `local`, whose scratch is at `scratch`) and on
-   * the workers (worker `k`'s scratch at `scratch + (k + 1) · scratchBytes`).
-   */
-  run(x: number, w: number, o: number, units: number, chunk: number, local: (u0: number, u1: number) => void, fn = 0, scratch = 0, scratchBytes = 0): void {
+  /** Runs a job on this thread and the workers (see the module comment); returns once all is copied out. */
+  runJob(job: Job, steps: JobSteps): void {
     if (this.workers === undefined || this.generation !== generation) {
       const ws = ensureWorkers(this.helpers)
       for (const wk of ws) wk.register(this.id, this.module, this.memory)
@@ -217,18 +284,66 @@ export class ThreadedModule {
     }
     const ws = this.workers
     threadStats.calls++
-    const counter = new Int32Array(this.memory.buffer, 0, 1)
-    Atomics.store(counter, 0, 0)
-    ws.forEach((wk, k) => wk.post(CMD_RUN, this.id, [x, w, o, units, chunk, scratch + (k + 1) * scratchBytes], fn))
+    const H = new Int32Array(this.memory.buffer, 0, JOB_HEADER_BYTES / 4)
+    H.fill(0, 0, FLAGS + job.chunks)
+    ws.forEach((wk, k) =>
+      wk.post(CMD_JOB, this.id, [job.x, job.w, job.o, job.stage, job.pads, job.padChunk, job.padUnits, job.chunks, job.chunk, job.units, job.scratch + (k + 1) * job.scratchBytes])
+    )
+    /** Spins until `ready()`; throws if a worker failed (or finished without making it true). */
+    const until = (ready: () => boolean): void => {
+      let spins = 0
+      while (!ready()) {
+        if ((++spins & 1023) === 0 && (Atomics.load(H, ABORT) !== 0 || ws.every((wk) => wk.finished()))) {
+          if (ready()) return
+          throw new Error('layerspec: a worker thread failed to run a convolution')
+        }
+      }
+    }
+    const range = (j: number): readonly [number, number] => [j * job.chunk, Math.min(job.units, (j + 1) * job.chunk)]
     let error: unknown
     try {
+      steps.copyIn()
+      Atomics.store(H, READY, 1)
+      const items = job.pads + job.chunks
+      const copied = new Uint8Array(job.chunks)
+      let low = 0 // chunks below are copied out
+      const drain = (): void => {
+        for (let j = low; j < job.chunks; j++) {
+          if (copied[j] === 0 && Atomics.load(H, FLAGS + j) !== 0) {
+            steps.copyOut(...range(j))
+            copied[j] = 1
+          }
+        }
+        while (low < job.chunks && copied[low] !== 0) low++
+      }
       for (;;) {
-        const u0 = Atomics.add(counter, 0, 1) * chunk
-        if (u0 >= units) break
-        local(u0, Math.min(units, u0 + chunk))
+        const k = Atomics.add(H, CLAIM, 1)
+        if (k >= items) break
+        if (k < job.pads) {
+          const u0 = k * job.padChunk
+          steps.pad(u0, Math.min(job.padUnits, u0 + job.padChunk))
+          Atomics.add(H, PADDED, 1)
+          continue
+        }
+        until(() => Atomics.load(H, PADDED) >= job.pads)
+        const j = k - job.pads
+        const [u0, u1] = range(j)
+        steps.run(u0, u1)
+        Atomics.store(H, FLAGS + j, 1)
+        // this chunk while it is in cache, then whatever the workers have finished
+        steps.copyOut(u0, u1)
+        copied[j] = 1
+        drain()
+      }
+      for (let j = low; j < job.chunks; j++) {
+        if (copied[j] !== 0) continue
+        until(() => Atomics.load(H, FLAGS + j) !== 0)
+        steps.copyOut(...range(j))
+        copied[j] = 1
       }
     } catch (e) {
       error = e
+      Atomics.store(H, ABORT, 1)
     }
     for (const wk of ws) wk.wait()
     if (error !== undefined) throw error

@@ -2,21 +2,25 @@
  * Running a generated module (which writes its output in the layer's data format): one
  * `WebAssembly.Memory` per prepared kernel, laid out as
  *
- *   [ packed weights: one slot per live params object | padded input (batch) | output (batch) ]
+ *   [ job header | packed weights: one slot per live params object | padded input (batch) |
+ *     output (batch) | per-thread scratch (Winograd) ]
  *
  * Slots are taken on a params object's first call (packing once, cached on its kernel array) and
  * given back when that array is garbage-collected. The input and output regions follow the slots and
  * grow with the largest batch seen; every call rewrites them entirely. So the memory holds one packed
- * copy of the weights per live params object, one padded copy of the input and one output.
+ * copy of the weights per live params object, one padded copy of the input and one output, plus a
+ * fixed scratch per thread for kernels that need one (the Winograd kernel's transformed tiles,
+ * at most 34 KB) and a 4 KB header.
  *
- * Calls of at least {@link THREAD_MIN_MACS} multiply-adds with `threads > 1` share their work units
- * with worker threads (the memory is then shared; its first 4 bytes are the chunk counter).
+ * Calls of at least {@link THREAD_MIN_MACS} multiply-adds with `threads > 1` run as one job shared
+ * with worker threads (the memory is then shared; the header holds the job's counters and flags):
+ * see threads.ts.
  */
 import type { ConvGeometry } from '../../geometry/ConvGeometry.js'
 import type { FloatArray } from '../../numerics/FloatArray.js'
 import type { KernelName, KernelParams, PreparedKernel } from '../ConvKernel.js'
 import { copyInPadded, copyOut, type PaddedLayout } from '../layout.js'
-import { ThreadedModule } from '../threads.js'
+import { JOB_HEADER_BYTES, JOB_MAX_CHUNKS, ThreadedModule } from '../threads.js'
 import { WeightCache } from '../weightCache.js'
 import { wasmApi as maybeWasm, type WasmInstance, type WasmMemory } from './api.js'
 import { encodeModule, type Code } from './encoder.js'
@@ -26,6 +30,8 @@ import { padCode, padUnits, stagedPadApplies } from './pad.js'
 export const THREAD_MIN_MACS = 4_000_000
 
 const PAGE = 65536
+/** Bytes before the weight slots: the job header of threaded calls. */
+const HEADER = JOB_HEADER_BYTES
 /** Bytes after the output that loads may touch (the depthwise kernel's partial channel blocks). */
 const SLACK = 64
 const MAX_PAGES = 65536
@@ -115,7 +121,7 @@ export const prepareWasm = (
     return true
   }
 
-  const inputOffset = (): number => align16(64 + slots * slotBytes)
+  const inputOffset = (): number => align16(HEADER + slots * slotBytes)
 
   const cache = new WeightCache<Slot>(
     (params, previous) => {
@@ -123,13 +129,13 @@ export const prepareWasm = (
       if (slot === undefined) {
         const index = free.pop() ?? slots
         if (index === slots) {
-          if (!ensureBytes(64 + (slots + 1) * slotBytes)) throw new RangeError('layerspec: packed weights do not fit in wasm memory')
+          if (!ensureBytes(HEADER + (slots + 1) * slotBytes)) throw new RangeError('layerspec: packed weights do not fit in wasm memory')
           slots++
           capacity = 0 // the scratch regions move past the new slot
         }
         slot = { index, generation }
       }
-      program.pack(params, heap, (64 + slot.index * slotBytes) / 4)
+      program.pack(params, heap, (HEADER + slot.index * slotBytes) / 4)
       return slot
     },
     (slot) => {
@@ -191,43 +197,51 @@ export const prepareWasm = (
     } else if (heap.buffer !== memory.buffer) {
       heap = new Float32Array(memory.buffer)
     }
-    const wOff = 64 + slot.index * slotBytes
+    const wOff = HEADER + slot.index * slotBytes
     const units = program.units(batch)
     const parallel = threaded !== undefined && batch * g.macsPerSample >= parallelMinMacs && units >= 2 * program.align
-    if (unpadded) {
-      // the padded layout is the input itself (no padding, every row and column read)
-      heap.set(x, inOff / 4)
-    } else if (staged) {
-      // the raw input in one memcpy to the (still free) output region, padded inside wasm
-      heap.set(x, outOff / 4)
-      const rows = padUnits(program.layout, batch)
-      if (parallel && threaded !== undefined) {
-        const chunk = Math.max(1, Math.ceil(rows / (threads * 4)))
-        threaded.run(outOff, inOff, 0, rows, chunk, (u0, u1) => pad(outOff, inOff, 0, u0, u1), 1)
-      } else {
-        pad(outOff, inOff, 0, 0, rows)
-      }
-    } else {
-      copyInPadded(g, program.layout, batch, x, heap, inOff / 4)
+    /** The input into wasm memory: as it is, staged raw in the (still free) output region, or padded from JS. */
+    const copyIn = (): void => {
+      if (unpadded) heap.set(x, inOff / 4)
+      else if (staged) heap.set(x, outOff / 4)
+      else copyInPadded(g, program.layout, batch, x, heap, inOff / 4)
     }
     if (parallel && threaded !== undefined) {
-      // about 8 chunks per thread: fine enough to balance, coarse enough to cost nothing
-      const chunk = Math.max(program.align, Math.ceil(units / (threads * 8) / program.align) * program.align)
+      // about 16 chunks per thread: fine enough that the calling thread, which also copies every
+      // chunk out, balances with the workers to within a fraction of a chunk
+      const align = program.align
+      const chunk = Math.max(align, Math.ceil(units / (threads * 16) / align) * align, Math.ceil(units / JOB_MAX_CHUNKS / align) * align)
+      const padRows = staged ? padUnits(program.layout, batch) : 0
+      const padChunk = Math.max(1, Math.ceil(padRows / (threads * 4)))
       const h = heap
-      const mine: number[] = []
-      // this thread copies out each of its chunks while it is in cache (and while the workers still
-      // compute), then the workers' chunks once they are done
-      threaded.run(inOff, wOff, outOff, units, chunk, (u0, u1) => {
-        run(inOff, wOff, outOff, u0, u1, scratchOff)
-        copyUnits(h, outOff / 4, out, u0, u1)
-        mine.push(u0)
-      }, 0, scratchOff, program.scratchBytes)
-      const done = new Set(mine)
-      for (let u0 = 0; u0 < units; u0 += chunk) if (!done.has(u0)) copyUnits(h, outOff / 4, out, u0, Math.min(units, u0 + chunk))
-    } else {
-      run(inOff, wOff, outOff, 0, units, scratchOff)
-      copyOut(g, batch, heap, outOff / 4, out, true)
+      threaded.runJob(
+        {
+          x: inOff,
+          w: wOff,
+          o: outOff,
+          stage: outOff,
+          pads: Math.ceil(padRows / padChunk),
+          padChunk,
+          padUnits: padRows,
+          chunks: Math.ceil(units / chunk),
+          chunk,
+          units,
+          scratch: scratchOff,
+          scratchBytes: program.scratchBytes
+        },
+        {
+          copyIn,
+          pad: (u0, u1) => pad(outOff, inOff, 0, u0, u1),
+          run: (u0, u1) => run(inOff, wOff, outOff, u0, u1, scratchOff),
+          copyOut: (u0, u1) => copyUnits(h, outOff / 4, out, u0, u1)
+        }
+      )
+      return
     }
+    copyIn()
+    if (staged) pad(outOff, inOff, 0, 0, padUnits(program.layout, batch))
+    run(inOff, wOff, outOff, 0, units, scratchOff)
+    copyOut(g, batch, heap, outOff / 4, out, true)
   }
 
   return {
