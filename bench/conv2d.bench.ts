@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url'
 import { decodeConv2D } from '../src/conv2d/codec.js'
 import type { Conv2DSpec } from '../src/conv2d/Conv2DSpec.js'
 import { formatErrors } from '../src/core/SpecError.js'
-import { paddedLayout } from '../src/kernel/layout.js'
+import { wasmScratch, type KernelPath } from '../src/kernel/prepare.js'
 import { HAS_RELAXED_SIMD } from '../src/kernel/wasm/encoder.js'
 import type { CompiledConv2D, CompileOptions, Conv2DParams } from '../src/layer/CompiledConv2D.js'
 import { compileConv2D } from '../src/layer/compileConv2D.js'
@@ -246,8 +246,9 @@ const main = async (): Promise<void> => {
     for (const e of engines) e.dispose()
     base.dispose()
     for (const e of engines.filter((e) => e.name.endsWith('tiled×1') || e.name === 'js-tiled')) extraRows.push({ case: c.name, name: e.name, ms: ms[e.name] as number, gflops: mflop / (ms[e.name] as number) })
-    const L = paddedLayout(g)
-    const scratchMB = ((c.batch * L.sampleSize + c.batch * g.outputSize + g.kernelShape.reduce((a, b) => a * b, 1) + 8 * Math.ceil(g.outChannels / 8)) * 4) / 2 ** 20
+    // the selected wasm kernel's scratch on 2 threads: padded input + packed weights + output + each thread's fixed scratch
+    const s = wasmScratch(auto.split('-')[1] as KernelPath, g, c.batch)
+    const scratchMB = (s.paddedInput + s.packedWeights + s.output + 2 * s.perThread) / 2 ** 20
     rows.push({ name: c.name, mflop, kernel: auto, ms, err, scratchMB })
     console.error(`${c.name}: ${Object.entries(ms).map(([k, v]) => `${k} ${v.toFixed(2)} ms`).join(', ')}`)
   }
@@ -301,7 +302,7 @@ const report = (rows: ReadonlyArray<Row>, extra: ReadonlyArray<{ case: string; n
     '',
     `${when} · Node ${process.version} · ${cpu} × ${os.availableParallelism()} · relaxed-SIMD FMA ${HAS_RELAXED_SIMD ? 'on' : 'off (not validated by this runtime)'} · \`npm run bench${quick ? ' -- --quick' : ''}\``,
     '',
-    'ms per call: median over 9 rounds in which every engine runs one sample of consecutive warm calls (~15 ms), so that a disturbance of the machine falls on all engines alike; each call goes from a JS Float32Array in to a JS Float32Array out (layerspec: the public `forward`, copies into and out of wasm memory included; tfjs: tensor from the array, `fused.conv2d`, `dataSync`; onnxruntime-web: `Tensor` from the array, `session.run`, wasm backend, 1 thread). GFLOP/s = 2·N·Ho·Wo·F·kh·kw·C/G ÷ time. `kernel` is the one layerspec selects; `js` is the plain-TypeScript backend, `wasm×k` WebAssembly SIMD on k threads. Ratios are a peer\'s time divided by ours (> 1: we are faster). Scratch: layerspec\'s padded input + packed weights + output.',
+    'ms per call: median over 9 rounds in which every engine runs one sample of consecutive warm calls (~15 ms), so that a disturbance of the machine falls on all engines alike; each call goes from a JS Float32Array in to a JS Float32Array out (layerspec: the public `forward`, copies into and out of wasm memory included; tfjs: tensor from the array, `fused.conv2d`, `dataSync`; onnxruntime-web: `Tensor` from the array, `session.run`, wasm backend, 1 thread). GFLOP/s = 2·N·Ho·Wo·F·kh·kw·C/G ÷ time. `kernel` is the one layerspec selects; `js` is the plain-TypeScript backend, `wasm×k` WebAssembly SIMD on k threads. Ratios are a peer\'s time divided by ours (> 1: we are faster). Scratch: the selected wasm kernel\'s padded input + packed weights (Winograd: the transformed 4×4 weights, 16/9 of the kernel) + output + two threads\' fixed scratch (Winograd: 34 KB each at most).',
     '',
     ...summary,
     '',

@@ -21,7 +21,7 @@ import { im2colRowSize, jsIm2col } from './js/im2col.js'
 import { prepareJs, type JsInput } from './js/runtime.js'
 import { JS_Q, jsTiled } from './js/tiled.js'
 import { JS_WINOGRAD_GROUP, jsWinograd } from './js/winograd.js'
-import { paddedLayout } from './layout.js'
+import { paddedLayout, type PaddedLayout } from './layout.js'
 import { depthwisePackedSize, packDepthwise, packTiled, tiledPackedSize } from './pack.js'
 import { referenceKernel } from './reference.js'
 import { HAS_RELAXED_SIMD, HAS_SIMD } from './wasm/encoder.js'
@@ -116,21 +116,57 @@ const prepareJsPath = (path: KernelPath, g: ConvGeometry, options: KernelOptions
   )
 }
 
+/**
+ * The padded input a wasm path reads: the tiled kernel reads a channels_first layer's input in NCHW
+ * as it is, and so does Winograd (its transform vectorizes over tiles); the others read NHWC.
+ */
+const wasmLayout = (path: Exclude<KernelPath, 'im2col'>, g: ConvGeometry): PaddedLayout => {
+  const nchw = g.dataFormat === 'channels_first'
+  if (path === 'winograd') return winogradLayout(g, WASM_WINOGRAD_GROUP, nchw)
+  return paddedLayout(g, path === 'tiled' && nchw)
+}
+
+/** Floats of one params object's packing on a wasm path (Winograd: the transformed 4×4 weights). */
+const wasmPackedFloats = (path: Exclude<KernelPath, 'im2col'>, g: ConvGeometry): number =>
+  path === 'winograd' ? winogradPackedSize(g, WASM_WINOGRAD_Q) : path === 'depthwise' ? depthwisePackedSize(g, WASM_Q) : tiledPackedSize(g, WASM_Q)
+
+/** Scratch a wasm kernel keeps besides the output it returns, in bytes (the README's memory rule). */
+export interface WasmScratch {
+  /** The padded copy of the input (the batch). */
+  readonly paddedInput: number
+  /** One params object's packed weights. */
+  readonly packedWeights: number
+  /** The output before it is copied out (the batch). */
+  readonly output: number
+  /** Fixed scratch of each thread (the Winograd kernel's transformed tiles and products; 0 for the others). */
+  readonly perThread: number
+}
+
+/** The scratch of wasm path `path` (as `prepareKernel` would choose it) for a geometry and batch. */
+export const wasmScratch = (path: KernelPath, g: ConvGeometry, batch: number): WasmScratch => {
+  const p = path === 'im2col' || !coversPath(path, g) ? 'tiled' : path
+  return {
+    paddedInput: batch * wasmLayout(p, g).sampleSize * 4,
+    packedWeights: wasmPackedFloats(p, g) * 4,
+    output: batch * g.outputSize * 4,
+    perThread: p === 'winograd' ? winogradScratchBytes(g) : 0
+  }
+}
+
 const prepareWasmPath = (path: Exclude<KernelPath, 'im2col'>, g: ConvGeometry, options: KernelOptions): PreparedKernel => {
   const fma = options.relaxedSimd !== false && HAS_RELAXED_SIMD
   const fuses = fusable(options.activation)
   const act = fuses ? options.activation : 'linear'
   const fallback = (): PreparedKernel => prepareJsPath(path, g, { ...options, threads: 1 })
+  const layout = wasmLayout(path, g)
   if (path === 'winograd') {
-    // NCHW layers read their NCHW padded input as it is (the transform vectorizes over tiles)
-    const layout = winogradLayout(g, WASM_WINOGRAD_GROUP, g.dataFormat === 'channels_first')
     return prepareWasm(
       g,
       {
         name: 'wasm-winograd',
         code: winogradCode(g, layout, act, fma),
         layout,
-        packedFloats: winogradPackedSize(g, WASM_WINOGRAD_Q),
+        packedFloats: wasmPackedFloats(path, g),
         pack: (p: KernelParams, dst: Float32Array, off: number) => packWinograd(g, WASM_WINOGRAD_Q, p.kernel, p.bias, dst, off),
         units: (batch) => winogradUnits(g, batch),
         rowOfUnit: (u) => winogradRowOfUnit(g, u),
@@ -143,8 +179,6 @@ const prepareWasmPath = (path: Exclude<KernelPath, 'im2col'>, g: ConvGeometry, o
       options.parallelMinMacs
     )
   }
-  // the tiled kernel reads a channels_first layer's input in NCHW as it is; depthwise vectorizes over channels (NHWC)
-  const layout = paddedLayout(g, path === 'tiled' && g.dataFormat === 'channels_first')
   const depthwise = path === 'depthwise'
   const code =
     path === 'pointwise' ? pointwiseCode(g, act, fma) : depthwise ? depthwiseRowsCode(g, layout, act, fma) : tiledRowsCode(g, layout, act, fma)
@@ -154,7 +188,7 @@ const prepareWasmPath = (path: Exclude<KernelPath, 'im2col'>, g: ConvGeometry, o
       name: `wasm-${path}`,
       code,
       layout,
-      packedFloats: depthwise ? depthwisePackedSize(g, WASM_Q) : tiledPackedSize(g, WASM_Q),
+      packedFloats: wasmPackedFloats(path, g),
       pack: depthwise
         ? (p: KernelParams, dst: Float32Array, off: number) => packDepthwise(g, WASM_Q, p.kernel, p.bias, dst, off)
         : (p: KernelParams, dst: Float32Array, off: number) => packTiled(g, WASM_Q, p.kernel, p.bias, dst, off),

@@ -44,6 +44,9 @@ const READY = 1 // 1 once the input is in wasm memory
 const PADDED = 2 // pad items done
 const ABORT = 3 // 1 once a thread failed: everyone stops
 const FLAGS = 16 // one done flag per compute chunk
+/** Spins of a wait before it sleeps in timed waits of WAIT_MS. */
+const SPINS = 4000
+const WAIT_MS = 0.05
 
 /** Bytes reserved at the start of a threaded module's memory for the job header. */
 export const JOB_HEADER_BYTES = 4096
@@ -58,6 +61,15 @@ const port = workerData.port
 const instances = new Map()
 const headers = new Map()
 let seen = 0
+// waits until ok(H[i]) (or an abort): spins first, then sleeps in short timed waits (woken by notify),
+// so that a thread the OS has descheduled does not cost the waiter whole time slices of spinning
+const until = (H, i, ok) => {
+  for (let n = 0; ; n++) {
+    const v = Atomics.load(H, i)
+    if (ok(v) || Atomics.load(H, ${ABORT}) !== 0) return
+    if (n > ${SPINS}) Atomics.wait(H, i, v, ${WAIT_MS})
+  }
+}
 for (;;) {
   if (Atomics.load(ctrl, ${SEQ}) === seen) {
     const t0 = performance.now()
@@ -77,7 +89,7 @@ for (;;) {
       const x = ctrl[a], w = ctrl[a + 1], o = ctrl[a + 2], stage = ctrl[a + 3], pads = ctrl[a + 4], padChunk = ctrl[a + 5]
       const padUnits = ctrl[a + 6], chunks = ctrl[a + 7], chunk = ctrl[a + 8], units = ctrl[a + 9], s = ctrl[a + 10]
       const items = pads + chunks
-      while (Atomics.load(H, ${READY}) === 0 && Atomics.load(H, ${ABORT}) === 0) {}
+      until(H, ${READY}, (v) => v !== 0)
       for (;;) {
         if (Atomics.load(H, ${ABORT}) !== 0) break
         const k = Atomics.add(H, ${CLAIM}, 1)
@@ -86,12 +98,14 @@ for (;;) {
           const u0 = k * padChunk
           ex.pad(stage, x, 0, u0, Math.min(padUnits, u0 + padChunk))
           Atomics.add(H, ${PADDED}, 1)
+          Atomics.notify(H, ${PADDED})
         } else {
-          while (Atomics.load(H, ${PADDED}) < pads && Atomics.load(H, ${ABORT}) === 0) {}
+          until(H, ${PADDED}, (v) => v >= pads)
           if (Atomics.load(H, ${ABORT}) !== 0) break
           const u0 = (k - pads) * chunk
           ex.run(x, w, o, u0, Math.min(units, u0 + chunk), s)
           Atomics.store(H, ${FLAGS} + k - pads, 1)
+          Atomics.notify(H, ${FLAGS} + k - pads)
         }
       }
     } else if (cmd === ${CMD_REGISTER}) {
@@ -289,14 +303,19 @@ export class ThreadedModule {
     ws.forEach((wk, k) =>
       wk.post(CMD_JOB, this.id, [job.x, job.w, job.o, job.stage, job.pads, job.padChunk, job.padUnits, job.chunks, job.chunk, job.units, job.scratch + (k + 1) * job.scratchBytes])
     )
-    /** Spins until `ready()`; throws if a worker failed (or finished without making it true). */
-    const until = (ready: () => boolean): void => {
-      let spins = 0
-      while (!ready()) {
-        if ((++spins & 1023) === 0 && (Atomics.load(H, ABORT) !== 0 || ws.every((wk) => wk.finished()))) {
-          if (ready()) return
+    /**
+     * Waits until `ok(H[i])`: spins, then sleeps in short timed waits (the workers notify); throws if
+     * a worker failed (or they all finished without making it true).
+     */
+    const until = (i: number, ok: (v: number) => boolean): void => {
+      for (let n = 1; ; n++) {
+        const v = Atomics.load(H, i)
+        if (ok(v)) return
+        if ((n & 1023) === 0 && (Atomics.load(H, ABORT) !== 0 || ws.every((wk) => wk.finished()))) {
+          if (ok(Atomics.load(H, i))) return
           throw new Error('layerspec: a worker thread failed to run a convolution')
         }
+        if (n > SPINS) Atomics.wait(H, i, v, WAIT_MS)
       }
     }
     const range = (j: number): readonly [number, number] => [j * job.chunk, Math.min(job.units, (j + 1) * job.chunk)]
@@ -304,6 +323,7 @@ export class ThreadedModule {
     try {
       steps.copyIn()
       Atomics.store(H, READY, 1)
+      Atomics.notify(H, READY)
       const items = job.pads + job.chunks
       const copied = new Uint8Array(job.chunks)
       let low = 0 // chunks below are copied out
@@ -323,9 +343,10 @@ export class ThreadedModule {
           const u0 = k * job.padChunk
           steps.pad(u0, Math.min(job.padUnits, u0 + job.padChunk))
           Atomics.add(H, PADDED, 1)
+          Atomics.notify(H, PADDED)
           continue
         }
-        until(() => Atomics.load(H, PADDED) >= job.pads)
+        until(PADDED, (v) => v >= job.pads)
         const j = k - job.pads
         const [u0, u1] = range(j)
         steps.run(u0, u1)
@@ -337,7 +358,7 @@ export class ThreadedModule {
       }
       for (let j = low; j < job.chunks; j++) {
         if (copied[j] !== 0) continue
-        until(() => Atomics.load(H, FLAGS + j) !== 0)
+        until(FLAGS + j, (v) => v !== 0)
         steps.copyOut(...range(j))
         copied[j] = 1
       }
