@@ -11,6 +11,7 @@ import type { Tensor } from '../../src/core/Tensor.js'
 import { KERNEL_NAMES } from '../../src/kernel/ConvKernel.js'
 import { disposeThreads, threadStats, THREADS_AVAILABLE } from '../../src/kernel/threads.js'
 import { HAS_SIMD } from '../../src/kernel/wasm/encoder.js'
+import { wasmScratch } from '../../src/kernel/prepare.js'
 import { WeightCache } from '../../src/kernel/weightCache.js'
 import type { CompiledConv2D, CompileOptions } from '../../src/layer/CompiledConv2D.js'
 import { compileConv2D } from '../../src/layer/compileConv2D.js'
@@ -64,6 +65,33 @@ describe('kernel selection from the geometry', () => {
     const errors = left(compileConv2D(spec, [2, 2, 2], { kernel: 'fastest' as never, backend: 'gpu' as never, threads: 0 }))
     expect(errors.map((e) => e.path)).toEqual(['options.kernel', 'options.backend', 'options.threads'])
     expect(E.isRight(compileConv2D(spec, [2, 2, 2], { threads: 'auto' }))).toBe(true)
+  })
+})
+
+describe('memory: scratch within output + packed weights + padded input (+ a fixed per-thread scratch)', () => {
+  const geometry = (config: object, shape: ReadonlyArray<number>) => compile(config, shape, { backend: 'js' }).geometry
+  it.each([
+    ['resnet-like', { filters: 64, kernel_size: 3, padding: 'same' }, [56, 56, 64]],
+    ['odd sizes, valid', { filters: 13, kernel_size: 3 }, [9, 11, 5]],
+    ['channels_first', { filters: 8, kernel_size: 3, padding: 'same', data_format: 'channels_first' }, [16, 7, 13]],
+    ['many channels (chunked)', { filters: 16, kernel_size: 3, padding: 'same' }, [6, 6, 1000]],
+    ['large image', { filters: 8, kernel_size: 3, padding: 'same' }, [300, 300, 8]]
+  ] as const)('Winograd (%s): per-thread scratch ≤ 34 KB, padded input ≤ one more row and 7 more columns, weights 16/9 of the kernel', (_, config, shape) => {
+    const g = geometry(config, shape)
+    const w = wasmScratch('winograd', g, 2)
+    const t = wasmScratch('tiled', g, 2)
+    expect(w.perThread).toBeGreaterThan(0)
+    expect(w.perThread).toBeLessThanOrEqual(34 * 1024)
+    expect(t.perThread).toBe(0)
+    expect(w.output).toBe(t.output)
+    const tiledPadded = t.paddedInput / (2 * 4 * g.inChannels) // pixels per sample of the tiled kernel's padded input
+    const Hp = g.outHeight + 2
+    const Wp = g.outWidth + 2
+    expect(tiledPadded).toBe(Hp * Wp)
+    expect(w.paddedInput).toBeLessThanOrEqual(2 * 4 * g.inChannels * (Hp + 1) * (Wp + 7))
+    const [kh, kw, C, F] = g.kernelShape
+    expect(w.packedWeights).toBe(4 * Math.ceil(F / 8) * 8 * (1 + 16 * C))
+    expect(w.packedWeights).toBeLessThanOrEqual(4 * (Math.ceil(F / 8) * 8) * (1 + (16 / 9) * kh * kw * C))
   })
 })
 
