@@ -236,6 +236,7 @@ describe('fast kernels agree with the reference kernel', () => {
         if (backend === 'js' || dtype === 'float64') expect(b).toBe('js')
         if (c.g.groups > 1 && c.g.inChannelsPerGroup === 1 && c.g.outChannelsPerGroup === 1) expect(path).toBe('depthwise')
         if (b === 'wasm' && coversPath('winograd', c.g)) expect(path).toBe('winograd')
+        if (b === 'js' && coversPath('winograd', c.g)) expect(path).toBe(c.g.inChannels >= 4 && c.g.outChannels > 4 ? 'winograd' : 'tiled')
       }),
       params(100)
     )

@@ -33,6 +33,7 @@ describe('kernel selection from the geometry', () => {
     ['3×3 stride 1 on 64 channels (Winograd)', { filters: 64, kernel_size: 3, padding: 'same' }, [56, 56, 64], 'wasm-winograd', 'js-winograd'],
     ['3×3 stride 1 channels_first (Winograd)', { filters: 64, kernel_size: 3, padding: 'same', data_format: 'channels_first' }, [32, 64, 64], 'wasm-winograd', 'js-winograd'],
     ['3×3 stride 1 on 3 channels (Winograd on wasm only)', { filters: 16, kernel_size: 3, padding: 'same' }, [32, 32, 3], 'wasm-winograd', 'js-tiled'],
+    ['3×3 stride 1, 4 filters (Winograd on wasm only)', { filters: 4, kernel_size: 3, padding: 'same' }, [32, 32, 64], 'wasm-winograd', 'js-tiled'],
     ['3×3 dilated (not Winograd)', { filters: 32, kernel_size: 3, dilation_rate: 2, padding: 'same' }, [64, 64, 32], 'wasm-tiled', 'js-tiled'],
     ['MNIST 5×5 on 1 channel', { filters: 32, kernel_size: 5 }, [28, 28, 1], 'wasm-tiled', 'js-tiled'],
     ['1×1', { filters: 128, kernel_size: 1 }, [56, 56, 64], 'wasm-pointwise', 'js-pointwise'],

@@ -52,14 +52,18 @@ export const coversPath = (path: KernelPath, g: ConvGeometry): boolean => {
   }
 }
 
-/** Input channels from which the JS backend runs Winograd (below, its transforms cost more than they save). */
-export const JS_WINOGRAD_MIN_CHANNELS = 8
+/**
+ * Whether the JS backend runs Winograd on a geometry it covers: from 4 input channels, with more
+ * than one block of 4 filters (measured: with fewer channels, or 4 filters or less, its transforms
+ * cost about what the saved multiplications gain: 0.86-1.0x the tiled kernel; from there 1.1-1.8x).
+ */
+export const jsWinogradPays = (g: ConvGeometry): boolean => g.inChannels >= 4 && g.outChannels > JS_Q
 
 /** The path that fits a geometry best on a backend. */
 export const selectPath = (g: ConvGeometry, backend: Backend = 'wasm'): KernelPath => {
   if (g.groups > 1 && coversPath('depthwise', g)) return 'depthwise'
   if (coversPath('pointwise', g)) return 'pointwise'
-  if (coversPath('winograd', g) && (backend === 'wasm' || g.inChannels >= JS_WINOGRAD_MIN_CHANNELS)) return 'winograd'
+  if (coversPath('winograd', g) && (backend === 'wasm' || jsWinogradPays(g))) return 'winograd'
   return 'tiled'
 }
 
