@@ -167,7 +167,8 @@ describe('fast kernels agree with the reference kernel', () => {
    * Winograd geometries (3×3, stride 1, dilation 1, one group), which the random geometries above hit
    * only now and then: odd and even output sizes (a last tile sticking out by a row and/or a column,
    * a last group of 1-3 tiles), valid and same padding, both data formats, 1-20 filters (partial
-   * blocks of 4 and 8 channels), and now and then more than 128 input channels (the channel chunks).
+   * blocks of 4 and 8 channels), and now and then more than 128 input channels (the channel chunks,
+   * with up to 80 filters: superblocks of 64 output channels and a remainder).
    * Float32 is held to the same 2e-5 as every kernel: F(2×2, 3×3) only adds and subtracts (and halves,
    * exactly) in its transforms, so its rounding stays within that bound on these sizes.
    */
@@ -175,6 +176,7 @@ describe('fast kernels agree with the reference kernel', () => {
     .record({
       channels: fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 1, max: 12 }) }, { weight: 1, arbitrary: fc.integer({ min: 129, max: 140 }) }),
       filters: fc.integer({ min: 1, max: 20 }),
+      manyFilters: fc.integer({ min: 1, max: 80 }),
       h: fc.integer({ min: 1, max: 13 }),
       w: fc.integer({ min: 1, max: 19 }),
       padding: fc.constantFrom('valid', 'same'),
@@ -191,7 +193,8 @@ describe('fast kernels agree with the reference kernel', () => {
       const h = Math.min(r.padding === 'valid' ? Math.max(3, r.h) : r.h, small ? 5 : 13)
       const w = Math.min(r.padding === 'valid' ? Math.max(3, r.w) : r.w, small ? 6 : 19)
       const spec = decodeConv2D({
-        filters: r.filters,
+        // many channels: up to 80 filters too (several blocks of 64 output channels per channel chunk)
+        filters: small ? r.manyFilters : r.filters,
         kernel_size: 3,
         padding: r.padding,
         data_format: r.dataFormat,
@@ -235,7 +238,7 @@ describe('fast kernels agree with the reference kernel', () => {
         expect(coversPath(path, c.g)).toBe(true)
         if (backend === 'js' || dtype === 'float64') expect(b).toBe('js')
         if (c.g.groups > 1 && c.g.inChannelsPerGroup === 1 && c.g.outChannelsPerGroup === 1) expect(path).toBe('depthwise')
-        if (b === 'wasm' && coversPath('winograd', c.g)) expect(path).toBe('winograd')
+        if (b === 'wasm' && coversPath('winograd', c.g)) expect(path).toBe(c.g.inChannels >= 2 && c.g.inChannels * c.g.outChannels >= 8 ? 'winograd' : 'tiled')
         if (b === 'js' && coversPath('winograd', c.g)) expect(path).toBe(c.g.inChannels >= 4 && c.g.outChannels > 4 ? 'winograd' : 'tiled')
       }),
       params(100)

@@ -34,6 +34,7 @@ describe('kernel selection from the geometry', () => {
     ['3×3 stride 1 channels_first (Winograd)', { filters: 64, kernel_size: 3, padding: 'same', data_format: 'channels_first' }, [32, 64, 64], 'wasm-winograd', 'js-winograd'],
     ['3×3 stride 1 on 3 channels (Winograd on wasm only)', { filters: 16, kernel_size: 3, padding: 'same' }, [32, 32, 3], 'wasm-winograd', 'js-tiled'],
     ['3×3 stride 1, 4 filters (Winograd on wasm only)', { filters: 4, kernel_size: 3, padding: 'same' }, [32, 32, 64], 'wasm-winograd', 'js-tiled'],
+    ['3×3 stride 1, 1 channel, 4 filters (too few channel pairs for Winograd)', { filters: 4, kernel_size: 3, padding: 'same' }, [32, 32, 1], 'wasm-tiled', 'js-tiled'],
     ['3×3 dilated (not Winograd)', { filters: 32, kernel_size: 3, dilation_rate: 2, padding: 'same' }, [64, 64, 32], 'wasm-tiled', 'js-tiled'],
     ['MNIST 5×5 on 1 channel', { filters: 32, kernel_size: 5 }, [28, 28, 1], 'wasm-tiled', 'js-tiled'],
     ['1×1', { filters: 128, kernel_size: 1 }, [56, 56, 64], 'wasm-pointwise', 'js-pointwise'],
@@ -77,12 +78,12 @@ describe('memory: scratch within output + packed weights + padded input (+ a fix
     ['channels_first', { filters: 8, kernel_size: 3, padding: 'same', data_format: 'channels_first' }, [16, 7, 13]],
     ['many channels (chunked)', { filters: 16, kernel_size: 3, padding: 'same' }, [6, 6, 1000]],
     ['large image', { filters: 8, kernel_size: 3, padding: 'same' }, [300, 300, 8]]
-  ] as const)('Winograd (%s): per-thread scratch ≤ 34 KB, padded input ≤ one more row and 7 more columns, weights 16/9 of the kernel', (_, config, shape) => {
+  ] as const)('Winograd (%s): per-thread scratch ≤ 34 KB (48 KB past 128 channels), padded input ≤ one more row and 7 more columns, weights 16/9 of the kernel', (_, config, shape) => {
     const g = geometry(config, shape)
     const w = wasmScratch('winograd', g, 2)
     const t = wasmScratch('tiled', g, 2)
     expect(w.perThread).toBeGreaterThan(0)
-    expect(w.perThread).toBeLessThanOrEqual(34 * 1024)
+    expect(w.perThread).toBeLessThanOrEqual((g.inChannels <= 128 ? 34 : 48) * 1024)
     expect(t.perThread).toBe(0)
     expect(w.output).toBe(t.output)
     const tiledPadded = t.paddedInput / (2 * 4 * g.inChannels) // pixels per sample of the tiled kernel's padded input

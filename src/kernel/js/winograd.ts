@@ -7,9 +7,9 @@
  * pair's 2×2 outputs (bias included) into the NHWC float64 output.
  *
  * Scratch besides the padded input and the output: `V` (16·2·CB) and `M` (128) float64 values, fixed
- * per prepared kernel (at most 32 KB). With more than 128 input channels the channels are taken in
- * chunks, the products accumulating in `M`, and the input transform is redone per block of output
- * channels (it costs a few percent of the products).
+ * per prepared kernel (33 KB at most). With more than 128 input channels the channels are taken in
+ * chunks, the products accumulating in `M`, kept for 16 blocks of output channels at a time (64
+ * channels, `M` 16 KB) so that each chunk's transform serves all 16 blocks.
  *
  * noUncheckedIndexedAccess: indices are in range by construction; reads are asserted with `!`.
  */
@@ -42,8 +42,11 @@ export const jsWinograd = (g: ConvGeometry, L: PaddedLayout): RowKernel => {
   const block = winogradBlockSize(g, Q)
   const CB = Math.min(C, WINOGRAD_CHUNK)
   const chunks = Math.ceil(C / CB)
+  // blocks of output channels whose products are kept at once (see the module comment)
+  const SB = chunks === 1 ? 1 : 16
+  const MB = P * T * Q // one block's products
   const V = new Float64Array(P * T * CB) // V[p][t][c]
-  const M = new Float64Array(P * T * Q) // M[p][t][q]
+  const M = new Float64Array(SB * MB) // M[block][p][t][q]
   const row = L.rowSize
   const sample = L.sampleSize
 
@@ -72,10 +75,10 @@ export const jsWinograd = (g: ConvGeometry, L: PaddedLayout): RowKernel => {
     }
   }
 
-  /** Adds `V[p] · U[p]` over channels `[c0, c0 + n)` into `M` (or sets it, when `first`). */
-  const products = (w: Float64Array, wb: number, c0: number, n: number, first: boolean): void => {
+  /** Adds `V[p] · U[p]` over channels `[c0, c0 + n)` into `M` from `m0` (or sets it, when `first`). */
+  const products = (w: Float64Array, wb: number, c0: number, n: number, first: boolean, m0: number): void => {
     for (let p = 0; p < P; p++) {
-      const m = p * T * Q
+      const m = m0 + p * T * Q
       let a00 = 0, a01 = 0, a02 = 0, a03 = 0
       let a10 = 0, a11 = 0, a12 = 0, a13 = 0
       if (!first) {
@@ -101,6 +104,43 @@ export const jsWinograd = (g: ConvGeometry, L: PaddedLayout): RowKernel => {
     }
   }
 
+  /**
+   * Aᵀ M A + bias for block `fb` (its products at `m0`) of the pair of group `gi`, into output rows
+   * `rowA` (when `okA`) and `rowA + 1` (when `okB`) of the NHWC output.
+   */
+  const outputs = (w: Float64Array, o: Float64Array, fb: number, m0: number, gi: number, rowA: number, okA: boolean, okB: boolean): void => {
+    const wb = fb * block
+    const nq = Math.min(Q, F - fb * Q)
+    const s = T * Q // from one position to the next
+    for (let t = 0; t < T; t++) {
+      const col = 2 * (gi * T + t)
+      if (col >= OW) break
+      const col1 = col + 1 < OW
+      for (let q = 0; q < nq; q++) {
+        const m = m0 + t * Q + q
+        // Aᵀ M: rows (0 + 1 + 2) and (1 − 2 − 3) of each of the 4 columns
+        const m00 = M[m]!, m10 = M[m + 4 * s]!, m20 = M[m + 8 * s]!, m30 = M[m + 12 * s]!
+        const m01 = M[m + s]!, m11 = M[m + 5 * s]!, m21 = M[m + 9 * s]!, m31 = M[m + 13 * s]!
+        const m02 = M[m + 2 * s]!, m12 = M[m + 6 * s]!, m22 = M[m + 10 * s]!, m32 = M[m + 14 * s]!
+        const m03 = M[m + 3 * s]!, m13 = M[m + 7 * s]!, m23 = M[m + 11 * s]!, m33 = M[m + 15 * s]!
+        const bias = w[wb + q]!
+        const f = fb * Q + q
+        if (okA) {
+          const a0 = m00 + m10 + m20, a1 = m01 + m11 + m21, a2 = m02 + m12 + m22, a3 = m03 + m13 + m23
+          const oo = (rowA * OW + col) * F + f
+          o[oo] = a0 + a1 + a2 + bias
+          if (col1) o[oo + F] = a1 - a2 - a3 + bias
+        }
+        if (okB) {
+          const b0 = m10 - m20 - m30, b1 = m11 - m21 - m31, b2 = m12 - m22 - m32, b3 = m13 - m23 - m33
+          const oo = ((rowA + 1) * OW + col) * F + f
+          o[oo] = b0 + b1 + b2 + bias
+          if (col1) o[oo + F] = b1 - b2 - b3 + bias
+        }
+      }
+    }
+  }
+
   return (x, w, o, r0, r1) => {
     if (r0 >= r1) return
     const n0 = Math.floor(r0 / OH)
@@ -117,54 +157,15 @@ export const jsWinograd = (g: ConvGeometry, L: PaddedLayout): RowKernel => {
         for (let gi = 0; gi < groups; gi++) {
           const x0 = xr + gi * T * 2 * C
           if (chunks === 1) transform(x, x0, 0, C)
-          for (let fb = 0; fb < NFB; fb++) {
-            const wb = fb * block
+          for (let sb = 0; sb < NFB; sb += SB) {
+            const sbEnd = Math.min(NFB, sb + SB)
             for (let k = 0; k < chunks; k++) {
               const c0 = k * CB
               const len = Math.min(CB, C - c0)
               if (chunks > 1) transform(x, x0, c0, len)
-              products(w, wb, c0, len, k === 0)
+              for (let fb = sb; fb < sbEnd; fb++) products(w, fb * block, c0, len, k === 0, (fb - sb) * MB)
             }
-            const nq = Math.min(Q, F - fb * Q)
-            for (let t = 0; t < T; t++) {
-              const col = 2 * (gi * T + t)
-              if (col >= OW) break
-              const col1 = col + 1 < OW
-              for (let q = 0; q < nq; q++) {
-                const m = t * Q + q
-                const s = T * Q // from one position to the next
-                // Aᵀ M: rows (0 + 1 + 2) and (1 − 2 − 3), for each of the 4 columns
-                let y0a = 0, y0b = 0, y0c = 0, y0d = 0, y1a = 0, y1b = 0, y1c = 0, y1d = 0
-                {
-                  const m0 = M[m]!, m1 = M[m + 4 * s]!, m2 = M[m + 8 * s]!, m3 = M[m + 12 * s]!
-                  y0a = m0 + m1 + m2; y1a = m1 - m2 - m3
-                }
-                {
-                  const m0 = M[m + s]!, m1 = M[m + 5 * s]!, m2 = M[m + 9 * s]!, m3 = M[m + 13 * s]!
-                  y0b = m0 + m1 + m2; y1b = m1 - m2 - m3
-                }
-                {
-                  const m0 = M[m + 2 * s]!, m1 = M[m + 6 * s]!, m2 = M[m + 10 * s]!, m3 = M[m + 14 * s]!
-                  y0c = m0 + m1 + m2; y1c = m1 - m2 - m3
-                }
-                {
-                  const m0 = M[m + 3 * s]!, m1 = M[m + 7 * s]!, m2 = M[m + 11 * s]!, m3 = M[m + 15 * s]!
-                  y0d = m0 + m1 + m2; y1d = m1 - m2 - m3
-                }
-                const bias = w[wb + q]!
-                const f = fb * Q + q
-                if (okA) {
-                  const oo = (rowA * OW + col) * F + f
-                  o[oo] = y0a + y0b + y0c + bias
-                  if (col1) o[oo + F] = y0b - y0c - y0d + bias
-                }
-                if (okB) {
-                  const oo = ((rowA + 1) * OW + col) * F + f
-                  o[oo] = y1a + y1b + y1c + bias
-                  if (col1) o[oo + F] = y1b - y1c - y1d + bias
-                }
-              }
-            }
+            for (let fb = sb; fb < sbEnd; fb++) outputs(w, o, fb, (fb - sb) * MB, gi, rowA, okA, okB)
           }
         }
       }

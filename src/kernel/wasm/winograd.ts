@@ -49,11 +49,17 @@ const chunking = (g: ConvGeometry): { readonly CB: number; readonly CS: number; 
 
 /** Bytes of the transformed-input scratch `V` of one thread. */
 const vBytes = (g: ConvGeometry): number => P * T * chunking(g).CS * 4
-/** Bytes of the products scratch `M` of one thread. */
+/** Bytes of the products of one block of output channels (`M[16][4][8]`). */
 const M_BYTES = P * T * Q * 4
+/**
+ * Blocks of output channels whose products are kept at once: 1 when the input channels fit one chunk
+ * (the group's input transform is done once, before all blocks); with more channels, 8 blocks (64
+ * output channels), so that each chunk's transform serves 8 blocks instead of one.
+ */
+const superBlock = (g: ConvGeometry): number => (chunking(g).chunks === 1 ? 1 : 8)
 
-/** Scratch bytes one thread needs (`V` then `M`). */
-export const winogradScratchBytes = (g: ConvGeometry): number => vBytes(g) + M_BYTES
+/** Scratch bytes one thread needs (`V` then `M`): at most 32 KB + 16 KB. */
+export const winogradScratchBytes = (g: ConvGeometry): number => vBytes(g) + superBlock(g) * M_BYTES
 
 /** Work units of a batch: tile rows. */
 export const winogradUnits = (g: ConvGeometry, batch: number): number => batch * winogradTiles(g).rows
@@ -85,6 +91,10 @@ interface Locals {
   readonly og: number
   readonly ob: number
   readonly wb: number
+  readonly wq: number
+  readonly mq: number
+  readonly oq: number
+  readonly bk: number
   readonly fb: number
   readonly gc: number
   readonly row1: number
@@ -133,7 +143,8 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
   const i32 = (): number => c.local(I32)
   const v128 = (): number => c.local(V128)
   const L: Locals = {
-    u: i32(), i: i32(), xRow: i32(), oRow: i32(), xg: i32(), og: i32(), ob: i32(), wb: i32(), fb: i32(), gc: i32(), row1: i32(),
+    u: i32(), i: i32(), xRow: i32(), oRow: i32(), xg: i32(), og: i32(), ob: i32(), wb: i32(), wq: i32(), mq: i32(), oq: i32(), bk: i32(),
+    fb: i32(), gc: i32(), row1: i32(),
     xp: i32(), vp: i32(), kc: i32(), kt: i32(), pc: i32(), xq: i32(), wp: i32(), wend: i32(), mp: i32(),
     acc: Array.from({ length: 8 }, v128),
     s: Array.from({ length: 4 }, v128),
@@ -270,8 +281,8 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
     const tileStep = nchw ? 4 : CS * 4
     const step = nchw ? 16 : 4
     c.get(S).set(L.vp)
-    c.get(L.wb).i32(Q * 4 + c0 * Q * 4).i32Add().set(L.wp)
-    c.get(S).i32(VB).i32Add().set(L.mp)
+    c.get(L.wq).i32(Q * 4 + c0 * Q * 4).i32Add().set(L.wp)
+    c.get(L.mq).set(L.mp)
     c.i32(P).set(L.pc).loop()
     for (let t = 0; t < T; t++) {
       for (let v = 0; v < nv; v++) {
@@ -369,6 +380,7 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
     }
   }
   const emitOutput = (nq: number, cols: number): void => {
+    c.get(L.mq).set(L.mp)
     if (!nchw) {
       const nv = nq > 4 ? 2 : 1
       for (let t = 0; t < T && 2 * t < cols; t++) {
@@ -380,10 +392,10 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
           }
           forRows((i) => {
             aRows(i, m)
-            aCols(() => c.get(L.wb).v128Load(v * 16))
+            aCols(() => c.get(L.wq).v128Load(v * 16))
             const off = i * outRow + 2 * t * outPixel + v * 16
-            storeLanes(c, L.ob, () => c.get(y0), off, lanes)
-            if (col1) storeLanes(c, L.ob, () => c.get(y1), off + outPixel, lanes)
+            storeLanes(c, L.oq, () => c.get(y0), off, lanes)
+            if (col1) storeLanes(c, L.oq, () => c.get(y1), off + outPixel, lanes)
           })
         }
       }
@@ -395,41 +407,77 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
       }
       forRows((i) => {
         aRows(i, m)
-        aCols(() => c.get(L.wb).v128Load32Splat(f * 4))
+        aCols(() => c.get(L.wq).v128Load32Splat(f * 4))
         // interleave the tiles' two columns: (t0c0 t0c1 t1c0 t1c1) (t2c0 t2c1 t3c0 t3c1)
         const off = f * outChannel + i * outRow
-        storeLanes(c, L.ob, () => c.get(y0).get(y1).i8x16Shuffle(lanes32([0, 4, 1, 5])), off, Math.min(4, cols))
-        storeLanes(c, L.ob, () => c.get(y0).get(y1).i8x16Shuffle(lanes32([2, 6, 3, 7])), off + 16, Math.min(4, cols - 4))
+        storeLanes(c, L.oq, () => c.get(y0).get(y1).i8x16Shuffle(lanes32([0, 4, 1, 5])), off, Math.min(4, cols))
+        storeLanes(c, L.oq, () => c.get(y0).get(y1).i8x16Shuffle(lanes32([2, 6, 3, 7])), off + 16, Math.min(4, cols - 4))
       })
     }
   }
 
   // ---------------------------------------------------------------------------------
-  // the group (4 tiles) at xg / og: every block of output channels
+  // the group (4 tiles) at xg / og: every block of output channels, in superblocks
   // ---------------------------------------------------------------------------------
-  const emitBlock = (nq: number, cols: number): void => {
-    const nv = nq > 4 ? 2 : 1
+  const SB = superBlock(g)
+  /** Runs `body` for `count` consecutive blocks (a loop when more than one), advancing wq, mq (and oq). */
+  const forBlocks = (count: number, withOut: boolean, body: () => void): void => {
+    if (count === 0) return
+    if (count > 1) c.i32(count).set(L.bk).loop()
+    body()
+    if (count > 1) {
+      c.addTo(L.wq, panelBytes)
+      c.addTo(L.mq, M_BYTES)
+      if (withOut) c.addTo(L.oq, Q * outChannel)
+      c.get(L.bk).i32(1).i32Sub().tee(L.bk).brIf(0).end()
+    }
+  }
+  /** `full` blocks of 8 channels and, when `tail`, the last partial block, from wb / ob on. */
+  const emitSuper = (full: number, tail: boolean, cols: number): void => {
+    const blocks = full + (tail ? 1 : 0)
+    const toTail = (withOut: boolean): void => {
+      // a loop over 2+ blocks leaves wq/mq (and oq) past its last block, at the tail; one block does not move them
+      if (full === 1) {
+        c.addTo(L.wq, panelBytes)
+        c.addTo(L.mq, M_BYTES)
+        if (withOut) c.addTo(L.oq, Q * outChannel)
+      }
+    }
     for (let k = 0; k < chunks; k++) {
       const c0 = k * CB
       const n = Math.min(CB, C - c0)
       if (chunks > 1) emitTransform(c0, n)
-      emitProducts(c0, n, k === 0, k === chunks - 1, nv)
+      c.get(L.wb).set(L.wq)
+      c.get(S).i32(VB).i32Add().set(L.mq)
+      forBlocks(full, false, () => emitProducts(c0, n, k === 0, k === chunks - 1, 2))
+      if (tail) {
+        toTail(false)
+        emitProducts(c0, n, k === 0, k === chunks - 1, tailQ > 4 ? 2 : 1)
+      }
     }
-    c.get(S).i32(VB).i32Add().set(L.mp)
-    emitOutput(nq, cols)
-    c.addTo(L.wb, panelBytes)
-    c.addTo(L.ob, Q * outChannel)
+    c.get(L.wb).set(L.wq)
+    c.get(S).i32(VB).i32Add().set(L.mq)
+    c.get(L.ob).set(L.oq)
+    forBlocks(full, true, () => emitOutput(Q, cols))
+    if (tail) {
+      toTail(true)
+      emitOutput(tailQ, cols)
+    }
+    c.addTo(L.wb, blocks * panelBytes)
+    c.addTo(L.ob, blocks * Q * outChannel)
   }
   const emitGroup = (cols: number): void => {
     if (chunks === 1) emitTransform(0, C)
     c.get(W).set(L.wb)
     c.get(L.og).set(L.ob)
-    if (fullBlocks > 0) {
-      if (fullBlocks > 1) c.i32(fullBlocks).set(L.fb).loop()
-      emitBlock(Q, cols)
-      if (fullBlocks > 1) c.get(L.fb).i32(1).i32Sub().tee(L.fb).brIf(0).end()
+    const supers = Math.floor(fullBlocks / SB)
+    if (supers > 0) {
+      if (supers > 1) c.i32(supers).set(L.fb).loop()
+      emitSuper(SB, false, cols)
+      if (supers > 1) c.get(L.fb).i32(1).i32Sub().tee(L.fb).brIf(0).end()
     }
-    if (tailQ > 0) emitBlock(tailQ, cols)
+    const rest = fullBlocks - supers * SB
+    if (rest > 0 || tailQ > 0) emitSuper(rest, tailQ > 0, cols)
     c.addTo(L.xg, 2 * T * pixelBytes)
     c.addTo(L.og, 2 * T * outPixel)
   }
