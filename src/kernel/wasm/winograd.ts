@@ -20,9 +20,10 @@
  *    8 consecutive columns. Columns and rows past the output (odd sizes, the last group) are not
  *    stored.
  *
- * With more than 128 input channels the channels go in chunks (products accumulating in `M`) and the
- * input transform is redone per block of output channels, so the scratch stays fixed: per thread
- * `V` (≤ 16·128·4 floats, 32 KB) and `M` (512 floats, 2 KB).
+ * With more than 128 input channels the channels go in chunks, the products accumulating in `M`,
+ * which then holds 8 blocks of output channels (64 channels) so that each chunk's transform serves
+ * all 8; the input transform is redone once per 64 output channels. The scratch stays fixed: per
+ * thread `V` (≤ 16·128·4 floats, 32 KB) and `M` (512 floats, 2 KB; 16 KB when chunked).
  */
 import type { Activation } from '../../codec/Activation.js'
 import type { ConvGeometry } from '../../geometry/ConvGeometry.js'
