@@ -159,7 +159,9 @@ describe('run', () => {
     const b = run(['run', 'examples/tfjs/model.json', '--seed', '3', '--batch', '2'])
     expect(a.code).toBe(0)
     expect(a.out).toContain('loaded from the weights manifest')
-    expect(a.out).toContain('output 0: shape (2, 10), checksum sum=2.000000')
+    // Softmax rows sum to 1, so two samples sum to 2 up to float32 rounding (which the kernel selected may change).
+    expect(a.out).toContain('output 0: shape (2, 10), checksum sum=')
+    expect(Number(/checksum sum=(\S+)/.exec(a.out)?.[1])).toBeCloseTo(2, 5)
     expect(a.out).toMatch(/forward: \d+\.\d+ ms/)
     const checksum = (s: string) => /checksum .*/.exec(s)?.[0]
     expect(checksum(a.out)).toBe(checksum(b.out))
