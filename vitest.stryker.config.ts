@@ -7,6 +7,7 @@ export default defineConfig({
   test: {
     include: ['spec/**/*.spec.ts', 'properties/**/*.prop.ts'],
     exclude: ['spec/cli/**', 'spec/package.spec.ts', 'spec/model/real-models.spec.ts', '**/*tfjs*.spec.ts', 'spec/model/tfjs-producer.spec.ts', 'node_modules/**'],
+    env: { LAYERSPEC_MUTATION: '1' },
     testTimeout: 120_000,
     hookTimeout: 120_000
   }
