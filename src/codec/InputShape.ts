@@ -69,6 +69,13 @@ export const shapeOfRank = (rank: number, what: string): t.Type<PartialShape, Ar
   )
 
 /**
+ * True when two partial shapes have the same rank and the same dimensions (an unknown `null` dimension
+ * equals only another `null`).
+ * @category utils
+ */
+export const sameShape = (a: PartialShape, b: PartialShape): boolean => a.length === b.length && a.every((d, i) => d === b[i])
+
+/**
  * Describes a partial shape: `(None, 28, 28, 1)` style, with `null` printed as `None` like Keras.
  * @category utils
  */

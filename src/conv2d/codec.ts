@@ -19,7 +19,7 @@ import { bookkeepingFields, bookkeepingRules, bookkeepingSpec, encodeBookkeeping
 import { encodeKernelLayer, kernelLayerFields, kernelLayerSpec } from '../layers/kernelLayer.js'
 import { fromValidationErrors, type SpecError } from '../core/SpecError.js'
 import { detectDialect, type Dialect } from '../codec/Dialect.js'
-import { shapeOfRank, type PartialShape } from '../codec/InputShape.js'
+import { sameShape, shapeOfRank, type PartialShape } from '../codec/InputShape.js'
 import { DATA_FORMATS, PADDINGS, type Conv2DSpec, type DataFormat, type InputShape3, type Padding } from './Conv2DSpec.js'
 
 // -------------------------------------------------------------------------------------
@@ -120,7 +120,6 @@ type Conv2DFields = ReturnType<typeof fields>
 type Conv2DConfig = DecodedOf<Conv2DFields>
 
 const showPair = (p: Pair): string => `[${p[0]}, ${p[1]}]`
-const sameShape = (a: PartialShape, b: PartialShape): boolean => a.length === b.length && a.every((d, i) => d === b[i])
 
 const RULES: ReadonlyArray<Rule<Conv2DConfig>> = [
   ...bookkeepingRules<Conv2DConfig>(),
@@ -164,6 +163,9 @@ const CLASS_NAMES = ['Conv2D', 'Convolution2D'] as const
 const ENVELOPE_KEYS = ['class_name', 'config', 'module', 'registered_name', 'build_config', 'name'] as const
 
 const BuildConfig = kerasObject('build_config', { input_shape: optional(nullOr(BatchShape), null) })
+
+/** The errors of a validation: none when it succeeded. */
+const errorsOf = <A>(v: t.Validation<A>): t.Errors => (E.isLeft(v) ? v.left : [])
 
 const push = (errors: t.ValidationError[], c: t.Context, key: string, value: unknown, message: string): void => {
   errors.push({ value, context: t.appendContext(c, key, t.never, value), message })
@@ -331,9 +333,9 @@ export const conv2DCodec = (options: DecodeOptions & EncodeOptions = {}): t.Type
       }
       const envelope = validateEnvelope(u, c)
       const config = u['config']
-      const decoded = isPlainObject(config) ? codec.validate(config, t.appendContext(c, 'config', codec, config)) : undefined
-      const errors = [...(E.isLeft(envelope) ? envelope.left : []), ...(decoded !== undefined && E.isLeft(decoded) ? decoded.left : [])]
-      if (errors.length > 0 || decoded === undefined || E.isLeft(decoded) || E.isLeft(envelope)) return t.failures(errors)
+      // a config that is not a JSON object fails with the envelope's error; there is nothing to decode in it
+      const decoded = isPlainObject(config) ? codec.validate(config, t.appendContext(c, 'config', codec, config)) : t.failures<Conv2DConfig>([])
+      if (E.isLeft(envelope) || E.isLeft(decoded)) return t.failures([...errorsOf(envelope), ...errorsOf(decoded)])
       const built = envelope.right.built
       const own = decoded.right.batch_input_shape ?? (decoded.right.input_shape === null ? null : [decoded.right.batch_size, ...decoded.right.input_shape])
       if (built !== null && own !== null && !sameShape(built, own)) {

@@ -12,7 +12,7 @@ import { PositiveInt as PositiveIntCodec } from '../core/PositiveInt.js'
 import { Bool, nullOr } from '../core/primitives.js'
 import type { Dialect } from '../codec/Dialect.js'
 import { dtypeCodec, type DType } from '../codec/DType.js'
-import { shapeOfMinRank, shapeOfRank, type PartialShape } from '../codec/InputShape.js'
+import { sameShape, shapeOfMinRank, shapeOfRank, type PartialShape } from '../codec/InputShape.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -94,8 +94,6 @@ export const bookkeepingFields = (dialect: Dialect, inputRank: number | null) =>
     ),
     batch_size: optional(nullOr(PositiveIntCodec), null)
   }) as const
-
-const sameShape = (a: PartialShape, b: PartialShape): boolean => a.length === b.length && a.every((d, i) => d === b[i])
 
 /**
  * Rules between the bookkeeping fields: `input_shape` must agree with `batch_input_shape`, `batch_size`
