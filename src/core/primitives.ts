@@ -2,6 +2,7 @@
  * Small io-ts codecs every Keras config field is built from. Each codec's `name` is the phrase used after
  * "expected" in error messages, and each failure carries a full sentence ("expected …, found …").
  */
+import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { describe, isPlainObject, oneOf } from './describe.js'
 import { suggestion } from './didYouMean.js'
@@ -32,18 +33,21 @@ export const Str: t.Type<string, string, unknown> = new t.Type<string, string, u
  * A finite number satisfying `ok`; `expected` completes "expected …" (`'a finite, non-negative number'`).
  * @category codecs
  */
-export const numberWhere = (expected: string, ok: (n: number) => boolean): t.Type<number, number, unknown> =>
-  new t.Type<number, number, unknown>(
+export const numberWhere = (expected: string, ok: (n: number) => boolean): t.Type<number, number, unknown> => {
+  // Number.isFinite is false for anything that is not a number (it does not coerce).
+  const accepts = (u: unknown): u is number => Number.isFinite(u) && ok(u as number)
+  return new t.Type<number, number, unknown>(
     expected,
-    (u): u is number => typeof u === 'number' && Number.isFinite(u) && ok(u),
+    accepts,
     (u, c) => {
       // -0 and 0 mean the same everywhere a Keras argument is a number: keep one of them.
-      if (typeof u === 'number' && Number.isFinite(u) && ok(u)) return t.success(u === 0 ? 0 : u)
+      if (accepts(u)) return t.success(u === 0 ? 0 : u)
       const hint = typeof u === 'string' && u.trim() !== '' && Number.isFinite(Number(u)) ? ' (write the number without quotes)' : ''
       return t.failure(u, c, `expected ${expected}, found ${describe(u)}${hint}`)
     },
     (a) => a
   )
+}
 
 /**
  * Any finite number.
@@ -97,10 +101,10 @@ export const oneOfNames = <N extends string>(
     readonly nullMeans?: N
   } = {}
 ): t.Type<N, N, unknown> => {
-  const set = new Set<string>(names)
+  const set: ReadonlySet<unknown> = new Set<string>(names)
   return new t.Type<N, N, unknown>(
     oneOf(names),
-    (u): u is N => typeof u === 'string' && set.has(u),
+    (u): u is N => set.has(u),
     (u, c) => {
       if (u === null && options.nullMeans !== undefined) return t.success(options.nullMeans)
       if (typeof u !== 'string') return t.failure(u, c, `expected ${what} to be ${oneOf(names)}, found ${describe(u)}`)
@@ -125,6 +129,32 @@ export const PlainObject: t.Type<Readonly<Record<string, unknown>>, Readonly<Rec
     (u, c) => (isPlainObject(u) ? t.success(u) : t.failure(u, c, `expected a JSON object, found ${describe(u)}`)),
     (a) => a
   )
+
+/**
+ * The guard of a union of records told apart by `kind`: `guards[kind]` checks each field of that
+ * variant (`{ constant: { value: FiniteNumber.is } }`); an unknown kind is not a member.
+ * @category combinators
+ */
+export const kindGuard = <A>(
+  guards: Readonly<Record<string, Readonly<Record<string, (u: unknown) => boolean>>>>
+): ((u: unknown) => u is A) => {
+  const byKind: ReadonlyMap<unknown, Readonly<Record<string, (u: unknown) => boolean>>> = new Map(Object.entries(guards))
+  return (u: unknown): u is A => {
+    const fields = isPlainObject(u) ? byKind.get(u['kind']) : undefined
+    return fields !== undefined && Object.entries(fields).every(([key, is]) => is((u as Readonly<Record<string, unknown>>)[key]))
+  }
+}
+
+/**
+ * A decoder whose value is `to(a)` of another decoder's `a`, for values that are only ever read through
+ * it (a serialized class's `config`: its owner encodes by kind, in one place).
+ * @category combinators
+ */
+export const decodedAs = <A, B>(decoder: t.Decoder<unknown, A>, to: (a: A) => B): t.Decoder<unknown, B> => ({
+  name: decoder.name,
+  validate: (u, c) => E.map(to)(decoder.validate(u, c)),
+  decode: (u) => E.map(to)(decoder.decode(u))
+})
 
 /**
  * A codec whose decoded value is `to(a)` of another codec's `a`, and which encodes back through `from`.
