@@ -18,7 +18,7 @@ import { suggestion } from './didYouMean.js'
  * @category model
  */
 export type Resolution<A> =
-  | { readonly _tag: 'Codec'; readonly codec: t.Type<A, unknown, unknown> }
+  | { readonly _tag: 'Codec'; readonly codec: t.Decoder<unknown, A> }
   | { readonly _tag: 'Rejected'; readonly reason: string }
 
 /** What a family of serialized objects (e.g. initializers) accepts. */
@@ -42,7 +42,7 @@ export interface ClassFamily<A> {
  * A resolution to a config codec.
  * @category constructors
  */
-export const resolved = <A>(codec: t.Type<A, unknown, unknown>): Resolution<A> => ({ _tag: 'Codec', codec })
+export const resolved = <A>(codec: t.Decoder<unknown, A>): Resolution<A> => ({ _tag: 'Codec', codec })
 
 /**
  * A resolution that rejects the class with a reason.
@@ -84,7 +84,7 @@ export const validateClassObject = <A>(family: ClassFamily<A>, u: unknown, c: t.
     return t.failure(
       u,
       c,
-      `expected a ${family.what}: a name such as ${JSON.stringify(family.stringNames[0] ?? '')} or an object {"class_name": …, "config": {…}}, found ${describe(u)}`
+      `expected a ${family.what}: a name such as ${oneOf(family.stringNames.slice(0, 1))} or an object {"class_name": …, "config": {…}}, found ${describe(u)}`
     )
   }
   const errors: t.ValidationError[] = []

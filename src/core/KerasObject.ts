@@ -93,11 +93,12 @@ export const kerasObject = <F extends Fields>(
   options: KerasObjectOptions<DecodedOf<F>> = {}
 ): t.Type<DecodedOf<F>, EncodedOf<F>, unknown> => {
   const names = Object.keys(fields)
+  const entries = Object.entries(fields)
   const ignored = new Set(options.ignored ?? [])
   const accepted = [...names, ...ignored]
   return new t.Type<DecodedOf<F>, EncodedOf<F>, unknown>(
     `${what} arguments`,
-    (u): u is DecodedOf<F> => isPlainObject(u) && names.every((k) => fields[k]?.codec.is(u[k]) === true),
+    (u): u is DecodedOf<F> => isPlainObject(u) && entries.every(([k, field]) => field.codec.is(u[k])),
     (u, c) => {
       if (!isPlainObject(u)) {
         return t.failure(u, c, `expected the ${what} arguments as a JSON object, found ${describe(u)}`)
@@ -105,9 +106,7 @@ export const kerasObject = <F extends Fields>(
       const errors: t.ValidationError[] = []
       const out: Record<string, unknown> = {}
       const decoded = new Set<string>()
-      for (const key of names) {
-        const field = fields[key]
-        if (field === undefined) continue
+      for (const [key, field] of entries) {
         const value = has(u, key) ? u[key] : undefined
         if (value === undefined) {
           if (field.hasDefault) {
@@ -153,7 +152,7 @@ export const kerasObject = <F extends Fields>(
     },
     (a) => {
       const out: Record<string, unknown> = {}
-      for (const key of names) out[key] = fields[key]?.codec.encode((a as Record<string, unknown>)[key])
+      for (const [key, field] of entries) out[key] = field.codec.encode((a as Record<string, unknown>)[key])
       return out as EncodedOf<F>
     }
   )

@@ -54,19 +54,16 @@ export const IntOrPair: t.Type<Pair, [number, number], unknown> = new t.Type<Pai
   'a positive integer or a list of 2 positive integers',
   (u): u is Pair => Array.isArray(u) && u.length === 2 && u.every((x) => PositiveInt.is(x)),
   (u, c) => {
-    if (typeof u === 'number') {
+    const items = listItems(u)
+    if (items === undefined) {
+      // Not a list: a single integer for both axes, or what is wrong with it (a quoted number gets a hint).
       const problem = positiveIntProblem(u)
       return problem === undefined
         ? t.success([u, u] as unknown as Pair)
         : t.failure(u, c, `expected a positive integer or a list of 2 positive integers, ${problem}`)
     }
-    const items = listItems(u)
-    if (items === undefined || items.length !== 2) {
-      return t.failure(
-        u,
-        c,
-        `expected a positive integer or a list of 2 positive integers, found ${problemWithList(u, items)}`
-      )
+    if (items.length !== 2) {
+      return t.failure(u, c, `expected a positive integer or a list of 2 positive integers, found ${describe(items)}`)
     }
     const errors: t.ValidationError[] = []
     const out: PositiveInt[] = []
@@ -79,11 +76,3 @@ export const IntOrPair: t.Type<Pair, [number, number], unknown> = new t.Type<Pai
   },
   (a) => [a[0], a[1]]
 )
-
-const problemWithList = (u: unknown, items: ReadonlyArray<unknown> | undefined): string => {
-  if (items === undefined) {
-    const hint = typeof u === 'string' && /^\s*\d+\s*$/.test(u) ? ' (write the number without quotes)' : ''
-    return `${describe(u)}${hint}`
-  }
-  return `a list of ${items.length} item${items.length === 1 ? '' : 's'} ${JSON.stringify(items).slice(0, 60)}`
-}

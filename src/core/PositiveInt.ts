@@ -30,7 +30,8 @@ export type PositiveInt = t.Branded<number, PositiveIntBrand>
  * @category refinements
  */
 export const isPositiveInt = (u: unknown): u is PositiveInt =>
-  typeof u === 'number' && Number.isSafeInteger(u) && u > 0
+  // Number.isSafeInteger is false for anything that is not a number (it does not coerce).
+  Number.isSafeInteger(u) && (u as number) > 0
 
 /**
  * Why `u` is not a positive integer, as the tail of a sentence (`found 0, which is not positive`), or
@@ -40,7 +41,6 @@ export const isPositiveInt = (u: unknown): u is PositiveInt =>
 export const positiveIntProblem = (u: unknown): string | undefined => {
   if (isPositiveInt(u)) return undefined
   if (typeof u === 'number') {
-    if (Number.isNaN(u)) return 'found NaN'
     if (!Number.isFinite(u)) return `found ${describe(u)}`
     if (!Number.isInteger(u)) return `found ${describe(u)}, which is not an integer`
     if (u <= 0) return `found ${describe(u)}, which is not positive`

@@ -3,6 +3,7 @@
  * `Float64Array` (plain objects work; no class). layerspec never writes into a tensor it was given.
  */
 import { describe, isPlainObject } from './describe.js'
+import { isPositiveInt } from './PositiveInt.js'
 import { specError, type SpecError } from './SpecError.js'
 import type { FloatArray, FloatDType } from '../numerics/FloatArray.js'
 
@@ -55,7 +56,7 @@ export const tensorProblems = (
   dtype: FloatDType,
   path: string
 ): ReadonlyArray<SpecError> => {
-  if (!isPlainObject(u) && !(typeof u === 'object' && u !== null)) {
+  if (!isPlainObject(u)) {
     return [specError(path, `expected a tensor { shape, data } with shape ${showShape(expected)}, found ${describe(u)}`)]
   }
   const t = u as { readonly shape?: unknown; readonly data?: unknown }
@@ -74,7 +75,7 @@ export const tensorProblems = (
   } else {
     shape.forEach((d: unknown, i) => {
       const want = expected[i]
-      const ok = typeof d === 'number' && Number.isSafeInteger(d) && d > 0 && (want === null || want === undefined || d === want)
+      const ok = isPositiveInt(d) && (want === null || want === undefined || d === want)
       if (!ok) {
         errors.push(
           specError(

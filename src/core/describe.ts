@@ -37,8 +37,6 @@ export const describe = (u: unknown): string => {
       return 'a function'
     case 'symbol':
       return 'a symbol'
-    default:
-      break
   }
   if (Array.isArray(u)) {
     return u.length === 1 ? `a list of 1 item ${shortJson(u)}` : `a list of ${u.length} items ${shortJson(u)}`
@@ -66,6 +64,7 @@ export const isPlainObject = (u: unknown): u is Readonly<Record<string, unknown>
  */
 export const oneOf = (names: ReadonlyArray<string>): string => {
   const q = names.map((n) => JSON.stringify(n))
-  if (q.length <= 1) return q.join('')
-  return `${q.slice(0, -1).join(', ')} or ${q[q.length - 1] ?? ''}`
+  // Zero or one name: join() has nothing to separate.
+  if (q.length <= 1) return q.join()
+  return `${q.slice(0, -1).join(', ')} or ${q.slice(-1).join()}`
 }

@@ -36,8 +36,7 @@ const normalizeName = (s: string): string => s.toLowerCase().replace(/[_\-\s]/g,
  */
 export const didYouMean = (input: string, candidates: ReadonlyArray<string>): string | undefined => {
   const norm = normalizeName(input)
-  const exact = candidates.find((c) => normalizeName(c) === norm)
-  if (exact !== undefined) return exact
+  // A candidate equal up to case, underscores and dashes is at distance 0: the first one wins below.
   const limit = Math.min(3, Math.max(1, Math.floor(input.length / 3)))
   let best: string | undefined
   let bestDistance = Infinity
