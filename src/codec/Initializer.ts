@@ -10,7 +10,7 @@ import * as t from 'io-ts'
 import { describe } from '../core/describe.js'
 import { envelope, rejected, resolved, validateClassObject, type ClassFamily, type Resolution } from '../core/ClassObject.js'
 import { kerasObject, optional } from '../core/KerasObject.js'
-import { FiniteNumber, mapped, oneOfNames, PositiveNumber, SafeInt } from '../core/primitives.js'
+import { decodedAs, FiniteNumber, kindGuard, oneOfNames, PositiveNumber, SafeInt } from '../core/primitives.js'
 import type { Dialect } from './Dialect.js'
 
 // -------------------------------------------------------------------------------------
@@ -94,11 +94,13 @@ export const zeros: Initializer = { kind: 'constant', value: 0 }
 // codecs
 // -------------------------------------------------------------------------------------
 
+const isSeed = (u: unknown): u is Seed => u === null || SafeInt.is(u)
+
 const SeedCodec: t.Type<Seed, Seed, unknown> = new t.Type<Seed, Seed, unknown>(
   'an integer seed or null',
-  (u): u is Seed => u === null || SafeInt.is(u),
+  isSeed,
   (u, c) =>
-    u === null || SafeInt.is(u)
+    isSeed(u)
       ? t.success(u)
       : t.failure(
           u,
@@ -131,7 +133,7 @@ const DistributionCodec: t.Type<ScalingDistribution, string, unknown> = new t.Ty
 /** `input_axes` / `output_axes` (Keras ≥ 3.15): only `null`, the standard conv fan rule, is supported. */
 const NullAxes: t.Type<null, null, unknown> = new t.Type<null, null, unknown>(
   'null',
-  (u): u is null => u === null,
+  t.null.is,
   (u, c) =>
     u === null
       ? t.success(null)
@@ -149,52 +151,44 @@ const FAN_AXES = { input_axes: optional(NullAxes, null), output_axes: optional(N
 /** TF 1.x-era initializer configs carry `dtype`; it only sets the generated dtype and is ignored. */
 const LEGACY_IGNORED = { ignored: ['dtype'] }
 
-const constantOf = (value: number) =>
-  mapped(
-    kerasObject('initializer', {}, LEGACY_IGNORED),
-    (): Initializer => ({ kind: 'constant', value }),
-    () => ({})
-  )
+// The config decoders below only read: encoding writes the most specific class, by kind, in `toKeras`.
 
-const ConstantConfig = mapped(
+const constantOf = (value: number) =>
+  decodedAs(kerasObject('initializer', {}, LEGACY_IGNORED), (): Initializer => ({ kind: 'constant', value }))
+
+const ConstantConfig = decodedAs(
   kerasObject('Constant', { value: optional(FiniteNumber, 0) }, LEGACY_IGNORED),
-  (c): Initializer => ({ kind: 'constant', value: c.value }),
-  (i) => ({ value: i.kind === 'constant' ? i.value : 0 })
+  (c): Initializer => ({ kind: 'constant', value: c.value })
 )
 
-const RandomNormalConfig = mapped(
+const RandomNormalConfig = decodedAs(
   kerasObject(
     'RandomNormal',
     { mean: optional(FiniteNumber, 0), stddev: optional(FiniteNumber, 0.05), seed: optional(SeedCodec, null) },
     LEGACY_IGNORED
   ),
-  (c): Initializer => ({ kind: 'random_normal', mean: c.mean, stddev: c.stddev, seed: c.seed }),
-  (i) => (i.kind === 'random_normal' ? { mean: i.mean, stddev: i.stddev, seed: i.seed } : { mean: 0, stddev: 0, seed: null })
+  (c): Initializer => ({ kind: 'random_normal', mean: c.mean, stddev: c.stddev, seed: c.seed })
 )
 
-const TruncatedNormalConfig = mapped(
+const TruncatedNormalConfig = decodedAs(
   kerasObject(
     'TruncatedNormal',
     { mean: optional(FiniteNumber, 0), stddev: optional(FiniteNumber, 0.05), seed: optional(SeedCodec, null) },
     LEGACY_IGNORED
   ),
-  (c): Initializer => ({ kind: 'truncated_normal', mean: c.mean, stddev: c.stddev, seed: c.seed }),
-  (i) =>
-    i.kind === 'truncated_normal' ? { mean: i.mean, stddev: i.stddev, seed: i.seed } : { mean: 0, stddev: 0, seed: null }
+  (c): Initializer => ({ kind: 'truncated_normal', mean: c.mean, stddev: c.stddev, seed: c.seed })
 )
 
-const RandomUniformConfig = mapped(
+const RandomUniformConfig = decodedAs(
   kerasObject(
     'RandomUniform',
     { minval: optional(FiniteNumber, -0.05), maxval: optional(FiniteNumber, 0.05), seed: optional(SeedCodec, null) },
     LEGACY_IGNORED
   ),
-  (c): Initializer => ({ kind: 'random_uniform', minval: c.minval, maxval: c.maxval, seed: c.seed }),
-  (i) =>
-    i.kind === 'random_uniform' ? { minval: i.minval, maxval: i.maxval, seed: i.seed } : { minval: 0, maxval: 0, seed: null }
+  (c): Initializer => ({ kind: 'random_uniform', minval: c.minval, maxval: c.maxval, seed: c.seed })
 )
 
-const VarianceScalingConfig = mapped(
+const VarianceScalingConfig = decodedAs(
   kerasObject(
     'VarianceScaling',
     {
@@ -206,31 +200,35 @@ const VarianceScalingConfig = mapped(
     },
     LEGACY_IGNORED
   ),
-  (c): Initializer => ({ kind: 'variance_scaling', scale: c.scale, mode: c.mode, distribution: c.distribution, seed: c.seed }),
-  (i) =>
-    i.kind === 'variance_scaling'
-      ? { scale: i.scale, mode: i.mode, distribution: i.distribution, seed: i.seed, input_axes: null, output_axes: null }
-      : { scale: 1, mode: 'fan_in' as const, distribution: 'uniform' as const, seed: null, input_axes: null, output_axes: null }
+  (c): Initializer => ({ kind: 'variance_scaling', scale: c.scale, mode: c.mode, distribution: c.distribution, seed: c.seed })
 )
 
 const presetConfig = (name: PresetName) =>
-  mapped(
+  decodedAs(
     kerasObject(name, { seed: optional(SeedCodec, null), ...FAN_AXES }, LEGACY_IGNORED),
-    (c): Initializer => ({ kind: 'variance_scaling', ...VARIANCE_SCALING_PRESETS[name], seed: c.seed }),
-    (i) => ({ seed: 'seed' in i ? i.seed : null, input_axes: null, output_axes: null })
+    (c): Initializer => ({ kind: 'variance_scaling', ...VARIANCE_SCALING_PRESETS[name], seed: c.seed })
   )
 
-const OrthogonalConfig = mapped(
+const OrthogonalConfig = decodedAs(
   kerasObject('Orthogonal', { gain: optional(FiniteNumber, 1), seed: optional(SeedCodec, null) }, LEGACY_IGNORED),
-  (c): Initializer => ({ kind: 'orthogonal', gain: c.gain, seed: c.seed }),
-  (i) => (i.kind === 'orthogonal' ? { gain: i.gain, seed: i.seed } : { gain: 1, seed: null })
+  (c): Initializer => ({ kind: 'orthogonal', gain: c.gain, seed: c.seed })
 )
 
-const IdentityConfig = mapped(
+const IdentityConfig = decodedAs(
   kerasObject('Identity', { gain: optional(FiniteNumber, 1) }, LEGACY_IGNORED),
-  (c): Initializer => ({ kind: 'identity', gain: c.gain }),
-  (i) => ({ gain: i.kind === 'identity' ? i.gain : 1 })
+  (c): Initializer => ({ kind: 'identity', gain: c.gain })
 )
+
+/** True exactly for a normalized {@link Initializer} (the codec's `is`). */
+const isInitializer = kindGuard<Initializer>({
+  constant: { value: FiniteNumber.is },
+  random_normal: { mean: FiniteNumber.is, stddev: FiniteNumber.is, seed: isSeed },
+  random_uniform: { minval: FiniteNumber.is, maxval: FiniteNumber.is, seed: isSeed },
+  truncated_normal: { mean: FiniteNumber.is, stddev: FiniteNumber.is, seed: isSeed },
+  variance_scaling: { scale: PositiveNumber.is, mode: FanModeCodec.is, distribution: DistributionCodec.is, seed: isSeed },
+  orthogonal: { gain: FiniteNumber.is, seed: isSeed },
+  identity: { gain: FiniteNumber.is }
+} satisfies Record<InitializerKind, Record<string, (u: unknown) => boolean>>)
 
 const STFT_REASON =
   'the STFT initializer builds Fourier-basis kernels for rank-3 (frame_length, channels, fft_length) weights; it does not apply to a Conv2D kernel'
@@ -338,7 +336,7 @@ const toKeras = (i: Initializer): { readonly className: string; readonly config:
 export const initializerCodec = (dialect: Dialect, nullMeans: Initializer = glorotUniform()): t.Type<Initializer, unknown, unknown> =>
   new t.Type<Initializer, unknown, unknown>(
     'an initializer',
-    (u): u is Initializer => typeof u === 'object' && u !== null && 'kind' in u,
+    isInitializer,
     (u, c) => (u === null ? t.success(nullMeans) : validateClassObject(family, u, c)),
     (i) => {
       const { className, config } = toKeras(i)

@@ -55,6 +55,9 @@ export const rejected = (reason: string): { readonly _tag: 'Rejected'; readonly 
 
 const ENVELOPE_KEYS = ['class_name', 'config', 'module', 'registered_name'] as const
 
+/** `an initializer`, `a regularizer`: the noun with its indefinite article. */
+const withArticle = (noun: string): string => `${'aeiou'.includes(noun.charAt(0)) ? 'an' : 'a'} ${noun}`
+
 /**
  * Validates a serialized object of a family (string or envelope) into its normalized value. Errors in
  * the envelope point at the envelope's keys (`kernel_initializer.class_name`), errors in the arguments
@@ -84,7 +87,7 @@ export const validateClassObject = <A>(family: ClassFamily<A>, u: unknown, c: t.
     return t.failure(
       u,
       c,
-      `expected a ${family.what}: a name such as ${oneOf(family.stringNames.slice(0, 1))} or an object {"class_name": …, "config": {…}}, found ${describe(u)}`
+      `expected ${withArticle(family.what)}: a name such as ${oneOf(family.stringNames.slice(0, 1))} or an object {"class_name": …, "config": {…}}, found ${describe(u)}`
     )
   }
   const errors: t.ValidationError[] = []
