@@ -8,7 +8,7 @@ import { describe } from '../core/describe.js'
 import { envelope, rejected, resolved, validateClassObject, type ClassFamily, type Resolution } from '../core/ClassObject.js'
 import { kerasObject, optional } from '../core/KerasObject.js'
 import { listItems } from '../core/Pair.js'
-import { mapped, NonNegativeNumber, numberWhere, SafeInt } from '../core/primitives.js'
+import { decodedAs, kindGuard, NonNegativeNumber, numberWhere, SafeInt } from '../core/primitives.js'
 import type { Dialect } from './Dialect.js'
 
 // -------------------------------------------------------------------------------------
@@ -50,7 +50,8 @@ export type Constraint =
 /** `axis`: an integer or a list of distinct integers; encodes a single axis as an integer. */
 const AxisCodec: t.Type<Axes, number | number[], unknown> = new t.Type<Axes, number | number[], unknown>(
   'an integer axis or a list of integer axes',
-  (u): u is Axes => Array.isArray(u) && u.every((x) => SafeInt.is(x)),
+  // the normalized form: a non-empty, strictly increasing list of integers
+  (u): u is Axes => Array.isArray(u) && u.length > 0 && u.every((x: unknown, i) => SafeInt.is(x) && (i === 0 || x > u[i - 1])),
   (u, c) => {
     if (typeof u === 'number') {
       return SafeInt.is(u) ? t.success([u]) : t.failure(u, c, `expected an integer axis, found ${describe(u)}`)
@@ -77,25 +78,21 @@ const AxisCodec: t.Type<Axes, number | number[], unknown> = new t.Type<Axes, num
 
 const Rate = numberWhere('a number between 0 and 1', (n) => n >= 0 && n <= 1)
 
-const MaxNormConfig = mapped(
+// The config decoders below only read: encoding writes each kind's class in `toKeras`.
+
+const MaxNormConfig = decodedAs(
   kerasObject('MaxNorm', { max_value: optional(NonNegativeNumber, 2), axis: optional(AxisCodec, [0]) }),
-  (c): Constraint => ({ kind: 'max_norm', maxValue: c.max_value, axis: c.axis }),
-  (k) => (k.kind === 'max_norm' ? { max_value: k.maxValue, axis: k.axis } : { max_value: 2, axis: [0] })
+  (c): Constraint => ({ kind: 'max_norm', maxValue: c.max_value, axis: c.axis })
 )
 
-const NonNegConfig = mapped(
-  kerasObject('NonNeg', {}),
-  (): Constraint => ({ kind: 'non_neg' }),
-  () => ({})
-)
+const NonNegConfig = decodedAs(kerasObject('NonNeg', {}), (): Constraint => ({ kind: 'non_neg' }))
 
-const UnitNormConfig = mapped(
+const UnitNormConfig = decodedAs(
   kerasObject('UnitNorm', { axis: optional(AxisCodec, [0]) }),
-  (c): Constraint => ({ kind: 'unit_norm', axis: c.axis }),
-  (k) => ({ axis: k.kind === 'unit_norm' ? k.axis : [0] })
+  (c): Constraint => ({ kind: 'unit_norm', axis: c.axis })
 )
 
-const MinMaxNormConfig = mapped(
+const MinMaxNormConfig = decodedAs(
   kerasObject(
     'MinMaxNorm',
     {
@@ -116,11 +113,7 @@ const MinMaxNormConfig = mapped(
       ]
     }
   ),
-  (c): Constraint => ({ kind: 'min_max_norm', minValue: c.min_value, maxValue: c.max_value, rate: c.rate, axis: c.axis }),
-  (k) =>
-    k.kind === 'min_max_norm'
-      ? { min_value: k.minValue, max_value: k.maxValue, rate: k.rate, axis: k.axis }
-      : { min_value: 0, max_value: 1, rate: 1, axis: [0] }
+  (c): Constraint => ({ kind: 'min_max_norm', minValue: c.min_value, maxValue: c.max_value, rate: c.rate, axis: c.axis })
 )
 
 const RADIAL_REASON =
@@ -153,19 +146,30 @@ const family: ClassFamily<Constraint> = {
   resolveString: (name) => CLASSES[STRINGS[name] ?? name]
 }
 
-const CLASS_OF: Readonly<Record<Constraint['kind'], string>> = {
-  max_norm: 'MaxNorm',
-  non_neg: 'NonNeg',
-  unit_norm: 'UnitNorm',
-  min_max_norm: 'MinMaxNorm'
+/** The Keras class and config of a normalized constraint (a single axis is written as an integer). */
+const toKeras = (k: Constraint): { readonly className: string; readonly config: Record<string, unknown> } => {
+  switch (k.kind) {
+    case 'max_norm':
+      return { className: 'MaxNorm', config: { max_value: k.maxValue, axis: AxisCodec.encode(k.axis) } }
+    case 'non_neg':
+      return { className: 'NonNeg', config: {} }
+    case 'unit_norm':
+      return { className: 'UnitNorm', config: { axis: AxisCodec.encode(k.axis) } }
+    case 'min_max_norm':
+      return {
+        className: 'MinMaxNorm',
+        config: { min_value: k.minValue, max_value: k.maxValue, rate: k.rate, axis: AxisCodec.encode(k.axis) }
+      }
+  }
 }
 
-const CONFIG_CODEC: Readonly<Record<Constraint['kind'], t.Type<Constraint, unknown, unknown>>> = {
-  max_norm: MaxNormConfig,
-  non_neg: NonNegConfig,
-  unit_norm: UnitNormConfig,
-  min_max_norm: MinMaxNormConfig
-}
+/** True exactly for a normalized {@link Constraint}. */
+const isConstraint = kindGuard<Constraint>({
+  max_norm: { maxValue: NonNegativeNumber.is, axis: AxisCodec.is },
+  non_neg: {},
+  unit_norm: { axis: AxisCodec.is },
+  min_max_norm: { minValue: NonNegativeNumber.is, maxValue: NonNegativeNumber.is, rate: Rate.is, axis: AxisCodec.is }
+} satisfies Record<Constraint['kind'], Record<string, (u: unknown) => boolean>>)
 
 /**
  * The constraint codec (`null` means no constraint).
@@ -174,12 +178,13 @@ const CONFIG_CODEC: Readonly<Record<Constraint['kind'], t.Type<Constraint, unkno
 export const constraintCodec = (dialect: Dialect): t.Type<Constraint | null, unknown, unknown> =>
   new t.Type<Constraint | null, unknown, unknown>(
     'a constraint or null',
-    (u): u is Constraint | null => u === null || (typeof u === 'object' && 'kind' in u),
+    (u): u is Constraint | null => u === null || isConstraint(u),
     (u, c) => (u === null ? t.success(null) : validateClassObject(family, u, c)),
-    (k) =>
-      k === null
-        ? null
-        : envelope(dialect, 'keras.constraints', CLASS_OF[k.kind], CONFIG_CODEC[k.kind].encode(k) as Record<string, unknown>)
+    (k) => {
+      if (k === null) return null
+      const { className, config } = toKeras(k)
+      return envelope(dialect, 'keras.constraints', className, config)
+    }
   )
 
 /** Accepted constraint names, for documentation and arbitraries. */
