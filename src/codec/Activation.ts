@@ -96,16 +96,17 @@ const resolveName = (name: string, u: unknown, c: t.Context): t.Validation<Activ
 export const activationCodec = (dialect: Dialect): t.Type<Activation, string, unknown> =>
   new t.Type<Activation, string, unknown>(
     'an activation name',
-    (u): u is Activation => typeof u === 'string' && (ACTIVATIONS as ReadonlyArray<string>).includes(u),
+    (u): u is Activation => (ACTIVATIONS as ReadonlyArray<unknown>).includes(u),
     (u, c) => {
       if (u === null) return t.success('linear')
       if (typeof u === 'string') return resolveName(u, u, c)
       if (isPlainObject(u) && u['class_name'] === 'function' && typeof u['config'] === 'string') {
+        const config = u['config']
         const extra = Object.keys(u).filter((k) => !['module', 'class_name', 'config', 'registered_name'].includes(k))
         if (extra.length > 0) {
           return t.failure(u, c, `unexpected key ${JSON.stringify(extra[0])} in a serialized activation function`)
         }
-        return resolveName(u['config'], u['config'], t.appendContext(c, 'config', t.never, u['config']))
+        return resolveName(config, config, t.appendContext(c, 'config', t.never, config))
       }
       return t.failure(
         u,

@@ -6,7 +6,7 @@ import * as t from 'io-ts'
 import { describe } from '../core/describe.js'
 import { envelope, resolved, validateClassObject, type ClassFamily } from '../core/ClassObject.js'
 import { kerasObject, required } from '../core/KerasObject.js'
-import { mapped, oneOfNames } from '../core/primitives.js'
+import { decodedAs, oneOfNames } from '../core/primitives.js'
 import type { Dialect } from './Dialect.js'
 
 // -------------------------------------------------------------------------------------
@@ -29,12 +29,8 @@ export type DType = (typeof DTYPES)[number]
 
 const DTypeName = oneOfNames<DType>('the dtype', DTYPES)
 
-const PolicyConfig = mapped(
-  kerasObject('DTypePolicy', { name: required(DTypeName) }),
-  (c) => c.name,
-  (name) => ({ name }),
-  (u): u is DType => DTypeName.is(u)
-)
+/** A policy's config; only read (the codec's `encode` writes policies). */
+const PolicyConfig = decodedAs(kerasObject('DTypePolicy', { name: required(DTypeName) }), (c) => c.name)
 
 const family: ClassFamily<DType> = {
   what: 'dtype policy',
@@ -53,14 +49,15 @@ const family: ClassFamily<DType> = {
 export const dtypeCodec = (dialect: Dialect): t.Type<DType, unknown, unknown> =>
   new t.Type<DType, unknown, unknown>(
     'a dtype',
-    (u): u is DType => DTypeName.is(u),
+    DTypeName.is,
     (u, c) => {
       if (u === null) return t.success('float32')
       if (typeof u === 'string' || (typeof u === 'object' && !Array.isArray(u))) return validateClassObject(family, u, c)
       return t.failure(u, c, `expected a dtype such as "float32" or a DTypePolicy object, found ${describe(u)}`)
     },
-    (a) => {
-      if (dialect === 'keras3') return envelope('keras3', 'keras', 'DTypePolicy', { name: a })
-      return a.startsWith('mixed_') ? envelope('keras2', 'keras', 'Policy', { name: a }) : a
-    }
+    (a) =>
+      // Keras 3 writes every policy as a DTypePolicy object; TF 2.x a plain string, or a Policy for mixed precision.
+      dialect === 'keras3' || a.startsWith('mixed_')
+        ? envelope(dialect, 'keras', dialect === 'keras3' ? 'DTypePolicy' : 'Policy', { name: a })
+        : a
   )

@@ -6,8 +6,9 @@
  */
 import * as t from 'io-ts'
 import { envelope, rejected, resolved, validateClassObject, type ClassFamily, type Resolution } from '../core/ClassObject.js'
+import { isPlainObject } from '../core/describe.js'
 import { kerasObject, optional } from '../core/KerasObject.js'
-import { mapped, NonNegativeNumber } from '../core/primitives.js'
+import { decodedAs, NonNegativeNumber } from '../core/primitives.js'
 import type { Dialect } from './Dialect.js'
 
 // -------------------------------------------------------------------------------------
@@ -27,20 +28,12 @@ export interface Regularizer {
 // codecs
 // -------------------------------------------------------------------------------------
 
-const L1Config = mapped(
-  kerasObject('L1', { l1: optional(NonNegativeNumber, 0.01) }),
-  (c): Regularizer => ({ l1: c.l1, l2: 0 }),
-  (r) => ({ l1: r.l1 })
-)
-const L2Config = mapped(
-  kerasObject('L2', { l2: optional(NonNegativeNumber, 0.01) }),
-  (c): Regularizer => ({ l1: 0, l2: c.l2 }),
-  (r) => ({ l2: r.l2 })
-)
-const L1L2Config = mapped(
+// The config decoders below only read: the codec's `encode` picks the class.
+const L1Config = decodedAs(kerasObject('L1', { l1: optional(NonNegativeNumber, 0.01) }), (c): Regularizer => ({ l1: c.l1, l2: 0 }))
+const L2Config = decodedAs(kerasObject('L2', { l2: optional(NonNegativeNumber, 0.01) }), (c): Regularizer => ({ l1: 0, l2: c.l2 }))
+const L1L2Config = decodedAs(
   kerasObject('L1L2', { l1: optional(NonNegativeNumber, 0), l2: optional(NonNegativeNumber, 0) }),
-  (c): Regularizer => ({ l1: c.l1, l2: c.l2 }),
-  (r) => ({ l1: r.l1, l2: r.l2 })
+  (c): Regularizer => ({ l1: c.l1, l2: c.l2 })
 )
 
 const ORTHOGONAL_REASON =
@@ -82,19 +75,21 @@ const family: ClassFamily<Regularizer> = {
  * one class TF 2.0 and TensorFlow.js know; `keras3` writes `L1`, `L2` or `L1L2` as Keras 3 would.
  * @category codecs
  */
-export const regularizerCodec = (dialect: Dialect): t.Type<Regularizer | null, unknown, unknown> =>
-  new t.Type<Regularizer | null, unknown, unknown>(
+export const regularizerCodec = (dialect: Dialect): t.Type<Regularizer | null, unknown, unknown> => {
+  const write = (className: string, config: Readonly<Record<string, unknown>>) => envelope(dialect, 'keras.regularizers', className, config)
+  return new t.Type<Regularizer | null, unknown, unknown>(
     'a regularizer or null',
-    (u): u is Regularizer | null => u === null || (typeof u === 'object' && 'l1' in u && 'l2' in u),
+    (u): u is Regularizer | null => u === null || (isPlainObject(u) && NonNegativeNumber.is(u['l1']) && NonNegativeNumber.is(u['l2'])),
     (u, c) => (u === null ? t.success(null) : validateClassObject(family, u, c)),
     (r) => {
       if (r === null) return null
-      if (dialect === 'keras2') return envelope(dialect, 'keras.regularizers', 'L1L2', { l1: r.l1, l2: r.l2 })
-      if (r.l2 === 0 && r.l1 !== 0) return envelope(dialect, 'keras.regularizers', 'L1', { l1: r.l1 })
-      if (r.l1 === 0 && r.l2 !== 0) return envelope(dialect, 'keras.regularizers', 'L2', { l2: r.l2 })
-      return envelope(dialect, 'keras.regularizers', 'L1L2', { l1: r.l1, l2: r.l2 })
+      if (dialect === 'keras2') return write('L1L2', { l1: r.l1, l2: r.l2 })
+      if (r.l2 === 0 && r.l1 !== 0) return write('L1', { l1: r.l1 })
+      if (r.l1 === 0 && r.l2 !== 0) return write('L2', { l2: r.l2 })
+      return write('L1L2', { l1: r.l1, l2: r.l2 })
     }
   )
+}
 
 /** Accepted regularizer strings, for documentation and arbitraries. */
 export const REGULARIZER_NAMES: ReadonlyArray<string> = Object.keys(STRINGS)
