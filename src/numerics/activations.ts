@@ -58,7 +58,7 @@ const erfSeries = (x: number): number => {
  * depth used has a margin).
  */
 const erfcContinuedFraction = (x: number): number => {
-  if (x >= 27) return 0 // erfc(27) < 1e-318: below every normal double, and e^(−x²) underflows
+  if (x === Infinity) return 0 // the formula gives ∞·0; every finite x > 27.3 gives 0 anyway (e^(−x²) underflows)
   const t = 2 * x * x
   const depth = Math.ceil(120 / (x * x) + 6)
   let f = 0
@@ -275,16 +275,19 @@ const sparsemaxRows = (data: FloatArray, n: number): void => {
     const max = loadRow(data, start, n, row)
     for (let j = 0; j < n; j++) row[j] = (row[j] as number) - max
     sorted.set(row)
-    sorted.sort()
-    sorted.reverse()
+    sorted.sort() // ascending, NaN last
+    // NaN sorts after every number in Keras's decreasing order too, and a NaN cumsum never joins the
+    // support: the support is found among the `top` numbers, walked from the largest down.
+    let top = n
+    while (top > 0 && sorted[top - 1] !== sorted[top - 1]) top--
     let cumsum = 0
     let k = 0
     let kSum = 0
-    for (let j = 0; j < n; j++) {
-      const z = sorted[j] as number
+    for (let r = 1; r <= top; r++) {
+      const z = sorted[top - r] as number
       cumsum += z
-      if (1 + (j + 1) * z > cumsum) {
-        k = j + 1
+      if (1 + r * z > cumsum) {
+        k = r
         kSum = cumsum
       }
     }
