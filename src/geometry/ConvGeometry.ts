@@ -96,10 +96,10 @@ export const computeGeometry = (
     ])
   }
   const errors: SpecError[] = []
-  inputShape.forEach((d: unknown, i) => {
-    const problem = positiveIntProblem(d)
+  names.forEach((name, i) => {
+    const problem = positiveIntProblem(inputShape[i])
     if (problem !== undefined) {
-      errors.push(specError(`${path}[${i}]`, `expected the ${names[i] ?? ''} dimension to be a positive integer, ${problem}`))
+      errors.push(specError(`${path}[${i}]`, `expected the ${name} dimension to be a positive integer, ${problem}`))
     }
   })
   if (errors.length > 0) return E.left(errors)
