@@ -11,11 +11,10 @@ import { describe } from '../../src/core/describe.js'
 import { didYouMean } from '../../src/core/didYouMean.js'
 import { kerasObject, optional, required } from '../../src/core/KerasObject.js'
 import { IntOrPair } from '../../src/core/Pair.js'
-import { isPositiveInt, positiveIntProblem } from '../../src/core/PositiveInt.js'
+import { isPositiveInt, PositiveInt, positiveIntProblem } from '../../src/core/PositiveInt.js'
 import { Bool, FiniteNumber } from '../../src/core/primitives.js'
 import { formatPath, fromValidationErrors } from '../../src/core/SpecError.js'
 import { tensorProblems } from '../../src/core/Tensor.js'
-import { PositiveInt } from '../../src/core/PositiveInt.js'
 
 const errors = <A>(codec: t.Type<A, unknown, unknown>, u: unknown) => {
   const r = codec.decode(u)
