@@ -166,7 +166,7 @@ group('IntOrPair and listItems', () => {
     [[1, 1, 1], '', 'expected a positive integer or a list of 2 positive integers, found a list of 3 items [1,1,1]'],
     [null, '', 'expected a positive integer or a list of 2 positive integers, found null'],
     [[2, 0], '[1]', 'expected a positive integer, found 0, which is not positive']
-  ])('%j', (u, path, message) => {
+  ])('#%# %j', (u, path, message) => {
     expect(errors(IntOrPair, u)).toEqual([{ path, message }])
   })
   it('reports both bad elements', () => {
@@ -296,7 +296,7 @@ group('serialized objects', () => {
     [{ class_name: 'Broken', config: {} }, 'class_name', 'Broken widgets cannot be used'],
     [{ class_name: 'Small' }, 'config', 'missing "config" in the serialized widget "Small": expected a JSON object of its arguments (use {} for the defaults)'],
     [{ class_name: 'Small', config: { n: 0 } }, 'config.n', 'expected a positive integer, found 0, which is not positive']
-  ])('%j', (u, path, message) => {
+  ])('#%# %j', (u, path, message) => {
     expect(errors(codec, u)).toEqual([{ path, message }])
   })
   it('unknown envelope keys and bad module / registered_name, with the config still checked', () => {
@@ -339,7 +339,7 @@ group('tensorProblems', () => {
     [{ shape: [2, 3], data: new Float32Array(5) }, 'x.data', 'expected 6 values for shape [2,3], found 5'],
     [{ shape: [2, 3], data: new Int32Array(6) }, 'x.data', "expected a Float32Array (the layer's dtype is float32), found Int32Array"],
     [{ shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }, 'x.data', "expected a Float32Array (the layer's dtype is float32), found a list of 6 items [1,2,3,4,5,6]"]
-  ])('%j', (u, path, message) => {
+  ])('#%# %j', (u, path, message) => {
     expect(tensorProblems(u, [null, 3], 'float32', 'x')).toEqual([{ path, message }])
   })
   it('names float64 for float64 layers', () => {
