@@ -10,9 +10,11 @@
  * is done: the raw input is staged in the output region, so no output may be written before every
  * row is padded). The result array belongs to the caller and is not shared, so only the calling
  * thread can copy the output into it: after each chunk it computes, it copies that chunk and every
- * chunk the workers have finished (a done flag per chunk). Claiming from a counter balances the
- * load: the calling thread, busy copying, simply takes fewer chunks, and its copying (with the
- * page faults of a fresh result array) overlaps the workers' computing instead of following it.
+ * chunk the workers have finished (a done flag per chunk), each run of consecutive chunks in one
+ * piece (a channels_first chunk is a piece of each channel's plane: a run means fewer, longer
+ * copies). Claiming from a counter balances the load: the calling thread, busy copying, simply
+ * takes fewer chunks, and its copying (with the page faults of a fresh result array) overlaps the
+ * workers' computing instead of following it.
  *
  * - Workers are `unref`'d: they never keep the process alive. `disposeThreads()` ends them; the pool
  *   also ends once no layer uses it.
@@ -318,7 +320,8 @@ export class ThreadedModule {
         if (n > SPINS) Atomics.wait(H, i, v, WAIT_MS)
       }
     }
-    const range = (j: number): readonly [number, number] => [j * job.chunk, Math.min(job.units, (j + 1) * job.chunk)]
+    /** The first work unit of chunk `j` (`units` past the last). */
+    const start = (j: number): number => Math.min(job.units, j * job.chunk)
     let error: unknown
     try {
       steps.copyIn()
@@ -327,12 +330,19 @@ export class ThreadedModule {
       const items = job.pads + job.chunks
       const copied = new Uint8Array(job.chunks)
       let low = 0 // chunks below are copied out
+      // copies the finished chunks not copied yet, each run of consecutive ones in one go (a
+      // channels_first chunk is one piece of row per channel: fewer, longer pieces)
       const drain = (): void => {
-        for (let j = low; j < job.chunks; j++) {
-          if (copied[j] === 0 && Atomics.load(H, FLAGS + j) !== 0) {
-            steps.copyOut(...range(j))
-            copied[j] = 1
+        for (let j = low; j < job.chunks; ) {
+          if (copied[j] !== 0 || Atomics.load(H, FLAGS + j) === 0) {
+            j++
+            continue
           }
+          let e = j + 1
+          while (e < job.chunks && copied[e] === 0 && Atomics.load(H, FLAGS + e) !== 0) e++
+          steps.copyOut(start(j), start(e))
+          copied.fill(1, j, e)
+          j = e
         }
         while (low < job.chunks && copied[low] !== 0) low++
       }
@@ -348,19 +358,14 @@ export class ThreadedModule {
         }
         until(PADDED, (v) => v >= job.pads)
         const j = k - job.pads
-        const [u0, u1] = range(j)
-        steps.run(u0, u1)
+        steps.run(start(j), start(j + 1))
         Atomics.store(H, FLAGS + j, 1)
-        // this chunk while it is in cache, then whatever the workers have finished
-        steps.copyOut(u0, u1)
-        copied[j] = 1
+        // this chunk while it is in cache, with whatever the workers have finished
         drain()
       }
-      for (let j = low; j < job.chunks; j++) {
-        if (copied[j] !== 0) continue
-        until(FLAGS + j, (v) => v !== 0)
-        steps.copyOut(...range(j))
-        copied[j] = 1
+      while (low < job.chunks) {
+        until(FLAGS + low, (v) => v !== 0)
+        drain()
       }
     } catch (e) {
       error = e
