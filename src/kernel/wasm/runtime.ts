@@ -60,6 +60,8 @@ interface Slot {
 }
 
 const align16 = (n: number): number => Math.ceil(n / 16) * 16
+/** Cache lines: each thread's scratch starts on one of its own (no line shared between threads' scratch). */
+const align64 = (n: number): number => Math.ceil(n / 64) * 64
 
 /**
  * A prepared wasm kernel. `fallback(batch)` gives the kernel to run a call too large for 32-bit
@@ -84,6 +86,7 @@ export const prepareWasm = (
   const slotBytes = align16(program.packedFloats * 4)
   const sampleInBytes = program.layout.sampleSize * 4
   const sampleOutBytes = g.outputSize * 4
+  const scratchStride = align64(program.scratchBytes)
 
   let memory: WasmMemory
   let instance: WasmInstance
@@ -185,10 +188,10 @@ export const prepareWasm = (
     const slot = cache.get(params)
     const inOff = inputOffset()
     const outOff = align16(inOff + batch * sampleInBytes)
-    // each thread's scratch after the output (and the slack its loads may touch)
-    const scratchOff = align16(outOff + batch * sampleOutBytes + SLACK)
+    // each thread's scratch after the output (and the slack its loads may touch), on cache lines of its own
+    const scratchOff = align64(outOff + batch * sampleOutBytes + SLACK)
     if (batch > capacity) {
-      if (!ensureBytes(scratchOff + threads * program.scratchBytes)) {
+      if (!ensureBytes(scratchOff + threads * scratchStride)) {
         twin ??= fallback()
         twin.run(params, batch, x, out)
         return
@@ -227,7 +230,7 @@ export const prepareWasm = (
           chunk,
           units,
           scratch: scratchOff,
-          scratchBytes: program.scratchBytes
+          scratchBytes: scratchStride
         },
         {
           copyIn,
