@@ -9,8 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { decodeConv2D } from '../../src/conv2d/codec.js'
 import type { Tensor } from '../../src/core/Tensor.js'
 import { KERNEL_NAMES } from '../../src/kernel/ConvKernel.js'
-import { disposeThreads, threadStats, THREADS_AVAILABLE } from '../../src/kernel/threads.js'
-import { HAS_SIMD } from '../../src/kernel/wasm/encoder.js'
+import { disposeThreads, JOB_HEADER_BYTES, ThreadedModule, threadStats, THREADS_AVAILABLE } from '../../src/kernel/threads.js'
+import { wasmApi } from '../../src/kernel/wasm/api.js'
+import { Code, encodeModule, HAS_SIMD, I32 } from '../../src/kernel/wasm/encoder.js'
 import { wasmScratch } from '../../src/kernel/prepare.js'
 import { WeightCache } from '../../src/kernel/weightCache.js'
 import type { CompiledConv2D, CompileOptions } from '../../src/layer/CompiledConv2D.js'
@@ -150,6 +151,53 @@ describe('threads', () => {
     expect(Array.from(two.forward(params, x).data)).toEqual(Array.from(y2.data))
     two.dispose()
     one.dispose()
+  })
+
+  it("a job's output is copied out exactly once, each run of chunks the workers finished in one piece", () => {
+    const wasm = wasmApi
+    if (!THREADS_AVAILABLE || wasm === undefined) return
+    // run(x, w, o, u0, u1, s): byte u + 1 into the 4 bytes of each unit u of [u0, u1) at o
+    const c = new Code([I32, I32, I32, I32, I32, I32])
+    const u = c.local(I32)
+    c.get(3).set(u).block().loop()
+    c.get(u).get(4).i32GeS().brIf(1)
+    c.get(2).get(u).i32(4).i32Mul().i32Add().get(u).i32(1).i32Add().i32(4).memoryFill()
+    c.get(u).i32(1).i32Add().set(u).br(0)
+    c.end().end()
+    const module = new wasm.Module(encodeModule([{ name: 'run', code: c }], { shared: true, initialPages: 1, maxPages: 2 }))
+    const memory = new wasm.Memory({ initial: 1, maximum: 2, shared: true })
+    const run = new wasm.Instance(module, { env: { memory } }).exports['run'] as (...a: number[]) => void
+    const threaded = new ThreadedModule(module, memory, 1)
+    const units = 40
+    const o = JOB_HEADER_BYTES
+    const heap = new Uint8Array(memory.buffer)
+    const out = new Uint8Array(units * 4)
+    const pieces: Array<readonly [number, number]> = []
+    let first = true
+    threaded.runJob(
+      { x: 0, w: 0, o, stage: 0, pads: 0, padChunk: 1, padUnits: 0, chunks: units, chunk: 1, units, scratch: 0, scratchBytes: 0 },
+      {
+        copyIn: () => undefined,
+        pad: () => undefined,
+        run: (u0, u1) => {
+          // the calling thread's first chunk takes long: the worker computes the others meanwhile
+          if (first) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200)
+          first = false
+          run(0, 0, o, u0, u1, 0)
+        },
+        copyOut: (u0, u1) => {
+          pieces.push([u0, u1])
+          out.set(heap.subarray(o + u0 * 4, o + u1 * 4), u0 * 4)
+        }
+      }
+    )
+    threaded.dispose()
+    expect(Array.from(out)).toEqual(Array.from(out, (_, i) => Math.floor(i / 4) + 1))
+    // the pieces tile the units, each copied once
+    const sorted = [...pieces].sort((a, b) => a[0] - b[0])
+    expect(sorted.every(([u0, u1], k) => u0 < u1 && u0 === (k === 0 ? 0 : sorted[k - 1]?.[1]))).toBe(true)
+    expect(sorted[sorted.length - 1]?.[1]).toBe(units)
+    expect(pieces.length).toBeLessThan(units)
   })
 
   it('worker threads never keep the process alive (no dispose needed)', () => {
