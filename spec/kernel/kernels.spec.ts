@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { decodeConv2D } from '../../src/conv2d/codec.js'
 import type { Tensor } from '../../src/core/Tensor.js'
 import { KERNEL_NAMES } from '../../src/kernel/ConvKernel.js'
-import { disposeThreads, JOB_HEADER_BYTES, ThreadedModule, threadStats, THREADS_AVAILABLE } from '../../src/kernel/threads.js'
+import { disposeThreads, JOB_HEADER_BYTES, JOB_MAX_CHUNKS, ThreadedModule, threadStats, THREADS_AVAILABLE } from '../../src/kernel/threads.js'
+import { chunkStarts } from '../../src/kernel/wasm/runtime.js'
 import { wasmApi } from '../../src/kernel/wasm/api.js'
 import { Code, encodeModule, HAS_SIMD, I32 } from '../../src/kernel/wasm/encoder.js'
 import { wasmScratch } from '../../src/kernel/prepare.js'
@@ -153,6 +154,30 @@ describe('threads', () => {
     one.dispose()
   })
 
+  it.each([
+    [28, 1, 2],
+    [3136, 4, 2],
+    [256, 1, 4],
+    [5, 1, 2],
+    [1_000_000, 1, 2]
+  ] as const)('%i work units (multiples of %i) over %i threads: guided chunks, large first, down to the smallest', (units, align, threads) => {
+    const starts = chunkStarts(units, align, threads)
+    const sizes = starts.slice(1).map((u, j) => u - (starts[j] as number))
+    expect(starts[0]).toBe(0)
+    expect(starts[starts.length - 1]).toBe(units)
+    expect(sizes.length).toBeLessThanOrEqual(JOB_MAX_CHUNKS)
+    const min = Math.max(align, Math.ceil(units / JOB_MAX_CHUNKS / align) * align)
+    sizes.forEach((n, j) => {
+      if (j < sizes.length - 1) expect(n % align).toBe(0)
+      expect(n).toBeGreaterThan(0)
+      if (j > 0) expect(n).toBeLessThanOrEqual(sizes[j - 1] as number)
+      // each a 1/(2·threads) share of what is left, rounded up to whole `align`s, at least `min`
+      const left = units - (starts[j] as number)
+      expect(n).toBe(Math.min(left, Math.max(min, Math.ceil(left / (2 * threads) / align) * align)))
+    })
+    expect(sizes[0]).toBe(Math.min(units, Math.max(min, Math.ceil(units / (2 * threads) / align) * align)))
+  })
+
   it("a job's output is copied out exactly once, each run of chunks the workers finished in one piece", () => {
     const wasm = wasmApi
     if (!THREADS_AVAILABLE || wasm === undefined) return
@@ -175,7 +200,7 @@ describe('threads', () => {
     const pieces: Array<readonly [number, number]> = []
     let first = true
     threaded.runJob(
-      { x: 0, w: 0, o, stage: 0, pads: 0, padChunk: 1, padUnits: 0, chunks: units, chunk: 1, units, scratch: 0, scratchBytes: 0 },
+      { x: 0, w: 0, o, stage: 0, pads: 0, padChunk: 1, padUnits: 0, starts: Array.from({ length: units + 1 }, (_, j) => j), scratch: 0, scratchBytes: 0 },
       {
         copyIn: () => undefined,
         pad: () => undefined,

@@ -64,6 +64,25 @@ const align16 = (n: number): number => Math.ceil(n / 16) * 16
 const align64 = (n: number): number => Math.ceil(n / 64) * 64
 
 /**
+ * The chunks a split call's `units` work units go in (chunk `j` is `[starts[j], starts[j + 1])`),
+ * guided: each chunk takes a `1 / (2 · threads)` share of the units still unclaimed, in multiples of
+ * `align` — large chunks first (fewer pieces to copy out, channels_first especially), then smaller
+ * and smaller ones, down to one unit (`align`), so that the threads finish within a small chunk of
+ * each other. At most {@link JOB_MAX_CHUNKS}. (Measured against 16 equal chunks per thread, 2
+ * threads, speed-up over one thread, medians of 5-6 runs: pointwise-1x1 1.06 → 1.45×, dilated-3x3
+ * 1.62 → 1.78×, channels-first 1.23 → 1.31×; the others within the run-to-run noise of ±0.1.)
+ */
+export const chunkStarts = (units: number, align: number, threads: number): number[] => {
+  const min = Math.max(align, Math.ceil(units / JOB_MAX_CHUNKS / align) * align)
+  const starts = [0]
+  for (let u = 0; u < units; ) {
+    u = Math.min(units, u + Math.max(min, Math.ceil((units - u) / (2 * threads) / align) * align))
+    starts.push(u)
+  }
+  return starts
+}
+
+/**
  * A prepared wasm kernel. `fallback(batch)` gives the kernel to run a call too large for 32-bit
  * wasm memory (the JS twin).
  */
@@ -210,10 +229,7 @@ export const prepareWasm = (
       else copyInPadded(g, program.layout, batch, x, heap, inOff / 4)
     }
     if (parallel && threaded !== undefined) {
-      // about 16 chunks per thread: fine enough that the calling thread, which also copies every
-      // chunk out, balances with the workers to within a fraction of a chunk
-      const align = program.align
-      const chunk = Math.max(align, Math.ceil(units / (threads * 16) / align) * align, Math.ceil(units / JOB_MAX_CHUNKS / align) * align)
+      const starts = chunkStarts(units, program.align, threads)
       const padRows = staged ? padUnits(program.layout, batch) : 0
       const padChunk = Math.max(1, Math.ceil(padRows / (threads * 4)))
       const h = heap
@@ -226,9 +242,7 @@ export const prepareWasm = (
           pads: Math.ceil(padRows / padChunk),
           padChunk,
           padUnits: padRows,
-          chunks: Math.ceil(units / chunk),
-          chunk,
-          units,
+          starts,
           scratch: scratchOff,
           scratchBytes: scratchStride
         },
