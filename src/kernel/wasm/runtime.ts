@@ -68,9 +68,11 @@ const align64 = (n: number): number => Math.ceil(n / 64) * 64
  * guided: each chunk takes a `1 / (2 · threads)` share of the units still unclaimed, in multiples of
  * `align` — large chunks first (fewer pieces to copy out, channels_first especially), then smaller
  * and smaller ones, down to one unit (`align`), so that the threads finish within a small chunk of
- * each other. At most {@link JOB_MAX_CHUNKS}. (Measured against 16 equal chunks per thread, 2
- * threads, speed-up over one thread, medians of 5-6 runs: pointwise-1x1 1.06 → 1.45×, dilated-3x3
- * 1.62 → 1.78×, channels-first 1.23 → 1.31×; the others within the run-to-run noise of ±0.1.)
+ * each other. At most {@link JOB_MAX_CHUNKS}. (Measured, 2 threads against 1, medians of 5-6 runs:
+ * against 16 equal chunks per thread, each copied out as it came, pointwise-1x1 1.06 → 1.45×,
+ * dilated-3x3 1.62 → 1.78×; against 16 equal chunks with finished runs copied in one piece,
+ * cifar-batch 1.56 → 1.65×, channels-first 1.23 → 1.31×; the others within the run-to-run noise
+ * of ±0.1.)
  */
 export const chunkStarts = (units: number, align: number, threads: number): number[] => {
   const min = Math.max(align, Math.ceil(units / JOB_MAX_CHUNKS / align) * align)
