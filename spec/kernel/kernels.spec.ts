@@ -9,8 +9,10 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { decodeConv2D } from '../../src/conv2d/codec.js'
 import type { Tensor } from '../../src/core/Tensor.js'
 import { KERNEL_NAMES } from '../../src/kernel/ConvKernel.js'
-import { disposeThreads, threadStats, THREADS_AVAILABLE } from '../../src/kernel/threads.js'
-import { HAS_SIMD } from '../../src/kernel/wasm/encoder.js'
+import { disposeThreads, JOB_HEADER_BYTES, JOB_MAX_CHUNKS, ThreadedModule, threadStats, THREADS_AVAILABLE } from '../../src/kernel/threads.js'
+import { chunkStarts } from '../../src/kernel/wasm/runtime.js'
+import { wasmApi } from '../../src/kernel/wasm/api.js'
+import { Code, encodeModule, HAS_SIMD, I32 } from '../../src/kernel/wasm/encoder.js'
 import { wasmScratch } from '../../src/kernel/prepare.js'
 import { WeightCache } from '../../src/kernel/weightCache.js'
 import type { CompiledConv2D, CompileOptions } from '../../src/layer/CompiledConv2D.js'
@@ -150,6 +152,77 @@ describe('threads', () => {
     expect(Array.from(two.forward(params, x).data)).toEqual(Array.from(y2.data))
     two.dispose()
     one.dispose()
+  })
+
+  it.each([
+    [28, 1, 2],
+    [3136, 4, 2],
+    [256, 1, 4],
+    [5, 1, 2],
+    [1_000_000, 1, 2]
+  ] as const)('%i work units (multiples of %i) over %i threads: guided chunks, large first, down to the smallest', (units, align, threads) => {
+    const starts = chunkStarts(units, align, threads)
+    const sizes = starts.slice(1).map((u, j) => u - (starts[j] as number))
+    expect(starts[0]).toBe(0)
+    expect(starts[starts.length - 1]).toBe(units)
+    expect(sizes.length).toBeLessThanOrEqual(JOB_MAX_CHUNKS)
+    const min = Math.max(align, Math.ceil(units / JOB_MAX_CHUNKS / align) * align)
+    sizes.forEach((n, j) => {
+      if (j < sizes.length - 1) expect(n % align).toBe(0)
+      expect(n).toBeGreaterThan(0)
+      if (j > 0) expect(n).toBeLessThanOrEqual(sizes[j - 1] as number)
+      // each a 1/(2·threads) share of what is left, rounded up to whole `align`s, at least `min`
+      const left = units - (starts[j] as number)
+      expect(n).toBe(Math.min(left, Math.max(min, Math.ceil(left / (2 * threads) / align) * align)))
+    })
+    expect(sizes[0]).toBe(Math.min(units, Math.max(min, Math.ceil(units / (2 * threads) / align) * align)))
+  })
+
+  it("a job's output is copied out exactly once, each run of chunks the workers finished in one piece", () => {
+    const wasm = wasmApi
+    if (!THREADS_AVAILABLE || wasm === undefined) return
+    // run(x, w, o, u0, u1, s): byte u + 1 into the 4 bytes of each unit u of [u0, u1) at o
+    const c = new Code([I32, I32, I32, I32, I32, I32])
+    const u = c.local(I32)
+    c.get(3).set(u).block().loop()
+    c.get(u).get(4).i32GeS().brIf(1)
+    c.get(2).get(u).i32(4).i32Mul().i32Add().get(u).i32(1).i32Add().i32(4).memoryFill()
+    c.get(u).i32(1).i32Add().set(u).br(0)
+    c.end().end()
+    const module = new wasm.Module(encodeModule([{ name: 'run', code: c }], { shared: true, initialPages: 1, maxPages: 2 }))
+    const memory = new wasm.Memory({ initial: 1, maximum: 2, shared: true })
+    const run = new wasm.Instance(module, { env: { memory } }).exports['run'] as (...a: number[]) => void
+    const threaded = new ThreadedModule(module, memory, 1)
+    const units = 40
+    const o = JOB_HEADER_BYTES
+    const heap = new Uint8Array(memory.buffer)
+    const out = new Uint8Array(units * 4)
+    const pieces: Array<readonly [number, number]> = []
+    let first = true
+    threaded.runJob(
+      { x: 0, w: 0, o, stage: 0, pads: 0, padChunk: 1, padUnits: 0, starts: Array.from({ length: units + 1 }, (_, j) => j), scratch: 0, scratchBytes: 0 },
+      {
+        copyIn: () => undefined,
+        pad: () => undefined,
+        run: (u0, u1) => {
+          // the calling thread's first chunk takes long: the worker computes the others meanwhile
+          if (first) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200)
+          first = false
+          run(0, 0, o, u0, u1, 0)
+        },
+        copyOut: (u0, u1) => {
+          pieces.push([u0, u1])
+          out.set(heap.subarray(o + u0 * 4, o + u1 * 4), u0 * 4)
+        }
+      }
+    )
+    threaded.dispose()
+    expect(Array.from(out)).toEqual(Array.from(out, (_, i) => Math.floor(i / 4) + 1))
+    // the pieces tile the units, each copied once
+    const sorted = [...pieces].sort((a, b) => a[0] - b[0])
+    expect(sorted.every(([u0, u1], k) => u0 < u1 && u0 === (k === 0 ? 0 : sorted[k - 1]?.[1]))).toBe(true)
+    expect(sorted[sorted.length - 1]?.[1]).toBe(units)
+    expect(pieces.length).toBeLessThan(units)
   })
 
   it('worker threads never keep the process alive (no dispose needed)', () => {

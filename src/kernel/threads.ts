@@ -6,13 +6,16 @@
  * A job is one call of a kernel, in one dispatch: the calling thread copies the input into wasm
  * memory (only it can read the caller's array) and flags it ready; every thread then claims items
  * from a shared counter — first the padding of the input in chunks (`pad`, when the kernel pads
- * inside wasm), then the computation in chunks of work units (`run`, which waits until all padding
+ * inside wasm), then the computation in chunks of work units (`run`, bounds from a table in the job
+ * header, chosen by the kernel: wasm/runtime.ts's `chunkStarts`; a chunk waits until all padding
  * is done: the raw input is staged in the output region, so no output may be written before every
  * row is padded). The result array belongs to the caller and is not shared, so only the calling
  * thread can copy the output into it: after each chunk it computes, it copies that chunk and every
- * chunk the workers have finished (a done flag per chunk). Claiming from a counter balances the
- * load: the calling thread, busy copying, simply takes fewer chunks, and its copying (with the
- * page faults of a fresh result array) overlaps the workers' computing instead of following it.
+ * chunk the workers have finished (a done flag per chunk), each run of consecutive chunks in one
+ * piece (a channels_first chunk is a piece of each channel's plane: a run means fewer, longer
+ * copies). Claiming from a counter balances the load: the calling thread, busy copying, simply
+ * takes fewer chunks, and its copying (with the page faults of a fresh result array) overlaps the
+ * workers' computing instead of following it.
  *
  * - Workers are `unref`'d: they never keep the process alive. `disposeThreads()` ends them; the pool
  *   also ends once no layer uses it.
@@ -29,7 +32,8 @@ const SEQ = 0 // bumped by the caller to post a command
 const DONE = 1 // set to SEQ by the worker when the command is done
 const CMD = 2
 const ID = 3
-const ARGS = 4 // 11 i32 arguments of a job: x, w, o, stage, pads, padChunk, padUnits, chunks, chunk, units, scratch
+const ARGS = 4 // 9 i32 arguments of a job: x, w, o, stage, pads, padChunk, padUnits, chunks, scratch
+const ARG_COUNT = 9
 const STATUS = 15
 const CTRL_INTS = 16
 
@@ -50,8 +54,9 @@ const WAIT_MS = 0.05
 
 /** Bytes reserved at the start of a threaded module's memory for the job header. */
 export const JOB_HEADER_BYTES = 4096
-/** Compute chunks a job may have (one done flag each in the header). */
-export const JOB_MAX_CHUNKS = JOB_HEADER_BYTES / 4 - FLAGS
+/** Compute chunks a job may have (a done flag and a first work unit each in the header). */
+export const JOB_MAX_CHUNKS = Math.floor((JOB_HEADER_BYTES / 4 - FLAGS - 1) / 2)
+const STARTS = FLAGS + JOB_MAX_CHUNKS // chunk j is work units [H[STARTS + j], H[STARTS + j + 1])
 
 /** The worker's program (a CommonJS script, run with `eval`). */
 const WORKER_SOURCE = `
@@ -87,7 +92,7 @@ for (;;) {
       H = headers.get(id)
       const a = ${ARGS}
       const x = ctrl[a], w = ctrl[a + 1], o = ctrl[a + 2], stage = ctrl[a + 3], pads = ctrl[a + 4], padChunk = ctrl[a + 5]
-      const padUnits = ctrl[a + 6], chunks = ctrl[a + 7], chunk = ctrl[a + 8], units = ctrl[a + 9], s = ctrl[a + 10]
+      const padUnits = ctrl[a + 6], chunks = ctrl[a + 7], s = ctrl[a + 8]
       const items = pads + chunks
       until(H, ${READY}, (v) => v !== 0)
       for (;;) {
@@ -102,8 +107,8 @@ for (;;) {
         } else {
           until(H, ${PADDED}, (v) => v >= pads)
           if (Atomics.load(H, ${ABORT}) !== 0) break
-          const u0 = (k - pads) * chunk
-          ex.run(x, w, o, u0, Math.min(units, u0 + chunk), s)
+          const j = ${STARTS} + k - pads
+          ex.run(x, w, o, H[j], H[j + 1], s)
           Atomics.store(H, ${FLAGS} + k - pads, 1)
           Atomics.notify(H, ${FLAGS} + k - pads)
         }
@@ -186,7 +191,7 @@ class PoolWorker {
     const c = this.ctrl
     c[CMD] = cmd
     c[ID] = id
-    for (let k = 0; k < 11; k++) c[ARGS + k] = args[k] ?? 0
+    for (let k = 0; k < ARG_COUNT; k++) c[ARGS + k] = args[k] ?? 0
     this.seq = (this.seq + 1) | 0
     Atomics.store(c, SEQ, this.seq)
     Atomics.notify(c, SEQ)
@@ -254,10 +259,11 @@ export interface Job {
   readonly pads: number
   readonly padChunk: number
   readonly padUnits: number
-  /** Compute items (at most {@link JOB_MAX_CHUNKS}), of `chunk` of the `units` work units each. */
-  readonly chunks: number
-  readonly chunk: number
-  readonly units: number
+  /**
+   * Compute items (at most {@link JOB_MAX_CHUNKS}): chunk `j` is work units `[starts[j], starts[j + 1])`
+   * (`starts` increasing from 0 to the batch's work units).
+   */
+  readonly starts: ReadonlyArray<number>
   /** The calling thread's scratch; worker `k`'s is at `scratch + (k + 1) · scratchBytes`. */
   readonly scratch: number
   readonly scratchBytes: number
@@ -299,9 +305,11 @@ export class ThreadedModule {
     const ws = this.workers
     threadStats.calls++
     const H = new Int32Array(this.memory.buffer, 0, JOB_HEADER_BYTES / 4)
-    H.fill(0, 0, FLAGS + job.chunks)
+    const chunks = job.starts.length - 1
+    H.fill(0, 0, FLAGS + chunks)
+    H.set(job.starts, STARTS)
     ws.forEach((wk, k) =>
-      wk.post(CMD_JOB, this.id, [job.x, job.w, job.o, job.stage, job.pads, job.padChunk, job.padUnits, job.chunks, job.chunk, job.units, job.scratch + (k + 1) * job.scratchBytes])
+      wk.post(CMD_JOB, this.id, [job.x, job.w, job.o, job.stage, job.pads, job.padChunk, job.padUnits, chunks, job.scratch + (k + 1) * job.scratchBytes])
     )
     /**
      * Waits until `ok(H[i])`: spins, then sleeps in short timed waits (the workers notify); throws if
@@ -318,23 +326,31 @@ export class ThreadedModule {
         if (n > SPINS) Atomics.wait(H, i, v, WAIT_MS)
       }
     }
-    const range = (j: number): readonly [number, number] => [j * job.chunk, Math.min(job.units, (j + 1) * job.chunk)]
+    /** The first work unit of chunk `j` (all units past the last). */
+    const start = (j: number): number => job.starts[j] as number
     let error: unknown
     try {
       steps.copyIn()
       Atomics.store(H, READY, 1)
       Atomics.notify(H, READY)
-      const items = job.pads + job.chunks
-      const copied = new Uint8Array(job.chunks)
+      const items = job.pads + chunks
+      const copied = new Uint8Array(chunks)
       let low = 0 // chunks below are copied out
+      // copies the finished chunks not copied yet, each run of consecutive ones in one go (a
+      // channels_first chunk is one piece of row per channel: fewer, longer pieces)
       const drain = (): void => {
-        for (let j = low; j < job.chunks; j++) {
-          if (copied[j] === 0 && Atomics.load(H, FLAGS + j) !== 0) {
-            steps.copyOut(...range(j))
-            copied[j] = 1
+        for (let j = low; j < chunks; ) {
+          if (copied[j] !== 0 || Atomics.load(H, FLAGS + j) === 0) {
+            j++
+            continue
           }
+          let e = j + 1
+          while (e < chunks && copied[e] === 0 && Atomics.load(H, FLAGS + e) !== 0) e++
+          steps.copyOut(start(j), start(e))
+          copied.fill(1, j, e)
+          j = e
         }
-        while (low < job.chunks && copied[low] !== 0) low++
+        while (low < chunks && copied[low] !== 0) low++
       }
       for (;;) {
         const k = Atomics.add(H, CLAIM, 1)
@@ -348,19 +364,14 @@ export class ThreadedModule {
         }
         until(PADDED, (v) => v >= job.pads)
         const j = k - job.pads
-        const [u0, u1] = range(j)
-        steps.run(u0, u1)
+        steps.run(start(j), start(j + 1))
         Atomics.store(H, FLAGS + j, 1)
-        // this chunk while it is in cache, then whatever the workers have finished
-        steps.copyOut(u0, u1)
-        copied[j] = 1
+        // this chunk while it is in cache, with whatever the workers have finished
         drain()
       }
-      for (let j = low; j < job.chunks; j++) {
-        if (copied[j] !== 0) continue
-        until(FLAGS + j, (v) => v !== 0)
-        steps.copyOut(...range(j))
-        copied[j] = 1
+      while (low < chunks) {
+        until(FLAGS + low, (v) => v !== 0)
+        drain()
       }
     } catch (e) {
       error = e

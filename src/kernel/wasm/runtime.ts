@@ -60,6 +60,29 @@ interface Slot {
 }
 
 const align16 = (n: number): number => Math.ceil(n / 16) * 16
+/** Cache lines: each thread's scratch starts on one of its own (no line shared between threads' scratch). */
+const align64 = (n: number): number => Math.ceil(n / 64) * 64
+
+/**
+ * The chunks a split call's `units` work units go in (chunk `j` is `[starts[j], starts[j + 1])`),
+ * guided: each chunk takes a `1 / (2 · threads)` share of the units still unclaimed, in multiples of
+ * `align` — large chunks first (fewer pieces to copy out, channels_first especially), then smaller
+ * and smaller ones, down to one unit (`align`), so that the threads finish within a small chunk of
+ * each other. At most {@link JOB_MAX_CHUNKS}. (Measured, 2 threads against 1, medians of 5-6 runs:
+ * against 16 equal chunks per thread, each copied out as it came, pointwise-1x1 1.06 → 1.45×,
+ * dilated-3x3 1.62 → 1.78×; against 16 equal chunks with finished runs copied in one piece,
+ * cifar-batch 1.56 → 1.65×, channels-first 1.23 → 1.31×; the others within the run-to-run noise
+ * of ±0.1.)
+ */
+export const chunkStarts = (units: number, align: number, threads: number): number[] => {
+  const min = Math.max(align, Math.ceil(units / JOB_MAX_CHUNKS / align) * align)
+  const starts = [0]
+  for (let u = 0; u < units; ) {
+    u = Math.min(units, u + Math.max(min, Math.ceil((units - u) / (2 * threads) / align) * align))
+    starts.push(u)
+  }
+  return starts
+}
 
 /**
  * A prepared wasm kernel. `fallback(batch)` gives the kernel to run a call too large for 32-bit
@@ -84,6 +107,7 @@ export const prepareWasm = (
   const slotBytes = align16(program.packedFloats * 4)
   const sampleInBytes = program.layout.sampleSize * 4
   const sampleOutBytes = g.outputSize * 4
+  const scratchStride = align64(program.scratchBytes)
 
   let memory: WasmMemory
   let instance: WasmInstance
@@ -185,10 +209,10 @@ export const prepareWasm = (
     const slot = cache.get(params)
     const inOff = inputOffset()
     const outOff = align16(inOff + batch * sampleInBytes)
-    // each thread's scratch after the output (and the slack its loads may touch)
-    const scratchOff = align16(outOff + batch * sampleOutBytes + SLACK)
+    // each thread's scratch after the output (and the slack its loads may touch), on cache lines of its own
+    const scratchOff = align64(outOff + batch * sampleOutBytes + SLACK)
     if (batch > capacity) {
-      if (!ensureBytes(scratchOff + threads * program.scratchBytes)) {
+      if (!ensureBytes(scratchOff + threads * scratchStride)) {
         twin ??= fallback()
         twin.run(params, batch, x, out)
         return
@@ -207,10 +231,7 @@ export const prepareWasm = (
       else copyInPadded(g, program.layout, batch, x, heap, inOff / 4)
     }
     if (parallel && threaded !== undefined) {
-      // about 16 chunks per thread: fine enough that the calling thread, which also copies every
-      // chunk out, balances with the workers to within a fraction of a chunk
-      const align = program.align
-      const chunk = Math.max(align, Math.ceil(units / (threads * 16) / align) * align, Math.ceil(units / JOB_MAX_CHUNKS / align) * align)
+      const starts = chunkStarts(units, program.align, threads)
       const padRows = staged ? padUnits(program.layout, batch) : 0
       const padChunk = Math.max(1, Math.ceil(padRows / (threads * 4)))
       const h = heap
@@ -223,11 +244,9 @@ export const prepareWasm = (
           pads: Math.ceil(padRows / padChunk),
           padChunk,
           padUnits: padRows,
-          chunks: Math.ceil(units / chunk),
-          chunk,
-          units,
+          starts,
           scratch: scratchOff,
-          scratchBytes: program.scratchBytes
+          scratchBytes: scratchStride
         },
         {
           copyIn,
