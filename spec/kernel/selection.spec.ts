@@ -38,6 +38,7 @@ const rows: ReadonlyArray<Row> = [
   ['groups 2, C = 4 (2 input channels per group): not depthwise', { filters: 4, kernel_size: 3, groups: 2 }, [5, 5, 4], 'tiled', 'tiled'],
   ['groups 2, F = 4 (2 output channels per group): not depthwise', { filters: 4, kernel_size: 3, groups: 2 }, [5, 5, 2], 'tiled', 'tiled'],
   ['groups 2, C = 4, F = 2 (2 input channels per group): not depthwise', { filters: 2, kernel_size: 3, groups: 2 }, [5, 5, 4], 'tiled', 'tiled'],
+  ['groups 1, C = F = 1 (README: depthwise needs groups > 1): tiled', { filters: 1, kernel_size: 3 }, [5, 5, 1], 'tiled', 'tiled'],
 
   // pointwise: 1×1 window, stride 1, channels_last
   ['pointwise 1×1 stride 1', { filters: 3, kernel_size: 1 }, [4, 4, 2], 'pointwise', 'pointwise'],
