@@ -155,23 +155,3 @@ export const decodedAs = <A, B>(decoder: t.Decoder<unknown, A>, to: (a: A) => B)
   validate: (u, c) => E.map(to)(decoder.validate(u, c)),
   decode: (u) => E.map(to)(decoder.decode(u))
 })
-
-/**
- * A codec whose decoded value is `to(a)` of another codec's `a`, and which encodes back through `from`.
- * @category combinators
- */
-export const mapped = <A, B, O>(
-  codec: t.Type<A, O, unknown>,
-  to: (a: A) => B,
-  from: (b: B) => A,
-  is: (u: unknown) => u is B = (u): u is B => codec.is(u)
-): t.Type<B, O, unknown> =>
-  new t.Type<B, O, unknown>(
-    codec.name,
-    is,
-    (u, c) => {
-      const r = codec.validate(u, c)
-      return r._tag === 'Left' ? r : t.success(to(r.right))
-    },
-    (b) => codec.encode(from(b))
-  )
