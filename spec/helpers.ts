@@ -4,7 +4,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { SpecError } from '../src/core/SpecError.js'
+import type * as t from 'io-ts'
+import { fromValidationErrors, type SpecError } from '../src/core/SpecError.js'
 
 /** Asserts a Right and returns its value, printing the errors otherwise. */
 export const right = <A>(e: E.Either<ReadonlyArray<SpecError>, A>): A => {
@@ -16,6 +17,12 @@ export const right = <A>(e: E.Either<ReadonlyArray<SpecError>, A>): A => {
 export const left = <A>(e: E.Either<ReadonlyArray<SpecError>, A>): ReadonlyArray<SpecError> => {
   if (E.isRight(e)) throw new Error(`expected errors, got success: ${JSON.stringify(e.right)}`)
   return e.left
+}
+
+/** The errors (path, message) of decoding `u` with an io-ts codec; `[]` when it decodes. */
+export const decodeErrors = <A>(codec: t.Decoder<unknown, A>, u: unknown): ReadonlyArray<SpecError> => {
+  const r = codec.decode(u)
+  return E.isLeft(r) ? fromValidationErrors(r.left) : []
 }
 
 /** Reads a JSON file relative to the repository root. */

@@ -13,15 +13,12 @@ import { glorotUniform, INITIALIZER_NAMES, initializerCodec, type Initializer } 
 import { shapeOfMinRank, shapeOfRank, showShape } from '../../src/codec/InputShape.js'
 import { REGULARIZER_NAMES, regularizerCodec } from '../../src/codec/Regularizer.js'
 import { fromValidationErrors } from '../../src/core/SpecError.js'
+import { decodeErrors as errs } from '../helpers.js'
 
 const ok = <A>(codec: t.Type<A, unknown, unknown>, u: unknown): A => {
   const r = codec.decode(u)
   if (E.isLeft(r)) throw new Error(JSON.stringify(fromValidationErrors(r.left)))
   return r.right
-}
-const errs = <A>(codec: t.Type<A, unknown, unknown>, u: unknown) => {
-  const r = codec.decode(u)
-  return E.isLeft(r) ? fromValidationErrors(r.left) : []
 }
 
 describe('dialect', () => {

@@ -3,15 +3,10 @@
  * written back in both dialects, and a guard that accepts exactly the normalized forms.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import { constraintCodec } from '../../src/codec/Constraint.js'
-import { fromValidationErrors } from '../../src/core/SpecError.js'
+import { decodeErrors as errs } from '../helpers.js'
 
-const errs = <A>(codec: t.Type<A, unknown, unknown>, u: unknown) => {
-  const r = codec.decode(u)
-  return E.isLeft(r) ? fromValidationErrors(r.left) : []
-}
 
 describe('constraint arguments', () => {
   it('axis must be an integer or a list, not a string or an object', () => {

@@ -4,15 +4,10 @@
  * envelope is checked even when the config is fine.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import { INITIALIZER_NAMES, initializerCodec } from '../../src/codec/Initializer.js'
-import { fromValidationErrors } from '../../src/core/SpecError.js'
+import { decodeErrors as errs } from '../helpers.js'
 
-const errs = <A>(codec: t.Type<A, unknown, unknown>, u: unknown) => {
-  const r = codec.decode(u)
-  return E.isLeft(r) ? fromValidationErrors(r.left) : []
-}
 
 describe('initializerCodec.is', () => {
   it('holds for everything the codec decodes', () => {

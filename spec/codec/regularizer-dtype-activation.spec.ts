@@ -3,17 +3,13 @@
  * class defaults, unknown classes, the codec guards and names, and the activation envelope's edges.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import { activationCodec } from '../../src/codec/Activation.js'
 import { dtypeCodec } from '../../src/codec/DType.js'
 import { regularizerCodec } from '../../src/codec/Regularizer.js'
 import { fromValidationErrors } from '../../src/core/SpecError.js'
+import { decodeErrors as errs } from '../helpers.js'
 
-const errs = <A>(codec: t.Type<A, unknown, unknown>, u: unknown) => {
-  const r = codec.decode(u)
-  return E.isLeft(r) ? fromValidationErrors(r.left) : []
-}
 
 describe('regularizer classes and guard', () => {
   it('L1 and L2 default to 0.01, the other factor is 0', () => {
