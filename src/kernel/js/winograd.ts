@@ -150,10 +150,10 @@ export const jsWinograd = (g: ConvGeometry, L: PaddedLayout): RowKernel => {
       const i1 = n === n1 ? (r1 - 1 - n * OH) >> 1 : tiles.rows - 1
       for (let tr = i0; tr <= i1; tr++) {
         const xr = n * sample + 2 * tr * row
-        // output rows of this tile row that exist and are asked for
+        // output rows of this tile row that exist and are asked for (tr runs from r0's tile row to (r1 − 1)'s: r0 − 1 ≤ rowA < r1)
         const rowA = n * OH + 2 * tr
-        const okA = rowA >= r0 && rowA < r1
-        const okB = 2 * tr + 1 < OH && rowA + 1 >= r0 && rowA + 1 < r1
+        const okA = rowA >= r0
+        const okB = 2 * tr + 1 < OH && rowA + 1 < r1
         for (let gi = 0; gi < groups; gi++) {
           const x0 = xr + gi * T * 2 * C
           if (chunks === 1) transform(x, x0, 0, C)
