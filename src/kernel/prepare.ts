@@ -16,6 +16,7 @@ import type { ConvGeometry } from '../geometry/ConvGeometry.js'
 import type { FloatDType } from '../numerics/FloatArray.js'
 import type { Backend, ConvKernel, KernelName, KernelOptions, KernelParams, PreparedKernel } from './ConvKernel.js'
 import { directKernel } from './direct.js'
+import { rerunNonFinite } from './finite.js'
 import { jsDepthwise } from './js/depthwise.js'
 import { im2colRowSize, jsIm2col } from './js/im2col.js'
 import { prepareJs, type JsInput } from './js/runtime.js'
@@ -96,7 +97,7 @@ const prepareJsPath = (path: KernelPath, g: ConvGeometry, options: KernelOptions
   const fuses = fusable(options.activation)
   if (path === 'winograd') {
     const layout = winogradLayout(g, JS_WINOGRAD_GROUP, false)
-    return prepareJs(
+    const kernel = prepareJs(
       g,
       {
         name: 'js-winograd',
@@ -107,6 +108,7 @@ const prepareJsPath = (path: KernelPath, g: ConvGeometry, options: KernelOptions
       options.activation,
       fuses
     )
+    return rerunNonFinite(kernel, g.outputSize, () => prepareJsPath('tiled', g, options))
   }
   const layout = paddedLayout(g)
   const depthwise = path === 'depthwise'
@@ -185,7 +187,8 @@ const prepareWasmPath = (path: Exclude<KernelPath, 'im2col'>, g: ConvGeometry, o
         rowOfUnit: (u) => winogradRowOfUnit(g, u),
         align: 1,
         scratchBytes: winogradScratchBytes(g),
-        fusesActivation: fuses
+        fusesActivation: fuses,
+        exact: () => prepareWasmPath('tiled', g, options)
       },
       options.threads,
       fallback,

@@ -172,6 +172,7 @@ export class Code {
     for (const l of lanes) this.bytes.push(l)
     return this
   }
+  v128Or(): this { return this.simd(0x50) }
   f32x4Add(): this { return this.simd(0xe4) }
   f32x4Sub(): this { return this.simd(0xe5) }
   f32x4Mul(): this { return this.simd(0xe6) }

@@ -24,6 +24,7 @@ import { JOB_HEADER_BYTES, JOB_MAX_CHUNKS, ThreadedModule } from '../threads.js'
 import { WeightCache } from '../weightCache.js'
 import { wasmApi as maybeWasm, type WasmInstance, type WasmMemory } from './api.js'
 import { encodeModule, type Code } from './encoder.js'
+import { finiteCode } from './finite.js'
 import { padCode, padUnits, stagedPadApplies } from './pad.js'
 
 /** Below this many multiply-adds per call, a call stays on one thread (dispatch would cost more). */
@@ -35,6 +36,8 @@ const HEADER = JOB_HEADER_BYTES
 /** Bytes after the output that loads may touch (the depthwise kernel's partial channel blocks). */
 const SLACK = 64
 const MAX_PAGES = 65536
+/** Where the `finite` export stores its 4 lanes: 16 bytes of the job header that jobs leave alone (threads.ts uses i32 0-3 and 16 on). */
+const FINITE_AT = 32
 
 /** What a wasm kernel needs besides its code. */
 export interface WasmProgram {
@@ -52,6 +55,11 @@ export interface WasmProgram {
   /** Scratch bytes each thread's `run` needs (its last argument points at them); 0 for none. */
   readonly scratchBytes: number
   readonly fusesActivation: boolean
+  /**
+   * The kernel that runs a call again when its output holds a value that is not finite (Winograd:
+   * see kernel/finite.ts); `undefined` for kernels whose sums are Keras's already.
+   */
+  readonly exact?: () => PreparedKernel
 }
 
 interface Slot {
@@ -99,7 +107,11 @@ export const prepareWasm = (
   const unpadded =
     L0.nchw === (g.dataFormat === 'channels_first') && L0.Hp === g.inHeight && L0.Wp === g.inWidth && g.padTop === 0 && g.padLeft === 0
   const staged = !unpadded && stagedPadApplies(g, program.layout)
-  const functions = [{ name: 'run', code: program.code }, ...(staged ? [{ name: 'pad', code: padCode(g, program.layout) }] : [])]
+  const functions = [
+    { name: 'run', code: program.code },
+    ...(staged ? [{ name: 'pad', code: padCode(g, program.layout) }] : []),
+    ...(program.exact !== undefined ? [{ name: 'finite', code: finiteCode() }] : [])
+  ]
   const bytes = encodeModule(functions, { shared: threads > 1, initialPages: 1, maxPages: MAX_PAGES })
   const wasm = maybeWasm
   if (wasm === undefined) return fallback()
@@ -113,6 +125,7 @@ export const prepareWasm = (
   let instance: WasmInstance
   let run: (x: number, w: number, o: number, u0: number, u1: number, s: number) => void
   let pad: (stage: number, dst: number, unused: number, u0: number, u1: number) => void
+  let finite: (o: number, n4: number, dst: number) => void
   let threaded: ThreadedModule | undefined
   let heap: Float32Array
   let generation = 0
@@ -126,6 +139,7 @@ export const prepareWasm = (
     instance = new wasm.Instance(module, { env: { memory } })
     run = instance.exports['run'] as typeof run
     pad = instance.exports['pad'] as typeof pad
+    finite = instance.exports['finite'] as typeof finite
     threaded = threads > 1 ? new ThreadedModule(module, memory, threads - 1) : undefined
     heap = new Float32Array(memory.buffer)
     slots = 0
@@ -168,6 +182,24 @@ export const prepareWasm = (
   )
 
   let twin: PreparedKernel | undefined
+  let exact: PreparedKernel | undefined
+
+  /** Whether the `n` output values from byte `o` of wasm memory are all finite. */
+  const outputFinite = (o: number, n: number): boolean => {
+    const n4 = n >> 2
+    finite(o, n4, FINITE_AT)
+    const at = FINITE_AT / 4
+    for (let k = 0; k < 4; k++) if (heap[at + k] !== 0) return false
+    for (let i = o / 4 + 4 * n4; i < o / 4 + n; i++) if (heap[i]! * 0 !== 0) return false
+    return true
+  }
+
+  /** Runs the call again on the exact kernel when the output is not all finite (`program.exact` only). */
+  const checkFinite = (params: KernelParams, batch: number, x: FloatArray, out: FloatArray, o: number): void => {
+    if (program.exact === undefined || outputFinite(o, batch * g.outputSize)) return
+    exact ??= program.exact()
+    exact.run(params, batch, x, out)
+  }
 
   /** Copies the output of work units `[u0, u1)` (already in the layer's format) into `out`. */
   const copyUnits = (h: Float32Array, offset: number, out: FloatArray, u0: number, u1: number): void => {
@@ -255,12 +287,14 @@ export const prepareWasm = (
           copyOut: (u0, u1) => copyUnits(h, outOff / 4, out, u0, u1)
         }
       )
+      checkFinite(params, batch, x, out, outOff)
       return
     }
     copyIn()
     if (staged) pad(outOff, inOff, 0, 0, padUnits(program.layout, batch))
     run(inOff, wOff, outOff, 0, units, scratchOff)
     copyOut(g, batch, heap, outOff / 4, out, true)
+    checkFinite(params, batch, x, out, outOff)
   }
 
   return {
@@ -277,6 +311,7 @@ export const prepareWasm = (
       generation++
       cache.clear()
       twin?.dispose()
+      exact?.dispose()
     }
   }
 }
