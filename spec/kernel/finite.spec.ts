@@ -106,6 +106,24 @@ describe('Winograd kernels keep Keras’s ±∞ and NaN', () => {
   })
 })
 
+describe('the rerun kernel is the layer’s own', () => {
+  for (const k of WINOGRAD) {
+    it(`${k}: dispose releases it with the rest (a kernel array changed after dispose is packed again by both)`, () => {
+      const shape = [1, 8, 8, 4]
+      const spec = right(decodeConv2D({ filters: 8, kernel_size: 3, padding: 'same' }))
+      const layer = right(compileConv2D(spec, shape.slice(1), { kernel: k }))
+      const ref = right(compileConv2D(spec, shape.slice(1), { kernel: 'reference' }))
+      const params = layer.init(5)
+      const x: Tensor = { shape, data: inputWith(shape, [[0, Infinity]]) }
+      expect(same(layer.forward(params, x).data, ref.forward(params, x).data)).toBe(true)
+      // params are values (README); writing a kernel array in place is only seen after dispose drops the packings
+      ;(params.kernel.data as Float32Array).forEach((v, i, a) => (a[i] = ((i % 5) - 2) / 4))
+      layer.dispose()
+      expect(same(layer.forward(params, x).data, ref.forward(params, x).data)).toBe(true)
+    })
+  }
+})
+
 describe('allFinite', () => {
   it('is true for finite values, ±0, subnormals and the largest floats, at every length up to 9', () => {
     for (let n = 0; n <= 9; n++) {
