@@ -117,7 +117,7 @@ describe('the rerun kernel is the layer’s own', () => {
       const x: Tensor = { shape, data: inputWith(shape, [[0, Infinity]]) }
       expect(same(layer.forward(params, x).data, ref.forward(params, x).data)).toBe(true)
       // params are values (README); writing a kernel array in place is only seen after dispose drops the packings
-      ;(params.kernel.data as Float32Array).forEach((v, i, a) => (a[i] = ((i % 5) - 2) / 4))
+      ;(params.kernel.data as Float32Array).forEach((_, i, a) => (a[i] = ((i % 5) - 2) / 4))
       layer.dispose()
       expect(same(layer.forward(params, x).data, ref.forward(params, x).data)).toBe(true)
     })
