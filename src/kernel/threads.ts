@@ -54,6 +54,8 @@ const WAIT_MS = 0.05
 
 /** Bytes reserved at the start of a threaded module's memory for the job header. */
 export const JOB_HEADER_BYTES = 4096
+/** The first of 48 header bytes (16-aligned) that no job uses: i32 4 to 15, between ABORT and FLAGS. */
+export const JOB_SPARE_BYTE = 4 * (ABORT + 1)
 /** Compute chunks a job may have (a done flag and a first work unit each in the header). */
 export const JOB_MAX_CHUNKS = Math.floor((JOB_HEADER_BYTES / 4 - FLAGS - 1) / 2)
 const STARTS = FLAGS + JOB_MAX_CHUNKS // chunk j is work units [H[STARTS + j], H[STARTS + j + 1])

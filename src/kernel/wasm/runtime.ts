@@ -20,7 +20,7 @@ import type { ConvGeometry } from '../../geometry/ConvGeometry.js'
 import type { FloatArray } from '../../numerics/FloatArray.js'
 import type { KernelName, KernelParams, PreparedKernel } from '../ConvKernel.js'
 import { copyInPadded, copyOut, type PaddedLayout } from '../layout.js'
-import { JOB_HEADER_BYTES, JOB_MAX_CHUNKS, ThreadedModule } from '../threads.js'
+import { JOB_HEADER_BYTES, JOB_MAX_CHUNKS, JOB_SPARE_BYTE, ThreadedModule } from '../threads.js'
 import { WeightCache } from '../weightCache.js'
 import { wasmApi as maybeWasm, type WasmInstance, type WasmMemory } from './api.js'
 import { encodeModule, type Code } from './encoder.js'
@@ -36,8 +36,8 @@ const HEADER = JOB_HEADER_BYTES
 /** Bytes after the output that loads may touch (the depthwise kernel's partial channel blocks). */
 const SLACK = 64
 const MAX_PAGES = 65536
-/** Where the `finite` export stores its 4 lanes: 16 bytes of the job header that jobs leave alone (threads.ts uses i32 0-3 and 16 on). */
-const FINITE_AT = 32
+/** Where the `finite` export stores its 4 lanes: header bytes that no threaded job uses. */
+const FINITE_AT = JOB_SPARE_BYTE
 
 /** What a wasm kernel needs besides its code. */
 export interface WasmProgram {
