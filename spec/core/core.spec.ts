@@ -5,7 +5,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { describe as group, expect, it } from 'vitest'
-import { envelope, rejected, resolved, validateClassObject, type ClassFamily } from '../../src/core/ClassObject.js'
+import { envelope, rejected, resolved, validateClassObject, type ClassFamily, type StringResolution } from '../../src/core/ClassObject.js'
+import { nameTable } from '../../src/core/NameTable.js'
 import { deepFreeze } from '../../src/core/deepFreeze.js'
 import { describe, isPlainObject, oneOf, quote } from '../../src/core/describe.js'
 import { didYouMean, suggestion } from '../../src/core/didYouMean.js'
@@ -38,18 +39,21 @@ group('describe', () => {
   ])('%s → %s', (u, text) => {
     expect(describe(u)).toBe(text)
   })
-  it('clips long values to 60 characters with an ellipsis', () => {
+  it('clips long values to 60 characters with an ellipsis, and names a long string\'s length', () => {
     const long = 'x'.repeat(100)
-    expect(describe(long)).toBe(`the string "${'x'.repeat(58)}…`)
-    expect(describe(long).length).toBe('the string '.length + 60)
+    expect(describe(long)).toBe(`a string of 100 characters "${'x'.repeat(59)}…"`)
     expect(quote({ k: 'y'.repeat(80) }).length).toBe(60)
+    expect(quote({ k: 'y'.repeat(80) })).toBe(`{"k":"${'y'.repeat(53)}…`)
   })
   it('quote is compact JSON, and survives what JSON cannot print', () => {
     expect(quote([2, 2])).toBe('[2,2]')
     expect(quote(undefined)).toBe('undefined')
     const cyclic: Record<string, unknown> = {}
     cyclic['self'] = cyclic
-    expect(quote(cyclic)).toBe('(unprintable value)')
+    // A cyclic value (only code can build one) prints as far as the clip, like any other.
+    expect(quote(cyclic)).toBe(`${'{"self":'.repeat(7)}{"s…`)
+    const throwing = { get boom(): number { throw new Error('no') } }
+    expect(quote(throwing)).toBe('(unprintable value)')
     expect(quote({ n: 1n })).toBe('{"n":"1n"}')
   })
   it('isPlainObject', () => {
@@ -261,15 +265,14 @@ group('kerasObject', () => {
 group('serialized objects', () => {
   const family: ClassFamily<number> = {
     what: 'widget',
-    classNames: ['Small', 'Big', 'Broken'],
-    resolveClass: (n) =>
-      n === 'Small'
-        ? resolved(decodedAs(kerasObject('Small', { n: optional(PositiveInt, 1 as never) }), (c) => c.n as number))
-        : n === 'Broken'
-          ? rejected('Broken widgets cannot be used')
-          : undefined,
-    stringNames: ['small', 'tiny'],
-    resolveString: (s) => (s === 'small' ? resolved(decodedAs(kerasObject('Small', {}), () => 1)) : s === 'tiny' ? { _tag: 'Value', value: 0 } : undefined)
+    classes: nameTable([
+      ['Small', resolved(decodedAs(kerasObject('Small', { n: optional(PositiveInt, 1 as never) }), (c) => c.n as number))],
+      ['Broken', rejected('Broken widgets cannot be used')]
+    ]),
+    strings: nameTable<StringResolution<number>>([
+      ['small', resolved(decodedAs(kerasObject('Small', {}), () => 1))],
+      ['tiny', { _tag: 'Value', value: 0 }]
+    ])
   }
   const codec = new t.Type<number, unknown, unknown>('widget', (u): u is number => typeof u === 'number', (u, c) => validateClassObject(family, u, c), (a) => a)
   it('strings and envelopes', () => {
@@ -282,8 +285,8 @@ group('serialized objects', () => {
     ['huge', '', 'unknown widget "huge"; expected one of "small" or "tiny"'],
     ['smal', '', 'unknown widget "smal"; did you mean "small"?; expected one of "small" or "tiny"'],
     [3, '', 'expected a widget: a name such as "small" or an object {"class_name": …, "config": {…}}, found 3'],
-    [{ class_name: 5, config: {} }, 'class_name', 'expected the widget\'s class_name to be one of "Small", "Big" or "Broken", found 5'],
-    [{ class_name: 'Smal', config: {} }, 'class_name', 'unknown widget class "Smal"; did you mean "Small"?; expected one of "Small", "Big" or "Broken"'],
+    [{ class_name: 5, config: {} }, 'class_name', 'expected the widget\'s class_name to be one of "Small" or "Broken", found 5'],
+    [{ class_name: 'Smal', config: {} }, 'class_name', 'unknown widget class "Smal"; did you mean "Small"?; expected one of "Small" or "Broken"'],
     [{ class_name: 'Broken', config: {} }, 'class_name', 'Broken widgets cannot be used'],
     [{ class_name: 'Small' }, 'config', 'missing "config" in the serialized widget "Small": expected a JSON object of its arguments (use {} for the defaults)'],
     [{ class_name: 'Small', config: { n: 0 } }, 'config.n', 'expected a positive integer, found 0, which is not positive']

@@ -66,9 +66,9 @@ group('IntOrPair messages', () => {
 })
 
 group('describe at the clipping boundary', () => {
-  it('a value of exactly 60 characters is not clipped, 61 is', () => {
-    expect(describe('x'.repeat(58))).toBe(`the string "${'x'.repeat(58)}"`)
-    expect(describe('x'.repeat(59))).toBe(`the string "${'x'.repeat(58)}…`)
+  it('a string of exactly 60 characters is quoted whole, 61 is cut and its length named', () => {
+    expect(describe('x'.repeat(60))).toBe(`the string "${'x'.repeat(60)}"`)
+    expect(describe('x'.repeat(61))).toBe(`a string of 61 characters "${'x'.repeat(59)}…"`)
   })
 })
 

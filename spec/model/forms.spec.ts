@@ -225,7 +225,7 @@ describe('graphs are checked as data', () => {
       model([input('in', [null, 3]), { ...dense('d', 3), name: 'd', inbound_nodes: call('e') }, { ...dense('e', 3), name: 'e', inbound_nodes: call('d') }])
     )
     expect(e.map((x) => x.path)).toEqual(['config.layers[1].inbound_nodes[0]'])
-    expect(e[0]?.message).toContain('the graph has a cycle: d → e → d')
+    expect(e[0]?.message).toContain('the graph has a cycle: "d" → "e" → "d"')
   })
   it('a dangling input and a layer never called', () => {
     const e = errs(model([input('in', [null, 3]), input('extra', [null, 3]), { ...dense('d', 2), name: 'd', inbound_nodes: call('in') }, { ...dense('lost', 2), name: 'lost', inbound_nodes: [] }]))

@@ -7,7 +7,8 @@
  * case-sensitive, as in Keras.
  */
 import * as t from 'io-ts'
-import { describe, isPlainObject, oneOf } from '../core/describe.js'
+import { describe, isPlainObject, oneOf, quoteText } from '../core/describe.js'
+import { nameTable, ownValue, type NameTable } from '../core/NameTable.js'
 import { suggestion } from '../core/didYouMean.js'
 import type { Dialect } from './Dialect.js'
 
@@ -60,16 +61,13 @@ export const ACTIVATION_ALIASES: Readonly<Record<string, Activation>> = { swish:
 /** Every activation name accepted on input (canonical names and aliases). */
 export const ACTIVATION_NAMES: ReadonlyArray<string> = [...ACTIVATIONS, ...Object.keys(ACTIVATION_ALIASES)]
 
-const REJECTED: Readonly<Record<string, string>> = {
+const REJECTED: NameTable<string> = nameTable({
   glu: 'activation "glu" halves the channel axis (it splits it into value and gate), so it cannot follow a Conv2D whose output shape must keep `filters` channels; use a separate layer',
   threshold:
     'activation "threshold" needs its `threshold` and `default_value` arguments, which a string activation cannot carry (Keras fails at call time); use a ReLU layer with `threshold` instead'
-}
+})
 
-const LOOKUP = new Map<string, Activation>([
-  ...ACTIVATIONS.map((a) => [a, a] as const),
-  ...Object.entries(ACTIVATION_ALIASES)
-])
+const LOOKUP: NameTable<Activation> = nameTable<Activation>([...ACTIVATIONS.map((a) => [a, a] as const), ...Object.entries(ACTIVATION_ALIASES)])
 
 // -------------------------------------------------------------------------------------
 // codecs
@@ -78,12 +76,12 @@ const LOOKUP = new Map<string, Activation>([
 const resolveName = (name: string, u: unknown, c: t.Context): t.Validation<Activation> => {
   const found = LOOKUP.get(name)
   if (found !== undefined) return t.success(found)
-  const why = REJECTED[name]
+  const why = REJECTED.get(name)
   if (why !== undefined) return t.failure(u, c, why)
   return t.failure(
     u,
     c,
-    `unknown activation ${JSON.stringify(name)}${suggestion(name, ACTIVATION_NAMES)} (names are case-sensitive); expected one of ${oneOf(ACTIVATION_NAMES)}`
+    `unknown activation ${quoteText(name)}${suggestion(name, ACTIVATION_NAMES)} (names are case-sensitive); expected one of ${oneOf(ACTIVATION_NAMES)}`
   )
 }
 
@@ -96,15 +94,15 @@ const resolveName = (name: string, u: unknown, c: t.Context): t.Validation<Activ
 export const activationCodec = (dialect: Dialect): t.Type<Activation, string, unknown> =>
   new t.Type<Activation, string, unknown>(
     'an activation name',
-    (u): u is Activation => (ACTIVATIONS as ReadonlyArray<unknown>).includes(u),
+    (u): u is Activation => LOOKUP.get(u) === u,
     (u, c) => {
       if (u === null) return t.success('linear')
       if (typeof u === 'string') return resolveName(u, u, c)
-      if (isPlainObject(u) && u['class_name'] === 'function' && typeof u['config'] === 'string') {
-        const config = u['config']
+      const config = isPlainObject(u) && ownValue(u, 'class_name') === 'function' ? ownValue(u, 'config') : undefined
+      if (isPlainObject(u) && typeof config === 'string') {
         const extra = Object.keys(u).filter((k) => !['module', 'class_name', 'config', 'registered_name'].includes(k))
         if (extra.length > 0) {
-          return t.failure(u, c, `unexpected key ${JSON.stringify(extra[0])} in a serialized activation function`)
+          return t.failure(u, c, `unexpected key ${quoteText(extra[0] ?? '')} in a serialized activation function`)
         }
         return resolveName(config, config, t.appendContext(c, 'config', t.never, config))
       }

@@ -5,7 +5,8 @@
  */
 import * as t from 'io-ts'
 import { describe } from '../core/describe.js'
-import { envelope, rejected, resolved, validateClassObject, type ClassFamily, type Resolution } from '../core/ClassObject.js'
+import { envelope, rejected, resolved, stringsOf, validateClassObject, type ClassFamily, type Resolution } from '../core/ClassObject.js'
+import { nameTable, type NameTable } from '../core/NameTable.js'
 import { kerasObject, optional } from '../core/KerasObject.js'
 import { listItems } from '../core/Pair.js'
 import { decodedAs, kindGuard, NonNegativeNumber, numberWhere, SafeInt } from '../core/primitives.js'
@@ -119,13 +120,13 @@ const MinMaxNormConfig = decodedAs(
 const RADIAL_REASON =
   'RadialConstraint (TF 2.x only, removed in Keras 3) is not supported by layerspec; use max_norm, non_neg, unit_norm or min_max_norm'
 
-const CLASSES: Readonly<Record<string, Resolution<Constraint>>> = {
+const CLASSES: NameTable<Resolution<Constraint>> = nameTable({
   MaxNorm: resolved(MaxNormConfig),
   NonNeg: resolved(NonNegConfig),
   UnitNorm: resolved(UnitNormConfig),
   MinMaxNorm: resolved(MinMaxNormConfig),
   RadialConstraint: rejected(RADIAL_REASON)
-}
+})
 
 const STRINGS: Readonly<Record<string, string>> = {
   max_norm: 'MaxNorm',
@@ -140,10 +141,8 @@ const STRINGS: Readonly<Record<string, string>> = {
 
 const family: ClassFamily<Constraint> = {
   what: 'constraint',
-  classNames: Object.keys(CLASSES),
-  resolveClass: (name) => CLASSES[name],
-  stringNames: [...Object.keys(STRINGS), ...Object.keys(CLASSES)],
-  resolveString: (name) => CLASSES[STRINGS[name] ?? name]
+  classes: CLASSES,
+  strings: stringsOf(STRINGS, CLASSES)
 }
 
 /** The Keras class and config of a normalized constraint (a single axis is written as an integer). */
@@ -188,4 +187,4 @@ export const constraintCodec = (dialect: Dialect): t.Type<Constraint | null, unk
   )
 
 /** Accepted constraint names, for documentation and arbitraries. */
-export const CONSTRAINT_NAMES: ReadonlyArray<string> = family.stringNames
+export const CONSTRAINT_NAMES: ReadonlyArray<string> = family.strings.names

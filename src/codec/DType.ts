@@ -6,6 +6,7 @@ import * as t from 'io-ts'
 import { describe } from '../core/describe.js'
 import { envelope, resolved, validateClassObject, type ClassFamily } from '../core/ClassObject.js'
 import { kerasObject, required } from '../core/KerasObject.js'
+import { nameTable } from '../core/NameTable.js'
 import { decodedAs, oneOfNames } from '../core/primitives.js'
 import type { Dialect } from './Dialect.js'
 
@@ -34,11 +35,8 @@ const PolicyConfig = decodedAs(kerasObject('DTypePolicy', { name: required(DType
 
 const family: ClassFamily<DType> = {
   what: 'dtype policy',
-  classNames: ['DTypePolicy', 'FloatDTypePolicy', 'Policy'],
-  resolveClass: (name) =>
-    name === 'DTypePolicy' || name === 'FloatDTypePolicy' || name === 'Policy' ? resolved(PolicyConfig) : undefined,
-  stringNames: DTYPES,
-  resolveString: (name) => (DTypeName.is(name) ? { _tag: 'Value', value: name } : undefined)
+  classes: nameTable(['DTypePolicy', 'FloatDTypePolicy', 'Policy'].map((n) => [n, resolved(PolicyConfig)] as const)),
+  strings: nameTable(DTYPES.map((d) => [d, { _tag: 'Value', value: d } as const] as const))
 }
 
 /**

@@ -8,7 +8,8 @@
  */
 import * as t from 'io-ts'
 import { describe } from '../core/describe.js'
-import { envelope, rejected, resolved, validateClassObject, type ClassFamily, type Resolution } from '../core/ClassObject.js'
+import { envelope, rejected, resolved, stringsOf, validateClassObject, type ClassFamily, type Resolution } from '../core/ClassObject.js'
+import { nameTable, type NameTable } from '../core/NameTable.js'
 import { kerasObject, optional } from '../core/KerasObject.js'
 import { decodedAs, FiniteNumber, kindGuard, oneOfNames, PositiveNumber, SafeInt } from '../core/primitives.js'
 import type { Dialect } from './Dialect.js'
@@ -235,7 +236,7 @@ const STFT_REASON =
 const BASE_REASON = 'the base Initializer class cannot generate values (Keras raises NotImplementedError); name a concrete initializer such as "glorot_uniform"'
 
 /** Class names (and their aliases) → config codec. */
-const CLASSES: Readonly<Record<string, Resolution<Initializer>>> = (() => {
+const CLASSES: NameTable<Resolution<Initializer>> = (() => {
   const table: Record<string, Resolution<Initializer>> = {
     Zeros: resolved(constantOf(0)),
     Ones: resolved(constantOf(1)),
@@ -257,7 +258,7 @@ const CLASSES: Readonly<Record<string, Resolution<Initializer>>> = (() => {
   table['IdentityInitializer'] = resolved(IdentityConfig)
   table['OrthogonalInitializer'] = resolved(OrthogonalConfig)
   table['STFTInitializer'] = rejected(STFT_REASON)
-  return table
+  return nameTable(table)
 })()
 
 /** snake_case and alias strings → class name (Keras resolves strings through the same table). */
@@ -285,15 +286,10 @@ const STRINGS: Readonly<Record<string, string>> = {
   initializer: 'Initializer'
 }
 
-const CLASS_NAMES = Object.keys(CLASSES)
-const STRING_NAMES = [...Object.keys(STRINGS), ...CLASS_NAMES]
-
 const family: ClassFamily<Initializer> = {
   what: 'initializer',
-  classNames: CLASS_NAMES,
-  resolveClass: (name) => CLASSES[name],
-  stringNames: STRING_NAMES,
-  resolveString: (name) => CLASSES[STRINGS[name] ?? name]
+  classes: CLASSES,
+  strings: stringsOf(STRINGS, CLASSES)
 }
 
 /** The most specific Keras class and config for a normalized initializer. */
@@ -345,4 +341,4 @@ export const initializerCodec = (dialect: Dialect, nullMeans: Initializer = glor
   )
 
 /** Accepted initializer names (strings and class names), for documentation and arbitraries. */
-export const INITIALIZER_NAMES: ReadonlyArray<string> = STRING_NAMES
+export const INITIALIZER_NAMES: ReadonlyArray<string> = family.strings.names

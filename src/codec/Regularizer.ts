@@ -6,6 +6,7 @@
  */
 import * as t from 'io-ts'
 import { envelope, rejected, resolved, validateClassObject, type ClassFamily, type Resolution } from '../core/ClassObject.js'
+import { nameTable, type NameTable } from '../core/NameTable.js'
 import { isPlainObject } from '../core/describe.js'
 import { kerasObject, optional } from '../core/KerasObject.js'
 import { decodedAs, NonNegativeNumber } from '../core/primitives.js'
@@ -39,12 +40,12 @@ const L1L2Config = decodedAs(
 const ORTHOGONAL_REASON =
   'OrthogonalRegularizer only accepts rank-2 weights (Keras raises "Inputs to OrthogonalRegularizer must have rank 2" for a rank-4 Conv2D kernel, a rank-1 bias or a rank-4 activity); use L1, L2 or L1L2'
 
-const CLASSES: Readonly<Record<string, Resolution<Regularizer>>> = {
+const CLASSES: NameTable<Resolution<Regularizer>> = nameTable({
   L1: resolved(L1Config),
   L2: resolved(L2Config),
   L1L2: resolved(L1L2Config),
   OrthogonalRegularizer: rejected(ORTHOGONAL_REASON)
-}
+})
 
 const STRINGS: Readonly<Record<string, Regularizer | 'orthogonal'>> = {
   l1: { l1: 0.01, l2: 0 },
@@ -60,14 +61,10 @@ const STRINGS: Readonly<Record<string, Regularizer | 'orthogonal'>> = {
 
 const family: ClassFamily<Regularizer> = {
   what: 'regularizer',
-  classNames: Object.keys(CLASSES),
-  resolveClass: (name) => CLASSES[name],
-  stringNames: Object.keys(STRINGS),
-  resolveString: (name) => {
-    const v = STRINGS[name]
-    if (v === undefined) return undefined
-    return v === 'orthogonal' ? rejected(ORTHOGONAL_REASON) : { _tag: 'Value', value: v }
-  }
+  classes: CLASSES,
+  strings: nameTable(
+    Object.entries(STRINGS).map(([name, v]) => [name, v === 'orthogonal' ? rejected(ORTHOGONAL_REASON) : ({ _tag: 'Value', value: v } as const)] as const)
+  )
 }
 
 /**

@@ -9,7 +9,8 @@ import * as t from 'io-ts'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { deepFreeze } from '../core/deepFreeze.js'
-import { describe, isPlainObject, oneOf, quote } from '../core/describe.js'
+import { describe, isPlainObject, oneOf, quote, quoteText } from '../core/describe.js'
+import { hasOwnKey, nameTable, ownValue } from '../core/NameTable.js'
 import { suggestion } from '../core/didYouMean.js'
 import { kerasObject, optional, required, type DecodedOf, type Rule } from '../core/KerasObject.js'
 import { IntOrPair, type Pair } from '../core/Pair.js'
@@ -152,6 +153,8 @@ const RULES: ReadonlyArray<Rule<Conv2DConfig>> = [
   }
 ]
 
+const EXPLAINED_TABLE = nameTable(EXPLAINED)
+
 const configCodec = (dialect: Dialect, imageDataFormat: DataFormat) =>
   kerasObject('Conv2D', fields(dialect, imageDataFormat), { explained: EXPLAINED, rules: RULES })
 
@@ -184,8 +187,8 @@ const validateEnvelope = (
       c,
       key,
       u[key],
-      EXPLAINED[key] ??
-        `unknown key "${key}" in a Conv2D layer entry${suggestion(key, ENVELOPE_KEYS)}; expected ${oneOf(ENVELOPE_KEYS)}`
+      EXPLAINED_TABLE.get(key) ??
+        `unknown key ${quoteText(key)} in a Conv2D layer entry${suggestion(key, ENVELOPE_KEYS)}; expected ${oneOf(ENVELOPE_KEYS)}`
     )
   }
   const cls = u['class_name']
@@ -211,7 +214,7 @@ const validateEnvelope = (
       'registered_name',
       reg,
       typeof reg === 'string'
-        ? `registered_name ${JSON.stringify(reg)} names a custom (user-registered) class, which layerspec cannot run; expected null for the built-in Conv2D`
+        ? `registered_name ${quoteText(reg)} names a custom (user-registered) class, which layerspec cannot run; expected null for the built-in Conv2D`
         : `expected registered_name to be null or a string, found ${describe(reg)}`
     )
   }
@@ -325,14 +328,14 @@ export const conv2DCodec = (options: DecodeOptions & EncodeOptions = {}): t.Type
       }
       const dialect = options.dialect ?? detectDialect(u)
       const codec = configCodec(dialect, options.imageDataFormat ?? 'channels_last')
-      if (!('class_name' in u)) {
+      if (!hasOwnKey(u, 'class_name')) {
         return pipe(
           codec.validate(u, c),
           E.map((config) => toSpec(dialect, config, null))
         )
       }
       const envelope = validateEnvelope(u, c)
-      const config = u['config']
+      const config = ownValue(u, 'config')
       // a config that is not a JSON object fails with the envelope's error; there is nothing to decode in it
       const decoded = isPlainObject(config) ? codec.validate(config, t.appendContext(c, 'config', codec, config)) : t.failures<Conv2DConfig>([])
       if (E.isLeft(envelope) || E.isLeft(decoded)) return t.failures([...errorsOf(envelope), ...errorsOf(decoded)])

@@ -5,8 +5,9 @@
  * `registered_name` are accepted and ignored (reference §3.2).
  */
 import * as t from 'io-ts'
-import { describe, isPlainObject, oneOf } from './describe.js'
+import { describe, isPlainObject, oneOf, quoteText } from './describe.js'
 import { suggestion } from './didYouMean.js'
+import { nameTable, ownValue, type NameTable } from './NameTable.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -21,17 +22,20 @@ export type Resolution<A> =
   | { readonly _tag: 'Codec'; readonly codec: t.Decoder<unknown, A> }
   | { readonly _tag: 'Rejected'; readonly reason: string }
 
-/** What a family of serialized objects (e.g. initializers) accepts. */
+/** What a bare string name resolves to: a decoded value, or a resolution like a class name's. */
+export type StringResolution<A> = { readonly _tag: 'Value'; readonly value: A } | Resolution<A>
+
+/**
+ * What a family of serialized objects (e.g. initializers) accepts. Both tables are {@link NameTable}s,
+ * so a name is found only among the family's own entries (`"__proto__"` is an unknown name).
+ */
 export interface ClassFamily<A> {
   /** `'initializer'`, `'regularizer'`, … (used in messages). */
   readonly what: string
-  /** The class (or alias) names accepted in a `class_name`, for did-you-mean and listings. */
-  readonly classNames: ReadonlyArray<string>
-  /** Resolves a `class_name`; `undefined` when unknown. */
-  readonly resolveClass: (className: string) => Resolution<A> | undefined
-  /** The string names accepted on their own; decoded value or rejection. */
-  readonly stringNames: ReadonlyArray<string>
-  readonly resolveString: (name: string) => { readonly _tag: 'Value'; readonly value: A } | Resolution<A> | undefined
+  /** The class (or alias) names accepted in a `class_name`; its `names` feed did-you-mean and listings. */
+  readonly classes: NameTable<Resolution<A>>
+  /** The string names accepted on their own: decoded value or resolution. */
+  readonly strings: NameTable<StringResolution<A>>
 }
 
 // -------------------------------------------------------------------------------------
@@ -53,6 +57,20 @@ export const rejected = (reason: string): { readonly _tag: 'Rejected'; readonly 
   reason
 })
 
+/**
+ * The string names of a family whose strings are aliases of its classes (`"glorot_uniform"` →
+ * `GlorotUniform`, as Keras resolves them): each alias, then every class name itself.
+ * @category constructors
+ */
+export const stringsOf = <A>(aliases: Readonly<Record<string, string>>, classes: NameTable<Resolution<A>>): NameTable<StringResolution<A>> =>
+  nameTable<StringResolution<A>>([
+    ...Object.entries(aliases).flatMap(([alias, cls]) => {
+      const r = classes.get(cls)
+      return r === undefined ? [] : [[alias, r] as const]
+    }),
+    ...classes.names.map((n) => [n, classes.get(n) as Resolution<A>] as const)
+  ])
+
 const ENVELOPE_KEYS = ['class_name', 'config', 'module', 'registered_name'] as const
 
 /** `an initializer`, `a regularizer`: the noun with its indefinite article. */
@@ -65,14 +83,12 @@ const withArticle = (noun: string): string => `${'aeiou'.includes(noun.charAt(0)
  * @category constructors
  */
 export const validateClassObject = <A>(family: ClassFamily<A>, u: unknown, c: t.Context): t.Validation<A> => {
+  const stringNames = family.strings.names
+  const classNames = family.classes.names
   if (typeof u === 'string') {
-    const r = family.resolveString(u)
+    const r = family.strings.get(u)
     if (r === undefined) {
-      return t.failure(
-        u,
-        c,
-        `unknown ${family.what} ${JSON.stringify(u)}${suggestion(u, family.stringNames)}; expected one of ${oneOf(family.stringNames)}`
-      )
+      return t.failure(u, c, `unknown ${family.what} ${quoteText(u)}${suggestion(u, stringNames)}; expected one of ${oneOf(stringNames)}`)
     }
     switch (r._tag) {
       case 'Value':
@@ -87,7 +103,7 @@ export const validateClassObject = <A>(family: ClassFamily<A>, u: unknown, c: t.
     return t.failure(
       u,
       c,
-      `expected ${withArticle(family.what)}: a name such as ${oneOf(family.stringNames.slice(0, 1))} or an object {"class_name": …, "config": {…}}, found ${describe(u)}`
+      `expected ${withArticle(family.what)}: a name such as ${oneOf(stringNames.slice(0, 1))} or an object {"class_name": …, "config": {…}}, found ${describe(u)}`
     )
   }
   const errors: t.ValidationError[] = []
@@ -96,12 +112,12 @@ export const validateClassObject = <A>(family: ClassFamily<A>, u: unknown, c: t.
       errors.push({
         value: u[key],
         context: t.appendContext(c, key, t.never, u[key]),
-        message: `unknown key ${JSON.stringify(key)} in a serialized ${family.what}${suggestion(key, ENVELOPE_KEYS)}; expected "class_name" and "config" (and optionally "module", "registered_name")`
+        message: `unknown key ${quoteText(key)} in a serialized ${family.what}${suggestion(key, ENVELOPE_KEYS)}; expected "class_name" and "config" (and optionally "module", "registered_name")`
       })
     }
   }
   for (const key of ['module', 'registered_name'] as const) {
-    const v = u[key]
+    const v = ownValue(u, key)
     if (v !== undefined && v !== null && typeof v !== 'string') {
       errors.push({
         value: v,
@@ -110,23 +126,23 @@ export const validateClassObject = <A>(family: ClassFamily<A>, u: unknown, c: t.
       })
     }
   }
-  const className = u['class_name']
-  const config = u['config']
+  const className = ownValue(u, 'class_name')
+  const config = ownValue(u, 'config')
   if (typeof className !== 'string') {
     errors.push({
       value: className,
       context: t.appendContext(c, 'class_name', t.never, className),
-      message: `expected the ${family.what}'s class_name to be one of ${oneOf(family.classNames)}, found ${describe(className)}`
+      message: `expected the ${family.what}'s class_name to be one of ${oneOf(classNames)}, found ${describe(className)}`
     })
     return t.failures(errors)
   }
-  const r = family.resolveClass(className)
+  const r = family.classes.get(className)
   const classContext = t.appendContext(c, 'class_name', t.never, className)
   if (r === undefined) {
     errors.push({
       value: className,
       context: classContext,
-      message: `unknown ${family.what} class ${JSON.stringify(className)}${suggestion(className, family.classNames)}; expected one of ${oneOf(family.classNames)}`
+      message: `unknown ${family.what} class ${quoteText(className)}${suggestion(className, classNames)}; expected one of ${oneOf(classNames)}`
     })
     return t.failures(errors)
   }
@@ -138,7 +154,7 @@ export const validateClassObject = <A>(family: ClassFamily<A>, u: unknown, c: t.
     errors.push({
       value: config,
       context: t.appendContext(c, 'config', t.never, config),
-      message: `missing "config" in the serialized ${family.what} ${JSON.stringify(className)}: expected a JSON object of its arguments (use {} for the defaults)`
+      message: `missing "config" in the serialized ${family.what} ${quoteText(className)}: expected a JSON object of its arguments (use {} for the defaults)`
     })
     return t.failures(errors)
   }

@@ -6,8 +6,9 @@
  */
 import * as t from 'io-ts'
 import { isLeft } from 'fp-ts/lib/Either.js'
-import { describe, isPlainObject, oneOf } from './describe.js'
+import { describe, isPlainObject, oneOf, quoteText } from './describe.js'
 import { suggestion } from './didYouMean.js'
+import { hasOwnKey, nameTable } from './NameTable.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -73,13 +74,13 @@ export interface Rule<A> {
 export interface KerasObjectOptions<A> {
   /** Keys accepted and ignored (e.g. an initializer config's legacy `dtype`). */
   readonly ignored?: ReadonlyArray<string>
-  /** Keys rejected with a specific explanation instead of "unknown argument". */
+  /** Keys rejected with a specific explanation instead of "unknown argument" (own entries only are read). */
   readonly explained?: Readonly<Record<string, string>>
   /** Cross-field rules, checked in the same pass as the fields. */
   readonly rules?: ReadonlyArray<Rule<A>>
 }
 
-const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k)
+const has = hasOwnKey
 
 /**
  * The codec of a Keras keyword-argument object named `what` (`'Conv2D'`, `'VarianceScaling'`), with
@@ -96,6 +97,7 @@ export const kerasObject = <F extends Fields>(
   const entries = Object.entries(fields)
   const ignored = new Set(options.ignored ?? [])
   const accepted = [...names, ...ignored]
+  const explainedTable = nameTable(options.explained ?? {})
   return new t.Type<DecodedOf<F>, EncodedOf<F>, unknown>(
     `${what} arguments`,
     (u): u is DecodedOf<F> => isPlainObject(u) && entries.every(([k, field]) => field.codec.is(u[k])),
@@ -116,7 +118,7 @@ export const kerasObject = <F extends Fields>(
             errors.push({
               value,
               context: t.appendContext(c, key, field.codec, value),
-              message: `missing required ${what} argument "${key}": expected ${field.codec.name}`
+              message: `missing required ${what} argument ${quoteText(key)}: expected ${field.codec.name}`
             })
           }
           continue
@@ -138,14 +140,12 @@ export const kerasObject = <F extends Fields>(
       }
       for (const key of Object.keys(u)) {
         if (has(fields, key) || ignored.has(key)) continue
-        const explained = options.explained?.[key]
+        const explained = explainedTable.get(key)
+        const hint = explained === undefined ? suggestion(key, accepted) : ''
         errors.push({
           value: u[key],
           context: t.appendContext(c, key, t.never, u[key]),
-          message:
-            explained ??
-            `unknown ${what} argument "${key}"${suggestion(key, accepted)}` +
-              (suggestion(key, accepted) === '' ? ` (accepted: ${oneOf(accepted)})` : '')
+          message: explained ?? `unknown ${what} argument ${quoteText(key)}${hint}` + (hint === '' ? ` (accepted: ${oneOf(accepted)})` : '')
         })
       }
       return errors.length > 0 ? t.failures(errors) : t.success(out as DecodedOf<F>)

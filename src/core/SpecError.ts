@@ -4,7 +4,7 @@
  * value and a sentence naming what was expected and what was found.
  */
 import type * as t from 'io-ts'
-import { describe } from './describe.js'
+import { describe, MAX_QUOTE } from './describe.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -32,13 +32,16 @@ const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/
 
 /**
  * Joins path segments: `['layers', 3, 'config', 'pool_size']` → `layers[3].config.pool_size`.
- * Numeric strings are treated as indices (Keras keys are never numeric).
+ * Numeric strings are treated as indices (Keras keys are never numeric). A key longer than
+ * {@link MAX_QUOTE} characters is cut (`["aaaa…"]`), so a path never echoes a huge key.
  * @category constructors
  */
 export const formatPath = (segments: PathSegments): string => {
   let out = ''
   for (const seg of segments) {
-    if (typeof seg === 'number' || /^\d+$/.test(seg)) out += `[${seg}]`
+    if (typeof seg === 'number') out += `[${seg}]`
+    else if (seg.length > MAX_QUOTE) out += `[${JSON.stringify(seg.slice(0, MAX_QUOTE - 1)).slice(0, -1)}…"]`
+    else if (/^\d+$/.test(seg)) out += `[${seg}]`
     else if (IDENT.test(seg)) out += out === '' ? seg : `.${seg}`
     else out += `[${JSON.stringify(seg)}]`
   }

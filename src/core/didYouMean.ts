@@ -1,6 +1,7 @@
 /**
  * "Did you mean …?" suggestions for misspelled keys and names (`kernel_sise` → `kernel_size`).
  */
+import { quoteText } from './describe.js'
 
 /** Damerau–Levenshtein (optimal string alignment) distance between two strings. */
 const distance = (a: string, b: string): number => {
@@ -29,19 +30,33 @@ const distance = (a: string, b: string): number => {
 const normalizeName = (s: string): string => s.toLowerCase().replace(/[_\-\s]/g, '')
 
 /**
+ * Inputs longer than this get no suggestion: a typo of a Keras name is short, and the edit distance
+ * costs the product of the two lengths. Together with the length filter below this keeps every call
+ * cheap whatever the input (a 1 MB string costs nothing here).
+ */
+export const MAX_SUGGEST_LENGTH = 64
+
+/**
  * The closest candidate to `input`, or `undefined` when nothing is close enough to be a plausible typo.
  * Case, underscores and dashes are ignored first (`KernelSize` → `kernel_size`), then an edit
- * distance of at most a third of the word (at least 1, at most 3) is allowed.
+ * distance of at most a third of the word (at least 1, at most 3) is allowed. Only candidates whose
+ * length is within that distance are compared (no other can be close enough), and inputs longer than
+ * {@link MAX_SUGGEST_LENGTH} characters get no suggestion.
  * @category utils
  */
 export const didYouMean = (input: string, candidates: ReadonlyArray<string>): string | undefined => {
+  if (input.length > MAX_SUGGEST_LENGTH) return undefined
   const norm = normalizeName(input)
   // A candidate equal up to case, underscores and dashes is at distance 0: the first one wins below.
   const limit = Math.min(3, Math.max(1, Math.floor(input.length / 3)))
   let best: string | undefined
   let bestDistance = Infinity
   for (const c of candidates) {
-    const dist = distance(norm, normalizeName(c))
+    // Normalizing removes characters, so a candidate this long is far from any input that passed above.
+    if (c.length > 2 * MAX_SUGGEST_LENGTH) continue
+    const other = normalizeName(c)
+    if (Math.abs(other.length - norm.length) > limit) continue
+    const dist = distance(norm, other)
     if (dist < bestDistance) {
       best = c
       bestDistance = dist
@@ -56,5 +71,5 @@ export const didYouMean = (input: string, candidates: ReadonlyArray<string>): st
  */
 export const suggestion = (input: string, candidates: ReadonlyArray<string>): string => {
   const s = didYouMean(input, candidates)
-  return s === undefined ? '' : `; did you mean ${JSON.stringify(s)}?`
+  return s === undefined ? '' : `; did you mean ${quoteText(s)}?`
 }

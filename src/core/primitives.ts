@@ -6,6 +6,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { describe, isPlainObject, oneOf } from './describe.js'
 import { suggestion } from './didYouMean.js'
+import { nameSet, nameTable } from './NameTable.js'
 
 /**
  * A JSON boolean; `0`, `1`, `"true"` are rejected (Keras's `trainable` rule, applied to every flag).
@@ -101,7 +102,8 @@ export const oneOfNames = <N extends string>(
     readonly nullMeans?: N
   } = {}
 ): t.Type<N, N, unknown> => {
-  const set: ReadonlySet<unknown> = new Set<string>(names)
+  const set = nameSet(names)
+  const explain = nameTable(options.explain ?? {})
   return new t.Type<N, N, unknown>(
     oneOf(names),
     (u): u is N => set.has(u),
@@ -110,7 +112,7 @@ export const oneOfNames = <N extends string>(
       if (typeof u !== 'string') return t.failure(u, c, `expected ${what} to be ${oneOf(names)}, found ${describe(u)}`)
       const key = options.caseInsensitive === true ? u.toLowerCase() : u
       if (set.has(key)) return t.success(key as N)
-      const why = options.explain?.[key]
+      const why = explain.get(key)
       if (why !== undefined) return t.failure(u, c, why)
       return t.failure(u, c, `expected ${what} to be ${oneOf(names)}, found ${describe(u)}${suggestion(u, names)}`)
     },

@@ -6,6 +6,7 @@ import { DenseKind } from './Dense.js'
 import { ELEMENTWISE_KINDS } from './elementwise.js'
 import { FlattenKind } from './Flatten.js'
 import type { LayerKind } from './LayerKind.js'
+import { nameTable, type NameTable } from '../core/NameTable.js'
 import { SPATIAL_KINDS } from './spatial.js'
 
 /**
@@ -16,7 +17,7 @@ import { SPATIAL_KINDS } from './spatial.js'
 export const LAYER_KINDS: ReadonlyArray<LayerKind<any>> = [Conv2DKind, DenseKind, FlattenKind, ...SPATIAL_KINDS, ...ELEMENTWISE_KINDS]
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const BY_NAME = new Map<string, LayerKind<any>>(LAYER_KINDS.flatMap((k) => [[k.className, k] as const, ...k.aliases.map((a) => [a, k] as const)]))
+const BY_NAME: NameTable<LayerKind<any>> = nameTable(LAYER_KINDS.flatMap((k) => [[k.className, k] as const, ...k.aliases.map((a) => [a, k] as const)]))
 
 /**
  * The layer kind for a Keras class name (or alias), if layerspec runs it.
@@ -26,10 +27,10 @@ const BY_NAME = new Map<string, LayerKind<any>>(LAYER_KINDS.flatMap((k) => [[k.c
 export const findLayerKind = (className: string): LayerKind<any> | undefined => BY_NAME.get(className)
 
 /**
- * Keras classes layerspec recognizes but cannot run, and why.
+ * Keras classes layerspec recognizes but cannot run, and why (a {@link NameTable}: `UNRUNNABLE.get(cls)`).
  * @category registry
  */
-export const UNRUNNABLE: Readonly<Record<string, string>> = {
+export const UNRUNNABLE: NameTable<string> = nameTable({
   Lambda: 'a Lambda layer holds marshaled Python bytecode, which cannot be run (or trusted) outside Python',
   Conv2DTranspose: 'Conv2DTranspose is not supported yet',
   Conv1D: 'Conv1D is not supported (layerspec runs 2-D convolutional models)',
@@ -42,4 +43,4 @@ export const UNRUNNABLE: Readonly<Record<string, string>> = {
   LayerNormalization: 'LayerNormalization is not supported yet',
   TFOpLambda: 'a TFOpLambda layer wraps a raw TensorFlow op, which cannot be run outside TensorFlow',
   SlicingOpLambda: 'a SlicingOpLambda layer wraps a raw TensorFlow op, which cannot be run outside TensorFlow'
-}
+})

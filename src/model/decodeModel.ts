@@ -10,7 +10,9 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { deepFreeze } from '../core/deepFreeze.js'
-import { describe, isPlainObject, oneOf } from '../core/describe.js'
+import { describe, isPlainObject, oneOf, quoteText } from '../core/describe.js'
+import { copyJson, MAX_JSON_DEPTH, tooDeep } from '../core/json.js'
+import { hasOwnKey } from '../core/NameTable.js'
 import { suggestion } from '../core/didYouMean.js'
 import { listItems } from '../core/Pair.js'
 import { concatPaths, formatPath, fromValidationErrors, specError, type SpecError } from '../core/SpecError.js'
@@ -80,7 +82,7 @@ const runCodec = <A>(codec: t.Type<A, unknown, unknown>, value: unknown, path: s
 const unknownKeys = (o: Readonly<Record<string, unknown>>, allowed: ReadonlyArray<string>, path: string, what: string): SpecError[] =>
   Object.keys(o)
     .filter((k) => !allowed.includes(k))
-    .map((k) => err(concatPaths(path, formatPath([k])), `unknown key "${k}" in ${what}${suggestion(k, allowed)}; expected ${oneOf(allowed)}`))
+    .map((k) => err(concatPaths(path, formatPath([k])), `unknown key ${quoteText(k)} in ${what}${suggestion(k, allowed)}; expected ${oneOf(allowed)}`))
 
 // -------------------------------------------------------------------------------------
 // tensor references
@@ -124,7 +126,7 @@ const readRefList = (u: unknown, path: string): Result<ReadonlyArray<TensorRef>>
  * SavedModel's compact `[name, node, tensor]`, or Keras 3's `{"args": [...], "kwargs": {...}}`.
  */
 const readNode = (u: unknown, path: string): Result<NodeCall> => {
-  if (isPlainObject(u) && ('args' in u || 'kwargs' in u)) {
+  if (isPlainObject(u) && (hasOwnKey(u, 'args') || hasOwnKey(u, 'kwargs'))) {
     const extra = unknownKeys(u, ['args', 'kwargs'], path, 'a Keras 3 node')
     const args = listItems(u['args'])
     const kwargs = u['kwargs'] ?? {}
@@ -135,7 +137,7 @@ const readNode = (u: unknown, path: string): Result<NodeCall> => {
     const asList = args.length === 1 && first !== undefined && !isRefLike(first)
     const refs = asList ? readRefList(first, concatPaths(path, `args[0]`)) : readRefList(args, concatPaths(path, `args`))
     if (extra.length > 0) return E.left(extra)
-    return E.map((r: ReadonlyArray<TensorRef>): NodeCall => ({ args: r, asList: asList || r.length > 1, kwargs }))(refs)
+    return E.map((r: ReadonlyArray<TensorRef>): NodeCall => ({ args: r, asList: asList || r.length > 1, kwargs: copyJson(kwargs) as NodeCall['kwargs'] }))(refs)
   }
   if (isRefLike(u)) return E.map((r: TensorRef): NodeCall => ({ args: [r], asList: false, kwargs: {} }))(readRef(u, path))
   const items = listItems(u)
@@ -151,7 +153,7 @@ const readNode = (u: unknown, path: string): Result<NodeCall> => {
     else refs.push(r.right)
     const ref = listItems(item)
     const kw = ref?.[3]
-    if (isPlainObject(kw)) kwargs = kw
+    if (isPlainObject(kw)) kwargs = copyJson(kw) as NodeCall['kwargs']
   })
   return errors.length > 0 ? E.left(errors) : E.right({ args: refs, asList: refs.length > 1, kwargs })
 }
@@ -162,7 +164,7 @@ const readNode = (u: unknown, path: string): Result<NodeCall> => {
 
 const LAYER_ENTRY_KEYS = ['class_name', 'config', 'name', 'inbound_nodes', 'module', 'registered_name', 'build_config', 'shared_object_id'] as const
 
-const KNOWN_CLASSES = [...LAYER_KINDS.flatMap((k) => [k.className, ...k.aliases]), 'InputLayer', ...MODEL_CLASSES, ...Object.keys(UNRUNNABLE)]
+const KNOWN_CLASSES = [...LAYER_KINDS.flatMap((k) => [k.className, ...k.aliases]), 'InputLayer', ...MODEL_CLASSES, ...UNRUNNABLE.names]
 
 /** Decodes one layer entry (`{class_name, config, …}`) at `path`, which is the `index`-th layer. */
 const decodeLayerEntry = (entry: unknown, path: string, index: number, ctx: Ctx): Result<{ readonly spec: AnyLayerSpec; readonly inbound: unknown }> => {
@@ -176,18 +178,18 @@ const decodeLayerEntry = (entry: unknown, path: string, index: number, ctx: Ctx)
   }
   const registered = entry['registered_name']
   if (typeof registered === 'string' && registered !== cls && !registered.startsWith('keras')) {
-    return E.left([...errors, err(concatPaths(path, `registered_name`), `layer ${index} "${name}" is a custom class (registered_name ${JSON.stringify(registered)}), which layerspec cannot run`)])
+    return E.left([...errors, err(concatPaths(path, `registered_name`), `layer ${index} ${quoteText(name)} is a custom class (registered_name ${quoteText(registered)}), which layerspec cannot run`)])
   }
   if ((MODEL_CLASSES as ReadonlyArray<string>).includes(cls)) {
     const nested = decodeModelEntry(entry, path, ctx)
     return E.isLeft(nested) ? E.left([...errors, ...nested.left]) : errors.length > 0 ? E.left(errors) : E.right({ spec: nested.right, inbound: entry['inbound_nodes'] })
   }
-  const reason = UNRUNNABLE[cls]
-  if (reason !== undefined) return E.left([...errors, err(concatPaths(path, `class_name`), `layer ${index} "${name}" (${cls}) cannot be run: ${reason}`)])
+  const reason = UNRUNNABLE.get(cls)
+  if (reason !== undefined) return E.left([...errors, err(concatPaths(path, `class_name`), `layer ${index} ${quoteText(name)} (${cls}) cannot be run: ${reason}`)])
   const configPath = concatPaths(path, `config`)
   if (!isPlainObject(config)) return E.left([...errors, err(configPath, `expected the layer's config to be a JSON object, found ${describe(config)}`)])
   if (typeof entry['name'] === 'string' && typeof config['name'] === 'string' && entry['name'] !== config['name']) {
-    errors.push(err(concatPaths(path, `name`), `the entry's name "${entry['name']}" disagrees with config.name "${config['name']}"`))
+    errors.push(err(concatPaths(path, `name`), `the entry's name ${quoteText(entry['name'])} disagrees with config.name ${quoteText(config['name'])}`))
   }
   const decoded =
     cls === 'InputLayer'
@@ -198,7 +200,7 @@ const decodeLayerEntry = (entry: unknown, path: string, index: number, ctx: Ctx)
             return E.left([
               err(
                 concatPaths(path, `class_name`),
-                `layer ${index} "${name}" has class ${JSON.stringify(cls)}, which layerspec does not know (a custom layer?)${suggestion(cls, KNOWN_CLASSES)}`
+                `layer ${index} ${quoteText(name)} has class ${quoteText(cls)}, which layerspec does not know (a custom layer?)${suggestion(cls, KNOWN_CLASSES)}`
               )
             ])
           }
@@ -262,7 +264,7 @@ const checkUniqueNames = (layers: ReadonlyArray<AnyLayerSpec>, path: string, err
   layers.forEach((l, i) => {
     if (l.name === null) return
     const first = seen.get(l.name)
-    if (first !== undefined) errors.push(err(concatPaths(path, `[${i}].config.name`), `layer name "${l.name}" is used by layers ${first} and ${i}; names must be unique within a model`))
+    if (first !== undefined) errors.push(err(concatPaths(path, `[${i}].config.name`), `layer name ${quoteText(l.name)} is used by layers ${first} and ${i}; names must be unique within a model`))
     else seen.set(l.name, i)
   })
 }
@@ -307,7 +309,7 @@ const decodeFunctional = (config: unknown, path: string, ctx: Ctx): Result<Funct
     const offset = offsets.get(ref.layer) ?? 0
     if (offset === 0) return ref
     if (ref.node < offset) {
-      errors.push(err(p, `layer "${ref.layer}" is a nested model built with an input: its node 0 is its own build call, and its calls start at node ${offset}; found a reference to node ${ref.node}`))
+      errors.push(err(p, `layer ${quoteText(ref.layer)} is a nested model built with an input: its node 0 is its own build call, and its calls start at node ${offset}; found a reference to node ${ref.node}`))
       return ref
     }
     return { ...ref, node: ref.node - offset }
@@ -331,6 +333,15 @@ const decodeFunctional = (config: unknown, path: string, ctx: Ctx): Result<Funct
  * Graph checks: references name existing layers, nodes and tensors; `input_layers` are InputLayers and
  * every InputLayer is an input; outputs exist; there is no cycle.
  */
+/** How many unknown layer names in one graph get a did-you-mean suggestion. */
+const MAX_GRAPH_SUGGESTIONS = 32
+
+/** A cycle's layers for a message: every name quoted, at most ten of them (first five … last five). */
+const showTrail = (trail: ReadonlyArray<string>): string => {
+  const q = trail.map(quoteText)
+  return (q.length <= 10 ? q : [...q.slice(0, 5), `… (${q.length - 10} more)`, ...q.slice(-5)]).join(' → ')
+}
+
 const checkGraph = (spec: FunctionalSpec, path: string, paths: ReadonlyArray<string>): SpecError[] => {
   const errors: SpecError[] = []
   const index = new Map<string, number>()
@@ -342,19 +353,23 @@ const checkGraph = (spec: FunctionalSpec, path: string, paths: ReadonlyArray<str
     const l = spec.layers[i] as GraphLayer
     return isInputLayer(l.spec) ? 1 : l.inbound.length
   }
+  // Suggestions compare a name with every layer name: only the first few unknown names get one, so a
+  // file full of dangling references still decodes in time linear in its size.
+  let suggestionsLeft = MAX_GRAPH_SUGGESTIONS
   const checkRef = (ref: TensorRef, p: string): boolean => {
     const i = index.get(ref.layer)
     if (i === undefined) {
-      errors.push(err(p, `unknown layer "${ref.layer}"${suggestion(ref.layer, names)}; the model's layers are ${oneOf(names.slice(0, 20))}${names.length > 20 ? ', …' : ''}`))
+      const hint = suggestionsLeft-- > 0 ? suggestion(ref.layer, names) : ''
+      errors.push(err(p, `unknown layer ${quoteText(ref.layer)}${hint}; the model's layers are ${oneOf(names.slice(0, 20))}${names.length > 20 ? ', …' : ''}`))
       return false
     }
     if (ref.node >= nodeCount(i)) {
-      errors.push(err(p, `layer "${ref.layer}" has ${nodeCount(i)} node(s), found a reference to node ${ref.node}`))
+      errors.push(err(p, `layer ${quoteText(ref.layer)} has ${nodeCount(i)} node(s), found a reference to node ${ref.node}`))
       return false
     }
     const count = outputCount((spec.layers[i] as GraphLayer).spec)
     if (ref.tensor >= count) {
-      errors.push(err(p, `layer "${ref.layer}" has ${count} output tensor(s), found a reference to tensor ${ref.tensor}`))
+      errors.push(err(p, `layer ${quoteText(ref.layer)} has ${count} output tensor(s), found a reference to tensor ${ref.tensor}`))
       return false
     }
     return true
@@ -363,7 +378,7 @@ const checkGraph = (spec: FunctionalSpec, path: string, paths: ReadonlyArray<str
     const p = paths[i] as string
     if (isInputLayer(l.spec) && l.inbound.length > 0) errors.push(err(concatPaths(p, `inbound_nodes`), `an InputLayer has no inbound nodes, found ${l.inbound.length}`))
     if (!isInputLayer(l.spec) && l.inbound.length === 0) {
-      errors.push(err(concatPaths(p, `inbound_nodes`), `layer ${i} "${l.spec.name ?? ''}" is never called (no inbound nodes): a dangling layer`))
+      errors.push(err(concatPaths(p, `inbound_nodes`), `layer ${i} ${quoteText(l.spec.name ?? '')} is never called (no inbound nodes): a dangling layer`))
     }
     l.inbound.forEach((node, j) => node.args.forEach((ref, k) => checkRef(ref, concatPaths(p, `inbound_nodes[${j}][${k}]`))))
   })
@@ -371,11 +386,11 @@ const checkGraph = (spec: FunctionalSpec, path: string, paths: ReadonlyArray<str
     const p = concatPaths(path, `input_layers[${k}]`)
     if (!checkRef(ref, p)) return
     const l = spec.layers[index.get(ref.layer) as number] as GraphLayer
-    if (!isInputLayer(l.spec)) errors.push(err(p, `input "${ref.layer}" is a ${l.spec.className} layer; model inputs must be InputLayers`))
+    if (!isInputLayer(l.spec)) errors.push(err(p, `input ${quoteText(ref.layer)} is a ${l.spec.className} layer; model inputs must be InputLayers`))
   })
   spec.layers.forEach((l, i) => {
     if (isInputLayer(l.spec) && !spec.inputs.some((r) => r.layer === l.spec.name)) {
-      errors.push(err(paths[i] as string, `InputLayer "${l.spec.name ?? ''}" is not listed in input_layers: a dangling input`))
+      errors.push(err(paths[i] as string, `InputLayer ${quoteText(l.spec.name ?? '')} is not listed in input_layers: a dangling input`))
     }
   })
   spec.outputs.forEach((ref, k) => checkRef(ref, concatPaths(path, `output_layers[${k}]`)))
@@ -390,7 +405,7 @@ const checkGraph = (spec: FunctionalSpec, path: string, paths: ReadonlyArray<str
     const name = (spec.layers[layer] as GraphLayer).spec.name ?? `#${layer}`
     if (s === 'done') return true
     if (s === 'visiting') {
-      errors.push(err(concatPaths(paths[layer] as string, `inbound_nodes[${node}]`), `the graph has a cycle: ${[...trail, name].join(' → ')}`))
+      errors.push(err(concatPaths(paths[layer] as string, `inbound_nodes[${node}]`), `the graph has a cycle: ${showTrail([...trail, name])}`))
       return false
     }
     state.set(key, 'visiting')
@@ -418,11 +433,11 @@ const decodeModelEntry = (entry: Readonly<Record<string, unknown>>, path: string
 const modelDialect = (root: Readonly<Record<string, unknown>> | null, model: unknown, kerasVersion: unknown): Dialect => {
   const fromVersion = dialectOfKerasVersion(kerasVersion)
   if (fromVersion !== undefined) return fromVersion
-  if (root !== null && ('module' in root || 'registered_name' in root)) return 'keras3'
+  if (root !== null && (hasOwnKey(root, 'module') || hasOwnKey(root, 'registered_name'))) return 'keras3'
   const config = isPlainObject(model) ? model['config'] ?? model : model
   const layers = listItems(isPlainObject(config) ? config['layers'] : config) ?? []
   for (const l of layers) {
-    if (isPlainObject(l) && typeof l['class_name'] === 'string') return 'module' in l || 'registered_name' in l ? 'keras3' : 'keras2'
+    if (isPlainObject(l) && typeof l['class_name'] === 'string') return hasOwnKey(l, 'module') || hasOwnKey(l, 'registered_name') ? 'keras3' : 'keras2'
   }
   return 'keras3'
 }
@@ -448,6 +463,10 @@ export const decodeModelFile = (json: unknown, options: ModelDecodeOptions = {})
 }
 
 const decodeFile = (json: unknown, options: ModelDecodeOptions): Result<ModelFile> => {
+  const deep = tooDeep(json)
+  if (deep !== undefined) {
+    return E.left([err(deep, `the file nests objects and lists more than ${MAX_JSON_DEPTH} levels deep here; no Keras or TensorFlow.js model file does (a corrupted or hostile file?)`)])
+  }
   const imageDataFormat = options.imageDataFormat ?? 'channels_last'
   const finish = (
     r: Result<ModelSpec>,
@@ -465,7 +484,7 @@ const decodeFile = (json: unknown, options: ModelDecodeOptions): Result<ModelFil
             model: r.right,
             format,
             kerasVersion: typeof kerasVersion === 'string' ? kerasVersion : null,
-            weightsManifest,
+            weightsManifest: copyJson(weightsManifest),
             configPath,
             layersPath: listConfig ? configPath : concatPaths(configPath, 'layers')
           }) as ModelFile
@@ -479,7 +498,7 @@ const decodeFile = (json: unknown, options: ModelDecodeOptions): Result<ModelFil
   if (!isPlainObject(json)) return E.left([err('', `expected a model file (a JSON object), found ${describe(json)}`)])
 
   // TensorFlow.js model.json
-  if ('modelTopology' in json || json['format'] === 'layers-model') {
+  if (hasOwnKey(json, 'modelTopology') || json['format'] === 'layers-model') {
     const pre = unknownKeys(json, TFJS_KEYS, '', 'a TensorFlow.js model.json')
     if (json['format'] !== undefined && json['format'] !== 'layers-model') {
       pre.push(err('format', `expected format "layers-model" (a graph-model cannot be read as Keras layers), found ${describe(json['format'])}`))
@@ -498,17 +517,17 @@ const decodeFile = (json: unknown, options: ModelDecodeOptions): Result<ModelFil
   }
 
   // A wrapped model: Keras 2 to_json() or Keras 3
-  if ('class_name' in json) {
+  if (hasOwnKey(json, 'class_name')) {
     const pre = unknownKeys(json, TOP_KEYS, '', 'a model file')
     const ctx = { dialect: options.dialect ?? modelDialect(json, json, json['keras_version']), imageDataFormat }
     const entry = decodeModelEntry(json, '', ctx)
-    return finish(entry, 'module' in json ? 'keras3' : 'keras', json['keras_version'], null, 'config', listItems(json['config']) !== undefined, pre)
+    return finish(entry, hasOwnKey(json, 'module') ? 'keras3' : 'keras', json['keras_version'], null, 'config', listItems(json['config']) !== undefined, pre)
   }
 
   // A bare get_config() dict
-  if ('layers' in json) {
+  if (hasOwnKey(json, 'layers')) {
     const ctx = { dialect: options.dialect ?? modelDialect(null, json, undefined), imageDataFormat }
-    const r = 'input_layers' in json || 'output_layers' in json ? decodeFunctional(json, '', ctx) : decodeSequential(json, '', ctx, undefined)
+    const r = hasOwnKey(json, 'input_layers') || hasOwnKey(json, 'output_layers') ? decodeFunctional(json, '', ctx) : decodeSequential(json, '', ctx, undefined)
     return finish(r, 'config', null, null, '', false)
   }
   return E.left([

@@ -15,13 +15,16 @@
  *   TensorFlow.js name it (Keras 3 names the same variable `kernel`), then `bias` `(C·M)`;
  * - tf.keras 2.x's `get_config` also writes `groups: 1` (inherited from Conv, and ignored): the keras2
  *   dialect accepts `groups` when it is 1 and writes it back; Keras 3 rejects the key ("Unrecognized
- *   keyword arguments passed to DepthwiseConv2D: {'groups': 1}"), and so does the keras3 dialect.
+ *   keyword arguments passed to DepthwiseConv2D: {'groups': 1}"), and so does the keras3 dialect;
+ * - TensorFlow.js writes a copy of `depthwise_regularizer` as `depthwise_constraint` (a tfjs
+ *   `getConfig` slip): in keras2 files that copy reads as no constraint (`isTfjsRegularizerCopy`).
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
-import { describe } from '../../core/describe.js'
+import { describe, isPlainObject } from '../../core/describe.js'
 import { optional, required } from '../../core/KerasObject.js'
+import { nameTable, type NameTable } from '../../core/NameTable.js'
 import { IntOrPair, type Pair } from '../../core/Pair.js'
 import { PositiveInt } from '../../core/PositiveInt.js'
 import { Bool } from '../../core/primitives.js'
@@ -124,7 +127,7 @@ const fields = (o: LayerCodecOptions) =>
   }) as const
 
 const renamed = (key: string, keras: string): string =>
-  `DepthwiseConv2D has no "${key}" argument; its kernel argument is "${keras}"`
+  `DepthwiseConv2D has no ${JSON.stringify(key)} argument; its kernel argument is ${JSON.stringify(keras)}`
 
 const EXPLAINED: Readonly<Record<string, string>> = {
   filters: 'DepthwiseConv2D has no "filters" argument: its output has input channels × depth_multiplier channels; set depth_multiplier',
@@ -194,6 +197,38 @@ const codec = layerCodec<DepthwiseConv2DSpec>('DepthwiseConv2D')(
     ]
   }
 )
+
+/**
+ * TensorFlow.js's spelling: tfjs-layers' (4.22) `DepthwiseConv2D.getConfig` writes
+ * `depthwise_constraint: serializeConstraint(this.depthwiseRegularizer)`, so every tfjs-written
+ * DepthwiseConv2D with a `depthwise_regularizer` holds a copy of it (`{"class_name": "L1L2", …}`) as
+ * its constraint, and never the constraint it was built with. Keras would reject a regularizer as a
+ * constraint; tfjs reads its own file back (the copy deserializes as a regularizer object). In a
+ * keras2 file, a `depthwise_constraint` that is a regularizer of the same class and penalties as
+ * `depthwise_regularizer` is that copy, and decodes as no constraint (which the file never recorded);
+ * any other regularizer there is still an unknown constraint. Constraints play no part at inference.
+ */
+const isTfjsRegularizerCopy = (config: Readonly<Record<string, unknown>>): boolean => {
+  const constraint = config['depthwise_constraint']
+  const regularizer = config['depthwise_regularizer']
+  if (!isPlainObject(constraint) || !isPlainObject(regularizer) || constraint['class_name'] !== regularizer['class_name']) return false
+  const asRegularizer = regularizerCodec('keras2')
+  const a = asRegularizer.decode(constraint)
+  const b = asRegularizer.decode(regularizer)
+  return E.isRight(a) && E.isRight(b) && a.right !== null && b.right !== null && a.right.l1 === b.right.l1 && a.right.l2 === b.right.l2
+}
+
+/** {@link codec}, reading tfjs's copied regularizer ({@link isTfjsRegularizerCopy}) in keras2 files. */
+const tfjsTolerantCodec = (o: LayerCodecOptions): t.Type<DepthwiseConv2DSpec, Record<string, unknown>, unknown> => {
+  const inner = codec(o)
+  if (o.dialect !== 'keras2') return inner
+  return new t.Type<DepthwiseConv2DSpec, Record<string, unknown>, unknown>(
+    inner.name,
+    inner.is,
+    (u, c) => inner.validate(isPlainObject(u) && isTfjsRegularizerCopy(u) ? { ...u, depthwise_constraint: null } : u, c),
+    (s) => inner.encode(s)
+  )
+}
 
 // -------------------------------------------------------------------------------------
 // layer kind
@@ -275,13 +310,13 @@ const weightProblems = (weights: ReadonlyArray<WeightSpec>, spec: DepthwiseConv2
 }
 
 /** compileConv2D reports at the Conv2D argument names; these are the DepthwiseConv2D ones. */
-const CONV_TO_DEPTHWISE: Readonly<Record<string, string>> = {
+const CONV_TO_DEPTHWISE: NameTable<string> = nameTable({
   kernel_initializer: 'depthwise_initializer',
   kernel_regularizer: 'depthwise_regularizer',
   kernel_constraint: 'depthwise_constraint',
   filters: 'depth_multiplier',
   groups: 'depth_multiplier'
-}
+})
 
 /**
  * DepthwiseConv2D.
@@ -291,7 +326,7 @@ export const DepthwiseConv2DKind: LayerKind<DepthwiseConv2DSpec> = {
   className: 'DepthwiseConv2D',
   aliases: [],
   arity: 'single',
-  codec,
+  codec: tfjsTolerantCodec,
   infer: inferDepthwise,
   compile: (spec, inputs, options) => {
     const shape = inputs[0] ?? []
@@ -303,7 +338,7 @@ export const DepthwiseConv2DKind: LayerKind<DepthwiseConv2DSpec> = {
     if (problems.length > 0) return E.left(problems)
     return pipe(
       compileConv2D(asGroupedConv2D(spec, channels, options.dtype), shape),
-      E.mapLeft((errors) => errors.map((e) => ({ path: CONV_TO_DEPTHWISE[e.path] ?? e.path, message: e.message }))),
+      E.mapLeft((errors) => errors.map((e) => ({ path: CONV_TO_DEPTHWISE.get(e.path) ?? e.path, message: e.message }))),
       E.map((layer) => {
         const kernelShape = [spec.kernelSize[0], spec.kernelSize[1], 1, channels * spec.depthMultiplier]
         return {
