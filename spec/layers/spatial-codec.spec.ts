@@ -240,6 +240,7 @@ const VALID: ReadonlyArray<Valid> = [
   { name: 'Reshape to (7, 7, 64)', kind: ReshapeKind, input: { target_shape: [7, 7, 64] }, expected: { ...base('Reshape'), targetShape: [7, 7, 64] } },
   { name: 'Reshape with one -1', kind: ReshapeKind, input: { target_shape: [-1, 3] }, expected: { ...base('Reshape'), targetShape: [-1, 3] } },
   { name: 'Reshape target as __tuple__', kind: ReshapeKind, input: { target_shape: tuple(4, -1) }, expected: { ...base('Reshape'), targetShape: [4, -1] } },
+  { name: 'Reshape with null (TensorFlow.js writes -1 as null)', kind: ReshapeKind, input: { target_shape: [4, null] }, expected: { ...base('Reshape'), targetShape: [4, -1] } },
   { name: 'Reshape to () (one value per sample)', kind: ReshapeKind, input: { target_shape: [] }, expected: { ...base('Reshape'), targetShape: [] } },
   {
     name: 'Reshape with input_shape (Keras 3 constructor argument)',
@@ -374,7 +375,8 @@ const INVALID: ReadonlyArray<Invalid> = [
   { name: 'Reshape without target_shape', kind: ReshapeKind, input: {}, errors: [['target_shape', 'missing required']] },
   { name: 'Reshape two -1s', kind: ReshapeKind, input: { target_shape: [-1, 2, -1] }, errors: [['target_shape[2]', 'at most one -1']] },
   { name: 'Reshape 0 dimension', kind: ReshapeKind, input: { target_shape: [0, 2] }, errors: [['target_shape[0]', 'positive integer or -1']] },
-  { name: 'Reshape null dimension', kind: ReshapeKind, input: { target_shape: [null, 2] }, errors: [['target_shape[0]', 'written -1']] },
+  { name: 'Reshape null and -1 (two inferred dims)', kind: ReshapeKind, input: { target_shape: [null, 2, -1] }, errors: [['target_shape[2]', 'at most one -1 (the inferred dim; TensorFlow.js writes it null)']] },
+  { name: 'Reshape two nulls', kind: ReshapeKind, input: { target_shape: [null, null] }, errors: [['target_shape[1]', 'at most one -1']] },
   { name: 'Reshape -2', kind: ReshapeKind, input: { target_shape: [2, -2] }, errors: [['target_shape[1]', 'found -2']] },
   { name: 'Reshape target an int', kind: ReshapeKind, input: { target_shape: 5 }, errors: [['target_shape', 'found 5']] },
   { name: 'DepthwiseConv2D without kernel_size', kind: DepthwiseConv2DKind, input: {}, errors: [['kernel_size', 'missing required']] },

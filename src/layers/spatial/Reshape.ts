@@ -6,6 +6,13 @@
  * the others). Shape inference follows Keras's `compute_reshape_output_shape` exactly: when any
  * non-batch input dim is unknown, the target is taken as given with `-1` → unknown; otherwise the
  * total sizes must match (or divide, with a `-1`), else an error at `target_shape`.
+ *
+ * TensorFlow.js's spelling: tfjs-layers' Reshape turns every unknown dim into `null` in its
+ * constructor, so `tf.layers.reshape({ targetShape: [4, -1] })` saves `"target_shape": [4, null]`
+ * (and reads `null` or `-1` back as the inferred dim). `null` is decoded as `-1`; the normalized spec
+ * and every dialect's encoding write `-1`, which tf.keras 2.x, Keras 3 and tfjs-layers all read (tfjs
+ * 4.22 checked: a model.json with `[4, -1]` loads and predicts as one with `[4, null]`). At most one
+ * inferred dim, counting `-1`s and `null`s together, as Keras.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
@@ -44,7 +51,8 @@ export interface ReshapeSpec extends BaseLayerSpec {
 const TARGET = 'a list of positive integers with at most one -1 (the output shape without the batch axis)'
 
 /**
- * `target_shape`: a list (or SavedModel `__tuple__`) of positive integers and at most one `-1`.
+ * `target_shape`: a list (or SavedModel `__tuple__`) of positive integers and at most one `-1`, which
+ * TensorFlow.js writes `null` (decoded as `-1`). Encodes with `-1`.
  * @category codecs
  */
 export const TargetShape: t.Type<ReadonlyArray<number>, number[], unknown> = new t.Type<ReadonlyArray<number>, number[], unknown>(
@@ -55,21 +63,27 @@ export const TargetShape: t.Type<ReadonlyArray<number>, number[], unknown> = new
     const items = listItems(u)
     if (items === undefined) return t.failure(u, c, `expected target_shape to be ${TARGET}, found ${describe(u)}`)
     const errors: t.ValidationError[] = []
+    const dims: number[] = []
     let inferred: number | undefined
     items.forEach((d, i) => {
       const ci = t.appendContext(c, String(i), t.never, d)
-      if (d === -1) {
+      if (d === -1 || d === null) {
+        // null: TensorFlow.js's spelling of the inferred dim
+        dims.push(-1)
         if (inferred === undefined) inferred = i
-        else errors.push({ value: d, context: ci, message: `expected at most one -1 in target_shape, found a second one (the first is target_shape[${inferred}])` })
-      } else if (!(typeof d === 'number' && Number.isSafeInteger(d) && d > 0)) {
-        errors.push({
-          value: d,
-          context: ci,
-          message: `expected a positive integer or -1 (inferred), found ${describe(d)}${d === null ? ' (an unknown output dimension is written -1)' : ''}`
-        })
+        else
+          errors.push({
+            value: d,
+            context: ci,
+            message: `expected at most one -1 (the inferred dim; TensorFlow.js writes it null) in target_shape, found a second one (the first is target_shape[${inferred}])`
+          })
+      } else if (typeof d === 'number' && Number.isSafeInteger(d) && d > 0) {
+        dims.push(d)
+      } else {
+        errors.push({ value: d, context: ci, message: `expected a positive integer or -1 (inferred; TensorFlow.js writes it null), found ${describe(d)}` })
       }
     })
-    return errors.length > 0 ? t.failures(errors) : t.success(items as ReadonlyArray<number>)
+    return errors.length > 0 ? t.failures(errors) : t.success(dims)
   },
   (a) => [...a]
 )
