@@ -4,7 +4,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
+import { quoteText } from '../core/describe.js'
 import { specError, type SpecError } from '../core/SpecError.js'
 import type { CompiledModel, ModelParams } from '../model/compileModel.js'
 import type { ModelFile } from '../model/decodeModel.js'
@@ -41,18 +42,26 @@ export const loadTfjsWeights = (modelJsonPath: string, file: ModelFile, model: C
   if (file.weightsManifest === null || file.weightsManifest === undefined) return E.right(null)
   const groups = readWeightsManifest(file.weightsManifest)
   if (E.isLeft(groups)) return groups
-  const dir = dirname(modelJsonPath)
+  const dir = resolve(dirname(modelJsonPath))
   const errors: SpecError[] = []
   const shards = groups.right.map((g, gi) =>
     g.paths.map((p, pi) => {
+      const at = `weightsManifest[${gi}].paths[${pi}]`
+      // tfjs writes shards next to model.json; a path leaving that folder would read some other file as weights.
+      const full = resolve(dir, p)
+      const rel = relative(dir, full)
+      if (p === '' || rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) || p.includes('\0')) {
+        errors.push(specError(at, `expected a shard file name in the model's folder (tfjs writes "group1-shard1of1.bin" next to model.json), found ${quoteText(p)}, which points outside it`))
+        return new Uint8Array(0)
+      }
       try {
-        return new Uint8Array(readFileSync(join(dir, p)))
+        return new Uint8Array(readFileSync(full))
       } catch {
         const names = g.weights.map((w) => w.name)
         errors.push(
           specError(
-            `weightsManifest[${gi}].paths[${pi}]`,
-            `shard file ${JSON.stringify(p)} is missing next to ${modelJsonPath}; it holds (part of) the weights ${names.slice(0, 8).map((n) => JSON.stringify(n)).join(', ')}${names.length > 8 ? `, … (${names.length} in all)` : ''}`
+            at,
+            `shard file ${quoteText(p)} is missing next to ${modelJsonPath}; it holds (part of) the weights ${names.slice(0, 8).map(quoteText).join(', ')}${names.length > 8 ? `, … (${names.length} in all)` : ''}`
           )
         )
         return new Uint8Array(0)

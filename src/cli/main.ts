@@ -12,6 +12,7 @@ import { uniformStream } from '../numerics/random.js'
 import { compileModel } from '../model/compileModel.js'
 import { loadTfjsWeights, readJsonFile } from './io.js'
 import { check, fileReport, summaryText, validateText, showKerasShape, type Checked } from './report.js'
+import { quoteText } from '../core/describe.js'
 
 const USAGE = `usage:
   layerspec validate FILE... | -  [--json] [--input-shape H,W,C]
@@ -34,7 +35,7 @@ class UsageError extends Error {}
 
 const parseInt10 = (flag: string, v: string | undefined, min: number): number => {
   const n = Number(v)
-  if (v === undefined || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} expects an integer ≥ ${min}, found ${v === undefined ? 'nothing' : JSON.stringify(v)}`)
+  if (v === undefined || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} expects an integer ≥ ${min}, found ${v === undefined ? 'nothing' : quoteText(v)}`)
   return n
 }
 
@@ -51,12 +52,12 @@ const parseArgs = (args: ReadonlyArray<string>): Options => {
       const v = args[++i]
       const dims = (v ?? '').split(',').map((d) => Number(d.trim()))
       if (v === undefined || dims.length === 0 || dims.some((d) => !Number.isSafeInteger(d) || d <= 0)) {
-        throw new UsageError(`--input-shape expects positive integers separated by commas (e.g. 28,28,1), found ${v === undefined ? 'nothing' : JSON.stringify(v)}`)
+        throw new UsageError(`--input-shape expects positive integers separated by commas (e.g. 28,28,1), found ${v === undefined ? 'nothing' : quoteText(v)}`)
       }
       inputShape = dims
     } else if (a === '--seed') seed = parseInt10('--seed', args[++i], -(2 ** 52))
     else if (a === '--batch') batch = parseInt10('--batch', args[++i], 1)
-    else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`)
+    else if (a.startsWith('--')) throw new UsageError(`unknown option ${quoteText(a)}`)
     else files.push(a)
   }
   return { json, inputShape, seed, batch, files }
@@ -141,7 +142,7 @@ const run = (o: Options, out: Print, err: Print): number => {
   const t0 = performance.now()
   const outputs = model.forward(params, inputs)
   const ms = performance.now() - t0
-  out(`${file}: ${model.summary.className} "${model.summary.name}", ${model.weights.length} weight tensors ${loaded.right === null ? `from a seeded init (seed ${o.seed})` : 'loaded from the weights manifest'}`)
+  out(`${file}: ${model.summary.className} ${quoteText(model.summary.name)}, ${model.weights.length} weight tensors ${loaded.right === null ? `from a seeded init (seed ${o.seed})` : 'loaded from the weights manifest'}`)
   out(`  input ${model.inputShapes.map((s) => showKerasShape([o.batch, ...s])).join(', ')}: uniform [0, 1) values, seed ${o.seed}`)
   outputs.forEach((y, i) => {
     // sum, sum of |y|, and a position-weighted sum that moves when values are permuted
@@ -179,7 +180,7 @@ export const main = (args: ReadonlyArray<string>, out: Print = (s) => process.st
       case 'run':
         return run(o, out, err)
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}`)
+        throw new UsageError(`unknown command ${quoteText(command)}`)
     }
   } catch (e) {
     if (e instanceof UsageError) {

@@ -4,13 +4,15 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { concatPaths, fromValidationErrors, type SpecError } from '../core/SpecError.js'
-import { isPlainObject } from '../core/describe.js'
+import { isPlainObject, quoteText } from '../core/describe.js'
 import { decodeConv2D } from '../conv2d/codec.js'
 import type { SymbolicShape } from '../layers/LayerKind.js'
 import { findLayerKind } from '../layers/registry.js'
 import { computeGeometry } from '../geometry/ConvGeometry.js'
 import { decodeModelFile, type ModelFile } from '../model/decodeModel.js'
 import { inferModel, type ModelSummary } from '../model/infer.js'
+import { MAX_JSON_DEPTH, tooDeep } from '../core/json.js'
+import { hasOwnKey } from '../core/NameTable.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -51,7 +53,7 @@ const isLayerConfig = (json: unknown): boolean => {
   if (!isPlainObject(json)) return false
   const cls = json['class_name']
   if (typeof cls === 'string') return !MODEL_CLASSES.has(cls) && isPlainObject(json['config'])
-  return 'filters' in json && 'kernel_size' in json && !('layers' in json)
+  return hasOwnKey(json, 'filters') && hasOwnKey(json, 'kernel_size') && !hasOwnKey(json, 'layers')
 }
 
 /** Maps inference error paths (relative to the model config) onto the file. */
@@ -76,8 +78,8 @@ const checkLayer = (json: unknown, inputShape: ReadonlyArray<number> | undefined
   }
   const kind = findLayerKind(cls)
   const config = isPlainObject(json) ? json['config'] : undefined
-  if (kind === undefined) return E.left([{ path: 'class_name', message: `"${cls}" is not a layer class layerspec reads` }])
-  const codec = kind.codec({ dialect: isPlainObject(json) && 'module' in json ? 'keras3' : 'keras2', imageDataFormat: 'channels_last' })
+  if (kind === undefined) return E.left([{ path: 'class_name', message: `${quoteText(cls)} is not a layer class layerspec reads` }])
+  const codec = kind.codec({ dialect: isPlainObject(json) && hasOwnKey(json, 'module') ? 'keras3' : 'keras2', imageDataFormat: 'channels_last' })
   const r = codec.decode(config)
   if (E.isLeft(r)) return E.left(fromValidationErrors(r.left).map((e) => ({ path: concatPaths('config', e.path), message: e.message })))
   const spec = r.right
@@ -100,6 +102,10 @@ const checkLayer = (json: unknown, inputShape: ReadonlyArray<number> | undefined
  * @category checking
  */
 export const check = (json: unknown, inputShape?: ReadonlyArray<number>): E.Either<ReadonlyArray<SpecError>, Checked> => {
+  const deep = tooDeep(json)
+  if (deep !== undefined) {
+    return E.left([{ path: deep, message: `the file nests objects and lists more than ${MAX_JSON_DEPTH} levels deep here; no Keras or TensorFlow.js file does (a corrupted or hostile file?)` }])
+  }
   if (isLayerConfig(json)) return checkLayer(json, inputShape)
   const file = decodeModelFile(json)
   if (E.isLeft(file)) return file
@@ -165,7 +171,7 @@ export const validateText = (r: FileReport, checked: E.Either<ReadonlyArray<Spec
     return [`${r.file}: invalid, ${r.errors.length} error${r.errors.length === 1 ? '' : 's'}`, ...r.errors.map((e) => `  ${e.path === '' ? '(root)' : e.path}: ${e.message}`)].join('\n')
   }
   const c = (checked as E.Right<Checked>).right
-  const what = c.kind === 'model' ? `${c.summary.className} "${c.summary.name}" (${c.summary.layers.length} layers)` : `${c.className} layer${c.name === null ? '' : ` "${c.name}"`}`
+  const what = c.kind === 'model' ? `${c.summary.className} ${quoteText(c.summary.name)} (${c.summary.layers.length} layers)` : `${c.className} layer${c.name === null ? '' : ` ${quoteText(c.name)}`}`
   const params = r.param_count === null ? 'params unknown (no input shape: give --input-shape)' : `${thousands(r.param_count)} params`
   return `${r.file}: valid ${what}, output ${showKerasShape(r.output_shape)}, ${params}`
 }

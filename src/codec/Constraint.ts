@@ -4,7 +4,7 @@
  * (`maxnorm`, `nonneg`, `unitnorm`). `axis` is normalized to a sorted list without duplicates.
  */
 import * as t from 'io-ts'
-import { describe } from '../core/describe.js'
+import { describe, quote } from '../core/describe.js'
 import { envelope, rejected, resolved, stringsOf, validateClassObject, type ClassFamily, type Resolution } from '../core/ClassObject.js'
 import { nameTable, type NameTable } from '../core/NameTable.js'
 import { kerasObject, optional } from '../core/KerasObject.js'
@@ -70,7 +70,7 @@ const AxisCodec: t.Type<Axes, number | number[], unknown> = new t.Type<Axes, num
     if (errors.length > 0) return t.failures(errors)
     const axes = items as ReadonlyArray<number>
     if (new Set(axes).size !== axes.length) {
-      return t.failure(u, c, `expected distinct axes, found ${JSON.stringify(axes)} with a repeated axis`)
+      return t.failure(u, c, `expected distinct axes, found ${quote(axes)} with a repeated axis`)
     }
     return t.success([...axes].sort((a, b) => a - b))
   },

@@ -5,6 +5,7 @@
  * `registered_name` envelopes and `DTypePolicy` dtypes).
  */
 import { isPlainObject } from '../core/describe.js'
+import { hasOwnKey } from '../core/NameTable.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -65,19 +66,19 @@ export const detectDialect = (raw: unknown): Dialect => {
   if (!isPlainObject(raw)) return 'keras3'
   const wrapped = typeof raw['class_name'] === 'string' && isPlainObject(raw['config'])
   if (wrapped) {
-    if ('module' in raw || 'registered_name' in raw) return 'keras3'
+    if (hasOwnKey(raw, 'module') || hasOwnKey(raw, 'registered_name')) return 'keras3'
     return 'keras2'
   }
   const config = raw
   const dtype = config['dtype']
   if (isPlainObject(dtype)) {
-    if (dtype['class_name'] === 'DTypePolicy' || dtype['class_name'] === 'FloatDTypePolicy' || 'module' in dtype) return 'keras3'
+    if (dtype['class_name'] === 'DTypePolicy' || dtype['class_name'] === 'FloatDTypePolicy' || hasOwnKey(dtype, 'module')) return 'keras3'
     if (dtype['class_name'] === 'Policy') return 'keras2'
   }
   for (const key of NESTED_KEYS) {
     const v = config[key]
     if (isPlainObject(v) && typeof v['class_name'] === 'string') {
-      return 'module' in v || 'registered_name' in v ? 'keras3' : 'keras2'
+      return hasOwnKey(v, 'module') || hasOwnKey(v, 'registered_name') ? 'keras3' : 'keras2'
     }
   }
   return 'keras3'

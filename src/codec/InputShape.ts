@@ -5,7 +5,7 @@
  * wrappers are unwrapped.
  */
 import * as t from 'io-ts'
-import { describe } from '../core/describe.js'
+import { describe, quote } from '../core/describe.js'
 import { listItems } from '../core/Pair.js'
 import { PositiveInt, positiveIntProblem } from '../core/PositiveInt.js'
 
@@ -47,7 +47,7 @@ export const shapeOfRank = (rank: number, what: string): t.Type<PartialShape, Ar
         return t.failure(
           u,
           c,
-          `expected ${rank} dimensions ${what}, found ${items.length}: ${JSON.stringify(items)}` +
+          `expected ${rank} dimensions ${what}, found ${items.length}: ${quote(items)}` +
             (items.length > rank ? ' (layerspec does not support extra leading batch axes)' : '')
         )
       }

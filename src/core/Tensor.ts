@@ -2,7 +2,7 @@
  * `Tensor`: what layerspec computes on — any `{ shape, data }` with a row-major `Float32Array` or
  * `Float64Array` (plain objects work; no class). layerspec never writes into a tensor it was given.
  */
-import { describe, isPlainObject } from './describe.js'
+import { describe, isPlainObject, quote } from './describe.js'
 import { isPositiveInt } from './PositiveInt.js'
 import { specError, type SpecError } from './SpecError.js'
 import type { FloatArray, FloatDType } from '../numerics/FloatArray.js'
@@ -69,7 +69,7 @@ export const tensorProblems = (
     errors.push(
       specError(
         `${path}.shape`,
-        `expected rank ${expected.length} ${showShape(expected)}, found rank ${shape.length} ${JSON.stringify(shape)}`
+        `expected rank ${expected.length} ${showShape(expected)}, found rank ${shape.length} ${quote(shape)}`
       )
     )
   } else {
@@ -94,7 +94,7 @@ export const tensorProblems = (
     const n = sizeOf(shape as ReadonlyArray<number>)
     if ((data as FloatArray).length !== n) {
       errors.push(
-        specError(`${path}.data`, `expected ${n} values for shape ${JSON.stringify(shape)}, found ${(data as FloatArray).length}`)
+        specError(`${path}.data`, `expected ${n} values for shape ${quote(shape)}, found ${(data as FloatArray).length}`)
       )
     }
   }

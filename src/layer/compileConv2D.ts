@@ -20,21 +20,22 @@ import { initializerProblem, sampleInitializer } from '../numerics/initializers.
 import { deriveSeed } from '../numerics/random.js'
 import { activityPenalty, penalty } from '../numerics/regularizers.js'
 import type { CompileOptions, CompiledConv2D, Conv2DParams, WeightShapes } from './CompiledConv2D.js'
+import { describe, quote } from '../core/describe.js'
 
 /** Problems with the compile options (kernel, backend, threads). */
 const optionProblems = (options: CompileOptions): ReadonlyArray<SpecError> => {
   const errors: SpecError[] = []
   const k: unknown = options.kernel
   if (k !== undefined && k !== 'auto' && !KERNEL_NAMES.includes(k as KernelName)) {
-    errors.push(specError('options.kernel', `expected "auto" or one of ${KERNEL_NAMES.map((n) => `"${n}"`).join(', ')}, found ${JSON.stringify(k)}`))
+    errors.push(specError('options.kernel', `expected "auto" or one of ${KERNEL_NAMES.map((n) => `"${n}"`).join(', ')}, found ${describe(k)}`))
   }
   const b: unknown = options.backend
   if (b !== undefined && b !== 'auto' && b !== 'js' && b !== 'wasm') {
-    errors.push(specError('options.backend', `expected "js", "wasm" or "auto", found ${JSON.stringify(b)}`))
+    errors.push(specError('options.backend', `expected "js", "wasm" or "auto", found ${describe(b)}`))
   }
   const t: unknown = options.threads
   if (t !== undefined && t !== 'auto' && !(typeof t === 'number' && Number.isSafeInteger(t) && t >= 1 && t <= 64)) {
-    errors.push(specError('options.threads', `expected "auto" or an integer from 1 to 64, found ${JSON.stringify(t)}`))
+    errors.push(specError('options.threads', `expected "auto" or an integer from 1 to 64, found ${describe(t)}`))
   }
   return errors
 }
@@ -128,7 +129,7 @@ export const compileConv2D = (
       return E.left([
         specError(
           'inputShape',
-          `input shape ${JSON.stringify(inputShape)} disagrees with the shape the spec declares (batch_input_shape / input_shape) ${JSON.stringify(declared)}`
+          `input shape ${quote(inputShape)} disagrees with the shape the spec declares (batch_input_shape / input_shape) ${quote(declared)}`
         )
       ])
     }

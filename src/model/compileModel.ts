@@ -16,6 +16,7 @@ import { inferModel, type ModelSummary, type ModelWeight } from './infer.js'
 import type { AnyLayerSpec, ModelSpec } from './ModelSpec.js'
 import { isModelSpec } from './ModelSpec.js'
 import { planOf, type TensorKey } from './plan.js'
+import { quote, quoteText } from '../core/describe.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -83,7 +84,7 @@ const chooseDtype = (model: ModelSpec, requested: FloatDType | undefined): Resul
   if (odd.length > 0 && requested === undefined) {
     return E.left(
       odd.map((l) =>
-        specError('', `layer "${l.name ?? ''}" has dtype "${l.dtype}", which layerspec cannot compute in (no typed array); give a dtype, "float32" or "float64", to compute the whole model in`)
+        specError('', `layer ${quoteText(l.name ?? '')} has dtype "${l.dtype}", which layerspec cannot compute in (no typed array); give a dtype, "float32" or "float64", to compute the whole model in`)
       )
     )
   }
@@ -124,7 +125,7 @@ interface Inner {
 const knownShape = (shape: SymbolicShape, what: string, path: string): Result<ReadonlyArray<number>> =>
   shape.slice(1).every((d) => d !== null)
     ? E.right(shape.slice(1) as ReadonlyArray<number>)
-    : E.left([specError(path, `${what} has unknown dimensions ${JSON.stringify(shape)}; give the per-sample input shape to compile (the CLI's --input-shape)`)])
+    : E.left([specError(path, `${what} has unknown dimensions ${quote(shape)}; give the per-sample input shape to compile (the CLI's --input-shape)`)])
 
 const compileInner = (model: ModelSpec, inputShapes: ReadonlyArray<ReadonlyArray<number>> | undefined, dtype: FloatDType): Result<Inner> => {
   const summaryE = inferModel(model, inputShapes === undefined ? {} : { inputShapes: inputShapes.map((s) => [null, ...s]) })
@@ -161,7 +162,7 @@ const compileInner = (model: ModelSpec, inputShapes: ReadonlyArray<ReadonlyArray
     if (stepIns.some((s) => s === undefined)) continue
     const c = compileCall(step.spec, stepIns as ReadonlyArray<ReadonlyArray<number>>, offsets[step.layerIndex] ?? 0, counts[step.layerIndex] ?? 0, dtype)
     if (E.isLeft(c)) {
-      errors.push(...c.left.map((e) => ({ path: concatPaths(step.path, e.path === '' ? '' : concatPaths('config', e.path)), message: `layer "${step.spec.name ?? ''}" (${step.spec.className}): ${e.message}` })))
+      errors.push(...c.left.map((e) => ({ path: concatPaths(step.path, e.path === '' ? '' : concatPaths('config', e.path)), message: `layer ${quoteText(step.spec.name ?? '')} (${step.spec.className}): ${e.message}` })))
       continue
     }
     c.right.outputShapes.forEach((s, t) => shapes.set(step.outputs[t] as TensorKey, s))

@@ -12,6 +12,7 @@ import { findLayerKind } from '../layers/registry.js'
 import type { AnyLayerSpec, ModelSpec } from './ModelSpec.js'
 import { isInputLayer, isModelSpec } from './ModelSpec.js'
 import { planOf, type TensorKey } from './plan.js'
+import { quoteText } from '../core/describe.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -183,7 +184,7 @@ export const inferModel = (model: ModelSpec, options: InferOptions & { readonly 
       errors.push(
         ...r.left.map((e) => ({
           path: concatPaths(step.path, e.path),
-          message: `layer "${name}" (${step.spec.className}): ${e.message}`
+          message: `layer ${quoteText(name)} (${step.spec.className}): ${e.message}`
         }))
       )
       continue
@@ -202,7 +203,7 @@ export const inferModel = (model: ModelSpec, options: InferOptions & { readonly 
     } else {
       // A shared layer: every call must need the same weights.
       const same = row.weights.length === r.right.weights.length && row.weights.every((w, i) => String(w.shape) === String(r.right.weights[i]?.shape))
-      if (!same) errors.push(specError(step.path, `shared layer "${name}" is called on inputs of incompatible shapes (its weights would differ between calls)`))
+      if (!same) errors.push(specError(step.path, `shared layer ${quoteText(name)} is called on inputs of incompatible shapes (its weights would differ between calls)`))
       row.outputs.push(...r.right.outputs)
     }
   }

@@ -5,7 +5,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
-import { describe, isPlainObject } from '../../core/describe.js'
+import { describe, isPlainObject, quote } from '../../core/describe.js'
 import { optional, type DecodedOf, type Rule } from '../../core/KerasObject.js'
 import { Bool, FiniteNumber, NonNegativeNumber, nullOr } from '../../core/primitives.js'
 import { specError, type SpecError } from '../../core/SpecError.js'
@@ -73,7 +73,7 @@ const RenormClipping = new t.Type<null, unknown, unknown>(
     if (u === null) return t.success(null)
     if (!isPlainObject(u)) return t.failure(u, c, `expected null or a dict with keys rmax, rmin, dmax, found ${describe(u)}`)
     const bad = Object.keys(u).find((k) => !['rmax', 'rmin', 'dmax'].includes(k))
-    return bad === undefined ? t.success(null) : t.failure(u, c, `expected renorm_clipping keys among rmax, rmin, dmax, found ${JSON.stringify(bad)}`)
+    return bad === undefined ? t.success(null) : t.failure(u, c, `expected renorm_clipping keys among rmax, rmin, dmax, found ${quote(bad)}`)
   },
   (a) => a
 )
@@ -84,7 +84,7 @@ const FUSABLE_AXES: ReadonlyArray<number> = [-4, -3, -1, 1, 3, 4]
 const fusedInitProblem = (c: { readonly axis: ReadonlyArray<number>; readonly dtype: string; readonly synchronized: boolean }): string | undefined => {
   if (c.synchronized) return '`fused=True` is not supported when `synchronized=True`'
   if (c.axis.length > 1 || !FUSABLE_AXES.includes(c.axis[0] as number)) {
-    return `fused=True is only supported when axis is 1 or 3 for input rank 4, or 1 or 4 for input rank 5; found axis ${JSON.stringify(c.axis)}`
+    return `fused=True is only supported when axis is 1 or 3 for input rank 4, or 1 or 4 for input rank 5; found axis ${quote(c.axis)}`
   }
   if (c.dtype === 'float64') return 'fused=True is only supported for a float16, bfloat16 or float32 compute dtype; found dtype float64'
   return undefined
@@ -142,7 +142,7 @@ const rules = (dialect: Dialect): ReadonlyArray<Rule<Decoded>> =>
           keys: ['axis'],
           check: (c) =>
             c.axis.length > 1
-              ? { key: 'axis', message: `Keras 3's BatchNormalization normalizes one axis (it calls int(axis)), found ${JSON.stringify(c.axis)}` }
+              ? { key: 'axis', message: `Keras 3's BatchNormalization normalizes one axis (it calls int(axis)), found ${quote(c.axis)}` }
               : undefined
         }
       ]
@@ -181,7 +181,7 @@ const resolveFused = (spec: BatchNormalizationSpec, axes: ReadonlyArray<number>,
   const a = axes[0] as number
   if (rank === 4) {
     if (a === 1 || a === 3) return E.right(true)
-    return E.left(specError('axis', `the fused BatchNormalization kernel (tf.keras's choice for rank-4 inputs) supports axis 1 or 3 only; axis ${JSON.stringify(spec.axis)} is axis ${a} of input ${showShape(input)}; set fused to false`))
+    return E.left(specError('axis', `the fused BatchNormalization kernel (tf.keras's choice for rank-4 inputs) supports axis 1 or 3 only; axis ${quote(spec.axis)} is axis ${a} of input ${showShape(input)}; set fused to false`))
   }
   if (rank === 5) return E.right(a === 1 || a === 4)
   if (spec.fused === true) {

@@ -4,7 +4,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
-import { describe, isPlainObject } from '../../core/describe.js'
+import { describe, isPlainObject, quote } from '../../core/describe.js'
 import type { Field } from '../../core/KerasObject.js'
 import { listItems } from '../../core/Pair.js'
 import { specError, type SpecError } from '../../core/SpecError.js'
@@ -167,7 +167,7 @@ export const normalizeAxes = (
     if (a === undefined) {
       errors.push(specError(at, `${className} axis ${axis} is out of range for an input of rank ${rank} (batch axis included), whose axes are ${-rank} … ${rank - 1}: input ${showShape(input)}`))
     } else if (out.includes(a)) {
-      errors.push(specError(at, `${className} axis ${axis} repeats axis ${a} (axes ${JSON.stringify(axes)} for an input of rank ${rank})`))
+      errors.push(specError(at, `${className} axis ${axis} repeats axis ${a} (axes ${quote(axes)} for an input of rank ${rank})`))
     } else out.push(a)
   })
   return errors.length > 0 ? E.left(errors) : E.right(out)
