@@ -574,7 +574,7 @@ describe('how tfjs writes a model\'s input: batch_input_shape on the first layer
 describe('what tfjs writes and Keras rejects: clear errors', () => {
   const rejected: ReadonlyArray<readonly [string, Case, ReadonlyArray<string>, string]> = [
     ['Conv2D padding causal', { label: '', layer: () => L.conv2d!({ filters: 2, kernelSize: 3, padding: 'causal' }), input: IMG }, ['padding'], 'causal padding exists only for'],
-    ['Activation gelu_new', { label: '', layer: () => L.activation!({ activation: 'gelu_new' }), input: [5] }, ['activation'], 'unknown activation "gelu_new"'],
+    ['Activation gelu_new', { label: '', layer: () => L.activation!({ activation: 'gelu_new' }), input: [5] }, ['activation'], 'activation "gelu_new" is TensorFlow.js\'s tanh approximation of GELU'],
     [
       'MaxPooling2D poolSize [2] (strides default to it)',
       { label: '', layer: () => L.maxPooling2d!({ poolSize: [2] }), input: IMG },

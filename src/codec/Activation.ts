@@ -62,6 +62,8 @@ export const ACTIVATION_ALIASES: Readonly<Record<string, Activation>> = { swish:
 export const ACTIVATION_NAMES: ReadonlyArray<string> = [...ACTIVATIONS, ...Object.keys(ACTIVATION_ALIASES)]
 
 const REJECTED: NameTable<string> = nameTable({
+  gelu_new:
+    'activation "gelu_new" is TensorFlow.js\'s tanh approximation of GELU, which no Keras activation name means (Keras\'s "gelu" is the exact, erf-based one, which TensorFlow.js also writes as "gelu"); layerspec runs the Keras names only',
   glu: 'activation "glu" halves the channel axis (it splits it into value and gate), so it cannot follow a Conv2D whose output shape must keep `filters` channels; use a separate layer',
   threshold:
     'activation "threshold" needs its `threshold` and `default_value` arguments, which a string activation cannot carry (Keras fails at call time); use a ReLU layer with `threshold` instead'
