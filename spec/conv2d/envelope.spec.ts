@@ -157,7 +157,7 @@ describe('build_config (Keras 3: the input shape of a built layer)', () => {
     if (E.isRight(r)) throw new Error('expected a failure')
     expect(r.left).toHaveLength(1)
     const [e] = r.left
-    expect(e?.value).toBe(buildConfig.input_shape)
+    expect(e?.value).toEqual(buildConfig.input_shape)
     expect(e?.context.map((x) => [x.key, x.actual])).toEqual([
       ['', expect.anything()],
       ['build_config', buildConfig],
@@ -166,7 +166,7 @@ describe('build_config (Keras 3: the input shape of a built layer)', () => {
     const bad = { input_shape: 'x' }
     const r2 = conv2DCodec().decode(k3({ build_config: bad }))
     if (E.isRight(r2)) throw new Error('expected a failure')
-    expect(r2.left[0]?.context.find((x) => x.key === 'build_config')?.actual).toBe(bad)
+    expect(r2.left[0]?.context.find((x) => x.key === 'build_config')?.actual).toEqual(bad)
   })
 })
 

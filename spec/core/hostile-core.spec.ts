@@ -13,7 +13,7 @@ import { decodeConv2D } from '../../src/conv2d/codec.js'
 import { deepFreeze } from '../../src/core/deepFreeze.js'
 import { describe, MAX_QUOTE, oneOf, quote, quoteText } from '../../src/core/describe.js'
 import { didYouMean, MAX_SUGGEST_LENGTH } from '../../src/core/didYouMean.js'
-import { copyJson, MAX_JSON_DEPTH, tooDeep } from '../../src/core/json.js'
+import { copyJson, DEEP_PATH_SEGMENTS, MAX_JSON_DEPTH, tooDeep } from '../../src/core/json.js'
 import { hasOwnKey, nameSet, nameTable, ownValue } from '../../src/core/NameTable.js'
 import { formatErrors, formatPath, type SpecError } from '../../src/core/SpecError.js'
 import { main } from '../../src/cli/main.js'
@@ -309,6 +309,22 @@ group('what a decoder keeps from its input is its own copy', () => {
     expect(Object.getPrototypeOf(kept)).toBe(Object.prototype)
     expect(ownValue(kept as Record<string, unknown>, '__proto__')).toEqual({ x: 1 })
   })
+  it('decoding never freezes or changes the caller\'s value (every example model, a Conv2D config)', () => {
+    const anyFrozen = (u: unknown): boolean =>
+      typeof u === 'object' && u !== null && (Object.isFrozen(u) || Object.values(u).some(anyFrozen))
+    const dir = fileURLToPath(new URL('../../examples/models/', import.meta.url))
+    const files = [...readdirSync(dir).map((f) => `examples/models/${f}`), 'examples/tfjs/model.json']
+    for (const f of files) {
+      const json = readJson(f)
+      const copy = structuredClone(json)
+      right(decodeModelFile(json))
+      expect(anyFrozen(json), f).toBe(false)
+      expect(json, f).toEqual(copy)
+    }
+    const config = { filters: 2, kernel_size: [3, 3], batch_input_shape: [null, 8, 8, 1], kernel_initializer: { class_name: 'Constant', config: { value: 1 } } }
+    right(decodeConv2D(config))
+    expect(anyFrozen(config)).toBe(false)
+  })
   it('copyJson: same data, fresh objects, own "__proto__" keys, shared and cyclic values copied once', () => {
     const shared = { s: 1 }
     const input = JSON.parse('{"a": [1, {"b": 2}], "__proto__": [3]}') as Record<string, unknown>
@@ -338,14 +354,15 @@ group('nesting depth', () => {
     expect(tooDeep(nest(4, 1), 3)).toBeUndefined()
     expect(tooDeep(nest(5, 1), 3)).toBe('[0][0][0][0]')
     expect(tooDeep({ a: { b: nest(2, {}) } }, 3)).toBe('a.b[0][0]')
-    expect(tooDeep(nest(1_000_000, 1))).toBe(formatPath(new Array<number>(MAX_JSON_DEPTH + 1).fill(0)))
+    // The path stops DEEP_PATH_SEGMENTS levels down: it leads to the value, without hundreds of segments.
+    expect(tooDeep(nest(1_000_000, 1))).toBe(formatPath(new Array<number>(DEEP_PATH_SEGMENTS).fill(0)))
   })
   it('a model file nested 100,000 levels deep is an error, not a stack overflow', () => {
     const model = { class_name: 'Sequential', config: { name: 's', layers: [{ class_name: 'Dense', config: { name: 'd', units: nest(100_000, 2) } }] } }
     const errors = left(decodeModelFile(model))
     expect(errors).toHaveLength(1)
     expect(errors[0]?.message).toContain(`more than ${MAX_JSON_DEPTH} levels deep`)
-    expect(errors[0]?.path.startsWith('config.layers[0].config.units[0][0]')).toBe(true)
+    expect(errors[0]?.path).toBe(`config.layers[0].config.units${'[0]'.repeat(DEEP_PATH_SEGMENTS - 5)}`)
   })
   it('160 nested Sequential models (about 480 levels) decode, compile and run', async () => {
     const { compileModel } = await import('../../src/model/compileModel.js')

@@ -104,7 +104,7 @@ const checkLayer = (json: unknown, inputShape: ReadonlyArray<number> | undefined
 export const check = (json: unknown, inputShape?: ReadonlyArray<number>): E.Either<ReadonlyArray<SpecError>, Checked> => {
   const deep = tooDeep(json)
   if (deep !== undefined) {
-    return E.left([{ path: deep, message: `the file nests objects and lists more than ${MAX_JSON_DEPTH} levels deep here; no Keras or TensorFlow.js file does (a corrupted or hostile file?)` }])
+    return E.left([{ path: deep, message: `the file nests objects and lists more than ${MAX_JSON_DEPTH} levels deep inside this value; no Keras or TensorFlow.js file does (a corrupted or hostile file?)` }])
   }
   if (isLayerConfig(json)) return checkLayer(json, inputShape)
   const file = decodeModelFile(json)

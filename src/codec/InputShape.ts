@@ -63,7 +63,8 @@ export const shapeOfRank = (rank: number, what: string): t.Type<PartialShape, Ar
           })
         }
       })
-      return errors.length > 0 ? t.failures(errors) : t.success(items as PartialShape)
+      // A copy: the spec (deep-frozen) must not hold the caller's array.
+      return errors.length > 0 ? t.failures(errors) : t.success([...items] as PartialShape)
     },
     (a) => [...a]
   )

@@ -10,6 +10,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { deepFreeze } from '../core/deepFreeze.js'
 import { describe, isPlainObject, oneOf, quote, quoteText } from '../core/describe.js'
+import { copyJson } from '../core/json.js'
 import { hasOwnKey, nameTable, ownValue } from '../core/NameTable.js'
 import { suggestion } from '../core/didYouMean.js'
 import { kerasObject, optional, required, type DecodedOf, type Rule } from '../core/KerasObject.js'
@@ -322,10 +323,12 @@ export const conv2DCodec = (options: DecodeOptions & EncodeOptions = {}): t.Type
   new t.Type<Conv2DSpec, KerasJson, unknown>(
     'a Keras Conv2D layer config',
     (u): u is Conv2DSpec => isPlainObject(u) && u['className'] === 'Conv2D' && Object.isFrozen(u),
-    (u, c) => {
-      if (!isPlainObject(u)) {
-        return t.failure(u, c, `expected a Conv2D layer config (a JSON object), found ${describe(u)}`)
+    (input, c) => {
+      if (!isPlainObject(input)) {
+        return t.failure(input, c, `expected a Conv2D layer config (a JSON object), found ${describe(input)}`)
       }
+      // Decode a copy: nothing the frozen spec keeps can be the caller's own object.
+      const u = copyJson(input) as Readonly<Record<string, unknown>>
       const dialect = options.dialect ?? detectDialect(u)
       const codec = configCodec(dialect, options.imageDataFormat ?? 'channels_last')
       if (!hasOwnKey(u, 'class_name')) {

@@ -15,9 +15,14 @@ import { formatPath } from './SpecError.js'
  */
 export const MAX_JSON_DEPTH = 512
 
+/** How many segments of a too-deep value's path {@link tooDeep} reports: enough to find the value. */
+export const DEEP_PATH_SEGMENTS = 24
+
 /**
- * The path of the first value nested deeper than `maxDepth` levels inside `u` (the top value is level
- * 0), or `undefined` when none is. Visits each value at most once, without recursion.
+ * Where `u` nests deeper than `maxDepth` levels of objects and lists (the top value is level 0; a
+ * number or string inside the deepest list is not a level), or `undefined` when it does not. The path
+ * is that of the first such value's ancestor {@link DEEP_PATH_SEGMENTS} levels down (the whole path
+ * would be hundreds of segments long). Visits each value at most once, without recursion.
  * @category utils
  */
 export const tooDeep = (u: unknown, maxDepth: number = MAX_JSON_DEPTH): string | undefined => {
@@ -29,7 +34,7 @@ export const tooDeep = (u: unknown, maxDepth: number = MAX_JSON_DEPTH): string |
   }
   const pathOf = (v: Visit): string => {
     const segments: Array<string | number> = []
-    for (let at: Visit | undefined = v; at !== undefined && at.depth > 0; at = at.parent) segments.push(at.key)
+    for (let at: Visit | undefined = v; at !== undefined && at.depth > 0; at = at.parent) if (at.depth <= DEEP_PATH_SEGMENTS) segments.push(at.key)
     return formatPath(segments.reverse())
   }
   const stack: Visit[] = [{ value: u, key: '', depth: 0, parent: undefined }]

@@ -137,7 +137,7 @@ const readNode = (u: unknown, path: string): Result<NodeCall> => {
     const asList = args.length === 1 && first !== undefined && !isRefLike(first)
     const refs = asList ? readRefList(first, concatPaths(path, `args[0]`)) : readRefList(args, concatPaths(path, `args`))
     if (extra.length > 0) return E.left(extra)
-    return E.map((r: ReadonlyArray<TensorRef>): NodeCall => ({ args: r, asList: asList || r.length > 1, kwargs: copyJson(kwargs) as NodeCall['kwargs'] }))(refs)
+    return E.map((r: ReadonlyArray<TensorRef>): NodeCall => ({ args: r, asList: asList || r.length > 1, kwargs }))(refs)
   }
   if (isRefLike(u)) return E.map((r: TensorRef): NodeCall => ({ args: [r], asList: false, kwargs: {} }))(readRef(u, path))
   const items = listItems(u)
@@ -153,7 +153,7 @@ const readNode = (u: unknown, path: string): Result<NodeCall> => {
     else refs.push(r.right)
     const ref = listItems(item)
     const kw = ref?.[3]
-    if (isPlainObject(kw)) kwargs = copyJson(kw) as NodeCall['kwargs']
+    if (isPlainObject(kw)) kwargs = kw
   })
   return errors.length > 0 ? E.left(errors) : E.right({ args: refs, asList: refs.length > 1, kwargs })
 }
@@ -456,17 +456,18 @@ const TFJS_KEYS = ['format', 'generatedBy', 'convertedBy', 'modelTopology', 'wei
  */
 export const decodeModelFile = (json: unknown, options: ModelDecodeOptions = {}): Result<ModelFile> => {
   try {
-    return decodeFile(json, options)
+    const deep = tooDeep(json)
+    if (deep !== undefined) {
+      return E.left([err(deep, `the file nests objects and lists more than ${MAX_JSON_DEPTH} levels deep inside this value; no Keras or TensorFlow.js model file does (a corrupted or hostile file?)`)])
+    }
+    // Decode a copy: nothing the spec keeps (and freezes) can be the caller's own object.
+    return decodeFile(copyJson(json), options)
   } catch (e) {
     return E.left([err('', `could not read the model: ${e instanceof Error ? e.message : String(e)}`)])
   }
 }
 
 const decodeFile = (json: unknown, options: ModelDecodeOptions): Result<ModelFile> => {
-  const deep = tooDeep(json)
-  if (deep !== undefined) {
-    return E.left([err(deep, `the file nests objects and lists more than ${MAX_JSON_DEPTH} levels deep here; no Keras or TensorFlow.js model file does (a corrupted or hostile file?)`)])
-  }
   const imageDataFormat = options.imageDataFormat ?? 'channels_last'
   const finish = (
     r: Result<ModelSpec>,
@@ -484,7 +485,7 @@ const decodeFile = (json: unknown, options: ModelDecodeOptions): Result<ModelFil
             model: r.right,
             format,
             kerasVersion: typeof kerasVersion === 'string' ? kerasVersion : null,
-            weightsManifest: copyJson(weightsManifest),
+            weightsManifest,
             configPath,
             layersPath: listConfig ? configPath : concatPaths(configPath, 'layers')
           }) as ModelFile
