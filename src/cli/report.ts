@@ -4,7 +4,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { concatPaths, fromValidationErrors, type SpecError } from '../core/SpecError.js'
-import { isPlainObject, quoteText } from '../core/describe.js'
+import { isPlainObject, MAX_QUOTE, quoteText } from '../core/describe.js'
 import { decodeConv2D } from '../conv2d/codec.js'
 import type { SymbolicShape } from '../layers/LayerKind.js'
 import { findLayerKind } from '../layers/registry.js'
@@ -161,20 +161,47 @@ export const showKerasShape = (shape: SymbolicShape | ReadonlyArray<SymbolicShap
 
 const thousands = (n: number): string => n.toLocaleString('en-US')
 
+/** How many paths a grouped error line lists before "… and N more". */
+const GROUP_PATHS = 3
+
+/**
+ * The error lines of `validate`: one `  path: message` line per error, except that a message repeated
+ * at several paths (the same problem in 27 BatchNormalization layers) is read once, where it first
+ * occurs: `  message` then `    at 27 paths: p1, p2, p3, … and 24 more`. `--json` keeps every error.
+ * @category text
+ */
+export const errorLines = (errors: ReadonlyArray<SpecError>): ReadonlyArray<string> => {
+  const byMessage = new Map<string, string[]>()
+  for (const e of errors) {
+    const paths = byMessage.get(e.message)
+    if (paths === undefined) byMessage.set(e.message, [e.path])
+    else paths.push(e.path)
+  }
+  const show = (path: string): string => (path === '' ? '(root)' : path)
+  return [...byMessage].flatMap(([message, paths]) => {
+    if (paths.length === 1) return [`  ${show(paths[0] as string)}: ${message}`]
+    const listed = paths.slice(0, GROUP_PATHS).map(show).join(', ')
+    return [`  ${message}`, `    at ${paths.length} paths: ${listed}${paths.length > GROUP_PATHS ? `, … and ${paths.length - GROUP_PATHS} more` : ''}`]
+  })
+}
+
 /**
  * One line for `validate`: `FILE: valid Sequential "name", output (None, 10), 34,826 params`, or the
- * invalid header followed by one `  path: message` line per error.
+ * invalid header followed by the {@link errorLines}.
  * @category text
  */
 export const validateText = (r: FileReport, checked: E.Either<ReadonlyArray<SpecError>, Checked>): string => {
   if (!r.valid) {
-    return [`${r.file}: invalid, ${r.errors.length} error${r.errors.length === 1 ? '' : 's'}`, ...r.errors.map((e) => `  ${e.path === '' ? '(root)' : e.path}: ${e.message}`)].join('\n')
+    return [`${r.file}: invalid, ${r.errors.length} error${r.errors.length === 1 ? '' : 's'}`, ...errorLines(r.errors)].join('\n')
   }
   const c = (checked as E.Right<Checked>).right
   const what = c.kind === 'model' ? `${c.summary.className} ${quoteText(c.summary.name)} (${c.summary.layers.length} layers)` : `${c.className} layer${c.name === null ? '' : ` ${quoteText(c.name)}`}`
   const params = r.param_count === null ? 'params unknown (no input shape: give --input-shape)' : `${thousands(r.param_count)} params`
   return `${r.file}: valid ${what}, output ${showKerasShape(r.output_shape)}, ${params}`
 }
+
+/** A layer name for the summary table: cut at 60 characters, as a message cuts a quoted value. */
+const clipName = (name: string): string => (name.length > MAX_QUOTE ? `${name.slice(0, MAX_QUOTE - 1)}…` : name)
 
 const pad = (s: string, n: number): string => (s.length >= n ? `${s} ` : s + ' '.repeat(n - s.length))
 
@@ -186,10 +213,10 @@ const pad = (s: string, n: number): string => (s.length >= n ? `${s} ` : s + ' '
 export const summaryText = (s: ModelSummary): string => {
   const functional = s.className === 'Functional'
   const rows = s.layers.map((l) => ({
-    a: `${l.name} (${l.className})`,
+    a: `${clipName(l.name)} (${l.className})`,
     b: l.outputShapes.length === 1 ? showKerasShape(l.outputShapes[0] as SymbolicShape) : l.outputShapes.length === 0 ? '?' : 'multiple',
     c: thousands(l.params),
-    d: l.connectedTo.join(', ')
+    d: l.connectedTo.map(clipName).join(', ')
   }))
   const wa = Math.max(28, ...rows.map((r) => r.a.length + 2))
   const wb = Math.max(26, ...rows.map((r) => r.b.length + 2))
@@ -197,7 +224,7 @@ export const summaryText = (s: ModelSummary): string => {
   const wd = functional ? Math.max(12, ...rows.map((r) => r.d.length)) : 0
   const width = wa + wb + wc + wd + 1
   const line = (ch: string): string => ch.repeat(width)
-  const out: string[] = [`Model: "${s.name}"`, line('_'), ` ${pad('Layer (type)', wa)}${pad('Output Shape', wb)}${pad('Param #', wc)}${functional ? 'Connected to' : ''}`.trimEnd(), line('=')]
+  const out: string[] = [`Model: ${quoteText(s.name)}`, line('_'), ` ${pad('Layer (type)', wa)}${pad('Output Shape', wb)}${pad('Param #', wc)}${functional ? 'Connected to' : ''}`.trimEnd(), line('=')]
   rows.forEach((r, i) => {
     out.push(` ${pad(r.a, wa)}${pad(r.b, wb)}${pad(r.c, wc)}${functional ? r.d : ''}`.trimEnd())
     if (i < rows.length - 1) out.push('')
