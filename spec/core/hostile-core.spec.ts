@@ -240,6 +240,10 @@ group('bounded suggestions', () => {
     expect(didYouMean('k'.repeat(MAX_SUGGEST_LENGTH), [`${'k'.repeat(MAX_SUGGEST_LENGTH)}x`])).toBe(`${'k'.repeat(MAX_SUGGEST_LENGTH)}x`)
     expect(didYouMean('relu', ['r'.repeat(1_000_000)])).toBeUndefined()
   })
+  it('the allowed distance follows the normalized word: "__proto__" (5 letters) is not a typo of "rate"', () => {
+    expect(didYouMean('__proto__', ['rate', 'seed', 'noise_shape'])).toBeUndefined()
+    expect(didYouMean('__rate__', ['rate'])).toBe('rate')
+  })
   it('a 1 MB string anywhere in a Conv2D config: the usual errors, each a short line (time printed)', () => {
     const mb = 'a'.repeat(1_000_000)
     const configs = [

@@ -39,7 +39,7 @@ export const MAX_SUGGEST_LENGTH = 64
 /**
  * The closest candidate to `input`, or `undefined` when nothing is close enough to be a plausible typo.
  * Case, underscores and dashes are ignored first (`KernelSize` → `kernel_size`), then an edit
- * distance of at most a third of the word (at least 1, at most 3) is allowed. Only candidates whose
+ * distance of at most a third of the normalized word (at least 1, at most 3) is allowed. Only candidates whose
  * length is within that distance are compared (no other can be close enough), and inputs longer than
  * {@link MAX_SUGGEST_LENGTH} characters get no suggestion.
  * @category utils
@@ -48,7 +48,8 @@ export const didYouMean = (input: string, candidates: ReadonlyArray<string>): st
   if (input.length > MAX_SUGGEST_LENGTH) return undefined
   const norm = normalizeName(input)
   // A candidate equal up to case, underscores and dashes is at distance 0: the first one wins below.
-  const limit = Math.min(3, Math.max(1, Math.floor(input.length / 3)))
+  // The limit follows the normalized word: "__proto__" is a 5-letter word, not a 9-letter one.
+  const limit = Math.min(3, Math.max(1, Math.floor(norm.length / 3)))
   let best: string | undefined
   let bestDistance = Infinity
   for (const c of candidates) {

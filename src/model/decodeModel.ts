@@ -96,7 +96,8 @@ const readRef = (u: unknown, path: string): Result<TensorRef> => {
   }
   const items = listItems(u)
   if (items !== undefined && items.length >= 3 && items.length <= 4 && typeof items[0] === 'string' && Number.isSafeInteger(items[1]) && Number.isSafeInteger(items[2]) && (items[1] as number) >= 0 && (items[2] as number) >= 0) {
-    return E.right({ layer: items[0], node: items[1] as number, tensor: items[2] as number })
+    // + 0 folds a -0 (possible in a JS value) into 0, as every numeric codec does.
+    return E.right({ layer: items[0], node: (items[1] as number) + 0, tensor: (items[2] as number) + 0 })
   }
   return E.left([err(path, `expected a tensor reference [layer_name, node_index, tensor_index], found ${describe(u)}`)])
 }
