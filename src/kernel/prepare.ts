@@ -4,11 +4,13 @@
  * `selectKernel` picks the path from the geometry alone:
  * - depthwise when every group has one input and one output channel (`groups` = channels = filters);
  * - pointwise (one GEMM over all pixels) for 1×1 windows with stride 1, channels_last;
- * - the tiled direct kernel otherwise. Few input channels (a network's stem, MNIST) need no path of
- *   their own: the tiled code reduces each window row as one run of `kw·C` steps (the wasm code is
- *   generated for the geometry, so that run is a constant). `js-im2col`, which gathers a row of
- *   windows into one run of `kh·kw·C` steps, is available by name but not selected: on the bench
- *   cases its gather cost more than the longer run saved (stem 8.0 vs 7.5 ms, MNIST 3.3 vs 2.9 ms).
+ * - the tiled direct kernel otherwise (the plain `direct` kernel when the padded input copy the fast
+ *   kernels read would be out of all proportion: see {@link paddingOutOfProportion}). Few input
+ *   channels (a network's stem, MNIST) need no path of their own: the tiled code reduces each window
+ *   row as one run of `kw·C` steps (the wasm code is generated for the geometry, so that run is a
+ *   constant). `js-im2col`, which gathers a row of windows into one run of `kh·kw·C` steps, is
+ *   available by name but not selected: on the bench cases its gather cost more than the longer run
+ *   saved (stem 8.0 vs 7.5 ms, MNIST 3.3 vs 2.9 ms).
  * The backend is WebAssembly SIMD for float32 where the runtime validates SIMD, plain TypeScript
  * otherwise (or when asked). `prepareKernel` builds the chosen kernel once.
  */
@@ -77,8 +79,21 @@ export const selectPath = (g: ConvGeometry, backend: Backend = 'wasm'): KernelPa
   return 'tiled'
 }
 
+/**
+ * Whether the zero-padded input copy every fast kernel reads is out of all proportion to the layer's
+ * input and output (more than 16 times both together): a dilation far beyond the image with `same`
+ * padding (`dilation_rate: 2147483648` pads each row by about 2³¹ zeros, which no typed array holds).
+ * The direct kernel, which reads only the taps inside the image and copies nothing, runs those.
+ */
+export const paddingOutOfProportion = (g: ConvGeometry): boolean => {
+  const padded = (g.outHeight - 1) * g.strideHeight + g.effectiveKernelHeight
+  const paddedCols = (g.outWidth - 1) * g.strideWidth + g.effectiveKernelWidth
+  return padded * paddedCols * g.inChannels > 16 * (g.inputSize + g.outputSize) + 65536
+}
+
 /** The kernel `compileConv2D` runs for a geometry when none is named. */
 export const selectKernel = (g: ConvGeometry, dtype: FloatDType, backend: Backend | 'auto'): KernelName => {
+  if (paddingOutOfProportion(g)) return 'direct'
   const b: Backend = backend === 'js' || !wasmAvailable(dtype) ? 'js' : 'wasm'
   return `${b}-${selectPath(g, b)}` as KernelName
 }

@@ -11,7 +11,7 @@ import type { Conv2DSpec } from '../conv2d/Conv2DSpec.js'
 import { computeGeometry, type ConvGeometry } from '../geometry/ConvGeometry.js'
 import { KERNEL_NAMES, type KernelName } from '../kernel/ConvKernel.js'
 import { allocateForOverwrite } from '../kernel/alloc.js'
-import { prepareKernel, selectKernel } from '../kernel/prepare.js'
+import { paddingOutOfProportion, prepareKernel, selectKernel } from '../kernel/prepare.js'
 import { availableCores, THREADS_AVAILABLE } from '../kernel/threads.js'
 import { applyActivation } from '../numerics/activations.js'
 import { applyConstraint, constraintProblem } from '../numerics/constraints.js'
@@ -146,6 +146,15 @@ export const compileConv2D = (
   const dtype: FloatDType = spec.dtype === 'float64' ? 'float64' : 'float32'
   const requested: KernelName =
     options.kernel === undefined || options.kernel === 'auto' ? selectKernel(g, dtype, options.backend ?? 'auto') : options.kernel
+  if (requested !== 'direct' && requested !== 'reference' && paddingOutOfProportion(g)) {
+    // Automatic selection takes `direct` here; a kernel named by the caller is refused before it allocates.
+    return E.left([
+      specError(
+        'options.kernel',
+        `kernel "${requested}" reads a zero-padded copy of the input, which for this geometry (dilation ${quote([g.dilationHeight, g.dilationWidth])}, padding ${quote([g.padTop, g.padBottom, g.padLeft, g.padRight])}, input ${quote(g.inputShape)}) would be out of all proportion to the input and output; name "direct" or leave the kernel to "auto"`
+      )
+    ])
+  }
   const kernel = prepareKernel(requested, g, { dtype, activation: spec.activation, threads: resolveThreads(options.threads) })
   const lastAxis = g.outputShape[2]
   const paramCount = g.kernelShape.reduce((a, b) => a * b, 1) + (spec.useBias ? g.outChannels : 0)
@@ -153,7 +162,7 @@ export const compileConv2D = (
   const inputProblems = (params: Conv2DParams, x: Tensor): ReadonlyArray<SpecError> => {
     const errors: SpecError[] = [...tensorProblems(x, [null, ...g.inputShape], dtype, 'x')]
     if (typeof params !== 'object' || params === null) {
-      errors.push(specError('params', `expected params { kernel, bias } , found ${String(params)}`))
+      errors.push(specError('params', `expected params { kernel, bias }, found ${describe(params)}`))
       return errors
     }
     errors.push(...tensorProblems(params.kernel, g.kernelShape, dtype, 'params.kernel'))

@@ -17,6 +17,9 @@ import type { AnyLayerSpec, ModelSpec } from './ModelSpec.js'
 import { isModelSpec } from './ModelSpec.js'
 import { planOf, type TensorKey } from './plan.js'
 import { quote, quoteText } from '../core/describe.js'
+import { MAX_ELEMENTS } from '../geometry/ConvGeometry.js'
+
+const sizeOfShape = (shape: ReadonlyArray<number>): number => shape.reduce((a, b) => a * b, 1)
 
 // -------------------------------------------------------------------------------------
 // model
@@ -139,6 +142,12 @@ const compileInner = (model: ModelSpec, inputShapes: ReadonlyArray<ReadonlyArray
     if (E.isLeft(k)) errors.push(...k.left)
     else ins.push(k.right)
   })
+  // Weights too large for a typed array: rejected here, before `init` or a weight loader allocates them.
+  summary.weights.forEach((w) => {
+    if (sizeOfShape(w.shape) > MAX_ELEMENTS) {
+      errors.push(specError('', `weight ${quoteText(w.path)} ${quote(w.shape)} has ${sizeOfShape(w.shape)} elements, more than a typed array can hold (at most ${MAX_ELEMENTS})`))
+    }
+  })
   if (errors.length > 0) return E.left(errors)
 
   // Where each layer's weights start in the params.
@@ -163,6 +172,12 @@ const compileInner = (model: ModelSpec, inputShapes: ReadonlyArray<ReadonlyArray
     const c = compileCall(step.spec, stepIns as ReadonlyArray<ReadonlyArray<number>>, offsets[step.layerIndex] ?? 0, counts[step.layerIndex] ?? 0, dtype)
     if (E.isLeft(c)) {
       errors.push(...c.left.map((e) => ({ path: concatPaths(step.path, e.path === '' ? '' : concatPaths('config', e.path)), message: `layer ${quoteText(step.spec.name ?? '')} (${step.spec.className}): ${e.message}` })))
+      continue
+    }
+    // No layer kind may leave an output a typed array cannot hold for the forward pass to fail on.
+    const huge = c.right.outputShapes.find((s) => sizeOfShape(s) > MAX_ELEMENTS)
+    if (huge !== undefined) {
+      errors.push(specError(step.path, `layer ${quoteText(step.spec.name ?? '')} (${step.spec.className}): one sample's output ${quote(huge)} has ${sizeOfShape(huge)} elements, more than a typed array can hold (at most ${MAX_ELEMENTS})`))
       continue
     }
     c.right.outputShapes.forEach((s, t) => shapes.set(step.outputs[t] as TensorKey, s))

@@ -398,26 +398,47 @@ const checkGraph = (spec: FunctionalSpec, path: string, paths: ReadonlyArray<str
   if (spec.outputs.length === 0) errors.push(err(concatPaths(path, `output_layers`), 'expected at least one output'))
   if (spec.inputs.length === 0) errors.push(err(concatPaths(path, `input_layers`), 'expected at least one input'))
   if (errors.length > 0) return errors
-  // Cycle check over nodes: depth-first search with colours.
+  // Cycle check over nodes: depth-first search with colours, on an explicit stack (a chain of thousands
+  // of layers is a legal graph; recursion would overflow the call stack on it).
   const state = new Map<string, 'visiting' | 'done'>()
-  const visit = (layer: number, node: number, trail: ReadonlyArray<string>): boolean => {
-    const key = `${layer}:${node}`
-    const s = state.get(key)
-    const name = (spec.layers[layer] as GraphLayer).spec.name ?? `#${layer}`
-    if (s === 'done') return true
-    if (s === 'visiting') {
-      errors.push(err(concatPaths(paths[layer] as string, `inbound_nodes[${node}]`), `the graph has a cycle: ${showTrail([...trail, name])}`))
-      return false
-    }
-    state.set(key, 'visiting')
+  interface Frame {
+    readonly layer: number
+    readonly node: number
+    readonly args: ReadonlyArray<TensorRef>
+    next: number
+  }
+  const nameOf = (layer: number): string => (spec.layers[layer] as GraphLayer).spec.name ?? `#${layer}`
+  const frameOf = (layer: number, node: number): Frame => {
     const l = spec.layers[layer] as GraphLayer
-    for (const ref of isInputLayer(l.spec) ? [] : (l.inbound[node] as NodeCall).args) {
-      if (!visit(index.get(ref.layer) as number, ref.node, [...trail, name])) return false
+    return { layer, node, args: isInputLayer(l.spec) ? [] : (l.inbound[node] as NodeCall).args, next: 0 }
+  }
+  const visit = (layer: number, node: number): boolean => {
+    if (state.get(`${layer}:${node}`) === 'done') return true
+    state.set(`${layer}:${node}`, 'visiting')
+    const stack: Frame[] = [frameOf(layer, node)]
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1] as Frame
+      const ref = top.args[top.next]
+      if (ref === undefined) {
+        state.set(`${top.layer}:${top.node}`, 'done')
+        stack.pop()
+        continue
+      }
+      top.next++
+      const at = index.get(ref.layer) as number
+      const key = `${at}:${ref.node}`
+      const s = state.get(key)
+      if (s === 'done') continue
+      if (s === 'visiting') {
+        errors.push(err(concatPaths(paths[at] as string, `inbound_nodes[${ref.node}]`), `the graph has a cycle: ${showTrail([...stack.map((f) => nameOf(f.layer)), nameOf(at)])}`))
+        return false
+      }
+      state.set(key, 'visiting')
+      stack.push(frameOf(at, ref.node))
     }
-    state.set(key, 'done')
     return true
   }
-  for (let i = 0; i < spec.layers.length; i++) for (let n = 0; n < nodeCount(i); n++) if (!visit(i, n, [])) return errors
+  for (let i = 0; i < spec.layers.length; i++) for (let n = 0; n < nodeCount(i); n++) if (!visit(i, n)) return errors
   return errors
 }
 

@@ -68,37 +68,93 @@ const sequentialPlan = (model: SequentialSpec): Plan => {
   return { inputs: [{ key: inputKey, layerIndex: hasInputLayer ? 0 : null }], outputs: [current], steps }
 }
 
+/** A min-heap of numbers (file positions of ready calls). */
+const heapOf = (items: ReadonlyArray<number>): { readonly push: (n: number) => void; readonly pop: () => number | undefined; readonly size: () => number } => {
+  const h: number[] = []
+  const push = (n: number): void => {
+    h.push(n)
+    for (let i = h.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1
+      if ((h[parent] as number) <= (h[i] as number)) break
+      ;[h[parent], h[i]] = [h[i] as number, h[parent] as number]
+      i = parent
+    }
+  }
+  const pop = (): number | undefined => {
+    const top = h[0]
+    const last = h.pop()
+    if (h.length > 0 && last !== undefined) {
+      h[0] = last
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1
+        const r = l + 1
+        let m = i
+        if (l < h.length && (h[l] as number) < (h[m] as number)) m = l
+        if (r < h.length && (h[r] as number) < (h[m] as number)) m = r
+        if (m === i) break
+        ;[h[m], h[i]] = [h[i] as number, h[m] as number]
+        i = m
+      }
+    }
+    return top
+  }
+  for (const n of items) push(n)
+  return { push, pop, size: () => h.length }
+}
+
 const functionalPlan = (model: FunctionalSpec): Plan => {
-  // Kahn's algorithm over (layer, node) pairs, taking ready nodes in file order.
+  // Kahn's algorithm over (layer, node) pairs, taking ready nodes in file order: passes over the
+  // pending calls in file order, each taking every call whose inputs exist when the scan reaches it.
+  // Run with a count of missing inputs per call and a heap of ready calls by file position (a call
+  // made ready by one at a later position waits for the next pass), so any file order costs
+  // O(n log n): plain passes cost O(n²) for a chain listed in reverse.
   const layers: ReadonlyArray<GraphLayer> = model.layers
   const produced = new Set<TensorKey>()
   const inputs = model.inputs.map((ref) => ({ key: keyOf(ref), layerIndex: layers.findIndex((l) => l.spec.name === ref.layer) }))
   for (const i of inputs) produced.add(i.key)
-  const pending: Array<{ readonly layerIndex: number; readonly node: number }> = []
-  layers.forEach((l, i) => {
-    if (!isInputLayer(l.spec)) l.inbound.forEach((_n, node) => pending.push({ layerIndex: i, node }))
+  const calls: Array<{ readonly layerIndex: number; readonly node: number; readonly ins: ReadonlyArray<TensorKey>; missing: number }> = []
+  // Which pending calls (by position) wait for each tensor.
+  const waiting = new Map<TensorKey, number[]>()
+  layers.forEach((l, layerIndex) => {
+    if (isInputLayer(l.spec)) return
+    l.inbound.forEach((call, node) => {
+      const ins = call.args.map(keyOf)
+      const missing = new Set(ins.filter((k) => !produced.has(k)))
+      for (const k of missing) {
+        const w = waiting.get(k)
+        if (w === undefined) waiting.set(k, [calls.length])
+        else w.push(calls.length)
+      }
+      calls.push({ layerIndex, node, ins, missing: missing.size })
+    })
   })
   const steps: Step[] = []
-  let progress = true
-  while (pending.length > 0 && progress) {
-    progress = false
-    for (let p = 0; p < pending.length; p++) {
-      const { layerIndex, node } = pending[p] as { layerIndex: number; node: number }
+  let pass = heapOf(calls.flatMap((c, pos) => (c.missing === 0 ? [pos] : [])))
+  while (pass.size() > 0) {
+    const next: number[] = []
+    for (let pos = pass.pop(); pos !== undefined; pos = pass.pop()) {
+      const { layerIndex, node, ins } = calls[pos] as (typeof calls)[number]
       const layer = layers[layerIndex] as GraphLayer
-      const call = layer.inbound[node]
-      if (call === undefined) continue
-      const ins = call.args.map(keyOf)
-      if (!ins.every((k) => produced.has(k))) continue
+      const call = layer.inbound[node] as GraphLayer['inbound'][number]
       const name = layerKey(layer.spec, layerIndex)
       const outs = Array.from({ length: outputCountOf(layer.spec) }, (_, t) => `${name}:${node}:${t}`)
       steps.push({ layerIndex, node, spec: layer.spec, inputs: ins, asList: call.asList, outputs: outs, path: `layers[${layerIndex}]` })
-      for (const k of outs) produced.add(k)
-      pending.splice(p, 1)
-      p--
-      progress = true
+      for (const k of outs) {
+        if (produced.has(k)) continue
+        produced.add(k)
+        for (const q of waiting.get(k) ?? []) {
+          const c = calls[q] as (typeof calls)[number]
+          c.missing--
+          if (c.missing === 0) {
+            if (q > pos) pass.push(q)
+            else next.push(q)
+          }
+        }
+      }
     }
+    pass = heapOf(next)
   }
-  // Nodes left pending cannot be reached from the inputs; the decoder rejects cycles and unknown
+  // Calls never taken cannot be reached from the inputs; the decoder rejects cycles and unknown
   // references, so these are calls on tensors no input produces (they do not affect the outputs).
   return { inputs, outputs: model.outputs.map(keyOf), steps }
 }

@@ -6,12 +6,13 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
-import { describe } from '../../core/describe.js'
+import { describe, quote, quoteText } from '../../core/describe.js'
 import { optional } from '../../core/KerasObject.js'
 import { listItems } from '../../core/Pair.js'
 import { numberWhere, oneOfNames } from '../../core/primitives.js'
 import { DATA_FORMATS, PADDINGS, type DataFormat, type Padding } from '../../conv2d/Conv2DSpec.js'
-import type { SpecError } from '../../core/SpecError.js'
+import { specError, type SpecError } from '../../core/SpecError.js'
+import { MAX_ELEMENTS } from '../../geometry/ConvGeometry.js'
 import type { InferredLayer, LayerCodecOptions, SymbolicShape } from '../LayerKind.js'
 
 // -------------------------------------------------------------------------------------
@@ -183,7 +184,9 @@ export const axisName = (i: number): string => (i === 0 ? 'rows' : 'cols')
 
 /**
  * Compiles through a layer's own `infer`: the per-sample output shape (and weights) for a fully known
- * per-sample input shape, or the same errors `infer` reports.
+ * per-sample input shape, or the same errors `infer` reports. An output or weight larger than a typed
+ * array can hold ({@link MAX_ELEMENTS}) is an error here, before the compiler allocates anything for it
+ * (UpSampling2D's `size: 2147483648` used to throw a RangeError from `compileModel`).
  * @category utils
  */
 export const inferKnown = <S>(
@@ -196,5 +199,17 @@ export const inferKnown = <S>(
       spec,
       inputs.map((s) => [null, ...s])
     ),
-    E.map((r) => ({ outputShape: r.outputShape.slice(1) as ReadonlyArray<number>, weights: r.weights }))
+    E.map((r) => ({ outputShape: r.outputShape.slice(1) as ReadonlyArray<number>, weights: r.weights })),
+    E.chain((r) => {
+      const sizeOf = (shape: ReadonlyArray<number>): number => shape.reduce((a, b) => a * b, 1)
+      const tooLarge = (shape: ReadonlyArray<number>): boolean => sizeOf(shape) > MAX_ELEMENTS
+      const errors: SpecError[] = []
+      if (tooLarge(r.outputShape)) {
+        errors.push(specError('', `one sample's output ${quote(r.outputShape)} has ${sizeOf(r.outputShape)} elements, more than a typed array can hold (at most ${MAX_ELEMENTS})`))
+      }
+      for (const w of r.weights) {
+        if (tooLarge(w.shape)) errors.push(specError('', `the weight ${quoteText(w.name)} ${quote(w.shape)} has ${sizeOf(w.shape)} elements, more than a typed array can hold (at most ${MAX_ELEMENTS})`))
+      }
+      return errors.length > 0 ? E.left(errors) : E.right(r)
+    })
   )
