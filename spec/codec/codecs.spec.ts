@@ -92,7 +92,6 @@ describe('initializer', () => {
     ['zero', { kind: 'constant', value: 0 }],
     ['ones', { kind: 'constant', value: 1 }],
     ['one', { kind: 'constant', value: 1 }],
-    ['constant', { kind: 'constant', value: 0 }],
     ['random_normal', { kind: 'random_normal', mean: 0, stddev: 0.05, seed: null }],
     ['normal', { kind: 'random_normal', mean: 0, stddev: 0.05, seed: null }],
     ['random_uniform', { kind: 'random_uniform', minval: -0.05, maxval: 0.05, seed: null }],
@@ -108,10 +107,32 @@ describe('initializer', () => {
     ['orthogonal', { kind: 'orthogonal', gain: 1, seed: null }],
     ['OrthogonalInitializer', { kind: 'orthogonal', gain: 1, seed: null }],
     ['identity', { kind: 'identity', gain: 1 }],
-    ['GlorotUniformV2', vs(1, 'fan_avg', 'uniform')],
     ['HeNormal', vs(2, 'fan_in', 'truncated_normal')]
   ])('%s', (name, expected) => {
     expect(ok(c, name)).toEqual(expected)
+  })
+  it('dialects: TF 2.x …V2 aliases only in keras2, Keras 3 …Initializer aliases only in keras3, Constant needs value in keras3', () => {
+    const k2 = initializerCodec('keras2')
+    expect(ok(k2, 'GlorotUniformV2')).toEqual(vs(1, 'fan_avg', 'uniform'))
+    expect(errs(c, 'GlorotUniformV2')[0]?.message).toContain('a tf.keras 2.x alias that Keras 3 no longer knows')
+    expect(errs(c, { class_name: 'HeNormalV2', config: {} })[0]?.path).toBe('class_name')
+    expect(errs(k2, 'OrthogonalInitializer')[0]?.message).toContain('a Keras 3 alias that tf.keras 2.x (this config\'s dialect, keras2) does not know')
+    expect(ok(k2, { class_name: 'Constant', config: {} })).toEqual({ kind: 'constant', value: 0 })
+    expect(errs(c, { class_name: 'Constant', config: {} })).toEqual([{ path: 'config.value', message: 'missing required Constant argument "value": expected a finite number' }])
+    expect(errs(c, 'constant')[0]?.message).toContain("Constant.from_config raises KeyError 'value'")
+    expect(ok(k2, 'constant')).toEqual({ kind: 'constant', value: 0 })
+  })
+  it('Keras ≥ 3.15 fan axes: kept (sorted) when both are set, dropped when one is null; unknown to keras2', () => {
+    expect(ok(c, { class_name: 'HeNormal', config: { input_axes: [2, 0, 1], output_axes: [-1] } })).toEqual({ ...vs(2, 'fan_in', 'truncated_normal'), fanAxes: { input: [0, 1, 2], output: [-1] } })
+    expect(ok(c, { class_name: 'HeNormal', config: { input_axes: [0], output_axes: null } })).toEqual(vs(2, 'fan_in', 'truncated_normal'))
+    expect(c.encode({ ...vs(1, 'fan_avg', 'uniform'), fanAxes: { input: [0], output: [1] } } as Initializer)).toEqual({
+      module: 'keras.initializers',
+      class_name: 'GlorotUniform',
+      config: { seed: null, input_axes: [0], output_axes: [1] },
+      registered_name: null
+    })
+    expect(errs(c, { class_name: 'HeNormal', config: { input_axes: [0, 'x'], output_axes: 'y' } }).map((e) => e.path)).toEqual(['config.input_axes[1]', 'config.output_axes'])
+    expect(errs(initializerCodec('keras2'), { class_name: 'HeNormal', config: { input_axes: null } })[0]?.message).toContain('input_axes is a Keras ≥ 3.15 VarianceScaling argument; tf.keras 2.x')
   })
   it('class configs with arguments', () => {
     expect(ok(c, { class_name: 'Constant', config: { value: -2 } })).toEqual({ kind: 'constant', value: -2 })
@@ -142,9 +163,6 @@ describe('initializer', () => {
     expect(errs(c, { class_name: 'GlorotUniform', config: { seed: { class_name: 'SeedGenerator' } } })).toEqual([
       { path: 'config.seed', message: 'expected an integer seed or null, found an object {"class_name":"SeedGenerator"} (a serialized SeedGenerator cannot be reproduced outside Keras; use an integer)' }
     ])
-    expect(errs(c, { class_name: 'HeNormal', config: { input_axes: [0] } })).toEqual([
-      { path: 'config.input_axes', message: 'expected null (the standard fan computation for a conv kernel), found a list of 1 item [0]; custom fan axes (Keras ≥ 3.15) are not supported by layerspec' }
-    ])
     expect(errs(c, { class_name: 'VarianceScaling', config: { distribution: 'gaussian' } })[0]?.message).toBe(
       'expected distribution to be "truncated_normal", "untruncated_normal", "uniform" or "normal", found the string "gaussian"'
     )
@@ -157,20 +175,33 @@ describe('initializer', () => {
 describe('regularizer', () => {
   const c = regularizerCodec('keras3')
   it('strings (§11.2) and classes', () => {
-    expect(REGULARIZER_NAMES.map((n) => (n.startsWith('orthogonal') || n.startsWith('Orthogonal') ? null : ok(c, n)))).toEqual([
+    expect(REGULARIZER_NAMES.map((n) => (/^(orthogonal|Orthogonal|regularizer|Regularizer|l1_l2)/.test(n) ? null : ok(c, n)))).toEqual([
       { l1: 0.01, l2: 0 },
       { l1: 0.01, l2: 0 },
       { l1: 0, l2: 0.01 },
       { l1: 0, l2: 0.01 },
-      { l1: 0.01, l2: 0.01 },
+      null,
       { l1: 0, l2: 0 },
       { l1: 0, l2: 0 },
+      null,
+      null,
       null,
       null
     ])
     expect(ok(c, { class_name: 'L2', config: { l2: 0.5 } })).toEqual({ l1: 0, l2: 0.5 })
     expect(ok(c, { class_name: 'L1L2', config: {} })).toEqual({ l1: 0, l2: 0 })
     expect(ok(c, null)).toBe(null)
+  })
+  it('l1_l2 is TF 2.x\'s L1L2(0.01, 0.01) in keras2 and an error in keras3 (Keras 3 does not know it)', () => {
+    expect(ok(regularizerCodec('keras2'), 'l1_l2')).toEqual({ l1: 0.01, l2: 0.01 })
+    expect(errs(c, 'l1_l2')).toEqual([
+      {
+        path: '',
+        message:
+          'regularizer "l1_l2" is a tf.keras 2.x name (L1L2 with l1 = l2 = 0.01) that Keras 3 no longer knows (Keras 3 raises "Could not interpret regularizer identifier: l1_l2"); in a Keras 3 config write {"class_name": "L1L2", "config": {"l1": 0.01, "l2": 0.01}}'
+      }
+    ])
+    expect(errs(c, 'regularizer')[0]?.message).toContain('the base Regularizer class adds no penalty')
   })
   it('encodes L1 / L2 / L1L2 in keras3 and always L1L2 in keras2', () => {
     expect(c.encode({ l1: 0.1, l2: 0 })).toEqual({ module: 'keras.regularizers', class_name: 'L1', config: { l1: 0.1 }, registered_name: null })
@@ -188,7 +219,10 @@ describe('regularizer', () => {
 describe('constraint', () => {
   const c = constraintCodec('keras3')
   it('names and classes, axes sorted', () => {
-    expect(CONSTRAINT_NAMES.filter((n) => !n.toLowerCase().startsWith('radial')).map((n) => ok(c, n)?.kind)).toEqual(['max_norm', 'max_norm', 'non_neg', 'non_neg', 'unit_norm', 'unit_norm', 'min_max_norm', 'max_norm', 'non_neg', 'unit_norm', 'min_max_norm'])
+    const k2 = constraintCodec('keras2')
+    expect(CONSTRAINT_NAMES.filter((n) => !n.toLowerCase().startsWith('radial')).map((n) => ok(k2, n)?.kind)).toEqual(['max_norm', 'max_norm', 'non_neg', 'non_neg', 'unit_norm', 'unit_norm', 'min_max_norm', 'max_norm', 'non_neg', 'unit_norm', 'min_max_norm'])
+    expect(['max_norm', 'non_neg', 'unit_norm', 'min_max_norm', 'MaxNorm', 'NonNeg', 'UnitNorm', 'MinMaxNorm'].map((n) => ok(c, n)?.kind)).toEqual(['max_norm', 'non_neg', 'unit_norm', 'min_max_norm', 'max_norm', 'non_neg', 'unit_norm', 'min_max_norm'])
+    expect(errs(c, 'maxnorm')[0]?.message).toBe('constraint "maxnorm" is a tf.keras 2.x name that Keras 3 no longer knows (Keras 3 raises "Could not interpret constraint identifier: maxnorm"); Keras 3 calls it "max_norm"')
     expect(ok(c, 'min_max_norm')).toEqual({ kind: 'min_max_norm', minValue: 0, maxValue: 1, rate: 1, axis: [0] })
     expect(ok(c, { class_name: 'UnitNorm', config: { axis: [3, -1] } })).toEqual({ kind: 'unit_norm', axis: [-1, 3] })
     expect(ok(c, { class_name: 'MaxNorm', config: { axis: { class_name: '__tuple__', items: [2, 0] } } })).toEqual({ kind: 'max_norm', maxValue: 2, axis: [0, 2] })
@@ -203,7 +237,8 @@ describe('constraint', () => {
     expect(errs(c, { class_name: 'MaxNorm', config: { axis: [] } })).toEqual([{ path: 'config.axis', message: 'expected an integer axis or a non-empty list of integer axes, found a list of 0 items []' }])
     expect(errs(c, { class_name: 'MaxNorm', config: { axis: 1.5 } })).toEqual([{ path: 'config.axis', message: 'expected an integer axis, found 1.5' }])
     expect(errs(c, { class_name: 'MaxNorm', config: { axis: [0, 0] } })).toEqual([{ path: 'config.axis', message: 'expected distinct axes, found [0,0] with a repeated axis' }])
-    expect(errs(c, 'radial_constraint')[0]?.message).toContain('RadialConstraint (TF 2.x only, removed in Keras 3) is not supported')
+    expect(errs(constraintCodec('keras2'), 'radial_constraint')[0]?.message).toContain('RadialConstraint (TF 2.x only, removed in Keras 3) is not supported')
+    expect(errs(c, 'radial_constraint')[0]?.message).toContain('Keras 3 has no RadialConstraint')
   })
 })
 

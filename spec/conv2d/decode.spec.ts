@@ -56,6 +56,7 @@ interface ValidCase {
 interface InvalidCase {
   readonly name: string
   readonly input: unknown
+  readonly options?: DecodeOptions
   /** Exact set of error paths, and a phrase each message must contain. */
   readonly errors: ReadonlyArray<readonly [path: string, phrase: string]>
 }
@@ -79,7 +80,7 @@ const VALID: ReadonlyArray<ValidCase> = [
   {
     name: 'ref #6: sigmoid, kernel_regularizer "l2", lora_rank 2',
     input: { filters: 5, kernel_size: 3, activation: 'sigmoid', kernel_regularizer: 'l2', lora_rank: 2 },
-    expected: spec({ filters: 5, kernelSize: [3, 3], activation: 'sigmoid', kernelRegularizer: { l1: 0, l2: 0.01 }, loraRank: 2 })
+    expected: spec({ filters: 5, kernelSize: [3, 3], activation: 'sigmoid', kernelRegularizer: { l1: 0, l2: 0.01 }, loraRank: 2, loraAlpha: 2 })
   },
   {
     name: 'ref #21: non_neg kernel and bias constraints',
@@ -209,14 +210,14 @@ const VALID: ReadonlyArray<ValidCase> = [
     expected: spec({ filters: 4, kernelSize: [3, 3] })
   },
   {
-    name: 'input_shape and batch_size become the spec input shape and batch',
+    name: 'input_shape and batch_size become the spec input shape and batch (batch_size: a tf.keras 2.x config)',
     input: { filters: 2, kernel_size: 3, input_shape: [32, 32, 3], batch_size: 8 },
-    expected: spec({ filters: 2, kernelSize: [3, 3], inputShape: [32, 32, 3], batchSize: 8 })
+    expected: spec({ dialect: 'keras2', filters: 2, kernelSize: [3, 3], inputShape: [32, 32, 3], batchSize: 8 })
   },
   {
-    name: 'batch_input_shape with unknown dims is kept partial',
+    name: 'batch_input_shape with unknown dims is kept partial (batch_input_shape: a tf.keras 2.x config)',
     input: { filters: 2, kernel_size: 3, batch_input_shape: [null, null, null, 3] },
-    expected: spec({ filters: 2, kernelSize: [3, 3], inputShape: [null, null, 3] })
+    expected: spec({ dialect: 'keras2', filters: 2, kernelSize: [3, 3], inputShape: [null, null, 3] })
   },
   {
     name: 'SavedModel __tuple__ wrappers',
@@ -279,7 +280,7 @@ const VALID: ReadonlyArray<ValidCase> = [
   },
   {
     name: 'orthogonal and identity decode (identity fails only at compile, on the kernel rank)',
-    input: { filters: 2, kernel_size: 3, kernel_initializer: { class_name: 'Orthogonal', config: { gain: 2, seed: 1 } }, bias_initializer: 'IdentityInitializer' },
+    input: { filters: 2, kernel_size: 3, kernel_initializer: { class_name: 'Orthogonal', config: { gain: 2, seed: 1 } }, bias_initializer: 'identity' },
     expected: spec({ dialect: 'keras2', filters: 2, kernelSize: [3, 3], kernelInitializer: { kind: 'orthogonal', gain: 2, seed: 1 }, biasInitializer: { kind: 'identity', gain: 1 } })
   },
   {
@@ -294,9 +295,10 @@ const VALID: ReadonlyArray<ValidCase> = [
     expected: spec({ filters: 2, kernelSize: [3, 3], kernelRegularizer: { l1: 0.01, l2: 0 }, biasRegularizer: { l1: 0, l2: 0.01 } })
   },
   {
-    name: '§11.2: l1_l2 is 0.01/0.01 (TF2), l1l2 is 0/0 (Keras 3 class defaults)',
+    name: '§11.2: l1_l2 is 0.01/0.01 (TF2, keras2 only), l1l2 is 0/0 (Keras 3 class defaults)',
     input: { filters: 2, kernel_size: 3, kernel_regularizer: 'l1_l2', activity_regularizer: 'l1l2' },
-    expected: spec({ filters: 2, kernelSize: [3, 3], kernelRegularizer: { l1: 0.01, l2: 0.01 }, activityRegularizer: { l1: 0, l2: 0 } })
+    options: { dialect: 'keras2' },
+    expected: spec({ dialect: 'keras2', filters: 2, kernelSize: [3, 3], kernelRegularizer: { l1: 0.01, l2: 0.01 }, activityRegularizer: { l1: 0, l2: 0 } })
   },
   {
     name: 'L1 class with its default factor and L1L2 with integer factors',
@@ -314,9 +316,10 @@ const VALID: ReadonlyArray<ValidCase> = [
     })
   },
   {
-    name: 'maxnorm string takes MaxNorm defaults (2, axis 0)',
+    name: 'maxnorm string (TF 2.x, keras2 only) takes MaxNorm defaults (2, axis 0)',
     input: { filters: 2, kernel_size: 3, kernel_constraint: 'maxnorm' },
-    expected: spec({ filters: 2, kernelSize: [3, 3], kernelConstraint: { kind: 'max_norm', maxValue: 2, axis: [0] } })
+    options: { dialect: 'keras2' },
+    expected: spec({ dialect: 'keras2', filters: 2, kernelSize: [3, 3], kernelConstraint: { kind: 'max_norm', maxValue: 2, axis: [0] } })
   },
   // ---- bookkeeping ----
   {
@@ -431,9 +434,21 @@ const INVALID: ReadonlyArray<InvalidCase> = [
   { name: 'input_shape dim 0', input: { filters: 1, kernel_size: 1, input_shape: [28, 0, 1] }, errors: [['input_shape[1]', 'not positive']] },
   { name: 'input_shape disagreeing with batch_input_shape', input: { filters: 1, kernel_size: 1, input_shape: [28, 28, 1], batch_input_shape: [null, 28, 28, 3] }, errors: [['input_shape', 'disagrees']] },
   {
-    name: 'build_config disagreeing with batch_input_shape',
-    input: { module: 'keras.layers', class_name: 'Conv2D', config: { filters: 1, kernel_size: 1, batch_input_shape: [null, 8, 8, 1] }, registered_name: null, build_config: { input_shape: [null, 9, 9, 1] } },
+    name: 'build_config disagreeing with input_shape',
+    input: { module: 'keras.layers', class_name: 'Conv2D', config: { filters: 1, kernel_size: 1, input_shape: [8, 8, 1] }, registered_name: null, build_config: { input_shape: [null, 9, 9, 1] } },
     errors: [['build_config.input_shape', 'disagrees']]
+  },
+  {
+    name: 'batch_input_shape and batch_size in a Keras 3 config (Keras 3 refuses them; the keys alone make a config keras2)',
+    input: { module: 'keras.layers', class_name: 'Conv2D', config: { filters: 1, kernel_size: 1, batch_input_shape: [null, 8, 8, 1], batch_size: 2 }, registered_name: null },
+    options: { dialect: 'keras3' },
+    errors: [['config.batch_input_shape', 'Unrecognized keyword arguments'], ['config.batch_size', 'Unrecognized keyword arguments']]
+  },
+  { name: 'l1_l2 in a Keras 3 config', input: { filters: 1, kernel_size: 1, kernel_regularizer: 'l1_l2' }, errors: [['kernel_regularizer', 'Could not interpret regularizer identifier: l1_l2']] },
+  {
+    name: 'LoRA with a kernel constraint (Keras 3 refuses it when it builds the layer)',
+    input: { filters: 1, kernel_size: 1, lora_rank: 2, kernel_constraint: 'non_neg' },
+    errors: [['lora_rank', 'incompatible with kernel constraints']]
   },
   { name: 'lora_alpha without lora_rank', input: { filters: 1, kernel_size: 1, lora_alpha: 4 }, errors: [['lora_alpha', 'lora_rank']] },
   // ---- examples/ ----
@@ -458,7 +473,7 @@ describe('decodeConv2D: valid configs give their normalized specs', () => {
 
 describe('decodeConv2D: invalid configs give every error at its exact path', () => {
   it.each(INVALID.map((c) => [c.name, c] as const))('%s', (_name, c) => {
-    const errors = left(decodeConv2D(c.input))
+    const errors = left(decodeConv2D(c.input, c.options))
     expect(errors.map((e) => e.path).sort()).toEqual(c.errors.map(([p]) => p).sort())
     for (const [path, phrase] of c.errors) {
       const messages = errors.filter((e) => e.path === path).map((e) => e.message)

@@ -153,7 +153,7 @@ describe('build_config (Keras 3: the input shape of a built layer)', () => {
   })
   it('the raw io-ts errors carry the offending value and the values along their path', () => {
     const buildConfig = { input_shape: [null, 9, 9, 1] }
-    const r = conv2DCodec().decode(k3({ config: { ...cfg, batch_input_shape: [null, 8, 8, 1] }, build_config: buildConfig }))
+    const r = conv2DCodec().decode(k3({ config: { ...cfg, input_shape: [8, 8, 1] }, build_config: buildConfig }))
     if (E.isRight(r)) throw new Error('expected a failure')
     expect(r.left).toHaveLength(1)
     const [e] = r.left

@@ -49,7 +49,10 @@ const bnDefaults = {
   betaConstraint: null,
   gammaConstraint: null,
   synchronized: false,
-  fused: null
+  fused: null,
+  renorm: false,
+  renormClipping: null,
+  renormMomentum: 0.99
 }
 
 /** The real BatchNormalization configs of the shared model files (M: Keras 3; F, D: tf.keras 2.x). */
@@ -98,6 +101,7 @@ const VALID: ReadonlyArray<Valid> = [
   { cls: 'LeakyReLU', config: { alpha: 0.1 }, expected: { className: 'LeakyReLU', ...k3, negativeSlope: 0.1 } },
   { cls: 'LeakyReLU', config: { negative_slope: 0.1 }, dialect: 'keras2', expected: { className: 'LeakyReLU', ...k2, negativeSlope: 0.1 } },
   { cls: 'LeakyReLU', config: { alpha: 0.2, negative_slope: 0.2 }, expected: { className: 'LeakyReLU', ...k3, negativeSlope: 0.2 } },
+  { cls: 'LeakyReLU', config: { alpha: 0.1, negative_slope: 0.2 }, expected: { className: 'LeakyReLU', ...k3, negativeSlope: 0.1 } },
   { cls: 'LeakyReLU', config: { alpha: -0.5 }, dialect: 'keras2', expected: { className: 'LeakyReLU', ...k2, negativeSlope: -0.5 } },
   // Softmax
   { cls: 'Softmax', config: {}, expected: { className: 'Softmax', ...k3, axis: [-1], robustMasking: false } },
@@ -206,14 +210,21 @@ const VALID: ReadonlyArray<Valid> = [
   { cls: 'RandomWidth', config: { factor: [0.2, 0.3], interpolation: 'Bicubic', seed: 4 }, dialect: 'keras2', expected: { className: 'RandomWidth', ...k2, factor: [0.2, 0.3], interpolation: 'bicubic', seed: 4 } },
   // Rescaling
   { cls: 'Rescaling', config: { scale: 0.00392156862745098, offset: 0.0 }, dialect: 'keras2', expected: { className: 'Rescaling', ...k2, scale: 0.00392156862745098, offset: 0, scaleDataFormat: null } },
-  { cls: 'Rescaling', config: { scale: 2 }, expected: { className: 'Rescaling', ...k3, scale: 2, offset: 0, scaleDataFormat: null } },
+  { cls: 'Rescaling', config: { scale: 2, offset: 0 }, expected: { className: 'Rescaling', ...k3, scale: 2, offset: 0, scaleDataFormat: null } },
   { cls: 'Rescaling', config: { scale: [1, 2, 3], offset: [0, 0, 1] }, expected: { className: 'Rescaling', ...k3, scale: [1, 2, 3], offset: [0, 0, 1], scaleDataFormat: 'channels_last' } },
-  { cls: 'Rescaling', config: { scale: [1, 2, 3] }, imageDataFormat: 'channels_first', expected: { className: 'Rescaling', ...k3, scale: [1, 2, 3], offset: 0, scaleDataFormat: 'channels_first' } },
+  { cls: 'Rescaling', config: { scale: [1, 2, 3], offset: 0.0 }, imageDataFormat: 'channels_first', expected: { className: 'Rescaling', ...k3, scale: [1, 2, 3], offset: 0, scaleDataFormat: 'channels_first' } },
+  { cls: 'Rescaling', config: { scale: [0.5], offset: 0 }, imageDataFormat: 'channels_first', expected: { className: 'Rescaling', ...k3, scale: [0.5], offset: 0, scaleDataFormat: 'channels_first' } },
+  { cls: 'Rescaling', config: { scale: [[1, 2, 3]], offset: [[[0.5]]] }, expected: { className: 'Rescaling', ...k3, scale: [[1, 2, 3]], offset: [[[0.5]]], scaleDataFormat: 'channels_last' } },
+  {
+    cls: 'Rescaling',
+    config: { scale: { class_name: '__tuple__', config: { value: [1, 2] } }, offset: { class_name: '__numpy__', config: { value: 0.5, dtype: 'float64' } } },
+    expected: { className: 'Rescaling', ...k3, scale: [1, 2], offset: 0.5, scaleDataFormat: 'channels_last' }
+  },
   { cls: 'Rescaling', config: { scale: [1, 2, 3] }, dialect: 'keras2', imageDataFormat: 'channels_first', expected: { className: 'Rescaling', ...k2, scale: [1, 2, 3], offset: 0, scaleDataFormat: null } },
   { cls: 'Rescaling', config: { scale: [0.5], offset: -1 }, expected: { className: 'Rescaling', ...k3, scale: 0.5, offset: -1, scaleDataFormat: null } },
   {
     cls: 'Rescaling',
-    config: { scale: { class_name: '__numpy__', config: { value: [0.5, 0.25], dtype: 'float32' } } },
+    config: { scale: { class_name: '__numpy__', config: { value: [0.5, 0.25], dtype: 'float32' } }, offset: 0 },
     expected: { className: 'Rescaling', ...k3, scale: [0.5, 0.25], offset: 0, scaleDataFormat: 'channels_last' }
   },
   // BatchNormalization
@@ -235,6 +246,17 @@ const VALID: ReadonlyArray<Valid> = [
     config: { axis: [1, 2], epsilon: 1e-5, center: false, fused: false, renorm: false, renorm_clipping: { rmax: 3 }, renorm_momentum: 0.9, virtual_batch_size: null, adjustment: null, synchronized: true },
     dialect: 'keras2',
     expected: { className: 'BatchNormalization', ...k2, ...bnDefaults, axis: [1, 2], epsilon: 1e-5, center: false, fused: false, synchronized: true }
+  },
+  {
+    cls: 'BatchNormalization',
+    config: { renorm: true, renorm_clipping: { rmax: 3, rmin: 0.5, dmax: 1 }, renorm_momentum: 0.9 },
+    expected: { className: 'BatchNormalization', ...k3, ...bnDefaults, renorm: true, renormClipping: { rmax: 3, rmin: 0.5, dmax: 1 }, renormMomentum: 0.9 }
+  },
+  {
+    cls: 'BatchNormalization',
+    config: { renorm: true, renorm_clipping: {}, fused: null },
+    dialect: 'keras2',
+    expected: { className: 'BatchNormalization', ...k2, ...bnDefaults, renorm: true }
   },
   {
     cls: 'BatchNormalization',
@@ -270,7 +292,6 @@ const INVALID: ReadonlyArray<Invalid> = [
   { cls: 'Activation', config: 'relu', errors: [['', 'expected the Activation arguments as a JSON object']] },
   { cls: 'ReLU', config: { max_value: -1, threshold: null, negative_slope: '0' }, errors: [['max_value', 'non-negative'], ['negative_slope', 'without quotes'], ['threshold', 'found null']] },
   { cls: 'ReLU', config: { max_vlaue: 6 }, errors: [['max_vlaue', 'did you mean "max_value"']] },
-  { cls: 'LeakyReLU', config: { alpha: 0.1, negative_slope: 0.2 }, errors: [['alpha', 'disagree']] },
   { cls: 'LeakyReLU', config: { alpha: 0.1, negative_slope: 0.2 }, dialect: 'keras2', errors: [['alpha', 'disagree']] },
   { cls: 'LeakyReLU', config: { alpha: -1 }, errors: [['alpha', 'non-negative']] },
   { cls: 'LeakyReLU', config: { negative_slope: null }, dialect: 'keras2', errors: [['negative_slope', 'found null']] },
@@ -305,20 +326,31 @@ const INVALID: ReadonlyArray<Invalid> = [
   { cls: 'RandomBrightness', config: { factor: 2 }, errors: [['factor', 'in [-1, 1]']] },
   { cls: 'RandomHeight', config: { factor: [-2, 0.5], interpolation: 'cubic' }, dialect: 'keras2', errors: [['factor', 'larger than -1'], ['interpolation', 'found the string "cubic"']] },
   { cls: 'RandomWidth', config: { factor: -0.2 }, dialect: 'keras2', errors: [['factor', 'upper bound']] },
-  { cls: 'Rescaling', config: {}, errors: [['scale', 'missing required']] },
+  { cls: 'Rescaling', config: {}, errors: [['scale', 'missing required'], ['offset', 'missing required']] },
+  { cls: 'Rescaling', config: { scale: 2 }, errors: [['offset', 'missing required']] },
   { cls: 'Rescaling', config: { scale: 'a', offset: [1, null] }, errors: [['scale', 'found the string "a"'], ['offset[1]', 'found null']] },
-  { cls: 'Rescaling', config: { scale: [[1, 2]] }, errors: [['scale[0]', '1-D lists only']] },
-  { cls: 'Rescaling', config: { scale: { class_name: '__numpy__', config: { value: [1, 'x'], dtype: 'float32' } } }, errors: [['scale.config.value[1]', 'finite number']] },
-  { cls: 'BatchNormalization', config: { renorm: true, virtual_batch_size: 2, adjustment: 'f' }, dialect: 'keras2', errors: [['renorm', 'renormalization'], ['virtual_batch_size', 'ghost'], ['adjustment', 'Python function']] },
+  { cls: 'Rescaling', config: { scale: [[1, 2], [3]], offset: 0 }, errors: [['scale', 'rectangular array']] },
+  { cls: 'Rescaling', config: { scale: { class_name: '__numpy__', config: { value: [1, 'x'], dtype: 'float32' } }, offset: 0 }, errors: [['scale.config.value[1]', 'finite number']] },
+  { cls: 'Rescaling', config: { scale: { class_name: '__numpy__', config: { value: [1, 2], dtype: 'int32' } }, offset: 0 }, errors: [['scale.config.dtype', 'float32 or float64']] },
+  { cls: 'BatchNormalization', config: { renorm: true, virtual_batch_size: 2, adjustment: 'f', fused: true }, dialect: 'keras2', errors: [['virtual_batch_size', 'ghost'], ['adjustment', 'Python function'], ['fused', 'renorm=True']] },
+  { cls: 'BatchNormalization', config: { renorm: true, renorm_clipping: { rmax: 1, rmin: 2 } }, errors: [['renorm_clipping', 'rmax should be greater than rmin']] },
+  { cls: 'BatchNormalization', config: { renorm: true, renorm_clipping: { dmax: -1 } }, errors: [['renorm_clipping', 'dmax should be non-negative']] },
   { cls: 'BatchNormalization', config: { axis: 2, fused: true }, dialect: 'keras2', errors: [['fused', 'axis is 1 or 3']] },
   { cls: 'BatchNormalization', config: { fused: true, synchronized: true }, dialect: 'keras2', errors: [['fused', 'synchronized']] },
   { cls: 'BatchNormalization', config: { fused: true, dtype: 'float64' }, dialect: 'keras2', errors: [['fused', 'float64']] },
-  { cls: 'BatchNormalization', config: { renorm_clipping: { rmax: 1, foo: 2 } }, dialect: 'keras2', errors: [['renorm_clipping', '"foo"']] },
-  { cls: 'BatchNormalization', config: { axis: [1, 2], fused: null, renorm: false }, errors: [['axis', 'one axis'], ['fused', 'tf.keras 2.x'], ['renorm', 'tf.keras 2.x']] },
+  { cls: 'BatchNormalization', config: { renorm_clipping: { rmax: 1, foo: 2 } }, dialect: 'keras2', errors: [['renorm_clipping.foo', '"foo"']] },
+  { cls: 'BatchNormalization', config: { axis: [1, 2], fused: null, renorm: false }, errors: [['axis', 'one axis'], ['fused', 'tf.keras 2.x']] },
   { cls: 'BatchNormalization', config: { axis: 'channels', epsilon: -1, center: 1, gamma_initializer: 'nope' }, errors: [['axis', 'integer axis'], ['epsilon', 'non-negative'], ['center', 'true or false'], ['gamma_initializer', 'nope']] },
   { cls: 'Add', config: { axis: 1 }, errors: [['axis', 'unknown Add argument "axis"']] },
   { cls: 'Concatenate', config: { axis: 'x' }, errors: [['axis', 'integer']] },
-  { cls: 'Concatenate', config: { axis: 1, input_shape: [4], batch_input_shape: [null, 5] }, errors: [['input_shape', 'disagrees']] }
+  { cls: 'Concatenate', config: { axis: 1, input_shape: [4], batch_input_shape: [null, 5] }, dialect: 'keras2', errors: [['input_shape', 'disagrees']] },
+  { cls: 'Concatenate', config: { axis: 1, batch_input_shape: [null, 5], batch_size: 2 }, dialect: 'keras3', errors: [['batch_input_shape', 'Unrecognized keyword arguments'], ['batch_size', 'Unrecognized keyword arguments']] },
+  { cls: 'RandomHeight', config: { factor: 0.2 }, dialect: 'keras3', errors: [['', 'Keras 3 does not have']] },
+  { cls: 'SpatialDropout2D', config: { rate: 0.5, trainable: true, autocast: false }, errors: [['trainable', 'no "trainable" argument'], ['autocast', 'no "autocast" argument']] },
+  { cls: 'Normalization', config: { mean: [1, 2] }, errors: [['variance', 'must be given together']] },
+  { cls: 'Normalization', config: { mean: [1, 2], variance: [1, 2, 3] }, errors: [['variance', 'same shape']] },
+  { cls: 'Normalization', config: { axis: -1, mean: [[1, 2]], variance: [[1, 2]] }, errors: [['mean', 'rank of mean']] },
+  { cls: 'Normalization', config: { axis: 'x', invert: 1 }, errors: [['axis', 'integer axis'], ['invert', 'true or false']] }
 ]
 
 const label = (cls: string, config: unknown, dialect: Dialect | undefined): string => `${cls} ${dialect ?? 'keras3'} ${JSON.stringify(config).slice(0, 90)}`
@@ -342,6 +374,7 @@ describe('registry', () => {
       'RandomHeight',
       'RandomWidth',
       'Rescaling',
+      'Normalization',
       'BatchNormalization',
       'Add',
       'Subtract',
@@ -431,9 +464,17 @@ describe('encoding', () => {
       'gamma_constraint'
     ])
     expect(json['axis']).toBe(3)
+    const renorm = decodeLayer('BatchNormalization', { renorm: true }, { dialect: 'keras2' })
+    if (E.isLeft(renorm)) throw new Error('decode')
+    expect(Object.keys(encodeLayer('BatchNormalization', renorm.right)).slice(-3)).toEqual(['renorm', 'renorm_clipping', 'renorm_momentum'])
     expect(json['gamma_initializer']).toEqual({ class_name: 'Ones', config: {} })
     const k3spec = decodeLayer('BatchNormalization', {})
     if (E.isLeft(k3spec)) throw new Error('decode')
     expect(encodeLayer('BatchNormalization', k3spec.right)['synchronized']).toBe(false)
+    // Keras 3.15 writes the renorm arguments in every config; layerspec only with renorm on (older Keras 3 releases lack them)
+    expect(Object.keys(encodeLayer('BatchNormalization', k3spec.right)).slice(-1)).toEqual(['synchronized'])
+    const renorm3 = decodeLayer('BatchNormalization', { renorm: true, renorm_momentum: 0.5 })
+    if (E.isLeft(renorm3)) throw new Error('decode')
+    expect(Object.keys(encodeLayer('BatchNormalization', renorm3.right)).slice(-4)).toEqual(['synchronized', 'renorm', 'renorm_clipping', 'renorm_momentum'])
   })
 })

@@ -3,8 +3,10 @@
  * here (or quoted from Keras's docstrings), plus purity: forward never writes into its arguments and
  * always returns a new buffer of the compile dtype.
  */
+import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import { close, run, spec } from './elementwise-helpers.js'
+import { left, right } from '../helpers.js'
+import { close, infer, kindOf, run, spec } from './elementwise-helpers.js'
 
 const t = (shape: ReadonlyArray<number>, data: ReadonlyArray<number>) => ({ shape, data })
 
@@ -272,5 +274,69 @@ describe('merges', () => {
       expect(Array.from(x.data)).toEqual([1, 2, 3, 4])
       expect(Array.from(y.data)).toEqual([5, 6, 7, 8])
     }
+  })
+})
+
+describe('Rescaling arrays of any rank (Keras 3)', () => {
+  it('a (rows, 1, channels) scale broadcasts over the columns, a (1, 1, 1) offset everywhere', () => {
+    // input [1, 2, 2, 2] = 0..7; scale [[[1, 10]], [[100, 1000]]] (shape 2, 1, 2): row r, channel c → scale[r][0][c]
+    const s = spec('Rescaling', { scale: [[[1, 10]], [[100, 1000]]], offset: [[[0.5]]] })
+    expect(Array.from(run('Rescaling', s, [t([1, 2, 2, 2], [0, 1, 2, 3, 4, 5, 6, 7])]).data)).toEqual([0.5, 10.5, 2.5, 30.5, 400.5, 5000.5, 600.5, 7000.5])
+  })
+})
+
+describe('Normalization', () => {
+  it('(x − mean) / max(√variance, 1e-7) per index of the kept axis, with the mean and variance given', () => {
+    const s = spec('Normalization', { axis: -1, mean: [1, 2], variance: [4, 0] })
+    // variance 0 divides by ε = 1e-7
+    close(run('Normalization', s, [t([2, 2], [3, 2, -1, 2.5])]).data, [1, 0, -1, 0.5 / 1e-7])
+  })
+
+  it('invert: mean + x · max(√variance, ε)', () => {
+    const s = spec('Normalization', { axis: -1, mean: [1, 2], variance: [4, 9], invert: true })
+    close(run('Normalization', s, [t([1, 2], [1, -1])]).data, [3, -1])
+  })
+
+  it('an adapted layer reads mean, variance and count weights; axis null shares one scalar pair', () => {
+    const s = spec('Normalization', { axis: null })
+    const inferred = right(infer('Normalization', s, [[null, 2, 3]]))
+    expect(inferred.weights.map((w: { name: string; shape: ReadonlyArray<number>; trainable: boolean }) => [w.name, w.shape, w.trainable])).toEqual([
+      ['mean', [], false],
+      ['variance', [], false],
+      ['count', [], false]
+    ])
+    close(run('Normalization', s, [t([1, 2, 3], [0, 1, 2, 3, 4, 5])], [t([], [1]), t([], [4]), t([], [7])]).data, [-0.5, 0, 0.5, 1, 1.5, 2])
+  })
+
+  it('a given mean of lower rank broadcasts onto the kept axes aligned from the last; a NaN variance stays NaN', () => {
+    const s = spec('Normalization', { axis: [1, 2], mean: [10, 20], variance: [1, 1] })
+    close(run('Normalization', s, [t([1, 2, 2], [10, 20, 11, 22])]).data, [0, 0, 1, 2])
+    expect(left(infer('Normalization', spec('Normalization', { axis: [1, 2], mean: [1, 2, 3], variance: [1, 1, 1] }), [[null, 2, 2]]))[0]?.path).toBe('mean')
+    const nan = run('Normalization', spec('Normalization', { mean: 0, variance: -1 }), [t([1, 1], [1])])
+    expect(nan.data[0]).toBeNaN()
+  })
+
+  it('kept axes must be known and in range; the batch axis is refused at compile', () => {
+    expect(left(infer('Normalization', spec('Normalization', { axis: -1 }), [[null, null]]))[0]?.message).toContain('must have a known size')
+    expect(left(infer('Normalization', spec('Normalization', { axis: 3 }), [[null, 4]]))[0]?.path).toBe('axis')
+    const batch = kindOf('Normalization').compile(spec('Normalization', { axis: 0, mean: 0, variance: 1 }), [[4]], { dtype: 'float32' })
+    expect(E.isLeft(batch) && batch.left[0]?.message).toContain('axis 0 of input (None, 4) is unknown')
+  })
+})
+
+describe('LoRA (Keras 3): kernel + (lora_alpha / lora_rank) · A·B', () => {
+  it('Dense: lora_kernel_a [in, r], lora_kernel_b [r, units] follow the bias; the kernel is frozen; alpha is always the rank', () => {
+    const s = spec('Dense', { units: 2, lora_rank: 1, lora_alpha: 8 })
+    expect(s.loraAlpha).toBe(1)
+    const inferred = right(infer('Dense', s, [[null, 3]]))
+    expect(inferred.weights.map((w: { name: string; shape: ReadonlyArray<number>; trainable: boolean }) => [w.name, w.shape, w.trainable])).toEqual([
+      ['kernel', [3, 2], false],
+      ['bias', [2], true],
+      ['lora_kernel_a', [3, 1], true],
+      ['lora_kernel_b', [1, 2], true]
+    ])
+    // kernel 0, A = [1, 2, 3]ᵀ, B = [1, -1]: merged = [[1, -1], [2, -2], [3, -3]]
+    const y = run('Dense', s, [t([1, 3], [1, 1, 1])], [t([3, 2], [0, 0, 0, 0, 0, 0]), t([2], [0.5, 0]), t([3, 1], [1, 2, 3]), t([1, 2], [1, -1])])
+    close(y.data, [6.5, -6])
   })
 })

@@ -24,7 +24,8 @@ describe('shape-preserving layers', () => {
     ['LeakyReLU', {}, 'keras3'],
     ['Softmax', {}, 'keras3'],
     ['Dropout', { rate: 0.5 }, 'keras2'],
-    ['Rescaling', { scale: 0.5 }, 'keras3'],
+    ['Rescaling', { scale: 0.5, offset: 0 }, 'keras3'],
+    ['Normalization', { axis: null, mean: 0.5, variance: 2 }, 'keras3'],
     ['RandomFlip', {}, 'keras2'],
     ['RandomRotation', { factor: 0.1 }, 'keras3'],
     ['RandomZoom', { height_factor: 0.1 }, 'keras3'],
@@ -103,15 +104,19 @@ describe('shape-preserving layers', () => {
 describe('Rescaling list arguments', () => {
   it('broadcast over the last axis (or axis -3 for a Keras 3 scale under channels_first)', () => {
     expect(out('Rescaling', { scale: [1, 2, 3], offset: [0, 0, 1] }, [[null, 4, 4, 3]])).toEqual([null, 4, 4, 3])
-    expect(out('Rescaling', { scale: [1, 2, 3] }, [[null, 4, 4, null]])).toEqual([null, 4, 4, null])
+    expect(out('Rescaling', { scale: [1, 2, 3], offset: 0 }, [[null, 4, 4, null]])).toEqual([null, 4, 4, null])
     const e = errs('Rescaling', { scale: [1, 2, 3], offset: [1, 2] }, [[null, 4, 4, 5]])
     expect(e.map((x) => x.path)).toEqual(['scale', 'offset'])
-    expect(e[0]?.message).toContain('3 values must match')
-    expect(errs('Rescaling', { scale: [1, 2] }, [[null, 4, 1]])[0]?.message).toContain('broadcast the output')
-    const cf = spec('Rescaling', { scale: [1, 2, 3] }, { imageDataFormat: 'channels_first' })
+    expect(e[0]?.message).toContain('with 3 values (input')
+    expect(errs('Rescaling', { scale: [1, 2], offset: 0 }, [[null, 4, 1]])[0]?.message).toContain('broadcast the output')
+    const cf = spec('Rescaling', { scale: [1, 2, 3], offset: 0 }, { imageDataFormat: 'channels_first' })
     expect(right(infer('Rescaling', cf, [[null, 3, 4, 5]])).outputShape).toEqual([null, 3, 4, 5])
     expect(left(infer('Rescaling', cf, [[null, 4, 5, 3]])).map((x) => x.path)).toEqual(['scale'])
-    expect(left(infer('Rescaling', cf, [[null, 3, 5]]))[0]?.message).toContain('does not have besides its batch axis')
+    expect(left(infer('Rescaling', cf, [[null, 3, 5]]))[0]?.message).toContain('more than this input has besides its batch axis')
+    // arrays of any rank, broadcast as NumPy does; an extra leading axis or a batch-axis dim other than 1 is an error
+    expect(out('Rescaling', { scale: [[1], [2], [3], [4]], offset: [[[0.5]]] }, [[null, 4, 4, 3]])).toEqual([null, 4, 4, 3])
+    expect(errs('Rescaling', { scale: [[[[[1]]]]], offset: 0 }, [[null, 4, 4, 3]])[0]?.message).toContain('more than this input has')
+    expect(errs('Rescaling', { scale: [[[[1, 2, 3]]], [[[1, 2, 3]]]], offset: 0 }, [[null, 4, 4, 3]])[0]?.path).toBe('scale')
   })
 })
 

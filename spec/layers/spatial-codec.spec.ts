@@ -121,15 +121,16 @@ const VALID: ReadonlyArray<Valid> = [
     expected: pool('MaxPooling2D', { poolSize: [2, 3], strides: [2, 3] })
   },
   {
-    name: 'padding and data_format case-insensitive',
+    name: 'padding and data_format case-insensitive (tf.keras lower-cases a pooling padding)',
     kind: MaxPooling2DKind,
     input: { pool_size: 2, strides: 1, padding: 'SAME', data_format: 'Channels_First' },
-    expected: pool('MaxPooling2D', { strides: [1, 1], padding: 'same', dataFormat: 'channels_first' })
+    options: { dialect: 'keras2' },
+    expected: pool('MaxPooling2D', { dialect: 'keras2', strides: [1, 1], padding: 'same', dataFormat: 'channels_first' })
   },
   {
     name: 'data_format null → the image data format option',
     kind: AveragePooling2DKind,
-    input: { data_format: null },
+    input: { pool_size: 2, data_format: null },
     options: { imageDataFormat: 'channels_first' },
     expected: pool('AveragePooling2D', { dataFormat: 'channels_first' })
   },
@@ -245,8 +246,8 @@ const VALID: ReadonlyArray<Valid> = [
   {
     name: 'Reshape with input_shape (Keras 3 constructor argument)',
     kind: ReshapeKind,
-    input: { target_shape: [784], input_shape: [28, 28], batch_size: 8 },
-    expected: { ...base('Reshape'), targetShape: [784], inputShape: [28, 28], batchSize: 8 }
+    input: { target_shape: [784], input_shape: [28, 28] },
+    expected: { ...base('Reshape'), targetShape: [784], inputShape: [28, 28] }
   },
   // ---- DepthwiseConv2D ----
   { name: 'DepthwiseConv2D(3): Keras defaults', kind: DepthwiseConv2DKind, input: { kernel_size: 3 }, expected: depthwise({}) },
@@ -343,7 +344,9 @@ const INVALID: ReadonlyArray<Invalid> = [
   { name: 'pool_size null (Keras cannot standardize None)', kind: MaxPooling2DKind, input: { pool_size: null }, errors: [['pool_size', 'found null']] },
   { name: 'strides as a string', kind: MaxPooling2DKind, input: { strides: '2' }, errors: [['strides', 'without quotes']] },
   { name: 'padding causal', kind: MaxPooling2DKind, input: { padding: 'causal' }, errors: [['padding', 'causal']] },
-  { name: 'padding full', kind: AveragePooling2DKind, input: { padding: 'full' }, errors: [['padding', '"valid" or "same"']] },
+  { name: 'padding full', kind: AveragePooling2DKind, input: { pool_size: 2, padding: 'full' }, errors: [['padding', '"valid" or "same"']] },
+  { name: 'padding SAME in a Keras 3 pooling config', kind: MaxPooling2DKind, input: { padding: 'SAME' }, errors: [['padding', 'in lower case']] },
+  { name: 'AveragePooling2D without pool_size in a Keras 3 config', kind: AveragePooling2DKind, input: {}, errors: [['pool_size', 'missing required']] },
   { name: 'data_format NHWC', kind: MaxPooling2DKind, input: { data_format: 'NHWC' }, errors: [['data_format', '"channels_last" or "channels_first"']] },
   { name: 'typo pool_sise', kind: MaxPooling2DKind, input: { pool_sise: 2 }, errors: [['pool_sise', 'did you mean "pool_size"']] },
   { name: 'keepdims not a boolean', kind: GlobalAveragePooling2DKind, input: { keepdims: 1 }, errors: [['keepdims', 'true or false']] },
@@ -381,9 +384,10 @@ const INVALID: ReadonlyArray<Invalid> = [
   { name: 'Reshape target an int', kind: ReshapeKind, input: { target_shape: 5 }, errors: [['target_shape', 'found 5']] },
   { name: 'DepthwiseConv2D without kernel_size', kind: DepthwiseConv2DKind, input: {}, errors: [['kernel_size', 'missing required']] },
   {
-    name: 'DepthwiseConv2D strides 2 with dilation 2',
+    name: 'DepthwiseConv2D strides 2 with dilation 2 (tf.keras refuses it; Keras 3 runs it)',
     kind: DepthwiseConv2DKind,
     input: { kernel_size: 3, strides: 2, dilation_rate: 2 },
+    options: { dialect: 'keras2' },
     errors: [['strides', 'cannot be combined with dilation_rate']]
   },
   { name: 'depth_multiplier 0', kind: DepthwiseConv2DKind, input: { kernel_size: 3, depth_multiplier: 0 }, errors: [['depth_multiplier', 'not positive']] },
@@ -411,6 +415,7 @@ const INVALID: ReadonlyArray<Invalid> = [
     name: 'input_shape disagreeing with batch_input_shape',
     kind: MaxPooling2DKind,
     input: { input_shape: [4, 4, 1], batch_input_shape: [null, 4, 4, 2] },
+    options: { dialect: 'keras2' },
     errors: [['input_shape', 'disagrees']]
   }
 ]

@@ -58,7 +58,7 @@ describe('MaxPooling2D / AveragePooling2D', () => {
 
   it('2×2 valid: mean of each quadrant', () => {
     // (1+2+5+6)/4 = 3.5, (3+4+7+8)/4 = 5.5, (9+10+13+14)/4 = 11.5, (11+12+15+16)/4 = 13.5
-    expect(run(AveragePooling2DKind, {}, [4, 4, 1], iota(16)).data).toEqual([3.5, 5.5, 11.5, 13.5])
+    expect(run(AveragePooling2DKind, { pool_size: 2 }, [4, 4, 1], iota(16)).data).toEqual([3.5, 5.5, 11.5, 13.5])
   })
 
   it('3×3 stride 1 same: averages over the in-bounds elements only', () => {
@@ -79,7 +79,7 @@ describe('MaxPooling2D / AveragePooling2D', () => {
 
   it('2×2 stride 2 same on 3×3: average divides by the 4, 2, 2, 1 in-bounds elements', () => {
     // (1+2+4+5)/4 = 3, (3+6)/2 = 4.5, (7+8)/2 = 7.5, 9/1 = 9
-    expect(run(AveragePooling2DKind, { padding: 'same' }, [3, 3, 1], iota(9)).data).toEqual([3, 4.5, 7.5, 9])
+    expect(run(AveragePooling2DKind, { pool_size: 2, padding: 'same' }, [3, 3, 1], iota(9)).data).toEqual([3, 4.5, 7.5, 9])
   })
 
   it('pool [1, 2] stride 1 same along one row: the extra column goes after', () => {
@@ -100,20 +100,20 @@ describe('MaxPooling2D / AveragePooling2D', () => {
     const s1 = [1, 10, 2, 20, 3, 30, 4, 40]
     const x = [...s1, ...s1.map((v) => -v)]
     expect(run(MaxPooling2DKind, {}, [2, 2, 2], x)).toEqual({ shape: [2, 1, 1, 2], data: [4, 40, -1, -10] })
-    expect(run(AveragePooling2DKind, {}, [2, 2, 2], x).data).toEqual([2.5, 25, -2.5, -25])
+    expect(run(AveragePooling2DKind, { pool_size: 2 }, [2, 2, 2], x).data).toEqual([2.5, 25, -2.5, -25])
   })
 
   it('channels_first: each channel plane pooled on its own', () => {
     // [2 channels, 2, 2]: channel 0 = 1..4 → 4 / 2.5; channel 1 = 5..8 → 8 / 6.5
     expect(run(MaxPooling2DKind, { data_format: 'channels_first' }, [2, 2, 2], iota(8))).toEqual({ shape: [1, 2, 1, 1], data: [4, 8] })
-    expect(run(AveragePooling2DKind, { data_format: 'channels_first' }, [2, 2, 2], iota(8)).data).toEqual([2.5, 6.5])
+    expect(run(AveragePooling2DKind, { pool_size: 2, data_format: 'channels_first' }, [2, 2, 2], iota(8)).data).toEqual([2.5, 6.5])
   })
 
   it('float32: the mean is rounded once from a float64 sum', () => {
     // (0.1 + 0.2 + 0.3 + 0.4) / 4 = 0.25 exactly in float64 from the float32 inputs' values
     const x = [0.1, 0.2, 0.3, 0.4]
     const expected = Math.fround((Math.fround(0.1) + Math.fround(0.2) + Math.fround(0.3) + Math.fround(0.4)) / 4)
-    expect(run(AveragePooling2DKind, {}, [2, 2, 1], x, [], 'float32').data).toEqual([expected])
+    expect(run(AveragePooling2DKind, { pool_size: 2 }, [2, 2, 1], x, [], 'float32').data).toEqual([expected])
   })
 })
 

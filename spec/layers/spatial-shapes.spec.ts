@@ -28,8 +28,8 @@ import { left, right } from '../helpers.js'
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyKind = LayerKind<any>
 
-const specOf = <S extends BaseLayerSpec>(kind: LayerKind<S>, config: unknown): S =>
-  right(pipe(kind.codec({ dialect: 'keras3', imageDataFormat: 'channels_last' }).decode(config), E.mapLeft(fromValidationErrors)))
+const specOf = <S extends BaseLayerSpec>(kind: LayerKind<S>, config: unknown, options: { readonly dialect?: 'keras2' | 'keras3' } = {}): S =>
+  right(pipe(kind.codec({ dialect: options.dialect ?? 'keras3', imageDataFormat: 'channels_last' }).decode(config), E.mapLeft(fromValidationErrors)))
 
 const filled = (dtype: FloatDType, n: number, f: (i: number) => number): FloatArray => {
   const out = allocate(dtype, n)
@@ -64,7 +64,7 @@ const SHAPES: ReadonlyArray<ShapeCase> = [
   { name: 'pool 3 stride 1 valid on exactly 3', kind: AveragePooling2DKind, config: { pool_size: 3, strides: 1 }, input: [4, 3, 9, 2], output: [4, 1, 7, 2] },
   { name: 'rectangular pool [1, 2], strides [2, 1]', kind: MaxPooling2DKind, config: { pool_size: [1, 2], strides: [2, 1] }, input: [null, 5, 4, 1], output: [null, 3, 3, 1] },
   { name: 'channels_first, known batch', kind: MaxPooling2DKind, config: { data_format: 'channels_first' }, input: [8, 3, 32, 31], output: [8, 3, 16, 15] },
-  { name: 'rank-only input', kind: AveragePooling2DKind, config: {}, input: [null, null, null, null], output: [null, null, null, null] },
+  { name: 'rank-only input', kind: AveragePooling2DKind, config: { pool_size: 2 }, input: [null, null, null, null], output: [null, null, null, null] },
   // ---- global pooling ----
   { name: 'GlobalAveragePooling2D', kind: GlobalAveragePooling2DKind, config: {}, input: [null, 7, 7, 512], output: [null, 512] },
   { name: 'GlobalMaxPooling2D keepdims', kind: GlobalMaxPooling2DKind, config: { keepdims: true }, input: [null, 7, 7, 512], output: [null, 1, 1, 512] },
@@ -96,7 +96,7 @@ const SHAPES: ReadonlyArray<ShapeCase> = [
     input: [null, 10, 10, 12],
     output: [null, 8, 8, 24],
     weights: [
-      ['depthwise_kernel', [3, 3, 12, 2]],
+      ['kernel', [3, 3, 12, 2]],
       ['bias', [24]]
     ]
   },
@@ -106,7 +106,7 @@ const SHAPES: ReadonlyArray<ShapeCase> = [
     config: { kernel_size: [3, 3], padding: 'same', use_bias: false },
     input: [null, 112, 112, 32],
     output: [null, 112, 112, 32],
-    weights: [['depthwise_kernel', [3, 3, 32, 1]]]
+    weights: [['kernel', [3, 3, 32, 1]]]
   },
   {
     name: 'MobileNet conv_dw_2: 3×3 strides 2 valid after ZeroPadding2D ((0,1),(0,1))',
@@ -114,7 +114,7 @@ const SHAPES: ReadonlyArray<ShapeCase> = [
     config: { kernel_size: 3, strides: 2, use_bias: false },
     input: [null, 113, 113, 64],
     output: [null, 56, 56, 64],
-    weights: [['depthwise_kernel', [3, 3, 64, 1]]]
+    weights: [['kernel', [3, 3, 64, 1]]]
   },
   {
     name: 'DepthwiseConv2D same, strides 2 on odd 7',
@@ -123,7 +123,7 @@ const SHAPES: ReadonlyArray<ShapeCase> = [
     input: [null, 7, 7, 3],
     output: [null, 4, 4, 3],
     weights: [
-      ['depthwise_kernel', [3, 3, 3, 1]],
+      ['kernel', [3, 3, 3, 1]],
       ['bias', [3]]
     ]
   },
@@ -134,7 +134,7 @@ const SHAPES: ReadonlyArray<ShapeCase> = [
     input: [null, 9, 9, 4],
     output: [null, 5, 5, 12],
     weights: [
-      ['depthwise_kernel', [3, 3, 4, 3]],
+      ['kernel', [3, 3, 4, 3]],
       ['bias', [12]]
     ]
   },
@@ -145,7 +145,7 @@ const SHAPES: ReadonlyArray<ShapeCase> = [
     input: [null, 16, 32, null],
     output: [null, 32, 30, null],
     weights: [
-      ['depthwise_kernel', [3, 1, 16, 2]],
+      ['kernel', [3, 1, 16, 2]],
       ['bias', [32]]
     ]
   }
@@ -153,12 +153,12 @@ const SHAPES: ReadonlyArray<ShapeCase> = [
 
 const ERRORS: ReadonlyArray<ErrorCase> = [
   { name: 'pooling a rank-3 input', kind: MaxPooling2DKind, config: {}, inputs: [[null, 28, 28]], errors: [['', 'rank 4']] },
-  { name: 'pooling two inputs', kind: AveragePooling2DKind, config: {}, inputs: [[null, 4, 4, 1], [null, 4, 4, 1]], errors: [['', 'exactly one input']] },
+  { name: 'pooling two inputs', kind: AveragePooling2DKind, config: { pool_size: 2 }, inputs: [[null, 4, 4, 1], [null, 4, 4, 1]], errors: [['', 'exactly one input']] },
   { name: 'valid pool 3 on 2 rows', kind: MaxPooling2DKind, config: { pool_size: 3 }, inputs: [[null, 2, 9, 1]], errors: [['pool_size', 'rows 2 are fewer than the pool size 3']] },
   {
     name: 'valid pool 2 on 1×1 (Keras 3 would give a 0-size output)',
     kind: AveragePooling2DKind,
-    config: { data_format: 'channels_first' },
+    config: { pool_size: 2, data_format: 'channels_first' },
     inputs: [[null, 3, 1, 1]],
     errors: [
       ['pool_size', 'rows 1'],
@@ -243,11 +243,19 @@ describe('spatial compile', () => {
     expect(errors.find((e) => e.path === 'depthwise_initializer')?.message).toContain('[3, 3, 2, 1]')
   })
 
+  it('DepthwiseConv2D names its kernel as the dialect\'s Keras does: kernel (Keras 3), depthwise_kernel (tf.keras 2.x, TensorFlow.js)', () => {
+    const k3 = right(DepthwiseConv2DKind.infer(specOf(DepthwiseConv2DKind, { kernel_size: 1 }), [[null, 2, 2, 3]]))
+    expect(k3.weights.map((w) => w.name)).toEqual(['kernel', 'bias'])
+    const k2 = right(DepthwiseConv2DKind.infer(specOf(DepthwiseConv2DKind, { kernel_size: 1 }, { dialect: 'keras2' }), [[null, 2, 2, 3]]))
+    expect(k2.weights.map((w) => w.name)).toEqual(['depthwise_kernel', 'bias'])
+  })
+
   it('DepthwiseConv2D forward rejects a kernel of the wrong shape, naming it', () => {
     const compiled = right(DepthwiseConv2DKind.compile(specOf(DepthwiseConv2DKind, { kernel_size: 1, use_bias: false, depth_multiplier: 2 }), [[1, 1, 2]], { dtype: 'float32' }))
     const x = { shape: [1, 1, 1, 2], data: new Float32Array(2) }
     // (1, 1, 2, 2) expected; (1, 1, 4, 1) has the same size but is not a depthwise kernel of this layer
-    expect(() => compiled.forward([{ shape: [1, 1, 4, 1], data: new Float32Array(4) }], [x])).toThrow(/depthwise_kernel/)
+    // named as the spec's Keras names it: kernel in Keras 3, depthwise_kernel in tf.keras 2.x
+    expect(() => compiled.forward([{ shape: [1, 1, 4, 1], data: new Float32Array(4) }], [x])).toThrow(/weights\[0\] \(kernel\)/)
   })
 
   it('forward is pure: new output, inputs untouched, the compile dtype', () => {

@@ -487,7 +487,10 @@ const compare = async (c: Case, seed: number): Promise<number> => {
   // decode(encode(spec)) = spec, in the file's dialect and converted to keras3
   expect(spec.dialect).toBe('keras2')
   expect(right(decodeModelFile(encodeModel(spec))).model, `${c.label}: keras2 round trip`).toEqual(spec)
-  expect(dialectFree(right(decodeModelFile(encodeModel(spec, { dialect: 'keras3' }))).model), `${c.label}: keras3 round trip`).toEqual(dialectFree(spec))
+  // (RandomHeight / RandomWidth exist only in tf.keras 2.x: a keras3 file cannot hold them)
+  if (!['RandomHeight', 'RandomWidth'].includes(layer.getClassName())) {
+    expect(dialectFree(right(decodeModelFile(encodeModel(spec, { dialect: 'keras3' }))).model), `${c.label}: keras3 round trip`).toEqual(dialectFree(spec))
+  }
 
   // forward on seeded inputs
   const rng = uniformStream(seed + 1)
@@ -529,7 +532,7 @@ describe('every layer kind as tfjs-layers 4.22 writes it, with each option it al
     const { LAYER_KINDS } = await import('../../src/layers/registry.js')
     const covered = new Set<string>()
     for (const c of CASES) covered.add(c.layer().getClassName())
-    const lacking = ['Subtract', 'SpatialDropout2D', 'RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomTranslation', 'RandomContrast', 'RandomBrightness', 'RandomHeight']
+    const lacking = ['Subtract', 'SpatialDropout2D', 'RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomTranslation', 'RandomContrast', 'RandomBrightness', 'RandomHeight', 'Normalization']
     for (const name of lacking) expect(tf.serialization.SerializationMap.getMap().classNameMap[name], `tfjs registers ${name}`).toBeUndefined()
     expect(LAYER_KINDS.map((k) => k.className).filter((n) => !covered.has(n) && !lacking.includes(n))).toEqual([])
   })

@@ -161,20 +161,24 @@ describe('applyActivation: rows are independent', () => {
     expect(l[1]).toBeCloseTo(-1.3132616875182228, 14)
   })
 
-  it('sparsemax is shift-invariant even where the raw sums would round (rows near 1e15)', () => {
-    // [a, a + 0.375] projects to [0.3125, 0.6875] for any a; 1e15 + 0.125 and + 0.5 are exact doubles
-    // (spacing 0.125) but their sum 2e15 + 0.625 is not (spacing 0.25)
-    const d = Float64Array.from([1e15 + 0.125, 1e15 + 0.5, -1e15 + 0.125, -1e15 + 0.5, 0.125, 0.5])
+  it("sparsemax follows Keras 3.15's arithmetic: not shift-invariant, float32 steps for a Float32Array (rows near 1e15)", () => {
+    // Keras 3.15 (TensorFlow): sparsemax([[1e15 + 0.125, 1e15 + 0.5]]) is [[0, 0]] in float64 and
+    // [[inf, inf]] in float32, where 1e15 − 1 rounds back to 1e15 and the support is empty; [0.125, 0.5]
+    // gives [0.0625, 0.4375].
+    const d = Float64Array.from([1e15 + 0.125, 1e15 + 0.5, 0.125, 0.5])
     applyActivation('sparsemax', 'keras3', d, 2)
-    expect(Array.from(d)).toEqual([0.3125, 0.6875, 0.3125, 0.6875, 0.3125, 0.6875])
+    expect(Array.from(d)).toEqual([0, 0, 0.0625, 0.4375])
+    const f = Float32Array.from([1e15, 1e15, 0.125, 0.5])
+    applyActivation('sparsemax', 'keras3', f, 2)
+    expect(Array.from(f)).toEqual([Infinity, Infinity, 0.0625, 0.4375])
   })
 
-  it('sparsemax: a NaN stays NaN and, sorted after every number as in Keras, leaves the others on the simplex', () => {
-    // [NaN, 1, 2]: support {2}, τ = 1 → [NaN, 0, 1]; the second row is unaffected
+  it('sparsemax: a NaN sorts first, as in TensorFlow, and empties the support: NaN stays NaN, the rest become +∞', () => {
+    // Keras 3.15: sparsemax([[nan, 1, 2]]) = [[nan, inf, inf]]; the second row is unaffected
     const d = Float64Array.from([NaN, 1, 2, 0.5, 0.2, -1])
     applyActivation('sparsemax', 'keras3', d, 3)
     expect(d[0]).toBeNaN()
-    expect(Array.from(d.subarray(1))).toEqual([0, 1, 0.65, 0.35000000000000003, 0])
+    expect(Array.from(d.subarray(1))).toEqual([Infinity, Infinity, 0.4, 0.10000000000000003, 0])
     const all = Float64Array.from([NaN, NaN])
     applyActivation('sparsemax', 'keras3', all, 2)
     expect(Array.from(all)).toEqual([NaN, NaN])

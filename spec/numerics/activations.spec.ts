@@ -282,25 +282,24 @@ describe('applyActivation: along the last axis', () => {
     expectClose(data, [-2.40760596444438, -1.4076059644443804, -0.4076059644443803, l3, l3, l3], 1e-15)
   })
 
-  it('sparsemax projects each row onto the simplex, with exact zeros', () => {
+  it("sparsemax is Keras 3.15's formula: τ = (Σ over the support of the cumulative sums − 1) / k", () => {
     const data = Float64Array.from([1, 2, 3, 0.1, 0.2, 0.3, 0.5, 0.2, -1])
     applyActivation('sparsemax', 'keras3', data, 3)
-    // [1,2,3]: support {3}, τ = 2 → [0, 0, 1]
-    // [0.1,0.2,0.3]: full support, τ = (0.6 − 1)/3 = −2/15 → [7/30, 1/3, 13/30]
-    // [0.5,0.2,−1]: support {0.5, 0.2}, τ = (0.7 − 1)/2 = −0.15 → [0.65, 0.35, 0]
+    // Keras 3.15 (TensorFlow, float64), `keras.activations.sparsemax`:
+    // [1,2,3]: support {3}, τ = 2 → [0, 0, 1] (as the textbook projection: one value in the support)
+    // [0.1,0.2,0.3]: support {0.3, 0.2}, τ = (0.3 + 0.5 − 1)/2 = −0.1 → [0, 0.0667, 0.1667] (the paper: [7/30, 1/3, 13/30])
+    // [0.5,0.2,−1]: support {0.5, 0.2}, τ = (0.5 + 0.7 − 1)/2 = 0.1 → [0.4, 0.1, 0]
     expect(Array.from(data.subarray(0, 3))).toEqual([0, 0, 1])
-    expectClose(data.subarray(3, 6), [7 / 30, 1 / 3, 13 / 30], 1e-14)
-    expectClose(data.subarray(6, 9), [0.65, 0.35, 0], 1e-14)
+    expectClose(data.subarray(3, 6), [0, 0.06666666666666671, 0.16666666666666669], 1e-15)
+    expectClose(data.subarray(6, 9), [0.4, 0.10000000000000003, 0], 1e-15)
+    expect(data[3]).toBe(0)
     expect(data[8]).toBe(0)
-    for (let r = 0; r < 3; r++) {
-      expect((data[3 * r] as number) + (data[3 * r + 1] as number) + (data[3 * r + 2] as number)).toBeCloseTo(1, 14)
-    }
   })
 
-  it('sparsemax of equal values is uniform, and of a dominant value one-hot', () => {
+  it('sparsemax of equal values is zero (Keras 3.15), and of a dominant value one-hot', () => {
     const data = Float32Array.from([4, 4, 4, 4, 0, 10, 0, 0])
     applyActivation('sparsemax', 'keras3', data, 4)
-    expect(Array.from(data)).toEqual([0.25, 0.25, 0.25, 0.25, 0, 1, 0, 0])
+    expect(Array.from(data)).toEqual([0, 0, 0, 0, 0, 1, 0, 0])
   })
 
   it('acts on the last axis of an NHWC buffer, row by row', () => {

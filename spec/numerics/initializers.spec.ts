@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { Initializer } from '../../src/codec/Initializer.js'
 import { VARIANCE_SCALING_PRESETS } from '../../src/codec/Initializer.js'
 import type { FloatArray } from '../../src/numerics/FloatArray.js'
-import { computeFans, initializerProblem, sampleInitializer } from '../../src/numerics/initializers.js'
+import { computeFans, initializerProblem, sampleInitializer, varianceScalingFans } from '../../src/numerics/initializers.js'
 
 // -------------------------------------------------------------------------------------
 // helpers
@@ -358,5 +358,23 @@ describe('sampleInitializer: determinism, seeds and dtypes', () => {
 
   it('a zero-size shape gives an empty array', () => {
     for (const init of RANDOM_KINDS) expect(sampleInitializer(init, [3, 0, 4, 8], 'float32', 1).length).toBe(0)
+  })
+})
+
+describe('Keras ≥ 3.15 fan axes (VarianceScaling input_axes / output_axes)', () => {
+  const vs = { kind: 'variance_scaling', scale: 1, mode: 'fan_in', distribution: 'uniform', seed: null } as const
+  it('each fan is the product of the dims at its axes (negative from the end, a repeated axis twice, none = 1)', () => {
+    expect(varianceScalingFans({ ...vs, fanAxes: { input: [0, 1], output: [-1] } }, [3, 5, 2, 7])).toEqual({ fanIn: 15, fanOut: 7 })
+    expect(varianceScalingFans({ ...vs, fanAxes: { input: [-1, -1], output: [] } }, [3, 4])).toEqual({ fanIn: 16, fanOut: 1 })
+    expect(varianceScalingFans(vs, [3, 3, 2, 4])).toEqual(computeFans([3, 3, 2, 4]))
+  })
+  it('an axis beyond the weight is the error Keras raises when it creates the weight', () => {
+    expect(initializerProblem({ ...vs, fanAxes: { input: [0], output: [4] } }, [3, 3, 2, 4])).toContain('output_axes axis 4 is out of range for a weight of shape [3, 3, 2, 4]')
+    expect(initializerProblem({ ...vs, fanAxes: { input: [-3], output: [0] } }, [5, 2])).toContain('input_axes axis -3')
+  })
+  it('sampling uses them: fan_in 1 (input_axes []) gives the widest uniform limit √3', () => {
+    const out = sampleInitializer({ ...vs, fanAxes: { input: [], output: [0] } }, [50, 40], 'float64', 7)
+    expect(Math.max(...Array.from(out, Math.abs))).toBeLessThanOrEqual(Math.sqrt(3))
+    expect(Math.max(...Array.from(out, Math.abs))).toBeGreaterThan(Math.sqrt(3) * 0.9)
   })
 })

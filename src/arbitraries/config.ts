@@ -138,8 +138,12 @@ export const arbConv2DPlan = (options: Conv2DConfigOptions = {}): fc.Arbitrary<C
       if (s.name !== undefined) config['name'] = s.name
       if (s.trainable !== undefined) config['trainable'] = s.trainable
       if (p.dtype !== undefined) config['dtype'] = p.dtype
-      if (s.declareInput === 'batch_input_shape') config['batch_input_shape'] = [null, ...inputShape]
-      if (s.declareInput === 'input_shape') config['input_shape'] = [...inputShape]
+      // batch_input_shape is tf.keras 2.x's (Keras 3 refuses it): only where the config, also unwrapped,
+      // reads as keras2 (no Keras 3 envelope or DTypePolicy); input_shape elsewhere.
+      const keras3Policy = typeof p.dtype === 'object' && p.dtype !== null
+      const batchShapeOk = s.envelope !== 'keras3' && !keras3Policy
+      if (s.declareInput === 'batch_input_shape' && batchShapeOk) config['batch_input_shape'] = [null, ...inputShape]
+      if (s.declareInput === 'input_shape' || (s.declareInput === 'batch_input_shape' && !batchShapeOk)) config['input_shape'] = [...inputShape]
       config['filters'] = filters
       config['kernel_size'] = spell(p.kernelSize, s.kernelAsInt)
       const isDefault = (v: readonly [number, number]) => v[0] === 1 && v[1] === 1

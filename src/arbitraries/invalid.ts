@@ -114,7 +114,10 @@ export const arbInvalidConv2DConfig = (options: Conv2DConfigOptions = {}): fc.Ar
     )
     .map(([plan, breaker, envelope]) => {
       const raw = plan.config
-      const inner = ('config' in raw ? raw['config'] : raw) as Json
+      const unwrapped = ('config' in raw ? raw['config'] : raw) as Json
+      // tf.keras 2.x's batch_input_shape in a Keras 3 entry would be an error of its own: input_shape there.
+      const { batch_input_shape: batchShape, ...rest } = unwrapped
+      const inner = envelope === 'keras3' && Array.isArray(batchShape) ? { ...rest, input_shape: batchShape.slice(1) } : unwrapped
       const patched = breaker.patch(inner)
       const className = 'className' in breaker ? (breaker.className as string) : 'Conv2D'
       if (breaker.rule === 'class-name') {

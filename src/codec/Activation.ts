@@ -71,26 +71,62 @@ const REJECTED: NameTable<string> = nameTable({
 
 const LOOKUP: NameTable<Activation> = nameTable<Activation>([...ACTIVATIONS.map((a) => [a, a] as const), ...Object.entries(ACTIVATION_ALIASES)])
 
+/**
+ * The names tf.keras 2.x resolves (`keras.activations.deserialize`: the module's functions plus its
+ * `leaky_relu`, `log_softmax`, `relu6`, `silu` aliases); TensorFlow.js writes a subset of them. Every
+ * other name of {@link ACTIVATION_NAMES} exists only in Keras 3, and a `keras2` config naming one is
+ * an error (tf.keras 2.x raises "Unknown activation function").
+ */
+export const KERAS2_ACTIVATION_NAMES: ReadonlyArray<string> = [
+  'linear',
+  'relu',
+  'relu6',
+  'leaky_relu',
+  'elu',
+  'selu',
+  'sigmoid',
+  'hard_sigmoid',
+  'tanh',
+  'softplus',
+  'softsign',
+  'exponential',
+  'silu',
+  'swish',
+  'mish',
+  'gelu',
+  'softmax',
+  'log_softmax'
+]
+
+const KERAS2_LOOKUP: NameTable<Activation> = nameTable<Activation>(
+  KERAS2_ACTIVATION_NAMES.map((n) => [n, LOOKUP.get(n) as Activation] as const)
+)
+
 // -------------------------------------------------------------------------------------
 // codecs
 // -------------------------------------------------------------------------------------
 
-const resolveName = (name: string, u: unknown, c: t.Context): t.Validation<Activation> => {
-  const found = LOOKUP.get(name)
+const resolveName = (dialect: Dialect, name: string, u: unknown, c: t.Context): t.Validation<Activation> => {
+  const found = (dialect === 'keras2' ? KERAS2_LOOKUP : LOOKUP).get(name)
   if (found !== undefined) return t.success(found)
   const why = REJECTED.get(name)
   if (why !== undefined) return t.failure(u, c, why)
-  return t.failure(
-    u,
-    c,
-    `unknown activation ${quoteText(name)}${suggestion(name, ACTIVATION_NAMES)} (names are case-sensitive); expected one of ${oneOf(ACTIVATION_NAMES)}`
-  )
+  if (dialect === 'keras2' && LOOKUP.has(name)) {
+    return t.failure(
+      u,
+      c,
+      `activation ${quoteText(name)} exists only in Keras 3; tf.keras 2.x (this config's dialect, keras2) raises "Unknown activation function" for it; expected one of ${oneOf(KERAS2_ACTIVATION_NAMES)}`
+    )
+  }
+  const names = dialect === 'keras2' ? KERAS2_ACTIVATION_NAMES : ACTIVATION_NAMES
+  return t.failure(u, c, `unknown activation ${quoteText(name)}${suggestion(name, names)} (names are case-sensitive); expected one of ${oneOf(names)}`)
 }
 
 /**
- * The activation codec for a dialect. Decoding accepts every form in any dialect; encoding writes the
- * name Keras of that dialect serializes (`keras2` writes `silu` as `swish`, the name TF ≥ 2.2 and
- * TensorFlow.js know).
+ * The activation codec for a dialect. Decoding accepts every form in either dialect, and the names that
+ * dialect's Keras knows (`keras2`: {@link KERAS2_ACTIVATION_NAMES}; `keras3`: every name of
+ * {@link ACTIVATION_NAMES}); encoding writes the name Keras of that dialect serializes (`keras2` writes
+ * `silu` as `swish`, the name TF ≥ 2.2 and TensorFlow.js know).
  * @category codecs
  */
 export const activationCodec = (dialect: Dialect): t.Type<Activation, string, unknown> =>
@@ -99,14 +135,14 @@ export const activationCodec = (dialect: Dialect): t.Type<Activation, string, un
     (u): u is Activation => LOOKUP.get(u) === u,
     (u, c) => {
       if (u === null) return t.success('linear')
-      if (typeof u === 'string') return resolveName(u, u, c)
+      if (typeof u === 'string') return resolveName(dialect, u, u, c)
       const config = isPlainObject(u) && ownValue(u, 'class_name') === 'function' ? ownValue(u, 'config') : undefined
       if (isPlainObject(u) && typeof config === 'string') {
         const extra = Object.keys(u).filter((k) => !['module', 'class_name', 'config', 'registered_name'].includes(k))
         if (extra.length > 0) {
           return t.failure(u, c, `unexpected key ${quoteText(extra[0] ?? '')} in a serialized activation function`)
         }
-        return resolveName(config, config, t.appendContext(c, 'config', t.never, config))
+        return resolveName(dialect, config, config, t.appendContext(c, 'config', t.never, config))
       }
       return t.failure(
         u,

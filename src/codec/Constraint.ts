@@ -1,11 +1,12 @@
 /**
  * `Constraint`: a projection applied to a weight after each optimizer update (reference §7, §11.11):
- * `max_norm`, `non_neg`, `unit_norm`, `min_max_norm`, by class name, snake_case name or TF 2.x alias
- * (`maxnorm`, `nonneg`, `unitnorm`). `axis` is normalized to a sorted list without duplicates.
+ * `max_norm`, `non_neg`, `unit_norm`, `min_max_norm`, by class name, snake_case name or, in `keras2`
+ * configs, TF 2.x alias (`maxnorm`, `nonneg`, `unitnorm`; Keras 3 no longer knows them, so a `keras3`
+ * config naming one is an error). `axis` is normalized to a sorted list without duplicates.
  */
 import * as t from 'io-ts'
 import { describe, quote } from '../core/describe.js'
-import { envelope, rejected, resolved, stringsOf, validateClassObject, type ClassFamily, type Resolution } from '../core/ClassObject.js'
+import { envelope, rejected, resolved, stringsOf, validateClassObject, type ClassFamily, type Resolution, type StringResolution } from '../core/ClassObject.js'
 import { nameTable, type NameTable } from '../core/NameTable.js'
 import { kerasObject, optional } from '../core/KerasObject.js'
 import { listItems } from '../core/Pair.js'
@@ -139,10 +140,41 @@ const STRINGS: Readonly<Record<string, string>> = {
   radial_constraint: 'RadialConstraint'
 }
 
-const family: ClassFamily<Constraint> = {
-  what: 'constraint',
-  classes: CLASSES,
-  strings: stringsOf(STRINGS, CLASSES)
+/** tf.keras 2.x names Keras 3 no longer knows ("Could not interpret constraint identifier"), and what Keras 3 calls them. */
+const TF2_ONLY: Readonly<Record<string, string>> = {
+  maxnorm: 'max_norm',
+  nonneg: 'non_neg',
+  unitnorm: 'unit_norm',
+  radial_constraint: '(none)',
+  RadialConstraint: '(none)'
+}
+
+const keras3Strings = (): NameTable<StringResolution<Constraint>> => {
+  const tf2 = nameTable(TF2_ONLY)
+  const all = stringsOf(STRINGS, CLASSES)
+  return nameTable(
+    all.names.map((n) => {
+      const keras3Name = tf2.get(n)
+      return [
+        n,
+        keras3Name === undefined
+          ? (all.get(n) as StringResolution<Constraint>)
+          : rejected(
+              `constraint ${quote(n)} is a tf.keras 2.x name that Keras 3 no longer knows (Keras 3 raises "Could not interpret constraint identifier: ${n}")` +
+                (keras3Name === '(none)' ? '; Keras 3 has no RadialConstraint' : `; Keras 3 calls it ${quote(keras3Name)}`)
+            )
+      ] as const
+    })
+  )
+}
+
+const FAMILIES: Readonly<Record<Dialect, ClassFamily<Constraint>>> = {
+  keras2: { what: 'constraint', classes: CLASSES, strings: stringsOf(STRINGS, CLASSES) },
+  keras3: {
+    what: 'constraint',
+    classes: CLASSES,
+    strings: keras3Strings()
+  }
 }
 
 /** The Keras class and config of a normalized constraint (a single axis is written as an integer). */
@@ -178,7 +210,7 @@ export const constraintCodec = (dialect: Dialect): t.Type<Constraint | null, unk
   new t.Type<Constraint | null, unknown, unknown>(
     'a constraint or null',
     (u): u is Constraint | null => u === null || isConstraint(u),
-    (u, c) => (u === null ? t.success(null) : validateClassObject(family, u, c)),
+    (u, c) => (u === null ? t.success(null) : validateClassObject(dialect === 'keras2' ? FAMILIES.keras2 : FAMILIES.keras3, u, c)),
     (k) => {
       if (k === null) return null
       const { className, config } = toKeras(k)
@@ -186,5 +218,5 @@ export const constraintCodec = (dialect: Dialect): t.Type<Constraint | null, unk
     }
   )
 
-/** Accepted constraint names, for documentation and arbitraries. */
-export const CONSTRAINT_NAMES: ReadonlyArray<string> = family.strings.names
+/** Constraint names, for documentation and arbitraries (`maxnorm`, `nonneg`, `unitnorm` only in `keras2`). */
+export const CONSTRAINT_NAMES: ReadonlyArray<string> = FAMILIES.keras2.strings.names

@@ -54,18 +54,26 @@ export const dialectOfKerasVersion = (version: unknown): Dialect | undefined => 
 /**
  * Infers the dialect of a layer entry (`{class_name, config, …}`) or a bare layer config, from the
  * strongest evidence present:
- * 1. the layer envelope: `module` / `registered_name` → `keras3`; a legacy `{class_name, config}` → `keras2`;
+ * 1. the layer envelope: `module` / `registered_name` → `keras3` (unless its config holds `batch_input_shape`
+ *    or `batch_size`, which only tf.keras writes: Keras 2.13–2.15 entries look like Keras 3 ones);
+ *    a legacy `{class_name, config}` → `keras2`;
  * 2. `dtype`: a `DTypePolicy` object → `keras3`; a legacy `Policy` object → `keras2`;
- * 3. nested initializer/regularizer/constraint envelopes: `module` → `keras3`, legacy → `keras2`
+ * 3. `batch_input_shape` or `batch_size` in the config → `keras2` (tf.keras 2.x writes them; Keras 3
+ *    never does, and refuses them as "Unrecognized keyword arguments");
+ * 4. nested initializer/regularizer/constraint envelopes: `module` → `keras3`, legacy → `keras2`
  *    (the layer envelope wins over nested ones: Keras 2.15's H5 output nests new-style envelopes in
  *    legacy layer entries);
- * 4. otherwise `keras3`, the current Keras.
+ * 5. otherwise `keras3`, the current Keras.
  * @category utils
  */
 export const detectDialect = (raw: unknown): Dialect => {
   if (!isPlainObject(raw)) return 'keras3'
   const wrapped = typeof raw['class_name'] === 'string' && isPlainObject(raw['config'])
   if (wrapped) {
+    const inner = raw['config'] as Readonly<Record<string, unknown>>
+    // Keras 2.13–2.15 wrote Keras 3-style entries (module, registered_name) around tf.keras configs,
+    // which keep batch_input_shape: Keras 3 never writes it.
+    if (hasOwnKey(inner, 'batch_input_shape') || hasOwnKey(inner, 'batch_size')) return 'keras2'
     if (hasOwnKey(raw, 'module') || hasOwnKey(raw, 'registered_name')) return 'keras3'
     return 'keras2'
   }
@@ -75,6 +83,7 @@ export const detectDialect = (raw: unknown): Dialect => {
     if (dtype['class_name'] === 'DTypePolicy' || dtype['class_name'] === 'FloatDTypePolicy' || hasOwnKey(dtype, 'module')) return 'keras3'
     if (dtype['class_name'] === 'Policy') return 'keras2'
   }
+  if (hasOwnKey(config, 'batch_input_shape') || hasOwnKey(config, 'batch_size')) return 'keras2'
   for (const key of NESTED_KEYS) {
     const v = config[key]
     if (isPlainObject(v) && typeof v['class_name'] === 'string') {

@@ -7,10 +7,11 @@
  * meanings give deep-equal specs. `encode` writes the most specific Keras class again.
  */
 import * as t from 'io-ts'
-import { describe } from '../core/describe.js'
+import { describe, isPlainObject } from '../core/describe.js'
+import { listItems } from '../core/Pair.js'
 import { envelope, rejected, resolved, stringsOf, validateClassObject, type ClassFamily, type Resolution } from '../core/ClassObject.js'
 import { nameTable, type NameTable } from '../core/NameTable.js'
-import { kerasObject, optional } from '../core/KerasObject.js'
+import { kerasObject, optional, required, type Field } from '../core/KerasObject.js'
 import { decodedAs, FiniteNumber, kindGuard, oneOfNames, PositiveNumber, SafeInt } from '../core/primitives.js'
 import type { Dialect } from './Dialect.js'
 
@@ -49,9 +50,24 @@ export type Initializer =
       readonly mode: FanMode
       readonly distribution: ScalingDistribution
       readonly seed: Seed
+      /** Keras ≥ 3.15's `input_axes` / `output_axes`, present only when both are given (see {@link FanAxes}). */
+      readonly fanAxes?: FanAxes
     }
   | { readonly kind: 'orthogonal'; readonly gain: number; readonly seed: Seed }
   | { readonly kind: 'identity'; readonly gain: number }
+
+/**
+ * Keras ≥ 3.15's custom fans of a VarianceScaling initializer: `fanIn = ∏ shape[a]` over `input`,
+ * `fanOut = ∏ shape[a]` over `output` (Python indexing: negative axes count from the end; a repeated
+ * axis counts again; an empty list gives 1), instead of the standard rule. Keras uses them only when
+ * both `input_axes` and `output_axes` are set; each list is kept sorted (the product does not depend on
+ * the order). An axis outside the weight's rank is an error when the weight is created (Keras: IndexError).
+ * @category model
+ */
+export interface FanAxes {
+  readonly input: ReadonlyArray<number>
+  readonly output: ReadonlyArray<number>
+}
 
 /** The kinds of {@link Initializer}. */
 export type InitializerKind = Initializer['kind']
@@ -131,23 +147,53 @@ const DistributionCodec: t.Type<ScalingDistribution, string, unknown> = new t.Ty
   (a) => a
 )
 
-/** `input_axes` / `output_axes` (Keras ≥ 3.15): only `null`, the standard conv fan rule, is supported. */
-const NullAxes: t.Type<null, null, unknown> = new t.Type<null, null, unknown>(
-  'null',
-  t.null.is,
-  (u, c) =>
-    u === null
-      ? t.success(null)
-      : t.failure(
-          u,
-          c,
-          `expected null (the standard fan computation for a conv kernel), found ${describe(u)}; custom fan axes (Keras ≥ 3.15) are not supported by layerspec`
-        ),
-  (a) => a
+const isAxes = (u: unknown): u is ReadonlyArray<number> => Array.isArray(u) && u.every((a) => SafeInt.is(a))
+
+/** `input_axes` / `output_axes` (Keras ≥ 3.15): `null` or a list of integer axes (sorted on decoding). */
+const AxesOrNull: t.Type<ReadonlyArray<number> | null, number[] | null, unknown> = new t.Type<ReadonlyArray<number> | null, number[] | null, unknown>(
+  'null or a list of integer axes',
+  (u): u is ReadonlyArray<number> | null => u === null || isAxes(u),
+  (u, c) => {
+    if (u === null) return t.success(null)
+    const items = listItems(u)
+    if (items === undefined) return t.failure(u, c, `expected null or a list of integer axes of the weight, found ${describe(u)}`)
+    const errors: t.ValidationError[] = []
+    items.forEach((x, i) => {
+      if (!SafeInt.is(x)) errors.push({ value: x, context: t.appendContext(c, String(i), t.never, x), message: `expected an integer axis, found ${describe(x)}` })
+    })
+    return errors.length > 0 ? t.failures(errors) : t.success((items as ReadonlyArray<number>).map((a) => a + 0).sort((a, b) => a - b))
+  },
+  (a) => (a === null ? null : [...a])
 )
 
-/** Extra arguments Keras ≥ 3.15 writes for every VarianceScaling-family initializer. */
-const FAN_AXES = { input_axes: optional(NullAxes, null), output_axes: optional(NullAxes, null) }
+const isFanAxes = (u: unknown): u is FanAxes => isPlainObject(u) && isAxes(u['input']) && isAxes(u['output'])
+
+/** The extra arguments Keras ≥ 3.15 writes for every VarianceScaling-family initializer (a `keras3` config only). */
+const fanAxesFields = (dialect: Dialect): Readonly<Record<string, Field<ReadonlyArray<number> | null, number[] | null>>> =>
+  dialect === 'keras3' ? { input_axes: optional(AxesOrNull, null), output_axes: optional(AxesOrNull, null) } : {}
+
+/** The decoded fan-axes fields (absent for `keras2`). */
+interface FanAxesDecoded {
+  readonly input_axes?: ReadonlyArray<number> | null
+  readonly output_axes?: ReadonlyArray<number> | null
+}
+
+/** tf.keras 2.x's VarianceScaling has no `input_axes` / `output_axes` (it raises on unknown arguments). */
+const fanAxesExplained = (dialect: Dialect): Readonly<Record<string, string>> =>
+  dialect === 'keras2'
+    ? Object.fromEntries(
+        ['input_axes', 'output_axes'].map((k) => [
+          k,
+          `${k} is a Keras ≥ 3.15 VarianceScaling argument; tf.keras 2.x (this config's dialect, keras2) has none and raises on it`
+        ])
+      )
+    : {}
+
+/** The fan axes of a decoded config: both lists, or neither (Keras ignores one without the other). */
+const fanAxesOf = (c: FanAxesDecoded): { readonly fanAxes?: FanAxes } =>
+  c.input_axes !== undefined && c.input_axes !== null && c.output_axes !== undefined && c.output_axes !== null
+    ? { fanAxes: { input: c.input_axes, output: c.output_axes } }
+    : {}
 
 /** TF 1.x-era initializer configs carry `dtype`; it only sets the generated dtype and is ignored. */
 const LEGACY_IGNORED = { ignored: ['dtype'] }
@@ -157,10 +203,12 @@ const LEGACY_IGNORED = { ignored: ['dtype'] }
 const constantOf = (value: number) =>
   decodedAs(kerasObject('initializer', {}, LEGACY_IGNORED), (): Initializer => ({ kind: 'constant', value }))
 
-const ConstantConfig = decodedAs(
-  kerasObject('Constant', { value: optional(FiniteNumber, 0) }, LEGACY_IGNORED),
-  (c): Initializer => ({ kind: 'constant', value: c.value })
-)
+/** Keras 3's `Constant.from_config` reads `config["value"]` (a KeyError without it); tf.keras 2.x defaults it to 0. */
+const constantConfig = (dialect: Dialect) =>
+  decodedAs(
+    kerasObject('Constant', { value: dialect === 'keras3' ? required(FiniteNumber) : optional(FiniteNumber, 0) }, LEGACY_IGNORED),
+    (c): Initializer => ({ kind: 'constant', value: c.value })
+  )
 
 const RandomNormalConfig = decodedAs(
   kerasObject(
@@ -189,25 +237,26 @@ const RandomUniformConfig = decodedAs(
   (c): Initializer => ({ kind: 'random_uniform', minval: c.minval, maxval: c.maxval, seed: c.seed })
 )
 
-const VarianceScalingConfig = decodedAs(
-  kerasObject(
-    'VarianceScaling',
-    {
-      scale: optional(PositiveNumber, 1),
-      mode: optional(FanModeCodec, 'fan_in'),
-      distribution: optional(DistributionCodec, 'truncated_normal'),
-      seed: optional(SeedCodec, null),
-      ...FAN_AXES
-    },
-    LEGACY_IGNORED
-  ),
-  (c): Initializer => ({ kind: 'variance_scaling', scale: c.scale, mode: c.mode, distribution: c.distribution, seed: c.seed })
-)
-
-const presetConfig = (name: PresetName) =>
+const varianceScalingConfig = (dialect: Dialect) =>
   decodedAs(
-    kerasObject(name, { seed: optional(SeedCodec, null), ...FAN_AXES }, LEGACY_IGNORED),
-    (c): Initializer => ({ kind: 'variance_scaling', ...VARIANCE_SCALING_PRESETS[name], seed: c.seed })
+    kerasObject(
+      'VarianceScaling',
+      {
+        scale: optional(PositiveNumber, 1),
+        mode: optional(FanModeCodec, 'fan_in'),
+        distribution: optional(DistributionCodec, 'truncated_normal'),
+        seed: optional(SeedCodec, null),
+        ...fanAxesFields(dialect)
+      },
+      { ...LEGACY_IGNORED, explained: fanAxesExplained(dialect) }
+    ),
+    (c): Initializer => ({ kind: 'variance_scaling', scale: c.scale, mode: c.mode, distribution: c.distribution, seed: c.seed, ...fanAxesOf(c as FanAxesDecoded) })
+  )
+
+const presetConfig = (name: PresetName, dialect: Dialect) =>
+  decodedAs(
+    kerasObject(name, { seed: optional(SeedCodec, null), ...fanAxesFields(dialect) }, { ...LEGACY_IGNORED, explained: fanAxesExplained(dialect) }),
+    (c): Initializer => ({ kind: 'variance_scaling', ...VARIANCE_SCALING_PRESETS[name], seed: c.seed, ...fanAxesOf(c as FanAxesDecoded) })
   )
 
 const OrthogonalConfig = decodedAs(
@@ -226,7 +275,13 @@ const isInitializer = kindGuard<Initializer>({
   random_normal: { mean: FiniteNumber.is, stddev: FiniteNumber.is, seed: isSeed },
   random_uniform: { minval: FiniteNumber.is, maxval: FiniteNumber.is, seed: isSeed },
   truncated_normal: { mean: FiniteNumber.is, stddev: FiniteNumber.is, seed: isSeed },
-  variance_scaling: { scale: PositiveNumber.is, mode: FanModeCodec.is, distribution: DistributionCodec.is, seed: isSeed },
+  variance_scaling: {
+    scale: PositiveNumber.is,
+    mode: FanModeCodec.is,
+    distribution: DistributionCodec.is,
+    seed: isSeed,
+    fanAxes: (u) => u === undefined || isFanAxes(u)
+  },
   orthogonal: { gain: FiniteNumber.is, seed: isSeed },
   identity: { gain: FiniteNumber.is }
 } satisfies Record<InitializerKind, Record<string, (u: unknown) => boolean>>)
@@ -235,31 +290,39 @@ const STFT_REASON =
   'the STFT initializer builds Fourier-basis kernels for rank-3 (frame_length, channels, fft_length) weights; it does not apply to a Conv2D kernel'
 const BASE_REASON = 'the base Initializer class cannot generate values (Keras raises NotImplementedError); name a concrete initializer such as "glorot_uniform"'
 
-/** Class names (and their aliases) → config codec. */
-const CLASSES: NameTable<Resolution<Initializer>> = (() => {
+const v2Reason = (name: string): string =>
+  `initializer class ${JSON.stringify(name)} is a tf.keras 2.x alias that Keras 3 no longer knows (Keras 3 raises "Could not interpret initializer identifier"); Keras 3 calls it ${JSON.stringify(name.slice(0, -2))}`
+
+const keras3OnlyReason = (name: string, tf2: string): string =>
+  `initializer class ${JSON.stringify(name)} is a Keras 3 alias that tf.keras 2.x (this config's dialect, keras2) does not know; tf.keras calls it ${JSON.stringify(tf2)}`
+
+/**
+ * Class names (and their aliases) → config codec, by dialect: TF 2.x registers `…V2` variants of every
+ * class, which Keras 3 does not know; Keras 3 adds `IdentityInitializer` / `OrthogonalInitializer`.
+ */
+const classesOf = (dialect: Dialect): NameTable<Resolution<Initializer>> => {
   const table: Record<string, Resolution<Initializer>> = {
     Zeros: resolved(constantOf(0)),
     Ones: resolved(constantOf(1)),
-    Constant: resolved(ConstantConfig),
+    Constant: resolved(constantConfig(dialect)),
     RandomNormal: resolved(RandomNormalConfig),
     RandomUniform: resolved(RandomUniformConfig),
     TruncatedNormal: resolved(TruncatedNormalConfig),
-    VarianceScaling: resolved(VarianceScalingConfig),
+    VarianceScaling: resolved(varianceScalingConfig(dialect)),
     Orthogonal: resolved(OrthogonalConfig),
     Identity: resolved(IdentityConfig),
     STFT: rejected(STFT_REASON),
     Initializer: rejected(BASE_REASON)
   }
-  for (const name of Object.keys(VARIANCE_SCALING_PRESETS) as PresetName[]) table[name] = resolved(presetConfig(name))
-  // TF 2.x registers `…V2` variants of the same classes.
+  for (const name of Object.keys(VARIANCE_SCALING_PRESETS) as PresetName[]) table[name] = resolved(presetConfig(name, dialect))
   for (const name of Object.keys(table)) {
-    if (name !== 'STFT' && name !== 'Initializer') table[`${name}V2`] = table[name] as Resolution<Initializer>
+    if (name !== 'STFT' && name !== 'Initializer') table[`${name}V2`] = dialect === 'keras2' ? (table[name] as Resolution<Initializer>) : rejected(v2Reason(`${name}V2`))
   }
-  table['IdentityInitializer'] = resolved(IdentityConfig)
-  table['OrthogonalInitializer'] = resolved(OrthogonalConfig)
+  table['IdentityInitializer'] = dialect === 'keras3' ? resolved(IdentityConfig) : rejected(keras3OnlyReason('IdentityInitializer', 'Identity'))
+  table['OrthogonalInitializer'] = dialect === 'keras3' ? resolved(OrthogonalConfig) : rejected(keras3OnlyReason('OrthogonalInitializer', 'Orthogonal'))
   table['STFTInitializer'] = rejected(STFT_REASON)
   return nameTable(table)
-})()
+}
 
 /** snake_case and alias strings → class name (Keras resolves strings through the same table). */
 const STRINGS: Readonly<Record<string, string>> = {
@@ -286,14 +349,28 @@ const STRINGS: Readonly<Record<string, string>> = {
   initializer: 'Initializer'
 }
 
-const family: ClassFamily<Initializer> = {
-  what: 'initializer',
-  classes: CLASSES,
-  strings: stringsOf(STRINGS, CLASSES)
+const familyOf = (dialect: Dialect): ClassFamily<Initializer> => {
+  const classes = classesOf(dialect)
+  const strings = stringsOf(STRINGS, classes)
+  // Keras 3 builds a name as the class from an empty config, and Constant.from_config reads
+  // config["value"]: "constant" alone is a KeyError there (tf.keras 2.x defaults it to 0).
+  const constant = rejected(
+    'initializer "constant" names Keras 3\'s Constant without its value, which Keras 3 cannot build (Constant.from_config raises KeyError \'value\'); write {"class_name": "Constant", "config": {"value": 0.0}} (tf.keras 2.x, the keras2 dialect, reads the name as Constant(0))'
+  )
+  return {
+    what: 'initializer',
+    classes,
+    strings:
+      dialect === 'keras2'
+        ? strings
+        : nameTable(strings.names.map((n) => [n, n === 'constant' || n === 'Constant' ? constant : (strings.get(n) as Resolution<Initializer>)] as const))
+  }
 }
 
-/** The most specific Keras class and config for a normalized initializer. */
-const toKeras = (i: Initializer): { readonly className: string; readonly config: Record<string, unknown> } => {
+const FAMILIES: Readonly<Record<Dialect, ClassFamily<Initializer>>> = { keras2: familyOf('keras2'), keras3: familyOf('keras3') }
+
+/** The most specific Keras class and config for a normalized initializer, as Keras of the dialect writes it. */
+const toKeras = (i: Initializer, dialect: Dialect): { readonly className: string; readonly config: Record<string, unknown> } => {
   switch (i.kind) {
     case 'constant':
       if (Object.is(i.value, 0)) return { className: 'Zeros', config: {} }
@@ -306,15 +383,18 @@ const toKeras = (i: Initializer): { readonly className: string; readonly config:
     case 'truncated_normal':
       return { className: 'TruncatedNormal', config: { mean: i.mean, stddev: i.stddev, seed: i.seed } }
     case 'variance_scaling': {
+      // Keras 3.15 writes both axes (null for the standard rule); they are written only when set, so that
+      // Keras 3 before 3.15 (which has no such arguments) reads the standard case too.
+      const axes = dialect === 'keras3' && i.fanAxes !== undefined ? { input_axes: [...i.fanAxes.input], output_axes: [...i.fanAxes.output] } : {}
       for (const name of Object.keys(VARIANCE_SCALING_PRESETS) as PresetName[]) {
         const p = VARIANCE_SCALING_PRESETS[name]
         if (p.scale === i.scale && p.mode === i.mode && p.distribution === i.distribution) {
-          return { className: name, config: { seed: i.seed } }
+          return { className: name, config: { seed: i.seed, ...axes } }
         }
       }
       return {
         className: 'VarianceScaling',
-        config: { scale: i.scale, mode: i.mode, distribution: i.distribution, seed: i.seed }
+        config: { scale: i.scale, mode: i.mode, distribution: i.distribution, seed: i.seed, ...axes }
       }
     }
     case 'orthogonal':
@@ -333,12 +413,12 @@ export const initializerCodec = (dialect: Dialect, nullMeans: Initializer = glor
   new t.Type<Initializer, unknown, unknown>(
     'an initializer',
     isInitializer,
-    (u, c) => (u === null ? t.success(nullMeans) : validateClassObject(family, u, c)),
+    (u, c) => (u === null ? t.success(nullMeans) : validateClassObject(dialect === 'keras2' ? FAMILIES.keras2 : FAMILIES.keras3, u, c)),
     (i) => {
-      const { className, config } = toKeras(i)
+      const { className, config } = toKeras(i, dialect)
       return envelope(dialect, 'keras.initializers', className, config)
     }
   )
 
-/** Accepted initializer names (strings and class names), for documentation and arbitraries. */
-export const INITIALIZER_NAMES: ReadonlyArray<string> = family.strings.names
+/** Initializer names (strings and class names), for documentation and arbitraries. */
+export const INITIALIZER_NAMES: ReadonlyArray<string> = FAMILIES.keras3.strings.names

@@ -69,6 +69,6 @@ export interface Conv2DSpec extends KernelLayerSpec {
   readonly batchSize: PositiveInt | null
   /** Keras 3 LoRA rank (`lora_rank`), `null` when LoRA is off. */
   readonly loraRank: PositiveInt | null
-  /** Keras 3 LoRA scale numerator (`lora_alpha`), `null` for "same as the rank". */
+  /** Keras 3 LoRA scale numerator (`lora_alpha`; the rank when the config omits it), `null` when LoRA is off. */
   readonly loraAlpha: number | null
 }

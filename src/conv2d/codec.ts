@@ -17,8 +17,8 @@ import { kerasObject, optional, required, type DecodedOf, type Rule } from '../c
 import { IntOrPair, type Pair } from '../core/Pair.js'
 import { PositiveInt } from '../core/PositiveInt.js'
 import { nullOr, oneOfNames } from '../core/primitives.js'
-import { bookkeepingFields, bookkeepingRules, bookkeepingSpec, encodeBookkeeping } from '../layers/base.js'
-import { encodeKernelLayer, kernelLayerFields, kernelLayerSpec } from '../layers/kernelLayer.js'
+import { bookkeepingFields, bookkeepingRules, bookkeepingSpec, encodeBookkeeping, KERAS3_BATCH_KEYS } from '../layers/base.js'
+import { encodeKernelLayer, kernelLayerFields, kernelLayerRules, kernelLayerSpec } from '../layers/kernelLayer.js'
 import { fromValidationErrors, type SpecError } from '../core/SpecError.js'
 import { detectDialect, type Dialect } from '../codec/Dialect.js'
 import { sameShape, shapeOfRank, type PartialShape } from '../codec/InputShape.js'
@@ -123,8 +123,8 @@ type Conv2DConfig = DecodedOf<Conv2DFields>
 
 const showPair = (p: Pair): string => `[${p[0]}, ${p[1]}]`
 
-const RULES: ReadonlyArray<Rule<Conv2DConfig>> = [
-  ...bookkeepingRules<Conv2DConfig>(),
+const rulesFor = (dialect: Dialect): ReadonlyArray<Rule<Conv2DConfig>> => [
+  ...bookkeepingRules<Conv2DConfig>(dialect),
   {
     keys: ['strides', 'dilation_rate'],
     check: (c: Conv2DConfig) =>
@@ -151,13 +151,17 @@ const RULES: ReadonlyArray<Rule<Conv2DConfig>> = [
       c.lora_alpha !== null && c.lora_rank === null
         ? { key: 'lora_alpha', message: `lora_alpha ${c.lora_alpha} is set but lora_rank is not; set lora_rank or remove lora_alpha` }
         : undefined
-  }
+  },
+  ...kernelLayerRules<Conv2DConfig>(dialect)
 ]
 
 const EXPLAINED_TABLE = nameTable(EXPLAINED)
 
 const configCodec = (dialect: Dialect, imageDataFormat: DataFormat) =>
-  kerasObject('Conv2D', fields(dialect, imageDataFormat), { explained: EXPLAINED, rules: RULES })
+  kerasObject('Conv2D', fields(dialect, imageDataFormat), {
+    explained: dialect === 'keras3' ? { ...EXPLAINED, ...KERAS3_BATCH_KEYS } : EXPLAINED,
+    rules: rulesFor(dialect)
+  })
 
 // -------------------------------------------------------------------------------------
 // envelope
@@ -263,7 +267,8 @@ const toSpec = (dialect: Dialect, c: Conv2DConfig, built: PartialShape | null): 
     groups: c.groups,
     ...kernelLayerSpec(c),
     loraRank: c.lora_rank,
-    loraAlpha: c.lora_alpha
+    // Keras's lora_alpha defaults to the rank (and is written so): one form per meaning.
+    loraAlpha: c.lora_rank === null ? null : (c.lora_alpha ?? c.lora_rank)
   })
 }
 
@@ -343,7 +348,7 @@ export const conv2DCodec = (options: DecodeOptions & EncodeOptions = {}): t.Type
       const decoded = isPlainObject(config) ? codec.validate(config, t.appendContext(c, 'config', codec, config)) : t.failures<Conv2DConfig>([])
       if (E.isLeft(envelope) || E.isLeft(decoded)) return t.failures([...errorsOf(envelope), ...errorsOf(decoded)])
       const built = envelope.right.built
-      const own = decoded.right.batch_input_shape ?? (decoded.right.input_shape === null ? null : [decoded.right.batch_size, ...decoded.right.input_shape])
+      const own = decoded.right.batch_input_shape ?? (decoded.right.input_shape === null ? null : [decoded.right.batch_size ?? null, ...decoded.right.input_shape])
       if (built !== null && own !== null && !sameShape(built, own)) {
         const bc = u['build_config'] as Record<string, unknown>
         return t.failure(

@@ -13,12 +13,21 @@ import { effectiveKernel } from '../geometry/Padding.js'
 import { compileConv2D } from '../layer/compileConv2D.js'
 import type { LayerKind, WeightSpec } from './LayerKind.js'
 import { knownDim, singleInput } from './shapes.js'
+import { loraMerger, loraWeights } from './lora.js'
+import type { Tensor } from '../core/Tensor.js'
 
-/** Conv2D's weights for `channels` input channels: HWIO kernel, then bias. */
-export const conv2DWeights = (spec: Conv2DSpec, channels: number): ReadonlyArray<WeightSpec> => [
-  { name: 'kernel', shape: [spec.kernelSize[0], spec.kernelSize[1], channels / spec.groups, spec.filters], trainable: true, initializer: spec.kernelInitializer },
-  ...(spec.useBias ? [{ name: 'bias', shape: [spec.filters], trainable: true, initializer: spec.biasInitializer }] : [])
-]
+/**
+ * Conv2D's weights for `channels` input channels: HWIO kernel (frozen under LoRA), bias, then Keras 3
+ * LoRA's `lora_kernel_a` `[kh, kw, C/groups, rank]` and `lora_kernel_b` `[rank, filters]`.
+ */
+export const conv2DWeights = (spec: Conv2DSpec, channels: number): ReadonlyArray<WeightSpec> => {
+  const kernelShape = [spec.kernelSize[0], spec.kernelSize[1], channels / spec.groups, spec.filters]
+  return [
+    { name: 'kernel', shape: kernelShape, trainable: spec.loraRank === null, initializer: spec.kernelInitializer },
+    ...(spec.useBias ? [{ name: 'bias', shape: [spec.filters], trainable: true, initializer: spec.biasInitializer }] : []),
+    ...(spec.loraRank === null ? [] : loraWeights(kernelShape, spec.loraRank))
+  ]
+}
 
 /**
  * Checks a Conv2D's (possibly partial) input shape, batch axis included: rank 4, known channels
@@ -80,14 +89,22 @@ export const Conv2DKind: LayerKind<Conv2DSpec> = {
     ),
   compile: (spec, inputs, options) =>
     pipe(
-      compileConv2D({ ...spec, dtype: options.dtype, inputShape: null }, inputs[0] ?? []),
-      E.map((layer) => ({
-        outputShape: layer.outputShape,
-        weights: conv2DWeights(spec, layer.geometry.inChannels),
-        forward: (weights, xs) => {
-          const [kernel, bias] = weights
-          return layer.forward(bias === undefined ? { kernel: kernel as never } : { kernel: kernel as never, bias }, xs[0] as never)
+      // LoRA is merged into the kernel here, so the convolution itself runs without it.
+      compileConv2D({ ...spec, dtype: options.dtype, inputShape: null, loraRank: null, loraAlpha: null }, inputs[0] ?? []),
+      E.map((layer) => {
+        const merge = spec.loraRank === null ? undefined : loraMerger({ rank: spec.loraRank, alpha: spec.loraAlpha ?? spec.loraRank }, options.dtype)
+        const loraAt = spec.useBias ? 2 : 1
+        return {
+          outputShape: layer.outputShape,
+          weights: conv2DWeights(spec, layer.geometry.inChannels),
+          forward: (weights: ReadonlyArray<Tensor>, xs: ReadonlyArray<Tensor>) => {
+            const kernel = weights[0] as Tensor
+            const bias = spec.useBias ? weights[1] : undefined
+            const merged: Tensor =
+              merge === undefined ? kernel : { shape: kernel.shape, data: merge(kernel.data, (weights[loraAt] as Tensor).data, (weights[loraAt + 1] as Tensor).data) }
+            return layer.forward(bias === undefined ? { kernel: merged } : { kernel: merged, bias }, xs[0] as Tensor)
+          }
         }
-      }))
+      })
     )
 }

@@ -1,18 +1,23 @@
 /**
- * The bookkeeping arguments every Keras layer config carries (`name`, `trainable`, `dtype`,
- * `batch_input_shape`, `input_shape`, `batch_size`), decoded once for all layer kinds, with the rules
- * that tie them together. A layer's codec spreads {@link bookkeepingFields} into its own fields, adds
- * {@link BOOKKEEPING_RULES} to its rules, and builds its spec with {@link bookkeepingSpec}.
+ * The bookkeeping arguments every Keras layer config carries, decoded once for all layer kinds, with the
+ * rules that tie them together. Both dialects: `name`, `trainable`, `dtype`, `input_shape`, `input_dim`,
+ * `autocast` and `activity_regularizer` (every Keras layer takes the last two, tf.keras 2.x and Keras 3
+ * alike); `keras2` also `batch_input_shape` and `batch_size`, which Keras 3 layers refuse ("Unrecognized
+ * keyword arguments"). `autocast` is checked and dropped: no Keras writes it back (it is not in
+ * `get_config`), and it changes nothing when the whole model computes in one dtype. A layer's codec
+ * spreads {@link bookkeepingFields} into its own fields, adds {@link bookkeepingRules} to its rules, and
+ * builds its spec with {@link bookkeepingSpec}.
  */
 import * as t from 'io-ts'
 import { describe, quote } from '../core/describe.js'
-import { optional, type Rule } from '../core/KerasObject.js'
+import { optional, type Field, type Rule } from '../core/KerasObject.js'
 import type { PositiveInt } from '../core/PositiveInt.js'
 import { PositiveInt as PositiveIntCodec } from '../core/PositiveInt.js'
 import { Bool, nullOr } from '../core/primitives.js'
 import type { Dialect } from '../codec/Dialect.js'
 import { dtypeCodec, type DType } from '../codec/DType.js'
 import { sameShape, shapeOfMinRank, shapeOfRank, type PartialShape } from '../codec/InputShape.js'
+import { regularizerCodec, type Regularizer } from '../codec/Regularizer.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -34,9 +39,14 @@ export interface BaseLayerSpec {
   readonly inputShape: PartialShape | null
   /** The batch size the config declares, when it fixes one. */
   readonly batchSize: PositiveInt | null
+  /**
+   * The activity regularizer every Keras layer takes (a loss on the layer's output, training only).
+   * Kernel layers always have it (`null` for none); other layers have it only when one is set.
+   */
+  readonly activityRegularizer?: Regularizer | null
 }
 
-/** The decoded bookkeeping fields of a config. */
+/** The decoded bookkeeping fields of a config (a `keras3` codec has no `batch_input_shape` / `batch_size`: undefined there at run time). */
 export interface Bookkeeping {
   readonly name: string | null
   readonly trainable: boolean
@@ -44,7 +54,21 @@ export interface Bookkeeping {
   readonly batch_input_shape: PartialShape | null
   readonly input_shape: PartialShape | null
   readonly batch_size: PositiveInt | null
+  readonly input_dim?: PositiveInt | null
+  readonly autocast?: boolean
+  readonly activity_regularizer?: Regularizer | null
 }
+
+/**
+ * Why a `keras3` layer config may not hold tf.keras 2.x's `batch_input_shape` / `batch_size`.
+ * @category codecs
+ */
+export const KERAS3_BATCH_KEYS: Readonly<Record<string, string>> = Object.fromEntries(
+  ['batch_input_shape', 'batch_size'].map((k) => [
+    k,
+    `"${k}" is a tf.keras 2.x layer argument: Keras 3 layers refuse it ("Unrecognized keyword arguments"), and Keras 3 files give the input shape in an InputLayer's batch_shape or the layer's build_config; use "input_shape" (without the batch axis), or read the file as keras2`
+  ])
+)
 
 // -------------------------------------------------------------------------------------
 // codecs
@@ -76,14 +100,18 @@ export const bookkeepingFields = (dialect: Dialect, inputRank: number | null) =>
     name: optional(LayerName, null),
     trainable: optional(Bool, true),
     dtype: optional(dtypeCodec(dialect), 'float32'),
-    batch_input_shape: optional(
-      nullOr(
-        inputRank === null
-          ? shapeOfMinRank(2, '[batch, then the input axes]')
-          : shapeOfRank(inputRank + 1, `[batch, then the ${inputRank} input axes in the data format's order]`)
-      ),
-      null
-    ),
+    ...(dialect === 'keras2'
+      ? {
+          batch_input_shape: optional(
+            nullOr(
+              inputRank === null
+                ? shapeOfMinRank(2, '[batch, then the input axes]')
+                : shapeOfRank(inputRank + 1, `[batch, then the ${inputRank} input axes in the data format's order]`)
+            ),
+            null
+          )
+        }
+      : {}),
     input_shape: optional(
       nullOr(
         inputRank === null
@@ -92,31 +120,65 @@ export const bookkeepingFields = (dialect: Dialect, inputRank: number | null) =>
       ),
       null
     ),
-    batch_size: optional(nullOr(PositiveIntCodec), null)
-  }) as const
+    ...(dialect === 'keras2' ? { batch_size: optional(nullOr(PositiveIntCodec), null) } : {}),
+    ...(inputRank === null ? { input_dim: optional(nullOr(PositiveIntCodec), null) } : {}),
+    autocast: optional(Bool, true),
+    activity_regularizer: optional(regularizerCodec(dialect), null)
+  }) as unknown as BookkeepingFields
+
+/** The bookkeeping fields' codecs (the keras2-only ones absent from `keras3` codecs). */
+type BookkeepingFields = {
+  readonly name: Field<string | null, string | null>
+  readonly trainable: Field<boolean, boolean>
+  readonly dtype: Field<DType, unknown>
+  readonly batch_input_shape: Field<PartialShape | null, Array<number | null> | null>
+  readonly input_shape: Field<PartialShape | null, Array<number | null> | null>
+  readonly batch_size: Field<PositiveInt | null, number | null>
+  readonly autocast: Field<boolean, boolean>
+  readonly activity_regularizer: Field<Regularizer | null, unknown>
+}
 
 /**
  * Rules between the bookkeeping fields: `input_shape` must agree with `batch_input_shape`, `batch_size`
  * with its batch axis.
  * @category codecs
  */
-export const bookkeepingRules = <C extends Bookkeeping>(): ReadonlyArray<Rule<C>> => [
+export const bookkeepingRules = <C extends Bookkeeping>(dialect: Dialect = 'keras2'): ReadonlyArray<Rule<C>> => [
+  ...(dialect === 'keras3'
+    ? [
+        {
+          keys: ['input_shape', 'input_dim'] as never,
+          check: (c: C) =>
+            c.input_dim !== undefined && c.input_dim !== null && c.input_shape !== null
+              ? {
+                  key: 'input_dim' as never,
+                  message: `give input_shape or input_dim, not both (Keras 3 reads input_dim and then raises "Unrecognized keyword arguments" for input_shape)`
+                }
+              : undefined
+        } satisfies Rule<C>
+      ]
+    : []),
   {
     keys: ['input_shape', 'batch_input_shape'],
-    check: (c) =>
-      c.input_shape !== null && c.batch_input_shape !== null && !sameShape(c.input_shape, c.batch_input_shape.slice(1))
+    check: (c) => {
+      const batchShape = c.batch_input_shape ?? null
+      return c.input_shape !== null && batchShape !== null && !sameShape(c.input_shape, batchShape.slice(1))
         ? {
             key: 'input_shape',
-            message: `input_shape ${quote(c.input_shape)} disagrees with batch_input_shape ${quote(c.batch_input_shape)} (which without its batch axis is ${quote(c.batch_input_shape.slice(1))}); give one of them`
+            message: `input_shape ${quote(c.input_shape)} disagrees with batch_input_shape ${quote(batchShape)} (which without its batch axis is ${quote(batchShape.slice(1))}); give one of them`
           }
         : undefined
+    }
   },
   {
     keys: ['batch_size', 'batch_input_shape'],
-    check: (c) =>
-      c.batch_size !== null && c.batch_input_shape !== null && c.batch_input_shape[0] !== c.batch_size
-        ? { key: 'batch_size', message: `batch_size ${c.batch_size} disagrees with the batch axis of batch_input_shape ${quote(c.batch_input_shape)}` }
+    check: (c) => {
+      const batchShape = c.batch_input_shape ?? null
+      const batchSize = c.batch_size ?? null
+      return batchSize !== null && batchShape !== null && batchShape[0] !== batchSize
+        ? { key: 'batch_size', message: `batch_size ${batchSize} disagrees with the batch axis of batch_input_shape ${quote(batchShape)}` }
         : undefined
+    }
   }
 ]
 
@@ -133,11 +195,20 @@ export const bookkeepingSpec = (
   dialect: Dialect,
   c: Bookkeeping,
   built: PartialShape | null = null
-): Pick<BaseLayerSpec, 'dialect' | 'name' | 'trainable' | 'dtype' | 'inputShape' | 'batchSize'> => {
-  const batchShape = c.batch_input_shape ?? built
-  const inputShape = batchShape?.slice(1) ?? c.input_shape ?? null
-  const batchSize = batchShape?.[0] ?? c.batch_size ?? null
-  return { dialect, name: c.name, trainable: c.trainable, dtype: c.dtype, inputShape, batchSize: inputShape === null ? null : batchSize }
+): Pick<BaseLayerSpec, 'dialect' | 'name' | 'trainable' | 'dtype' | 'inputShape' | 'batchSize' | 'activityRegularizer'> => {
+  const batchShape = (c.batch_input_shape ?? null) ?? built
+  // tf.keras 2.x: input_shape wins over input_dim; Keras 3 refuses both together (bookkeepingRules).
+  const inputShape = batchShape?.slice(1) ?? c.input_shape ?? (c.input_dim === undefined || c.input_dim === null ? null : [c.input_dim])
+  const batchSize = batchShape?.[0] ?? (c.batch_size ?? null)
+  return {
+    dialect,
+    name: c.name,
+    trainable: c.trainable,
+    dtype: c.dtype,
+    inputShape,
+    batchSize: inputShape === null ? null : batchSize,
+    ...(c.activity_regularizer === undefined || c.activity_regularizer === null ? {} : { activityRegularizer: c.activity_regularizer })
+  }
 }
 
 /**
@@ -157,9 +228,13 @@ export const encodeBookkeeping = (
   out['trainable'] = spec.trainable
   if (spec.inputShape !== null && shape === 'batch_input_shape') out['batch_input_shape'] = [spec.batchSize, ...spec.inputShape]
   out['dtype'] = dtypeCodec(dialect).encode(spec.dtype)
+  if (spec.activityRegularizer !== undefined && spec.activityRegularizer !== null) {
+    out['activity_regularizer'] = regularizerCodec(dialect).encode(spec.activityRegularizer)
+  }
   if (spec.inputShape !== null && shape === 'input_shape') {
     out['input_shape'] = [...spec.inputShape]
-    if (spec.batchSize !== null) out['batch_size'] = spec.batchSize
+    // Keras 3 layers take no batch_size (a fixed batch lives in the model's InputLayer).
+    if (spec.batchSize !== null && dialect === 'keras2') out['batch_size'] = spec.batchSize
   }
   return out
 }

@@ -1,12 +1,14 @@
 /**
  * Elementwise, normalization, regularization-only and merge layers: activations, dropout and the
- * Random* augmentation layers (identity at inference), rescaling, batch normalization, Add … Concatenate.
+ * Random* augmentation layers (identity at inference), rescaling, normalization (the preprocessing
+ * layer), batch normalization, Add … Concatenate.
  */
 import { ActivationKind, LeakyReLUKind, ReLUKind, SoftmaxKind } from './elementwise/activations.js'
 import { AUGMENTATION_KINDS } from './elementwise/augmentation.js'
 import { BatchNormalizationKind } from './elementwise/batchNormalization.js'
 import { DropoutKind, SpatialDropout2DKind } from './elementwise/dropout.js'
 import { MERGE_KINDS } from './elementwise/merge.js'
+import { NormalizationKind } from './elementwise/normalization.js'
 import { RescalingKind } from './elementwise/rescaling.js'
 import type { LayerKind } from './LayerKind.js'
 
@@ -15,6 +17,7 @@ export * from './elementwise/augmentation.js'
 export * from './elementwise/batchNormalization.js'
 export * from './elementwise/dropout.js'
 export * from './elementwise/merge.js'
+export * from './elementwise/normalization.js'
 export * from './elementwise/rescaling.js'
 
 /** The elementwise / merge layer kinds. */
@@ -28,6 +31,7 @@ export const ELEMENTWISE_KINDS: ReadonlyArray<LayerKind<any>> = [
   SpatialDropout2DKind,
   ...AUGMENTATION_KINDS,
   RescalingKind,
+  NormalizationKind,
   BatchNormalizationKind,
   ...MERGE_KINDS
 ]

@@ -2,7 +2,7 @@
  * The arguments Keras's kernel layers (Conv2D, Dense) share: activation, bias flag, and the kernel and
  * bias initializers, regularizers and constraints — decoded, normalized and encoded in one place.
  */
-import { optional, type DecodedOf } from '../core/KerasObject.js'
+import { optional, type DecodedOf, type Rule } from '../core/KerasObject.js'
 import { PositiveInt } from '../core/PositiveInt.js'
 import { Bool, FiniteNumber, nullOr } from '../core/primitives.js'
 import { activationCodec, type Activation } from '../codec/Activation.js'
@@ -57,6 +57,33 @@ export const kernelLayerFields = (dialect: Dialect) =>
 
 /** The decoded shared fields. */
 export type KernelLayerConfig = DecodedOf<ReturnType<typeof kernelLayerFields>>
+
+/**
+ * Rules of the shared fields: LoRA (`lora_rank`, `lora_alpha`) exists only in Keras 3 (tf.keras 2.x
+ * raises on the keyword), and Keras 3 refuses it together with a kernel constraint ("Lora is
+ * incompatible with kernel constraints", when it builds the layer).
+ * @category codecs
+ */
+export const kernelLayerRules = <C extends KernelLayerConfig>(dialect: Dialect): ReadonlyArray<Rule<C>> =>
+  dialect === 'keras2'
+    ? [
+        {
+          keys: ['lora_rank', 'lora_alpha'],
+          check: (c) =>
+            c.lora_rank !== null || c.lora_alpha !== null
+              ? { key: c.lora_rank !== null ? 'lora_rank' : 'lora_alpha', message: 'LoRA (lora_rank, lora_alpha) is a Keras 3 argument; tf.keras 2.x (this config\'s dialect, keras2) has none and raises on it' }
+              : undefined
+        }
+      ]
+    : [
+        {
+          keys: ['lora_rank', 'kernel_constraint'],
+          check: (c) =>
+            c.lora_rank !== null && c.kernel_constraint !== null
+              ? { key: 'lora_rank', message: 'LoRA is incompatible with kernel constraints (Keras 3 raises when it builds the layer); remove kernel_constraint or lora_rank' }
+              : undefined
+        }
+      ]
 
 /**
  * The spec part of the decoded shared fields.

@@ -8,7 +8,7 @@ import * as t from 'io-ts'
 import { deepFreeze } from '../core/deepFreeze.js'
 import { kerasObject, type DecodedOf, type Fields, type KerasObjectOptions } from '../core/KerasObject.js'
 import type { Dialect } from '../codec/Dialect.js'
-import { bookkeepingFields, bookkeepingRules, bookkeepingSpec, encodeBookkeeping, type BaseLayerSpec, type Bookkeeping } from './base.js'
+import { bookkeepingFields, bookkeepingRules, bookkeepingSpec, encodeBookkeeping, KERAS3_BATCH_KEYS, type BaseLayerSpec, type Bookkeeping } from './base.js'
 import type { LayerCodecOptions } from './LayerKind.js'
 
 /**
@@ -28,7 +28,8 @@ export const layerCodec =
     const all = { ...bookkeepingFields(codecOptions.dialect, null), ...ownFields(codecOptions) }
     const config = kerasObject(className, all, {
       ...options,
-      rules: [...bookkeepingRules<DecodedOf<F> & Bookkeeping>(), ...(options.rules ?? [])]
+      explained: { ...(codecOptions.dialect === 'keras3' ? KERAS3_BATCH_KEYS : {}), ...(options.explained ?? {}) },
+      rules: [...bookkeepingRules<DecodedOf<F> & Bookkeeping>(codecOptions.dialect), ...(options.rules ?? [])]
     } as KerasObjectOptions<DecodedOf<typeof all>>)
     return new t.Type<S, Record<string, unknown>, unknown>(
       `a ${className} config`,

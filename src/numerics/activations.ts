@@ -264,36 +264,40 @@ const logSoftmaxRows = (data: FloatArray, n: number): void => {
 }
 
 /**
- * sparsemax: the Euclidean projection of each row onto the probability simplex (Martins & Astudillo):
- * with z sorted in decreasing order, k = max{k : 1 + k·z₍ₖ₎ > Σ_{j≤k} z₍ⱼ₎}, τ = (Σ_{j≤k} z₍ⱼ₎ − 1)/k,
- * out = max(x − τ, 0). Rows are max-subtracted first (the projection is shift-invariant).
+ * sparsemax exactly as Keras 3.15 computes it (`keras.activations.sparsemax`, the same formula in every
+ * backend), which is **not** the Euclidean projection onto the simplex of Martins & Astudillo: with z
+ * sorted in decreasing order, cᵣ = Σ_{j≤r} z₍ⱼ₎ and the support S = {r : z₍ᵣ₎ − (cᵣ − 1)/r > 0},
+ * k = |S|, Keras takes τ = (Σ_{r∈S} cᵣ − 1)/k — the sum of the cumulative sums over the support, where
+ * the paper has c_k alone — and returns max(x − τ, 0). The two agree when k = 1 (a dominant value);
+ * otherwise the rows need not sum to 1 (`[4, 4, 4, 4]` → zeros), and the result is not shift-invariant,
+ * so no max is subtracted. Computed in the buffer's precision (every step rounded to float32 for a
+ * `Float32Array`, as Keras computes in the layer's float32), in Keras's TensorFlow order: a NaN sorts
+ * first, leaves the support empty (k = 0, τ = −∞), and the row becomes NaN where x is NaN, +∞ elsewhere.
  */
 const sparsemaxRows = (data: FloatArray, n: number): void => {
+  const f = data instanceof Float32Array ? Math.fround : (x: number): number => x
   const row = new Float64Array(n)
   const sorted = new Float64Array(n)
   for (let start = 0; start < data.length; start += n) {
-    const max = loadRow(data, start, n, row)
-    for (let j = 0; j < n; j++) row[j] = (row[j] as number) - max
+    for (let j = 0; j < n; j++) row[j] = data[start + j] as number
     sorted.set(row)
-    sorted.sort() // ascending, NaN last
-    // NaN sorts after every number in Keras's decreasing order too, and a NaN cumsum never joins the
-    // support: the support is found among the `top` numbers, walked from the largest down.
-    let top = n
-    while (top > 0 && sorted[top - 1] !== sorted[top - 1]) top--
-    let cumsum = 0
+    sorted.sort() // ascending, NaN last: read from the end, NaN first as in TensorFlow's descending sort
     let k = 0
-    let kSum = 0
-    for (let r = 1; r <= top; r++) {
-      const z = sorted[top - r] as number
-      cumsum += z
-      if (1 + r * z > cumsum) {
-        k = r
-        kSum = cumsum
+    let cumsum = 0
+    let supportSum = 0
+    let nan = false
+    for (let r = 1; r <= n; r++) {
+      const z = sorted[n - r] as number
+      if (z !== z) nan = true
+      cumsum = f(cumsum + z)
+      if (!nan && f(z - f(f(cumsum - 1) / r)) > 0) {
+        k++
+        supportSum = f(supportSum + cumsum)
       }
     }
-    const tau = (kSum - 1) / k
+    const tau = f(f(supportSum - 1) / k)
     for (let j = 0; j < n; j++) {
-      const v = (row[j] as number) - tau
+      const v = f((row[j] as number) - tau)
       data[start + j] = v > 0 ? v : v === v ? 0 : v
     }
   }

@@ -71,7 +71,29 @@ export const initializerProblem = (init: Initializer, shape: readonly number[]):
   if (init.kind === 'orthogonal' && shape.length < 2) {
     return `the orthogonal initializer needs a weight of rank 2 or more; got shape ${showShape(shape)} (rank ${shape.length})`
   }
+  if (init.kind === 'variance_scaling' && init.fanAxes !== undefined) {
+    const rank = shape.length
+    for (const [key, axes] of [['input_axes', init.fanAxes.input], ['output_axes', init.fanAxes.output]] as const) {
+      const out = axes.find((a) => a < -rank || a >= rank)
+      if (out !== undefined) {
+        return `${key} axis ${out} is out of range for a weight of shape ${showShape(shape)} (rank ${rank}, axes ${-rank} … ${rank - 1}); Keras raises IndexError when it creates the weight`
+      }
+    }
+  }
   return undefined
+}
+
+/**
+ * The fans VarianceScaling uses for a weight of `shape`: Keras ≥ 3.15's custom `input_axes` /
+ * `output_axes` when the initializer has both (each fan the product of those dims, Python indexing),
+ * else {@link computeFans}. The axes must be in range ({@link initializerProblem}).
+ * @category utils
+ */
+export const varianceScalingFans = (init: Extract<Initializer, { readonly kind: 'variance_scaling' }>, shape: readonly number[]): Fans => {
+  if (init.fanAxes === undefined) return computeFans(shape)
+  const rank = shape.length
+  const fan = (axes: ReadonlyArray<number>): number => axes.reduce((p, a) => p * (shape[a < 0 ? a + rank : a] as number), 1)
+  return { fanIn: fan(init.fanAxes.input), fanOut: fan(init.fanAxes.output) }
 }
 
 // -------------------------------------------------------------------------------------
@@ -196,7 +218,8 @@ const orthogonal = (rows: number, cols: number, gain: number, normal: Stream): F
  * the caller's `seed` (a safe integer). Kinds follow reference §5.2 exactly:
  * - `constant`: `value`; `random_normal`: N(mean, stddev²); `random_uniform`: U[minval, maxval);
  * - `truncated_normal`: N(mean, stddev²) re-drawn outside mean ± 2·stddev (no variance correction);
- * - `variance_scaling`: `s = scale / max(1, n)`, n = fanIn, fanOut or (fanIn + fanOut)/2 per `mode`;
+ * - `variance_scaling`: `s = scale / max(1, n)`, n = fanIn, fanOut or (fanIn + fanOut)/2 per `mode`
+ *   (fans by {@link varianceScalingFans});
  *   `truncated_normal` → stddev `√s / 0.87962566103423978` truncated at ±2 stddev, `untruncated_normal`
  *   → stddev `√s`, `uniform` → U[−√(3s), √(3s)];
  * - `orthogonal`: flattened to (∏ shape[:-1], shape[-1]), an orthogonal matrix times `gain`;
@@ -228,7 +251,7 @@ export const sampleInitializer = (
       fillTruncated(out, init.mean, init.stddev, normalStream(streamSeed))
       return out
     case 'variance_scaling':
-      fillVarianceScaling(out, init, computeFans(shape), streamSeed)
+      fillVarianceScaling(out, init, varianceScalingFans(init, shape), streamSeed)
       return out
     case 'orthogonal': {
       const cols = shape[shape.length - 1] as number

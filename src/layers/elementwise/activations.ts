@@ -182,8 +182,9 @@ const slopeCodec = (dialect: Dialect) => (dialect === 'keras3' ? NonNegativeNumb
 
 /**
  * LeakyReLU. tf.keras 2.x calls the slope `alpha`; Keras 3 calls it `negative_slope` and still reads a
- * legacy `alpha` (which then wins). Both spellings are accepted in both dialects and become one field;
- * giving both with different values is an error. Keras 3 rejects a negative slope, tf.keras does not.
+ * legacy `alpha`, which then wins (with a deprecation warning). Both spellings are accepted in both
+ * dialects and become one field; in a keras3 config `alpha` wins as in Keras 3, in a keras2 one giving
+ * both with different values is an error. Keras 3 rejects a negative slope, tf.keras does not.
  * Encoding writes `alpha` for `keras2`, `negative_slope` for `keras3`.
  * @category layers
  */
@@ -204,7 +205,7 @@ export const LeakyReLUKind: LayerKind<LeakyReLUSpec> = {
           {
             keys: ['alpha', 'negative_slope'],
             check: (c) =>
-              c.alpha !== undefined && c.negative_slope !== undefined && c.alpha !== c.negative_slope
+              o.dialect === 'keras2' && c.alpha !== undefined && c.negative_slope !== undefined && c.alpha !== c.negative_slope
                 ? {
                     key: 'alpha',
                     message: `alpha ${c.alpha} and negative_slope ${c.negative_slope} are two spellings of the same slope (alpha is tf.keras's name, negative_slope Keras 3's) and disagree; give one of them`

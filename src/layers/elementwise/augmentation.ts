@@ -523,6 +523,23 @@ export const RandomBrightnessKind: LayerKind<RandomBrightnessSpec> = {
   compile: compileImage('RandomBrightness')
 }
 
+/**
+ * The codec of a tf.keras 2.x layer class that Keras 3 does not have: every keras3 config of it is an
+ * error (Keras 3 raises "Could not locate class" when it reads the file).
+ */
+const notInKeras3 = <S extends BaseLayerSpec>(className: string): t.Type<S, Record<string, unknown>, unknown> =>
+  new t.Type<S, Record<string, unknown>, unknown>(
+    `a ${className} config`,
+    (_u): _u is S => false,
+    (u, c) =>
+      t.failure(
+        u,
+        c,
+        `${className} is a tf.keras 2.x layer that Keras 3 does not have (Keras 3 raises "Could not locate class '${className}'" when it reads the file); only keras2 files (tf.keras 2.x, TensorFlow.js) can hold it`
+      ),
+    () => ({})
+  )
+
 const resizeKind = <C extends 'RandomHeight' | 'RandomWidth'>(className: C): LayerKind<RandomResizeSpec<C>> => {
   const axis = className === 'RandomHeight' ? -3 : -2
   const what = className === 'RandomHeight' ? 'height' : 'width'
@@ -530,15 +547,18 @@ const resizeKind = <C extends 'RandomHeight' | 'RandomWidth'>(className: C): Lay
     className,
     aliases: [],
     arity: 'single',
-    codec: layerCodec<RandomResizeSpec<C>>(className)(
-      () => ({
-        factor: required(factorCodec(RULES.resize.keras2)),
-        interpolation: optional(oneOfNames<ResizeInterpolation>('interpolation', RESIZE_INTERPOLATIONS, { caseInsensitive: true }), 'bilinear'),
-        seed: seedField()
-      }),
-      (c) => ({ factor: c.factor, interpolation: c.interpolation, seed: c.seed }) as Omit<RandomResizeSpec<C>, keyof BaseLayerSpec>,
-      (s) => ({ factor: [s.factor[0], s.factor[1]], interpolation: s.interpolation, seed: s.seed })
-    ),
+    codec: (o) =>
+      o.dialect === 'keras3'
+        ? notInKeras3<RandomResizeSpec<C>>(className)
+        : layerCodec<RandomResizeSpec<C>>(className)(
+            () => ({
+              factor: required(factorCodec(RULES.resize.keras2)),
+              interpolation: optional(oneOfNames<ResizeInterpolation>('interpolation', RESIZE_INTERPOLATIONS, { caseInsensitive: true }), 'bilinear'),
+              seed: seedField()
+            }),
+            (c) => ({ factor: c.factor, interpolation: c.interpolation, seed: c.seed }) as Omit<RandomResizeSpec<C>, keyof BaseLayerSpec>,
+            (s) => ({ factor: [s.factor[0], s.factor[1]], interpolation: s.interpolation, seed: s.seed })
+          )(o),
     infer: (_spec, inputs) =>
       pipe(
         singleInput(className, inputs),
@@ -559,8 +579,8 @@ const resizeKind = <C extends 'RandomHeight' | 'RandomWidth'>(className: C): Lay
  * tf.keras 2.x's RandomHeight (`factor` required, `interpolation` default `bilinear`, any
  * `tf.image.resize` method, case-insensitive; `seed`). The identity at inference, but Keras declares
  * the output height unknown (`None`), so the symbolic output shape has `null` there; compiled for
- * known shapes, the output keeps the input's height. Keras 3 has no such layer; it is read with
- * tf.keras's meaning in either dialect.
+ * known shapes, the output keeps the input's height. Keras 3 has no such layer: a keras3 config of it is
+ * an error.
  * @category layers
  */
 export const RandomHeightKind: LayerKind<RandomHeightSpec> = resizeKind('RandomHeight')

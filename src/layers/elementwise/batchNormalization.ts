@@ -16,6 +16,8 @@ import { initializerCodec, zeros, type Initializer } from '../../codec/Initializ
 import { showShape } from '../../codec/InputShape.js'
 import { regularizerCodec, type Regularizer } from '../../codec/Regularizer.js'
 import { allocate } from '../../numerics/FloatArray.js'
+import { initializerProblem } from '../../numerics/initializers.js'
+import { nameTable, ownValue, type NameTable } from '../../core/NameTable.js'
 import type { BaseLayerSpec, Bookkeeping } from '../base.js'
 import type { LayerKind, SymbolicShape, WeightSpec } from '../LayerKind.js'
 import { singleInput } from '../shapes.js'
@@ -51,6 +53,31 @@ export interface BatchNormalizationSpec extends BaseLayerSpec {
   readonly synchronized: boolean
   /** tf.keras 2.x's `fused` (`null` = use the fused kernel when possible); `null` for Keras 3. */
   readonly fused: boolean | null
+  /**
+   * Batch renormalization (`renorm`, tf.keras 2.x and Keras 3.15): training-only corrections of the
+   * batch statistics toward moving ones. It adds three non-trainable weights (`moving_stddev`,
+   * `renorm_mean`, `renorm_stddev`) after `moving_variance`; inference still uses `moving_mean` and
+   * `moving_variance`, unchanged. layerspec records it and its arguments; it has no training yet.
+   */
+  readonly renorm: boolean
+  /**
+   * `renorm_clipping`: the bounds of the corrections (`null` for none, as `{}`); absent keys are `null`.
+   * Without renorm it is not read, and always `null` here.
+   */
+  readonly renormClipping: RenormClippingSpec | null
+  /** `renorm_momentum` (default 0.99); without renorm it is not read, and always 0.99 here. */
+  readonly renormMomentum: number
+}
+
+/**
+ * The bounds of batch renormalization's corrections `r ∈ [rmin, rmax]`, `d ∈ [−dmax, dmax]` (a `null`
+ * bound is not applied).
+ * @category model
+ */
+export interface RenormClippingSpec {
+  readonly rmax: number | null
+  readonly rmin: number | null
+  readonly dmax: number | null
 }
 
 /**
@@ -61,21 +88,44 @@ export const FUSED_MIN_EPSILON = 1.001e-5
 
 const ones: Initializer = { kind: 'constant', value: 1 }
 
+/** `renorm_momentum`'s default. */
+const RENORM_MOMENTUM = 0.99
+
 // -------------------------------------------------------------------------------------
 // codec
 // -------------------------------------------------------------------------------------
 
-/** renorm_clipping: only read with renorm, which is rejected; any `null` or `{rmax, rmin, dmax}` dict is accepted and has no effect. */
-const RenormClipping = new t.Type<null, unknown, unknown>(
+const CLIPPING_KEYS = ['rmax', 'rmin', 'dmax'] as const
+
+/**
+ * `renorm_clipping`: `null` or a dict whose keys are among `rmax`, `rmin`, `dmax` (Keras raises on any
+ * other key when `renorm` is on), each a finite number or null. `{}` and `null` mean no clipping and
+ * decode alike. Checked whether or not `renorm` is on (Keras only reads it with renorm).
+ */
+const RenormClipping = new t.Type<RenormClippingSpec | null, Record<string, number | null> | null, unknown>(
   'null or a dict with keys rmax, rmin, dmax',
-  (u): u is null => u === null,
+  (u): u is RenormClippingSpec | null =>
+    u === null || (isPlainObject(u) && CLIPPING_KEYS.every((k) => u[k] === null || FiniteNumber.is(u[k])) && Object.keys(u).length === 3),
   (u, c) => {
     if (u === null) return t.success(null)
     if (!isPlainObject(u)) return t.failure(u, c, `expected null or a dict with keys rmax, rmin, dmax, found ${describe(u)}`)
-    const bad = Object.keys(u).find((k) => !['rmax', 'rmin', 'dmax'].includes(k))
-    return bad === undefined ? t.success(null) : t.failure(u, c, `expected renorm_clipping keys among rmax, rmin, dmax, found ${quote(bad)}`)
+    const errors: t.ValidationError[] = []
+    for (const k of Object.keys(u)) {
+      if (!(CLIPPING_KEYS as ReadonlyArray<string>).includes(k)) {
+        errors.push({ value: u[k], context: t.appendContext(c, k, t.never, u[k]), message: `unknown renorm_clipping key ${quote(k)}; expected rmax, rmin and dmax (Keras raises "Received invalid keys for \`renorm_clipping\`")` })
+      }
+    }
+    const out: Record<string, number | null> = {}
+    for (const k of CLIPPING_KEYS) {
+      const v = ownValue(u, k)
+      if (v === undefined || v === null) out[k] = null
+      else if (FiniteNumber.is(v)) out[k] = v === 0 ? 0 : v
+      else errors.push({ value: v, context: t.appendContext(c, k, t.never, v), message: `expected ${k} to be a finite number or null, found ${describe(v)}` })
+    }
+    if (errors.length > 0) return t.failures(errors)
+    return t.success(out['rmax'] === null && out['rmin'] === null && out['dmax'] === null ? null : (out as unknown as RenormClippingSpec))
   },
-  (a) => a
+  (a) => (a === null ? null : { rmax: a.rmax, rmin: a.rmin, dmax: a.dmax })
 )
 
 /** Axis values `_raise_if_fused_cannot_be_used` accepts when tf.keras constructs the layer. */
@@ -105,17 +155,14 @@ const fields = (dialect: Dialect) =>
     gamma_regularizer: optional(regularizerCodec(dialect), null),
     beta_constraint: optional(constraintCodec(dialect), null),
     gamma_constraint: optional(constraintCodec(dialect), null),
-    synchronized: optional(Bool, false)
+    synchronized: optional(Bool, false),
+    renorm: optional(Bool, false),
+    renorm_clipping: optional(RenormClipping, null),
+    renorm_momentum: optional(FiniteNumber, RENORM_MOMENTUM)
   }) as const
 
 const keras2Fields = () =>
   ({
-    renorm: optional(
-      onlyOff('false', [false], 'batch renormalization adds moving_stddev, renorm_mean and renorm_stddev weights, which layerspec does not support'),
-      false
-    ),
-    renorm_clipping: optional(RenormClipping, null),
-    renorm_momentum: optional(FiniteNumber, 0.99),
     fused: optional(nullOr(Bool), null),
     virtual_batch_size: optional(
       onlyOff('null', [null], 'ghost batch normalization (virtual_batch_size) gives the weights an extra axis, which layerspec does not support'),
@@ -129,11 +176,25 @@ type Decoded = DecodedOf<ReturnType<typeof fields>> & {
 } & Bookkeeping
 
 const KERAS3_ONLY_TF2: Readonly<Record<string, string>> = Object.fromEntries(
-  ['renorm', 'renorm_clipping', 'renorm_momentum', 'fused', 'virtual_batch_size', 'adjustment'].map((k) => [
+  ['fused', 'virtual_batch_size', 'adjustment'].map((k) => [
     k,
     `${k} is a tf.keras 2.x BatchNormalization argument; Keras 3's BatchNormalization has none`
   ])
 )
+
+/** Keras 3 checks the clipping bounds when renorm is on (tf.keras 2.x only checks the keys). */
+const clippingRule: Rule<Decoded> = {
+  keys: ['renorm', 'renorm_clipping'],
+  check: (c) => {
+    const k = c.renorm_clipping
+    if (!c.renorm || k === null) return undefined
+    if (k.rmax !== null && k.rmin !== null && k.rmax < k.rmin) {
+      return { key: 'renorm_clipping', message: `rmax should be greater than rmin in renorm_clipping, found rmax ${k.rmax} < rmin ${k.rmin} (Keras 3 raises)` }
+    }
+    if (k.dmax !== null && k.dmax < 0) return { key: 'renorm_clipping', message: `dmax should be non-negative in renorm_clipping, found ${k.dmax} (Keras 3 raises)` }
+    return undefined
+  }
+}
 
 const rules = (dialect: Dialect): ReadonlyArray<Rule<Decoded>> =>
   dialect === 'keras3'
@@ -144,14 +205,15 @@ const rules = (dialect: Dialect): ReadonlyArray<Rule<Decoded>> =>
             c.axis.length > 1
               ? { key: 'axis', message: `Keras 3's BatchNormalization normalizes one axis (it calls int(axis)), found ${quote(c.axis)}` }
               : undefined
-        }
+        },
+        clippingRule
       ]
     : [
         {
-          keys: ['fused', 'axis', 'dtype', 'synchronized'] as never,
+          keys: ['fused', 'axis', 'dtype', 'synchronized', 'renorm'] as never,
           check: (c) => {
             if (c.fused !== true) return undefined
-            const problem = fusedInitProblem(c)
+            const problem = c.renorm ? 'Passing both `fused=True` and `renorm=True` is not supported (tf.keras raises)' : fusedInitProblem(c)
             return problem === undefined ? undefined : { key: 'fused', message: problem }
           }
         }
@@ -176,7 +238,8 @@ interface Resolved {
  * on a rank other than 4 or 5.
  */
 const resolveFused = (spec: BatchNormalizationSpec, axes: ReadonlyArray<number>, rank: number, input: SymbolicShape): E.Either<SpecError, boolean> => {
-  if (spec.dialect !== 'keras2' || spec.fused === false) return E.right(false)
+  // The fused kernel has no batch renormalization: tf.keras never uses it with renorm.
+  if (spec.dialect !== 'keras2' || spec.fused === false || spec.renorm) return E.right(false)
   if (fusedInitProblem({ axis: spec.axis, dtype: spec.dtype, synchronized: spec.synchronized }) !== undefined) return E.right(false)
   const a = axes[0] as number
   if (rank === 4) {
@@ -209,12 +272,52 @@ const resolve = (spec: BatchNormalizationSpec, input: SymbolicShape): E.Either<R
     })
   )
 
-const weightsOf = (spec: BatchNormalizationSpec, shape: ReadonlyArray<number>): ReadonlyArray<WeightSpec> => [
-  ...(spec.scale ? [{ name: 'gamma', shape, trainable: true, initializer: spec.gammaInitializer }] : []),
-  ...(spec.center ? [{ name: 'beta', shape, trainable: true, initializer: spec.betaInitializer }] : []),
-  { name: 'moving_mean', shape, trainable: false, initializer: spec.movingMeanInitializer },
-  { name: 'moving_variance', shape, trainable: false, initializer: spec.movingVarianceInitializer }
-]
+/**
+ * The initializer of `moving_stddev` / `renorm_stddev`: Keras initializes them to the square root of
+ * `moving_variance_initializer`'s values, which is again an initializer only for a constant one (for a
+ * random one, `init` draws them from `moving_variance_initializer` itself; inference never reads them).
+ */
+const stddevInitializer = (spec: BatchNormalizationSpec): Initializer | undefined =>
+  spec.movingVarianceInitializer.kind === 'constant' ? { kind: 'constant', value: Math.sqrt(spec.movingVarianceInitializer.value) } : undefined
+
+const weightsOf = (spec: BatchNormalizationSpec, shape: ReadonlyArray<number>): ReadonlyArray<WeightSpec> => {
+  const stddev = stddevInitializer(spec) ?? spec.movingVarianceInitializer
+  return [
+    ...(spec.scale ? [{ name: 'gamma', shape, trainable: true, initializer: spec.gammaInitializer }] : []),
+    ...(spec.center ? [{ name: 'beta', shape, trainable: true, initializer: spec.betaInitializer }] : []),
+    { name: 'moving_mean', shape, trainable: false, initializer: spec.movingMeanInitializer },
+    { name: 'moving_variance', shape, trainable: false, initializer: spec.movingVarianceInitializer },
+    ...(spec.renorm
+      ? [
+          { name: 'moving_stddev', shape, trainable: false, initializer: stddev },
+          { name: 'renorm_mean', shape, trainable: false, initializer: spec.movingMeanInitializer },
+          { name: 'renorm_stddev', shape, trainable: false, initializer: stddev }
+        ]
+      : [])
+  ]
+}
+
+/**
+ * Problems of the initializers with the weights' shapes (Keras raises when it creates the weight: an
+ * `identity` initializer on a 1-D weight, VarianceScaling fan axes out of range, …).
+ */
+const INITIALIZER_PATHS: NameTable<string> = nameTable({
+  gamma: 'gamma_initializer',
+  beta: 'beta_initializer',
+  moving_mean: 'moving_mean_initializer',
+  moving_variance: 'moving_variance_initializer'
+})
+
+const initializerProblems = (weights: ReadonlyArray<WeightSpec>): ReadonlyArray<SpecError> => {
+  const errors: SpecError[] = []
+  for (const w of weights) {
+    const path = INITIALIZER_PATHS.get(w.name)
+    if (path === undefined) continue
+    const problem = initializerProblem(w.initializer, [...w.shape])
+    if (problem !== undefined) errors.push(specError(path, problem))
+  }
+  return errors
+}
 
 // -------------------------------------------------------------------------------------
 // layer kind
@@ -223,17 +326,22 @@ const weightsOf = (spec: BatchNormalizationSpec, shape: ReadonlyArray<number>): 
 /**
  * BatchNormalization, inference only. Arguments: `axis` (an integer or, in tf.keras 2.x, a list;
  * default -1), `momentum` (0.99), `epsilon` (1e-3), `center`, `scale`, the four initializers, beta /
- * gamma regularizers and constraints, `synchronized`; tf.keras 2.x also `fused` and, only with the
- * values that switch them off, `renorm` (false; `renorm_clipping` / `renorm_momentum` are then
- * ignored), `virtual_batch_size` (null), `adjustment` (null).
+ * gamma regularizers and constraints, `synchronized`, `renorm` (false), `renorm_clipping` (null, or a
+ * dict of `rmax`, `rmin`, `dmax`), `renorm_momentum` (0.99); tf.keras 2.x also `fused` and, only with
+ * the values that switch them off, `virtual_batch_size` (null), `adjustment` (null). Keras 3.15 writes
+ * the renorm arguments in every config, tf.keras 2.x only with renorm on; layerspec writes them only
+ * with renorm on, in both dialects (a Keras 3 release without renorm then reads the rest).
  *
  * Weights, in Keras's order: `gamma` (if `scale`), `beta` (if `center`), `moving_mean`,
- * `moving_variance` (not trainable), each of the axis size (several axes: the input's rank with 1 on
- * the other axes, as tf.keras shapes them).
+ * `moving_variance` (not trainable), and with `renorm` `moving_stddev`, `renorm_mean`, `renorm_stddev`
+ * (not trainable, read only in training), each of the axis size (several axes: the input's rank with
+ * 1 on the other axes, as tf.keras shapes them). Inference is the same with or without renorm (both
+ * Kerases keep `moving_variance` up to date from `moving_stddev`); training with renorm is not
+ * implemented (layerspec has no training yet).
  *
  * tf.keras 2.x runs TensorFlow's fused kernel for rank-4 inputs normalized on axis 1 or 3 (and rank 5
- * on axis 1 or 4) unless `fused` is false or the dtype is float64; that kernel raises `epsilon` below
- * 1.001e-5 to 1.001e-5, and layerspec does the same. Keras 3 uses `epsilon` as given.
+ * on axis 1 or 4) unless `fused` is false, `renorm` is on or the dtype is float64; that kernel raises
+ * `epsilon` below 1.001e-5 to 1.001e-5, and layerspec does the same. Keras 3 uses `epsilon` as given.
  * @category layers
  */
 export const BatchNormalizationKind: LayerKind<BatchNormalizationSpec> = {
@@ -258,7 +366,11 @@ export const BatchNormalizationKind: LayerKind<BatchNormalizationSpec> = {
         betaConstraint: c.beta_constraint,
         gammaConstraint: c.gamma_constraint,
         synchronized: c.synchronized,
-        fused: (c as { fused?: boolean | null }).fused ?? null
+        fused: (c as { fused?: boolean | null }).fused ?? null,
+        renorm: c.renorm,
+        // Only read with renorm on: without it they mean nothing, and take one form.
+        renormClipping: c.renorm ? c.renorm_clipping : null,
+        renormMomentum: c.renorm ? c.renorm_momentum : RENORM_MOMENTUM
       }),
       (s, dialect) => {
         const f = fields(dialect)
@@ -277,6 +389,11 @@ export const BatchNormalizationKind: LayerKind<BatchNormalizationSpec> = {
           beta_constraint: f.beta_constraint.codec.encode(s.betaConstraint),
           gamma_constraint: f.gamma_constraint.codec.encode(s.gammaConstraint),
           ...(dialect === 'keras3' || s.synchronized ? { synchronized: s.synchronized } : {}),
+          // Keras 3.15 writes the renorm arguments always, tf.keras 2.x only when renorm is on; written
+          // only then, so that Keras 3 releases without batch renormalization read the rest.
+          ...(s.renorm
+            ? { renorm: s.renorm, renorm_clipping: f.renorm_clipping.codec.encode(s.renormClipping), renorm_momentum: s.renormMomentum }
+            : {}),
           ...(dialect === 'keras2' && s.fused !== null ? { fused: s.fused } : {})
         }
       },
@@ -285,13 +402,21 @@ export const BatchNormalizationKind: LayerKind<BatchNormalizationSpec> = {
   infer: (spec, inputs) =>
     pipe(
       singleInput('BatchNormalization', inputs),
-      E.chain((input) => pipe(resolve(spec, input), E.map((r) => ({ outputShape: input, weights: weightsOf(spec, r.paramShape) }))))
+      E.chain((input) => pipe(resolve(spec, input), E.map((r) => ({ outputShape: input, weights: weightsOf(spec, r.paramShape) })))),
+      E.chain((r) => {
+        const problems = initializerProblems(r.weights)
+        return problems.length > 0 ? E.left(problems) : E.right(r)
+      })
     ),
   compile: (spec, inputs, options) => {
     const perSample = inputs[0] ?? []
     const full: SymbolicShape = [null, ...perSample]
     return pipe(
       resolve(spec, full),
+      E.chain((r) => {
+        const problems = initializerProblems(weightsOf(spec, r.paramShape))
+        return problems.length > 0 ? E.left(problems) : E.right(r)
+      }),
       E.map((r) => {
         const epsilon = r.fused ? Math.max(spec.epsilon, FUSED_MIN_EPSILON) : spec.epsilon
         const channels = productOf(r.paramShape)

@@ -51,46 +51,6 @@ export const AxisList: t.Type<ReadonlyArray<number>, number | number[], unknown>
 const isFiniteNumber = (u: unknown): u is number => typeof u === 'number' && Number.isFinite(u)
 
 /**
- * A number or a list of numbers (Keras 3's `Rescaling` `scale` / `offset`, which may also arrive as a
- * serialized NumPy array `{"class_name": "__numpy__", "config": {"value": [...], …}}`). A one-element
- * list broadcasts exactly as the number does, so it decodes to the number. Encodes as a number or a list.
- * @category codecs
- */
-export const NumberOrList: t.Type<number | ReadonlyArray<number>, number | number[], unknown> = new t.Type<
-  number | ReadonlyArray<number>,
-  number | number[],
-  unknown
->(
-  'a number or a list of numbers',
-  (u): u is number | ReadonlyArray<number> => isFiniteNumber(u) || (Array.isArray(u) && u.length > 1 && u.every(isFiniteNumber)),
-  (u, c) => {
-    if (isFiniteNumber(u)) return t.success(u === 0 ? 0 : u)
-    let value: unknown = u
-    let ctx = c
-    if (isPlainObject(u) && u['class_name'] === '__numpy__' && isPlainObject(u['config'])) {
-      value = u['config']['value']
-      ctx = t.appendContext(t.appendContext(c, 'config', t.never, u['config']), 'value', t.never, value)
-      if (isFiniteNumber(value)) return t.success(value === 0 ? 0 : value)
-    }
-    const items = listItems(value)
-    if (items === undefined || items.length === 0) {
-      return t.failure(value, ctx, `expected a finite number or a non-empty list of finite numbers, found ${describe(value)}`)
-    }
-    const errors: t.ValidationError[] = []
-    items.forEach((item, i) => {
-      if (!isFiniteNumber(item)) {
-        const nested = Array.isArray(item) ? ' (layerspec supports scalars and 1-D lists only)' : ''
-        errors.push({ value: item, context: t.appendContext(ctx, String(i), t.never, item), message: `expected a finite number, found ${describe(item)}${nested}` })
-      }
-    })
-    if (errors.length > 0) return t.failures(errors)
-    const numbers = (items as number[]).map((x) => (x === 0 ? 0 : x))
-    return t.success(numbers.length === 1 ? (numbers[0] as number) : numbers)
-  },
-  (a) => (typeof a === 'number' ? a : [...a])
-)
-
-/**
  * A list of exactly two finite numbers (`value_range`), kept in the given order.
  * @category codecs
  */
@@ -215,4 +175,99 @@ export const productOf = (dims: ReadonlyArray<number>, from = 0, to = dims.lengt
   let p = 1
   for (let i = from; i < to; i++) p *= dims[i] as number
   return p
+}
+
+// -------------------------------------------------------------------------------------
+// arrays of numbers (Rescaling's scale / offset, Normalization's mean / variance)
+// -------------------------------------------------------------------------------------
+
+/**
+ * A rectangular array of numbers of rank ≥ 1, as nested lists (`[1, 2, 3]`, `[[0.5, 0.25]]`).
+ * @category model
+ */
+export type NumberArray = ReadonlyArray<number | NumberArray>
+
+const isFiniteNum = (u: unknown): u is number => typeof u === 'number' && Number.isFinite(u)
+
+/**
+ * The shape of a number (`[]`) or rectangular nested array, or `undefined` when it is not rectangular.
+ * @category utils
+ */
+export const arrayShape = (a: number | NumberArray): ReadonlyArray<number> | undefined => {
+  if (typeof a === 'number') return []
+  if (a.length === 0) return [0]
+  const inner = a.map((x) => arrayShape(x))
+  const first = inner[0]
+  if (first === undefined || inner.some((s) => s === undefined || s.length !== first.length || s.some((d, i) => d !== first[i]))) return undefined
+  return [a.length, ...first]
+}
+
+/**
+ * The values of a number or nested array in row-major order.
+ * @category utils
+ */
+export const flattenArray = (a: number | NumberArray): ReadonlyArray<number> => (typeof a === 'number' ? [a] : a.flatMap((x) => flattenArray(x)))
+
+/**
+ * True for a non-empty rectangular nested array of finite numbers.
+ * @category utils
+ */
+export const isNumberArray = (u: unknown): u is NumberArray =>
+  Array.isArray(u) && u.length > 0 && u.every((x) => isFiniteNum(x) || isNumberArray(x)) && arrayShape(u as NumberArray) !== undefined
+
+/**
+ * Validates a finite number or a rectangular, non-empty nested list of them at `c` (a SavedModel or
+ * Keras 3 serialized tuple counts as a list), pushing every element error; `expected` completes
+ * "expected …" for a value of the wrong kind.
+ * @category codecs
+ */
+export const validateNumbers = (u: unknown, c: t.Context, errors: t.ValidationError[], expected: string): number | NumberArray | undefined => {
+  if (isFiniteNum(u)) return u === 0 ? 0 : u
+  const items = listItems(u) ?? (isPlainObject(u) && u['class_name'] === '__tuple__' && isPlainObject(u['config']) ? listItems(u['config']['value']) : undefined)
+  if (items === undefined || items.length === 0) {
+    errors.push({ value: u, context: c, message: `expected ${expected}, found ${describe(u)}` })
+    return undefined
+  }
+  const out: Array<number | NumberArray> = []
+  items.forEach((item, i) => {
+    const v = validateNumbers(item, t.appendContext(c, String(i), t.never, item), errors, 'a finite number or a list of them')
+    if (v !== undefined) out.push(v)
+  })
+  if (out.length !== items.length) return undefined
+  if (arrayShape(out) === undefined) {
+    errors.push({ value: u, context: c, message: `expected a rectangular array (every list at one depth of the same length), found ${describe(u)}` })
+    return undefined
+  }
+  return out
+}
+
+/**
+ * For each position of one sample of `perSample` (no batch axis), the index into a row-major array of
+ * `shape` broadcast to it as NumPy does (aligned from the last axis; a dim of 1 repeats).
+ * @category utils
+ */
+export const broadcastIndex = (shape: ReadonlyArray<number>, perSample: ReadonlyArray<number>): Int32Array => {
+  const rank = perSample.length
+  const size = perSample.reduce((a, b) => a * b, 1)
+  const strides = new Array<number>(rank).fill(0)
+  let st = 1
+  for (let k = 1; k <= Math.min(shape.length, rank); k++) {
+    const d = shape[shape.length - k] as number
+    strides[rank - k] = d === 1 ? 0 : st
+    st *= d
+  }
+  const index = new Int32Array(size)
+  const idx = new Array<number>(rank).fill(0)
+  let p = 0
+  for (let e = 0; e < size; e++) {
+    index[e] = p
+    for (let a = rank - 1; a >= 0; a--) {
+      idx[a] = (idx[a] as number) + 1
+      p += strides[a] as number
+      if ((idx[a] as number) < (perSample[a] as number)) break
+      p -= (strides[a] as number) * (perSample[a] as number)
+      idx[a] = 0
+    }
+  }
+  return index
 }

@@ -14,6 +14,10 @@ import type { LayerKind } from '../LayerKind.js'
 import { singleInput } from '../shapes.js'
 import { layerCodec } from '../simple.js'
 import { identityLayer, sameShape } from './common.js'
+import * as t from 'io-ts'
+import { isPlainObject } from '../../core/describe.js'
+import { hasOwnKey } from '../../core/NameTable.js'
+import type { LayerCodecOptions } from '../LayerKind.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -85,14 +89,59 @@ export const DropoutKind: LayerKind<DropoutSpec> = {
 
 /**
  * SpatialDropout2D (`rate`, `data_format`, `seed`; tf.keras 2.x also accepts `noise_shape`, which it
- * ignores): the identity at inference, on rank-4 inputs only (Keras's `InputSpec(ndim=4)`).
+ * ignores, and every layer's bookkeeping arguments, of which Keras 3 keeps only `name` and `dtype`): the
+ * identity at inference, on rank-4 inputs only (Keras's `InputSpec(ndim=4)`).
  * @category layers
  */
 export const SpatialDropout2DKind: LayerKind<SpatialDropout2DSpec> = {
   className: 'SpatialDropout2D',
   aliases: [],
   arity: 'single',
-  codec: (o) =>
+  codec: (o) => (o.dialect === 'keras3' ? keras3SpatialDropout(spatialDropoutCodec(o)) : spatialDropoutCodec(o)),
+  infer: (_spec, inputs) =>
+    pipe(
+      singleInput('SpatialDropout2D', inputs, 4),
+      E.map((input) => ({ outputShape: input, weights: [] }))
+    ),
+  compile: (_spec, inputs, options) =>
+    pipe(
+      singleInput('SpatialDropout2D', [[null, ...(inputs[0] ?? [])]], 4),
+      E.map(() => identityLayer(inputs, options.dtype))
+    )
+}
+
+/**
+ * Keras 3's SpatialDropout2D takes only `rate`, `data_format`, `seed`, `name` and `dtype` (its
+ * constructor has no `**kwargs`: "got an unexpected keyword argument 'trainable'"), and its config
+ * holds only those: the other bookkeeping keys are errors in a keras3 config, and not written.
+ */
+const KERAS3_SPATIAL_DROPOUT_REFUSES: ReadonlyArray<string> = ['trainable', 'autocast', 'activity_regularizer', 'input_shape', 'input_dim']
+
+const keras3SpatialDropout = (
+  inner: t.Type<SpatialDropout2DSpec, Record<string, unknown>, unknown>
+): t.Type<SpatialDropout2DSpec, Record<string, unknown>, unknown> =>
+  new t.Type<SpatialDropout2DSpec, Record<string, unknown>, unknown>(
+    inner.name,
+    inner.is,
+    (u, c) => {
+      const refused = isPlainObject(u) ? KERAS3_SPATIAL_DROPOUT_REFUSES.filter((k) => hasOwnKey(u, k)) : []
+      const r = inner.validate(u, c)
+      if (refused.length === 0) return r
+      const errors: t.ValidationError[] = refused.map((k) => ({
+        value: (u as Record<string, unknown>)[k],
+        context: t.appendContext(c, k, t.never, (u as Record<string, unknown>)[k]),
+        message: `Keras 3's SpatialDropout2D takes no "${k}" argument (its constructor has only rate, data_format, seed, name and dtype, and raises "got an unexpected keyword argument")`
+      }))
+      return t.failures([...errors, ...(E.isLeft(r) ? r.left.filter((e) => !refused.includes(e.context[e.context.length - 1]?.key ?? '')) : [])])
+    },
+    (s) => {
+      const out = { ...inner.encode(s) }
+      delete out['trainable']
+      return out
+    }
+  )
+
+const spatialDropoutCodec = (o: LayerCodecOptions): t.Type<SpatialDropout2DSpec, Record<string, unknown>, unknown> =>
     layerCodec<SpatialDropout2DSpec>('SpatialDropout2D')(
       () => ({
         rate: required(Rate),
@@ -111,15 +160,4 @@ export const SpatialDropout2DKind: LayerKind<SpatialDropout2DSpec> = {
             ? { noise_shape: "noise_shape is not a Keras 3 SpatialDropout2D argument (its mask is always one value per sample and channel); only tf.keras 2.x's accepted (and ignored) it" }
             : {}
       }
-    )(o),
-  infer: (_spec, inputs) =>
-    pipe(
-      singleInput('SpatialDropout2D', inputs, 4),
-      E.map((input) => ({ outputShape: input, weights: [] }))
-    ),
-  compile: (_spec, inputs, options) =>
-    pipe(
-      singleInput('SpatialDropout2D', [[null, ...(inputs[0] ?? [])]], 4),
-      E.map(() => identityLayer(inputs, options.dtype))
-    )
-}
+    )(o)

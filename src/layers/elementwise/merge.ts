@@ -12,7 +12,7 @@ import { allocate } from '../../numerics/FloatArray.js'
 import type { BaseLayerSpec } from '../base.js'
 import type { InferredLayer, LayerKind, SymbolicShape } from '../LayerKind.js'
 import { layerCodec } from '../simple.js'
-import { normalizeAxis, productOf } from './common.js'
+import { identityLayer, normalizeAxis, productOf } from './common.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -246,12 +246,15 @@ export const MinimumKind = elementwiseKind('Minimum')
 /**
  * Keras's Concatenate shape rule (batch axis included): equal ranks; the dims off the axis must agree
  * where known; the output is the first input's shape with the axis summed (unknown if any is unknown).
- * Concatenating along the batch axis is rejected (layerspec runs a model on one batch size).
+ * Concatenating along the batch axis is rejected (layerspec runs a model on one batch size). A single
+ * input is returned unchanged, whatever the axis, as Keras does (TensorFlow's concat of one tensor).
  * @category utils
  */
 export const inferConcatenate = (spec: Pick<ConcatenateSpec, 'axis'>, inputs: ReadonlyArray<SymbolicShape>): E.Either<ReadonlyArray<SpecError>, SymbolicShape> => {
   const first = inputs[0]
   if (first === undefined) return E.left([specError('', 'Concatenate should be called on a list of at least 1 input, found none')])
+  // One input is returned as it is, whatever the axis (TensorFlow's concat of a single tensor, which Keras calls).
+  if (inputs.length === 1) return E.right(first)
   const rank = first.length
   if (inputs.some((s) => s.length !== rank)) {
     return E.left([specError('', `Concatenate requires inputs of the same rank, found ${showShapes(inputs)}`)])
@@ -298,6 +301,7 @@ export const ConcatenateKind: LayerKind<ConcatenateSpec> = {
     const full = inputs.map((s) => [null, ...s])
     const r = inferConcatenate(spec, full)
     if (E.isLeft(r)) return r
+    if (inputs.length === 1) return E.right(identityLayer(inputs, options.dtype))
     const rank = (full[0] as SymbolicShape).length
     const axis = normalizeAxis(spec.axis, rank) as number
     const first = inputs[0] as ReadonlyArray<number>

@@ -10,9 +10,11 @@
  *
  * Keras details kept here:
  * - every argument of Keras's signature with its defaults; `strides > 1` together with
- *   `dilation_rate > 1` is rejected (both Kerases raise), reported at `strides`;
+ *   `dilation_rate > 1` is rejected in keras2 configs (tf.keras raises), reported at `strides`, and
+ *   runs in keras3 ones (Keras 3's DepthwiseConv2D, unlike its Conv2D, accepts the combination and
+ *   TensorFlow computes the strided, dilated convolution);
  * - weights: the depthwise kernel `(kh, kw, C, M)`, named `depthwise_kernel` as tf.keras 2.x and
- *   TensorFlow.js name it (Keras 3 names the same variable `kernel`), then `bias` `(C·M)`;
+ *   TensorFlow.js name it and `kernel` as Keras 3 does (by the spec's dialect), then `bias` `(C·M)`;
  * - tf.keras 2.x's `get_config` also writes `groups: 1` (inherited from Conv, and ignored): the keras2
  *   dialect accepts `groups` when it is 1 and writes it back; Keras 3 rejects the key ("Unrecognized
  *   keyword arguments passed to DepthwiseConv2D: {'groups': 1}"), and so does the keras3 dialect;
@@ -139,7 +141,8 @@ const EXPLAINED: Readonly<Record<string, string>> = {
 
 const showPair = (p: Pair): string => `[${p[0]}, ${p[1]}]`
 
-const codec = layerCodec<DepthwiseConv2DSpec>('DepthwiseConv2D')(
+const codec = (o: LayerCodecOptions): t.Type<DepthwiseConv2DSpec, Record<string, unknown>, unknown> =>
+  layerCodec<DepthwiseConv2DSpec>('DepthwiseConv2D')(
   fields,
   (c) => ({
     kernelSize: c.kernel_size,
@@ -187,16 +190,16 @@ const codec = layerCodec<DepthwiseConv2DSpec>('DepthwiseConv2D')(
       {
         keys: ['strides', 'dilation_rate'],
         check: (c) =>
-          Math.max(...c.strides) > 1 && Math.max(...c.dilation_rate) > 1
+          o.dialect === 'keras2' && Math.max(...c.strides) > 1 && Math.max(...c.dilation_rate) > 1
             ? {
                 key: 'strides',
-                message: `strides > 1 cannot be combined with dilation_rate > 1 (Keras rejects the combination, judged over both axes): found strides ${showPair(c.strides)} and dilation_rate ${showPair(c.dilation_rate)}; set strides to 1 or dilation_rate to 1`
+                message: `strides > 1 cannot be combined with dilation_rate > 1 (tf.keras rejects the combination, judged over both axes): found strides ${showPair(c.strides)} and dilation_rate ${showPair(c.dilation_rate)}; set strides to 1 or dilation_rate to 1`
               }
             : undefined
       }
     ]
   }
-)
+)(o)
 
 /**
  * TensorFlow.js's spelling: tfjs-layers' (4.22) `DepthwiseConv2D.getConfig` writes
@@ -234,10 +237,13 @@ const tfjsTolerantCodec = (o: LayerCodecOptions): t.Type<DepthwiseConv2DSpec, Re
 // layer kind
 // -------------------------------------------------------------------------------------
 
-/** The weights for `channels` input channels: depthwise kernel `(kh, kw, C, M)`, then bias `(C·M)`. */
+/**
+ * The weights for `channels` input channels: depthwise kernel `(kh, kw, C, M)`, then bias `(C·M)`. The
+ * kernel is named `depthwise_kernel` by tf.keras 2.x (and TensorFlow.js) and `kernel` by Keras 3.
+ */
 export const depthwiseWeights = (spec: DepthwiseConv2DSpec, channels: number): ReadonlyArray<WeightSpec> => [
   {
-    name: 'depthwise_kernel',
+    name: spec.dialect === 'keras3' ? 'kernel' : 'depthwise_kernel',
     shape: [spec.kernelSize[0], spec.kernelSize[1], channels, spec.depthMultiplier],
     trainable: true,
     initializer: spec.depthwiseInitializer
@@ -346,7 +352,7 @@ export const DepthwiseConv2DKind: LayerKind<DepthwiseConv2DSpec> = {
           weights,
           forward: (ws: ReadonlyArray<Tensor>, xs: ReadonlyArray<Tensor>): Tensor => {
             const [kernel, bias] = ws
-            const bad = tensorProblems(kernel, weights[0]?.shape ?? [], options.dtype, 'weights[0] (depthwise_kernel)')
+            const bad = tensorProblems(kernel, weights[0]?.shape ?? [], options.dtype, `weights[0] (${weights[0]?.name ?? 'kernel'})`)
             if (bad.length > 0) throw new TypeError(`DepthwiseConv2D forward: ${formatErrors(bad)}`)
             // The (kh, kw, C, M) depthwise kernel's data is the (kh, kw, 1, C·M) grouped kernel's.
             const grouped: Tensor = { shape: kernelShape, data: (kernel as Tensor).data }

@@ -6,9 +6,11 @@
  * Keras details kept here:
  * - `strides` missing or `null` means `pool_size`; the spec always holds the resolved strides (Keras's
  *   `get_config` writes them too).
- * - `padding` is case-insensitive and stored lower-cased, as tf.keras does. (Keras 3 stores a pooling
- *   layer's padding as written, and its shape inference then rejects `"SAME"`; layerspec accepts any
- *   case in both dialects.)
+ * - `padding` is case-insensitive and stored lower-cased in keras2 configs, as tf.keras does; Keras 3
+ *   stores a pooling layer's padding as written and its call then rejects `"SAME"`, so keras3 configs
+ *   must write it in lower case.
+ * - Keras 3's AveragePooling2D requires `pool_size` (no default); its MaxPooling2D, and tf.keras's
+ *   pooling layers, default it to 2.
  * - `same` pooling only looks at in-bounds elements: max ignores the padding, and average divides by
  *   the number of in-bounds elements of each window (TF's `avg_pool`, which every Keras backend
  *   reproduces), not by the window size.
@@ -20,13 +22,13 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { optional } from '../../core/KerasObject.js'
+import { optional, required } from '../../core/KerasObject.js'
 import { IntOrPair, type Pair } from '../../core/Pair.js'
-import { Bool, nullOr } from '../../core/primitives.js'
+import { Bool, nullOr, oneOfNames } from '../../core/primitives.js'
 import { specError, type SpecError } from '../../core/SpecError.js'
 import type { Tensor } from '../../core/Tensor.js'
 import { showShape } from '../../codec/InputShape.js'
-import type { DataFormat, Padding } from '../../conv2d/Conv2DSpec.js'
+import { PADDINGS, type DataFormat, type Padding } from '../../conv2d/Conv2DSpec.js'
 import { axisPadding, outputLength } from '../../geometry/Padding.js'
 import { allocate } from '../../numerics/FloatArray.js'
 import type { BaseLayerSpec } from '../base.js'
@@ -86,12 +88,27 @@ export type GlobalMaxPooling2DSpec = GlobalPooling2DSpec<'GlobalMaxPooling2D'>
 
 const DEFAULT_POOL = [2, 2] as unknown as Pair
 
+/**
+ * Keras 3 keeps a pooling layer's `padding` as written and its `call` then accepts only the lower-case
+ * names ("Argument `padding` must be either 'valid' or 'same'. Received: padding=Same"), so a keras3
+ * config must write them in lower case; tf.keras 2.x lower-cases it.
+ */
+const keras3PoolingPadding = oneOfNames<Padding>('padding', PADDINGS, {
+  explain: Object.fromEntries(
+    ['VALID', 'SAME', 'Valid', 'Same'].map((n) => [n, `expected padding to be "valid" or "same" in lower case, found ${JSON.stringify(n)}: Keras 3 keeps a pooling layer's padding as written and raises "Argument \`padding\` must be either 'valid' or 'same'" when it is called (tf.keras 2.x lower-cases it)`])
+  )
+})
+
+/**
+ * Window pooling's codec. Keras 3's AveragePooling2D has no default `pool_size` (a required argument);
+ * MaxPooling2D's, and tf.keras 2.x's of both, is `(2, 2)`.
+ */
 const poolingCodec = <N extends Pooling2DClass>(className: N) =>
   layerCodec<Pooling2DSpec<N>>(className)(
     (o) => ({
-      pool_size: optional(IntOrPair, DEFAULT_POOL),
+      pool_size: className === 'AveragePooling2D' && o.dialect === 'keras3' ? required(IntOrPair) : optional(IntOrPair, DEFAULT_POOL),
       strides: optional(nullOr(IntOrPair), null),
-      padding: optional(PaddingCodec, 'valid' as Padding),
+      padding: optional(o.dialect === 'keras3' ? keras3PoolingPadding : PaddingCodec, 'valid' as Padding),
       data_format: dataFormatField(o)
     }),
     (c) => ({ poolSize: c.pool_size, strides: c.strides ?? c.pool_size, padding: c.padding, dataFormat: c.data_format }),
