@@ -44,7 +44,8 @@ export type { CompiledConv2D, CompileOptions, Conv2DParams, WeightShapes } from 
 export { compileConv2D } from './layer/compileConv2D.js'
 
 // models
-export type { AnyLayerSpec, FunctionalSpec, GraphLayer, InputLayerSpec, ModelSpec, NodeCall, SequentialSpec, TensorRef } from './model/ModelSpec.js'
+export type { AnyLayerSpec, ArrayConstant, CallArg, FunctionalSpec, GraphLayer, InputLayerSpec, ModelSpec, NodeCall, Operands, SequentialSpec, TensorRef } from './model/ModelSpec.js'
+export { isOperation } from './model/ModelSpec.js'
 export type { ModelDecodeOptions, ModelFile, ModelFormat } from './model/decodeModel.js'
 export { decodeModel, decodeModelFile } from './model/decodeModel.js'
 export { encodeModel } from './model/encodeModel.js'
@@ -54,11 +55,17 @@ export type { CompileModelOptions, CompiledModel, ModelParams } from './model/co
 export { compileModel } from './model/compileModel.js'
 export type { ManifestGroup, ManifestWeight, OrderedWeightsOptions, OrderedWeightValues, Quantization, WeightOrder } from './model/weights.js'
 export { assignNamedWeights, assignOrderedWeights, decodeWeightData, readWeightsManifest, weightsInOrder } from './model/weights.js'
-export type { BaseArgs, DenseArgs, LayerJson, SequentialOptions, SymbolicTensor } from './model/builder.js'
-export { apply, functional, input, layer, layers, sequential } from './model/builder.js'
+export type { BaseArgs, DenseArgs, LayerJson, OpArg, ReduceArgs, SequentialOptions, SymbolicTensor } from './model/builder.js'
+export { apply, functional, input, layer, layers, operation, ops, sequential } from './model/builder.js'
 export { loadTfjsWeights, readJsonFile } from './cli/io.js'
 
 // layer kinds
 export type { BaseLayerSpec } from './layers/base.js'
 export type { CompiledLayer, InferredLayer, LayerKind, SymbolicShape, WeightSpec } from './layers/LayerKind.js'
 export { findLayerKind, LAYER_KINDS, UNRUNNABLE } from './layers/registry.js'
+
+// operation nodes (Keras 3's keras.src.ops.*)
+export type { OperationSpec, OpModule } from './ops/OperationSpec.js'
+export type { Bound, OpKernel, OpKind, Param, ParamRole } from './ops/OpKind.js'
+export { findOpKind, isOperationModule, OP_KINDS, OP_MODULES } from './ops/registry.js'
+export { broadcastShapes, broadcastSymbolic } from './ops/broadcast.js'

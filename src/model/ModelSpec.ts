@@ -4,6 +4,9 @@
  */
 import type { BaseLayerSpec } from '../layers/base.js'
 import type { SymbolicShape } from '../layers/LayerKind.js'
+import type { OperationSpec } from '../ops/OperationSpec.js'
+
+export type { OperationSpec } from '../ops/OperationSpec.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -23,14 +26,58 @@ export interface TensorRef {
 
 /**
  * One call of a layer in a functional graph: its input tensors (one, or a list for merge layers)
- * and the keyword arguments Keras recorded (kept as JSON).
+ * and the keyword arguments Keras recorded (kept as JSON). For an operation node (Keras 3's
+ * `keras.src.ops.*` calls, {@link OperationSpec}), `args` lists every tensor the call reads, in the
+ * order they appear, and `operands` holds the call's arguments as Keras recorded them, tensors and
+ * constants; its `kwargs` is then `{}`.
  * @category model
  */
 export interface NodeCall {
+  /** The tensors the call reads: what the graph's order, checks and "Connected to" follow. */
   readonly args: ReadonlyArray<TensorRef>
   /** `true` when the layer was called on a list (merge layers), even of one tensor. */
   readonly asList: boolean
   readonly kwargs: Readonly<Record<string, unknown>>
+  /** Operation nodes only: the positional and keyword arguments, tensors as indices into `args`. */
+  readonly operands?: Operands
+}
+
+/**
+ * The arguments of an operation call, in Keras's `{"args": [...], "kwargs": {...}}` form: positional
+ * arguments in order, keyword arguments as `[name, argument]` pairs in the file's order.
+ * @category model
+ */
+export interface Operands {
+  readonly args: ReadonlyArray<CallArg>
+  readonly kwargs: ReadonlyArray<readonly [string, CallArg]>
+}
+
+/**
+ * One argument of an operation call, as Keras serialized it:
+ * - `tensor`: a `__keras_tensor__`, by its index in the call's `args` (`NodeCall.args[index]`);
+ * - `scalar`: a Python `int`, `float` or `bool` (a JSON number or boolean), or `None` (`null`);
+ * - `list`: a Python list or tuple of arguments (`ops.concatenate([a, b])`);
+ * - `array`: a NumPy array or a backend tensor constant (`{"class_name": "__numpy__" | "__tensor__",
+ *   "config": {"value": nested lists, "dtype"}}`), its values flat in row-major order.
+ * @category model
+ */
+export type CallArg =
+  | { readonly kind: 'tensor'; readonly index: number }
+  | { readonly kind: 'scalar'; readonly value: number | boolean | null }
+  | { readonly kind: 'list'; readonly items: ReadonlyArray<CallArg> }
+  | ArrayConstant
+
+/**
+ * A NumPy array or backend tensor written into a node's arguments (`__numpy__` / `__tensor__`): its
+ * dtype as Keras names it, its shape, and its values flat in row-major order (booleans as 0 and 1).
+ * @category model
+ */
+export interface ArrayConstant {
+  readonly kind: 'array'
+  readonly wrapper: '__numpy__' | '__tensor__'
+  readonly dtype: string
+  readonly shape: ReadonlyArray<number>
+  readonly values: ReadonlyArray<number>
 }
 
 /**
@@ -44,8 +91,8 @@ export interface InputLayerSpec extends BaseLayerSpec {
   readonly ragged: boolean
 }
 
-/** Any layer spec: a registered layer kind's spec, an InputLayer, or a nested model. */
-export type AnyLayerSpec = BaseLayerSpec | InputLayerSpec | ModelSpec
+/** Any layer spec: a registered layer kind's spec, an InputLayer, a nested model, or an operation. */
+export type AnyLayerSpec = BaseLayerSpec | InputLayerSpec | ModelSpec | OperationSpec
 
 /**
  * A `Sequential` model: layers applied in order. The input shape comes from a leading `InputLayer`,
@@ -90,13 +137,19 @@ export type ModelSpec = SequentialSpec | FunctionalSpec
  * True for a nested model spec.
  * @category refinements
  */
-export const isModelSpec = (s: AnyLayerSpec): s is ModelSpec => s.className === 'Sequential' || s.className === 'Functional'
+export const isModelSpec = (s: AnyLayerSpec): s is ModelSpec => (s.className === 'Sequential' || s.className === 'Functional') && !isOperation(s)
 
 /**
  * True for an InputLayer spec.
  * @category refinements
  */
-export const isInputLayer = (s: AnyLayerSpec): s is InputLayerSpec => s.className === 'InputLayer'
+export const isInputLayer = (s: AnyLayerSpec): s is InputLayerSpec => s.className === 'InputLayer' && !isOperation(s)
+
+/**
+ * True for an operation node's spec (Keras 3's `keras.src.ops.*`): never a layer, whatever its class name.
+ * @category refinements
+ */
+export const isOperation = (s: AnyLayerSpec): s is OperationSpec => (s as Partial<OperationSpec>).kind === 'operation'
 
 /**
  * How files number the calls of a layer: Keras and TensorFlow.js skip a nested model's own first node

@@ -199,7 +199,95 @@ interface Call {
   readonly inputs: ReadonlyArray<SymbolicTensor> | null
   readonly asList: boolean
   readonly depth: number
+  /** An operation call: its module and arguments (tensors among them are `inputs`). */
+  readonly op?: { readonly module: string; readonly args: ReadonlyArray<OpArg>; readonly kwargs: Readonly<Record<string, OpArg>> }
 }
+
+/**
+ * An argument of an operation call: a tensor, a number or boolean (Python's int, float, bool), `null`,
+ * a list of arguments, or an array constant as Keras writes it (`{ class_name: '__numpy__', config: { value, dtype } }`).
+ * @category model
+ */
+export type OpArg = SymbolicTensor | number | boolean | null | ReadonlyArray<OpArg> | { readonly class_name: '__numpy__' | '__tensor__'; readonly config: { readonly value: unknown; readonly dtype: string } }
+
+const isSymbolic = (a: unknown): a is SymbolicTensor => typeof a === 'object' && a !== null && !Array.isArray(a) && Object.prototype.hasOwnProperty.call(a, 'call')
+
+/** The tensors among an operation's arguments, in order (lists are at most a few levels deep). */
+const tensorsIn = (args: ReadonlyArray<OpArg>): SymbolicTensor[] => args.flatMap((a) => (isSymbolic(a) ? [a] : Array.isArray(a) ? tensorsIn(a as ReadonlyArray<OpArg>) : []))
+
+/**
+ * An operation call (Keras 3's `keras.src.ops.*` node) on tensors and constants: `module` and class as
+ * Keras names them, the constructor arguments (`config`, without `name` unless you give one), and the
+ * call's arguments. Each call is a new operation, as each `keras.ops` call is in Keras.
+ * @category constructors
+ * @example
+ * operation('keras.src.ops.numpy', 'Add', {}, [x, 3]) // x + 3
+ */
+export const operation = (module: string, className: string, config: object, args: ReadonlyArray<OpArg>, kwargs: Readonly<Record<string, OpArg>> = {}): SymbolicTensor => {
+  const inputs = tensorsIn([...args, ...Object.values(kwargs)])
+  return {
+    call: {
+      layer: { class_name: className, config: config as Readonly<Record<string, unknown>> },
+      inputs,
+      asList: false,
+      depth: 1 + Math.max(0, ...inputs.map((t) => t.call.depth)),
+      op: { module, args, kwargs }
+    }
+  }
+}
+
+const NUMPY = 'keras.src.ops.numpy'
+const NN = 'keras.src.ops.nn'
+type Operand = SymbolicTensor | number | boolean | OpArg
+const binaryOp = (className: string) => (x1: Operand, x2: Operand) => operation(NUMPY, className, {}, [x1, x2])
+const unaryOp = (module: string, className: string) => (x: SymbolicTensor) => operation(module, className, {}, [x])
+/** Reduction arguments. */
+export interface ReduceArgs {
+  readonly axis?: number | ReadonlyArray<number> | null
+  readonly keepdims?: boolean
+}
+
+/**
+ * Keras's `keras.ops` functions that layerspec runs, written as Keras 3 writes them (`ops.add(x, 3)` is
+ * `x + 3`, an `Add` node of `keras.src.ops.numpy`). Reductions refuse the batch axis, as the decoder does.
+ * @category constructors
+ */
+export const ops = {
+  add: binaryOp('Add'),
+  subtract: binaryOp('Subtract'),
+  multiply: binaryOp('Multiply'),
+  divide: binaryOp('Divide'),
+  trueDivide: binaryOp('TrueDivide'),
+  maximum: binaryOp('Maximum'),
+  minimum: binaryOp('Minimum'),
+  power: binaryOp('Power'),
+  matmul: binaryOp('Matmul'),
+  negative: unaryOp(NUMPY, 'Negative'),
+  square: unaryOp(NUMPY, 'Square'),
+  sqrt: unaryOp(NUMPY, 'Sqrt'),
+  abs: unaryOp(NUMPY, 'Absolute'),
+  exp: unaryOp(NUMPY, 'Exp'),
+  log: unaryOp(NUMPY, 'Log'),
+  tanh: unaryOp(NUMPY, 'Tanh'),
+  relu: unaryOp(NN, 'Relu'),
+  relu6: unaryOp(NN, 'Relu6'),
+  sigmoid: unaryOp(NN, 'Sigmoid'),
+  hardSigmoid: unaryOp(NN, 'HardSigmoid'),
+  hardSilu: unaryOp(NN, 'HardSilu'),
+  hardSwish: unaryOp(NN, 'HardSilu'),
+  silu: unaryOp(NN, 'Silu'),
+  swish: unaryOp(NN, 'Silu'),
+  gelu: (x: SymbolicTensor, approximate = true) => operation(NN, 'Gelu', { approximate }, [x]),
+  softmax: (x: SymbolicTensor, axis: number | ReadonlyArray<number> = -1) => operation(NN, 'Softmax', { axis }, [x]),
+  clip: (x: SymbolicTensor, x_min: number, x_max: number) => operation(NUMPY, 'Clip', { x_min, x_max }, [x]),
+  reshape: (x: SymbolicTensor, newshape: ReadonlyArray<number>) => operation(NUMPY, 'Reshape', { newshape }, [x]),
+  transpose: (x: SymbolicTensor, axes: ReadonlyArray<number> | null = null) => operation(NUMPY, 'Transpose', { axes }, [x]),
+  concatenate: (xs: ReadonlyArray<SymbolicTensor>, axis = 0) => operation(NUMPY, 'Concatenate', { axis }, [xs]),
+  mean: (x: SymbolicTensor, args: ReduceArgs = {}) => operation(NUMPY, 'Mean', args, [x]),
+  sum: (x: SymbolicTensor, args: ReduceArgs = {}) => operation(NUMPY, 'Sum', args, [x]),
+  max: (x: SymbolicTensor, args: ReduceArgs = {}) => operation(NUMPY, 'Max', args, [x]),
+  min: (x: SymbolicTensor, args: ReduceArgs = {}) => operation(NUMPY, 'Min', args, [x])
+} as const
 
 /**
  * A model input (Keras's `keras.Input(shape)`), `shape` without the batch axis.
@@ -278,9 +366,26 @@ export const functional = (options: {
   }
   const ref = (t: SymbolicTensor): [string, number, number] => [names.get(t.call.layer) as string, (nodes.get(t.call.layer) as Call[]).indexOf(t.call), 0]
   const kt = (t: SymbolicTensor) => ({ class_name: '__keras_tensor__', config: { keras_history: ref(t) } })
+  const argJson = (a: OpArg): unknown => (isSymbolic(a) ? kt(a) : Array.isArray(a) ? (a as ReadonlyArray<OpArg>).map(argJson) : a)
   const entries = layerOrder.map((l) => {
     const name = names.get(l) as string
     const calls_ = nodes.get(l) as Call[]
+    const op = calls_[0]?.op
+    if (op !== undefined) {
+      const kwargsOf = (c: Call): Record<string, unknown> => {
+        const kwargs: Record<string, unknown> = {}
+        for (const [k, v] of Object.entries(c.op?.kwargs ?? {})) Object.defineProperty(kwargs, k, { value: argJson(v), enumerable: true, writable: true, configurable: true })
+        return kwargs
+      }
+      return {
+        module: op.module,
+        class_name: l.class_name,
+        config: { name, ...l.config },
+        registered_name: l.class_name,
+        name,
+        inbound_nodes: calls_.map((c) => ({ args: (c.op?.args ?? []).map(argJson), kwargs: kwargsOf(c) }))
+      }
+    }
     return {
       module: 'keras.layers',
       class_name: l.class_name,

@@ -12,9 +12,11 @@ import { findLayerKind } from '../layers/registry.js'
 import type { FloatDType } from '../numerics/FloatArray.js'
 import { sampleInitializer } from '../numerics/initializers.js'
 import { deriveSeed } from '../numerics/random.js'
-import { inferModel, type ModelSummary, type ModelWeight } from './infer.js'
-import type { AnyLayerSpec, ModelSpec } from './ModelSpec.js'
-import { isModelSpec } from './ModelSpec.js'
+import { entryLabel, inferModel, type ModelSummary, type ModelWeight } from './infer.js'
+import type { AnyLayerSpec, ModelSpec, Operands, OperationSpec } from './ModelSpec.js'
+import { isModelSpec, isOperation } from './ModelSpec.js'
+import { bindOperands, type OpKernel } from '../ops/OpKind.js'
+import { findOpKind } from '../ops/registry.js'
 import { planOf, type TensorKey } from './plan.js'
 import { quote, quoteText } from '../core/describe.js'
 import { MAX_ELEMENTS } from '../geometry/ConvGeometry.js'
@@ -82,7 +84,8 @@ const allLayerSpecs = (model: ModelSpec): ReadonlyArray<AnyLayerSpec> => {
 }
 
 const chooseDtype = (model: ModelSpec, requested: FloatDType | undefined): Result<FloatDType> => {
-  const layers = allLayerSpecs(model)
+  // An operation computes in its inputs' dtype: it has no policy of its own to weigh.
+  const layers = allLayerSpecs(model).filter((l) => !isOperation(l))
   const odd = layers.filter((l) => !FLOAT_DTYPES.has(l.dtype))
   if (odd.length > 0 && requested === undefined) {
     return E.left(
@@ -93,6 +96,15 @@ const chooseDtype = (model: ModelSpec, requested: FloatDType | undefined): Resul
   }
   if (requested !== undefined) return E.right(requested)
   return E.right(layers.every((l) => l.dtype === 'float64') ? 'float64' : 'float32')
+}
+
+/** Compiles one call of an operation for its tensors' per-sample shapes (paths relative to the entry). */
+const compileOperation = (spec: OperationSpec, operands: Operands | undefined, node: number, inputs: ReadonlyArray<ReadonlyArray<number>>, dtype: FloatDType): Result<CompiledStep> => {
+  const kind = findOpKind(spec.module, spec.className)
+  if (kind === undefined || operands === undefined) return E.left([specError('class_name', `no operation ${quoteText(spec.className)} of ${quoteText(spec.module)} with its arguments`)])
+  const bound = bindOperands(kind, operands, inputs, `inbound_nodes[${node}]`)
+  if (E.isLeft(bound)) return bound
+  return E.map((k: OpKernel): CompiledStep => ({ outputShapes: [k.outputShape], run: (_params, xs) => [k.run(xs)] }))(kind.compile(spec.args, bound.right, { dtype }))
 }
 
 /** Compiles one layer call; `offset` is where its weights start in the params. */
@@ -169,15 +181,20 @@ const compileInner = (model: ModelSpec, inputShapes: ReadonlyArray<ReadonlyArray
   for (const step of plan.steps) {
     const stepIns = step.inputs.map((k) => shapes.get(k))
     if (stepIns.some((s) => s === undefined)) continue
-    const c = compileCall(step.spec, stepIns as ReadonlyArray<ReadonlyArray<number>>, offsets[step.layerIndex] ?? 0, counts[step.layerIndex] ?? 0, dtype)
+    const operation = isOperation(step.spec)
+    const c = isOperation(step.spec)
+      ? compileOperation(step.spec, step.operands, step.node, stepIns as ReadonlyArray<ReadonlyArray<number>>, dtype)
+      : compileCall(step.spec, stepIns as ReadonlyArray<ReadonlyArray<number>>, offsets[step.layerIndex] ?? 0, counts[step.layerIndex] ?? 0, dtype)
+    const label = entryLabel(step.spec, step.spec.name ?? '')
     if (E.isLeft(c)) {
-      errors.push(...c.left.map((e) => ({ path: concatPaths(step.path, e.path === '' ? '' : concatPaths('config', e.path)), message: `layer ${quoteText(step.spec.name ?? '')} (${step.spec.className}): ${e.message}` })))
+      // A layer's errors are relative to its config; an operation's to its entry (config or node).
+      errors.push(...c.left.map((e) => ({ path: concatPaths(step.path, e.path === '' || operation ? e.path : concatPaths('config', e.path)), message: `${label}: ${e.message}` })))
       continue
     }
     // No layer kind may leave an output a typed array cannot hold for the forward pass to fail on.
     const huge = c.right.outputShapes.find((s) => sizeOfShape(s) > MAX_ELEMENTS)
     if (huge !== undefined) {
-      errors.push(specError(step.path, `layer ${quoteText(step.spec.name ?? '')} (${step.spec.className}): one sample's output ${quote(huge)} has ${sizeOfShape(huge)} elements, more than a typed array can hold (at most ${MAX_ELEMENTS})`))
+      errors.push(specError(step.path, `${label}: one sample's output ${quote(huge)} has ${sizeOfShape(huge)} elements, more than a typed array can hold (at most ${MAX_ELEMENTS})`))
       continue
     }
     c.right.outputShapes.forEach((s, t) => shapes.set(step.outputs[t] as TensorKey, s))

@@ -5,14 +5,15 @@
  * `batch_shape`), TensorFlow.js `model.json` (both `modelTopology` shapes) and SavedModel's `__tuple__` /
  * `TensorShape` wrappers. Every layer is decoded with its own codec; every problem of every layer is
  * reported, with its JSON path from the file's root. Graphs are checked as data: unknown layer names,
- * bad node indices, cycles, and dangling inputs or outputs are errors.
+ * bad node indices, cycles, and dangling inputs or outputs are errors. Keras 3's operation nodes (an
+ * entry whose `module` is `keras.src.ops.*`) are read by src/ops/codec.ts, never as layers.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { deepFreeze } from '../core/deepFreeze.js'
 import { describe, isPlainObject, oneOf, quoteText } from '../core/describe.js'
 import { copyJson, MAX_JSON_DEPTH, tooDeep } from '../core/json.js'
-import { hasOwnKey } from '../core/NameTable.js'
+import { hasOwnKey, ownValue } from '../core/NameTable.js'
 import { suggestion } from '../core/didYouMean.js'
 import { listItems } from '../core/Pair.js'
 import { concatPaths, formatPath, fromValidationErrors, specError, type SpecError } from '../core/SpecError.js'
@@ -26,7 +27,9 @@ import type { SymbolicShape } from '../layers/LayerKind.js'
 import { findLayerKind, LAYER_KINDS, UNRUNNABLE } from '../layers/registry.js'
 import { inputLayerCodec } from './InputLayer.js'
 import type { AnyLayerSpec, FunctionalSpec, GraphLayer, ModelSpec, NodeCall, SequentialSpec, TensorRef } from './ModelSpec.js'
-import { isInputLayer, isModelSpec, nodeOffset } from './ModelSpec.js'
+import { isInputLayer, isModelSpec, isOperation, nodeOffset } from './ModelSpec.js'
+import { decodeOperationEntry, readOperationNode } from '../ops/codec.js'
+import { findOpKind, isOperationModule, OP_KINDS } from '../ops/registry.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -167,6 +170,12 @@ const LAYER_ENTRY_KEYS = ['class_name', 'config', 'name', 'inbound_nodes', 'modu
 
 const KNOWN_CLASSES = [...LAYER_KINDS.flatMap((k) => [k.className, ...k.aliases]), 'InputLayer', ...MODEL_CLASSES, ...UNRUNNABLE.names]
 
+/** For a layer class no layer kind has but an operation does: where the operation's entry says so. */
+const operationHint = (cls: string): string => {
+  const op = OP_KINDS.find((k) => k.className === cls)
+  return op === undefined ? '' : `; ${quoteText(cls)} is an operation of ${quoteText(op.module)}, which an entry names with "module": ${quoteText(op.module)}`
+}
+
 /** Decodes one layer entry (`{class_name, config, …}`) at `path`, which is the `index`-th layer. */
 const decodeLayerEntry = (entry: unknown, path: string, index: number, ctx: Ctx): Result<{ readonly spec: AnyLayerSpec; readonly inbound: unknown }> => {
   if (!isPlainObject(entry)) return E.left([err(path, `expected a layer entry {"class_name": …, "config": {…}}, found ${describe(entry)}`)])
@@ -180,6 +189,14 @@ const decodeLayerEntry = (entry: unknown, path: string, index: number, ctx: Ctx)
   const registered = entry['registered_name']
   if (typeof registered === 'string' && registered !== cls && !registered.startsWith('keras')) {
     return E.left([...errors, err(concatPaths(path, `registered_name`), `layer ${index} ${quoteText(name)} is a custom class (registered_name ${quoteText(registered)}), which layerspec cannot run`)])
+  }
+  // An operation node (Keras 3's `keras.src.ops.*`): its module decides, never its class name.
+  if (isOperationModule(ownValue(entry, 'module'))) {
+    const op = decodeOperationEntry(entry, path, index, ctx.dialect)
+    if (E.isRight(op) && typeof entry['name'] === 'string' && op.right.name !== null && entry['name'] !== op.right.name) {
+      errors.push(err(concatPaths(path, `name`), `the entry's name ${quoteText(entry['name'])} disagrees with config.name ${quoteText(op.right.name)}`))
+    }
+    return E.isLeft(op) ? E.left([...errors, ...op.left]) : errors.length > 0 ? E.left(errors) : E.right({ spec: op.right, inbound: entry['inbound_nodes'] })
   }
   if ((MODEL_CLASSES as ReadonlyArray<string>).includes(cls)) {
     const nested = decodeModelEntry(entry, path, ctx)
@@ -201,7 +218,7 @@ const decodeLayerEntry = (entry: unknown, path: string, index: number, ctx: Ctx)
             return E.left([
               err(
                 concatPaths(path, `class_name`),
-                `layer ${index} ${quoteText(name)} has class ${quoteText(cls)}, which layerspec does not know (a custom layer?)${suggestion(cls, KNOWN_CLASSES)}`
+                `layer ${index} ${quoteText(name)} has class ${quoteText(cls)}, which layerspec does not know (a custom layer?)${suggestion(cls, KNOWN_CLASSES)}${operationHint(cls)}`
               )
             ])
           }
@@ -246,7 +263,9 @@ const decodeSequential = (config: unknown, path: string, ctx: Ctx, built: unknow
   items.forEach((entry, i) => {
     const r = decodeLayerEntry(entry, concatPaths(layersPath, `[${i}]`), i, ctx)
     if (E.isLeft(r)) errors.push(...r.left)
-    else layers.push(r.right.spec)
+    else if (isOperation(r.right.spec)) {
+      errors.push(err(concatPaths(layersPath, `[${i}].module`), `layer ${i} ${quoteText(r.right.spec.name ?? '')} is an operation node (${r.right.spec.className} of ${r.right.spec.module}): operations are nodes of functional models, a Sequential model holds layers`))
+    } else layers.push(r.right.spec)
   })
   let buildInputShape: SymbolicShape | null = null
   for (const [value, p] of [[obj['build_input_shape'], concatPaths(path, `build_input_shape`)], [built, 'build_config.input_shape']] as const) {
@@ -294,8 +313,10 @@ const decodeFunctional = (config: unknown, path: string, ctx: Ctx): Result<Funct
       return
     }
     const inbound: NodeCall[] = []
+    const spec = r.right.spec
+    const op = isOperation(spec) ? findOpKind(spec.module, spec.className) : undefined
     nodes.forEach((n, j) => {
-      const node = readNode(n, concatPaths(p, `inbound_nodes[${j}]`))
+      const node = op !== undefined ? readOperationNode(n, concatPaths(p, `inbound_nodes[${j}]`), op, readRef) : readNode(n, concatPaths(p, `inbound_nodes[${j}]`))
       if (E.isLeft(node)) errors.push(...node.left)
       else inbound.push(node.right)
     })

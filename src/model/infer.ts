@@ -9,8 +9,10 @@ import { concatPaths, specError, type SpecError } from '../core/SpecError.js'
 import { showShape } from '../codec/InputShape.js'
 import type { SymbolicShape, WeightSpec } from '../layers/LayerKind.js'
 import { findLayerKind } from '../layers/registry.js'
-import type { AnyLayerSpec, ModelSpec } from './ModelSpec.js'
-import { isInputLayer, isModelSpec } from './ModelSpec.js'
+import type { AnyLayerSpec, CallArg, ModelSpec, Operands, OperationSpec } from './ModelSpec.js'
+import { isInputLayer, isModelSpec, isOperation } from './ModelSpec.js'
+import { bindOperands } from '../ops/OpKind.js'
+import { findOpKind } from '../ops/registry.js'
 import { planOf, type TensorKey } from './plan.js'
 import { quoteText } from '../core/describe.js'
 
@@ -128,6 +130,21 @@ const inferCall = (spec: AnyLayerSpec, inputs: ReadonlyArray<SymbolicShape>, nam
   }))(E.mapLeft((errs: ReadonlyArray<SpecError>) => errs.map((e) => ({ path: e.path === '' ? '' : concatPaths('config', e.path), message: e.message })))(r))
 }
 
+/**
+ * Infers one call of an operation: its node's arguments bound to the operation's parameters, then
+ * Keras's shape rule. Errors are relative to the graph entry (`config.axis`, `inbound_nodes[0].args[1]`).
+ */
+const inferOperation = (spec: OperationSpec, operands: Operands | undefined, node: number, inputs: ReadonlyArray<SymbolicShape>): Result<LayerResult> => {
+  const kind = findOpKind(spec.module, spec.className)
+  if (kind === undefined || operands === undefined) return E.left([specError('class_name', `no operation ${quoteText(spec.className)} of ${quoteText(spec.module)} with its arguments`)])
+  const bound = bindOperands(kind, operands, inputs, `inbound_nodes[${node}]`)
+  if (E.isLeft(bound)) return bound
+  return E.map((outputShape: SymbolicShape): LayerResult => ({ outputs: [outputShape], weights: [], summary: null }))(kind.infer(spec.args, bound.right))
+}
+
+/** How messages name a graph entry: `layer "conv" (Conv2D)`, `operation "add" (Add)`. */
+export const entryLabel = (spec: AnyLayerSpec, name: string): string => `${isOperation(spec) ? 'operation' : 'layer'} ${quoteText(name)} (${spec.className})`
+
 const countParams = (weights: ReadonlyArray<ModelWeight>): { params: number; trainable: number } => {
   let params = 0
   let trainable = 0
@@ -145,6 +162,78 @@ const countParams = (weights: ReadonlyArray<ModelWeight>): { params: number; tra
  * @category inference
  */
 export const inferModel = (model: ModelSpec, options: InferOptions & { readonly nested?: boolean } = {}): Result<ModelSummary> => {
+  const r = inferSteps(model, options)
+  return E.isLeft(r) ? r : summarize(model, r.right)
+}
+
+/**
+ * The inferred shape of every tensor of a model's graph (`layer:node:tensor`) that can be inferred,
+ * even when others cannot (`encodeModel` writes them into Keras 3's `__keras_tensor__` references).
+ * @category inference
+ */
+export const tensorShapes = (model: ModelSpec): ReadonlyMap<TensorKey, SymbolicShape> => {
+  const r = inferSteps(model, {})
+  return E.isLeft(r) ? new Map() : r.right.shapes
+}
+
+/** The dtype of a layer's outputs under its policy (`mixed_float16` computes in float16). */
+const computeDType = (policy: string): string => (policy === 'mixed_float16' ? 'float16' : policy === 'mixed_bfloat16' ? 'bfloat16' : policy)
+
+/** The float dtypes by width, for Keras's promotion of float operands (float16 with bfloat16 gives float32). */
+const promoteFloats = (dtypes: ReadonlyArray<string>): string => {
+  const floats = new Set(dtypes.filter((d) => d.startsWith('float') || d === 'bfloat16'))
+  if (floats.has('float64')) return 'float64'
+  if (floats.has('float32') || (floats.has('float16') && floats.has('bfloat16'))) return 'float32'
+  return floats.has('float16') ? 'float16' : floats.has('bfloat16') ? 'bfloat16' : 'float32'
+}
+
+/**
+ * The dtype Keras gives every tensor of a model's graph (`layer:node:tensor`): an input its
+ * InputLayer's dtype, a layer's output its policy's compute dtype, an operation's output the
+ * promotion of its float tensors and array constants (a Python number takes the tensors' dtype), a
+ * cast its target (`encodeModel` writes them into `__keras_tensor__` references).
+ * @category inference
+ */
+export const tensorDTypes = (model: ModelSpec): ReadonlyMap<TensorKey, string> => {
+  const plan = planOf(model)
+  const dtypes = new Map<TensorKey, string>()
+  plan.inputs.forEach((input) => {
+    const spec = input.layerIndex === null ? undefined : model.className === 'Sequential' ? model.layers[input.layerIndex] : model.layers[input.layerIndex]?.spec
+    dtypes.set(input.key, spec === undefined ? 'float32' : computeDType(spec.dtype))
+  })
+  for (const step of plan.steps) {
+    const spec = step.spec
+    if (isModelSpec(spec)) {
+      const inner = tensorDTypes(spec)
+      planOf(spec).outputs.forEach((k, t) => dtypes.set(step.outputs[t] as TensorKey, inner.get(k) ?? 'float32'))
+    } else if (isOperation(spec)) {
+      const arrays: string[] = []
+      const walk = (args: ReadonlyArray<CallArg>): void => {
+        for (const a of args) {
+          if (a.kind === 'array') arrays.push(a.dtype)
+          else if (a.kind === 'list') walk(a.items)
+        }
+      }
+      walk(step.operands?.args ?? [])
+      walk((step.operands?.kwargs ?? []).map(([, a]) => a))
+      const cast = spec.className === 'Cast' ? (spec.args as { readonly dtype?: unknown }).dtype : undefined
+      const dtype = typeof cast === 'string' ? cast : promoteFloats([...step.inputs.map((k) => dtypes.get(k) ?? 'float32'), ...arrays])
+      step.outputs.forEach((k) => dtypes.set(k, dtype))
+    } else step.outputs.forEach((k) => dtypes.set(k, computeDType(spec.dtype)))
+  }
+  return dtypes
+}
+
+interface Steps {
+  readonly plan: ReturnType<typeof planOf>
+  readonly errors: ReadonlyArray<SpecError>
+  readonly shapes: ReadonlyMap<TensorKey, SymbolicShape>
+  readonly rows: ReadonlyMap<number, { outputs: SymbolicShape[]; weights: ReadonlyArray<ModelWeight>; connectedTo: string[] }>
+  readonly inputShapes: ReadonlyArray<SymbolicShape>
+}
+
+/** Runs shape inference over the plan's steps: every shape it can infer, and every error. */
+const inferSteps = (model: ModelSpec, options: InferOptions & { readonly nested?: boolean }): Result<Steps> => {
   const plan = planOf(model)
   const errors: SpecError[] = []
   const declared = declaredInputs(model)
@@ -179,12 +268,12 @@ export const inferModel = (model: ModelSpec, options: InferOptions & { readonly 
     const ins = step.inputs.map((k) => shapes.get(k))
     if (ins.some((s) => s === undefined)) continue // fed by a layer that failed: already reported
     const name = step.spec.name ?? `#${step.layerIndex}`
-    const r = inferCall(step.spec, ins as SymbolicShape[], name)
+    const r = isOperation(step.spec) ? inferOperation(step.spec, step.operands, step.node, ins as SymbolicShape[]) : inferCall(step.spec, ins as SymbolicShape[], name)
     if (E.isLeft(r)) {
       errors.push(
         ...r.left.map((e) => ({
           path: concatPaths(step.path, e.path),
-          message: `layer ${quoteText(name)} (${step.spec.className}): ${e.message}`
+          message: `${entryLabel(step.spec, name)}: ${e.message}`
         }))
       )
       continue
@@ -207,6 +296,13 @@ export const inferModel = (model: ModelSpec, options: InferOptions & { readonly 
       row.outputs.push(...r.right.outputs)
     }
   }
+  return E.right({ plan, errors, shapes, rows, inputShapes })
+}
+
+/** The summary of a model from its inferred steps, or every error found. */
+const summarize = (model: ModelSpec, steps: Steps): Result<ModelSummary> => {
+  const { plan, shapes, rows, inputShapes } = steps
+  const errors = [...steps.errors]
   const outputShapes: SymbolicShape[] = []
   plan.outputs.forEach((k, i) => {
     const s = shapes.get(k)

@@ -3,8 +3,8 @@
  * turned into steps, shared by shape inference and the compiler. A Sequential model is a chain; a
  * functional model's nodes are sorted topologically (stable: file order where free).
  */
-import type { AnyLayerSpec, FunctionalSpec, GraphLayer, ModelSpec, SequentialSpec, TensorRef } from './ModelSpec.js'
-import { isInputLayer } from './ModelSpec.js'
+import type { AnyLayerSpec, FunctionalSpec, GraphLayer, ModelSpec, Operands, SequentialSpec, TensorRef } from './ModelSpec.js'
+import { isInputLayer, isModelSpec } from './ModelSpec.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -27,6 +27,8 @@ export interface Step {
   readonly asList: boolean
   readonly outputs: ReadonlyArray<TensorKey>
   readonly path: string
+  /** An operation node's arguments (tensors as indices into `inputs`, and constants). */
+  readonly operands?: Operands
 }
 
 /**
@@ -49,7 +51,7 @@ export const keyOf = (ref: TensorRef): TensorKey => `${ref.layer}:${ref.node}:${
 
 /** Number of output tensors of a layer spec (a nested functional model may have several). */
 export const outputCountOf = (spec: AnyLayerSpec): number =>
-  spec.className === 'Functional' ? (spec as FunctionalSpec).outputs.length : 1
+  spec.className === 'Functional' && isModelSpec(spec) ? (spec as FunctionalSpec).outputs.length : 1
 
 const layerKey = (spec: AnyLayerSpec, index: number): string => spec.name ?? `#${index}`
 
@@ -138,7 +140,16 @@ const functionalPlan = (model: FunctionalSpec): Plan => {
       const call = layer.inbound[node] as GraphLayer['inbound'][number]
       const name = layerKey(layer.spec, layerIndex)
       const outs = Array.from({ length: outputCountOf(layer.spec) }, (_, t) => `${name}:${node}:${t}`)
-      steps.push({ layerIndex, node, spec: layer.spec, inputs: ins, asList: call.asList, outputs: outs, path: `layers[${layerIndex}]` })
+      steps.push({
+        layerIndex,
+        node,
+        spec: layer.spec,
+        inputs: ins,
+        asList: call.asList,
+        outputs: outs,
+        path: `layers[${layerIndex}]`,
+        ...(call.operands === undefined ? {} : { operands: call.operands })
+      })
       for (const k of outs) {
         if (produced.has(k)) continue
         produced.add(k)
