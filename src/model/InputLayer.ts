@@ -1,6 +1,7 @@
 /**
- * The `InputLayer` codec: Keras 2's `batch_input_shape`, Keras 3's `batch_shape`, or `input_shape`
- * (+ `batch_size`), with `dtype`, `sparse`, `ragged`, `name` and Keras ≥ 3.14's `optional`.
+ * The `InputLayer` codec: Keras 2's `batch_input_shape`, Keras 3's `batch_shape`, or a per-sample shape
+ * (`input_shape`, or Keras 3's constructor argument `shape`) with `batch_size`, plus `dtype`, `sparse`,
+ * `ragged` (`null` = false, as both Kerases read it), `name` and Keras ≥ 3.14's `optional`.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
@@ -11,12 +12,15 @@ import { PositiveInt } from '../core/PositiveInt.js'
 import { Bool, nullOr } from '../core/primitives.js'
 import type { Dialect } from '../codec/Dialect.js'
 import { dtypeCodec } from '../codec/DType.js'
-import { shapeOfMinRank } from '../codec/InputShape.js'
+import { shapeOfMinRank, type PartialShape } from '../codec/InputShape.js'
 import { LayerName } from '../layers/base.js'
 import type { InputLayerSpec } from './ModelSpec.js'
 
 const BatchShape = shapeOfMinRank(1, '[batch, then the input axes]')
 const Shape = shapeOfMinRank(0, '[the input axes, no batch axis]')
+
+/** A flag whose `null` means false (Keras 3's InputLayer defaults `sparse` and `ragged` to None and reads `bool(…)`). */
+const NullFalse = nullOr(Bool)
 
 const fields = (dialect: Dialect) =>
   ({
@@ -24,12 +28,16 @@ const fields = (dialect: Dialect) =>
     batch_input_shape: optional(nullOr(BatchShape), null),
     batch_shape: optional(nullOr(BatchShape), null),
     input_shape: optional(nullOr(Shape), null),
+    // Keras 3's constructor argument (`keras.layers.InputLayer(shape=…)`); tf.keras 2.x has no `shape`
+    ...(dialect === 'keras3' ? { shape: optional(nullOr(Shape), null) } : {}),
     batch_size: optional(nullOr(PositiveInt), null),
     dtype: optional(dtypeCodec(dialect), 'float32'),
-    sparse: optional(Bool, false),
-    ragged: optional(Bool, false),
+    sparse: optional(NullFalse, false),
+    ragged: optional(NullFalse, false),
     optional: optional(Bool, false)
   }) as const
+
+type Decoded = { readonly shape?: PartialShape | null }
 
 /**
  * The InputLayer config codec. Sparse, ragged and optional inputs are rejected (layerspec runs dense
@@ -40,16 +48,26 @@ export const inputLayerCodec = (dialect: Dialect): t.Type<InputLayerSpec, Record
   const config = kerasObject('InputLayer', fields(dialect), {
     rules: [
       {
-        keys: ['batch_input_shape', 'batch_shape', 'input_shape'],
-        check: (c) =>
-          c.batch_input_shape === null && c.batch_shape === null && c.input_shape === null
-            ? { key: 'batch_input_shape', message: 'an InputLayer needs a shape: give batch_input_shape (Keras 2), batch_shape (Keras 3) or input_shape' }
-            : [c.batch_input_shape, c.batch_shape].every((s) => s !== null)
-              ? { key: 'batch_shape', message: 'give either batch_input_shape (Keras 2) or batch_shape (Keras 3), not both' }
-              : undefined
+        keys: ['batch_input_shape', 'batch_shape', 'input_shape', 'batch_size'],
+        check: (c) => {
+          const shape = (c as Decoded).shape ?? null
+          const batch = c.batch_input_shape ?? c.batch_shape
+          if (batch === null && c.input_shape === null && shape === null) {
+            return { key: 'batch_input_shape', message: `an InputLayer needs a shape: give batch_input_shape (Keras 2), batch_shape (Keras 3) or ${dialect === 'keras3' ? 'shape (or input_shape)' : 'input_shape'}` }
+          }
+          if (c.batch_input_shape !== null && c.batch_shape !== null) return { key: 'batch_shape', message: 'give either batch_input_shape (Keras 2) or batch_shape (Keras 3), not both' }
+          if (c.input_shape !== null && shape !== null) return { key: 'shape', message: 'give either shape or input_shape (its deprecated spelling), not both' }
+          if (batch !== null && (c.input_shape !== null || shape !== null)) {
+            return { key: c.batch_shape !== null ? 'batch_shape' : 'batch_input_shape', message: 'give either a batch shape or a per-sample shape, not both (Keras raises "You cannot pass both `shape` and `batch_shape`")' }
+          }
+          if (batch !== null && c.batch_size !== null) {
+            return { key: 'batch_size', message: 'give either a batch shape or batch_size with a per-sample shape, not both (Keras raises "You cannot pass both `batch_size` and `batch_shape`")' }
+          }
+          return undefined
+        }
       },
-      { keys: ['sparse'], check: (c) => (c.sparse ? { key: 'sparse', message: 'sparse inputs are not supported (layerspec runs dense tensors); expected false' } : undefined) },
-      { keys: ['ragged'], check: (c) => (c.ragged ? { key: 'ragged', message: 'ragged inputs are not supported (layerspec runs dense tensors); expected false' } : undefined) },
+      { keys: ['sparse'], check: (c) => (c.sparse === true ? { key: 'sparse', message: 'sparse inputs are not supported (layerspec runs dense tensors); expected false' } : undefined) },
+      { keys: ['ragged'], check: (c) => (c.ragged === true ? { key: 'ragged', message: 'ragged inputs are not supported (layerspec runs dense tensors); expected false' } : undefined) },
       { keys: ['optional'], check: (c) => (c.optional ? { key: 'optional', message: 'optional inputs are not supported; expected false' } : undefined) }
     ]
   })
@@ -60,7 +78,7 @@ export const inputLayerCodec = (dialect: Dialect): t.Type<InputLayerSpec, Record
       pipe(
         config.validate(u, c),
         E.map((d) => {
-          const batchShape = d.batch_input_shape ?? d.batch_shape ?? [d.batch_size, ...(d.input_shape ?? [])]
+          const batchShape = d.batch_input_shape ?? d.batch_shape ?? [d.batch_size, ...(d.input_shape ?? (d as Decoded).shape ?? [])]
           return deepFreeze<InputLayerSpec>({
             className: 'InputLayer',
             dialect,
@@ -70,8 +88,8 @@ export const inputLayerCodec = (dialect: Dialect): t.Type<InputLayerSpec, Record
             inputShape: batchShape.slice(1),
             batchSize: (batchShape[0] ?? null) as InputLayerSpec['batchSize'],
             batchShape,
-            sparse: d.sparse,
-            ragged: d.ragged
+            sparse: d.sparse === true,
+            ragged: d.ragged === true
           })
         })
       ),
