@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { apply, functional, input, layers, sequential } from '../../src/model/builder.js'
 import { decodeModel } from '../../src/model/decodeModel.js'
 import { encodeModel } from '../../src/model/encodeModel.js'
+import { compileModel } from '../../src/model/compileModel.js'
 import { inferModel } from '../../src/model/infer.js'
 import { left, right } from '../helpers.js'
 
@@ -102,5 +103,13 @@ describe('functional', () => {
     // Dense(3) on 5 features: 5·3 + 3 = 18, counted once
     expect(s.params).toBe(18)
     expect(s.layers[3]?.connectedTo).toEqual(['dense[0][0]', 'dense[1][0]'])
+  })
+
+  it('layers.normalization: mean and variance in the config, (x − mean) / √variance', () => {
+    const m = right(sequential([layers.normalization({ mean: [1, 2], variance: [4, 9] })], { input_shape: [2], dialect: 'keras3' }))
+    const c = right(compileModel(m))
+    expect(c.weights).toEqual([])
+    expect(Array.from(c.forward([], [{ shape: [2, 2], data: new Float32Array([3, 5, 1, -1]) }])[0]?.data ?? [])).toEqual([1, 1, 0, -1])
+    expect(right(decodeModel(encodeModel(m)))).toEqual(m)
   })
 })

@@ -129,6 +129,15 @@ export const layers = {
   dropout: (args: BaseArgs & { readonly rate: number; readonly seed?: number | null }) => layer('Dropout', args),
   spatialDropout2d: (args: BaseArgs & { readonly rate: number; readonly data_format?: DataFormat | null }) => layer('SpatialDropout2D', args),
   rescaling: (args: BaseArgs & { readonly scale: number | ReadonlyArray<number>; readonly offset?: number | ReadonlyArray<number> }) => layer('Rescaling', args),
+  /** Keras 3's Normalization: `(x − mean) / max(√variance, 1e-7)` along `axis` (mean and variance here, or as weights). */
+  normalization: (
+    args: BaseArgs & {
+      readonly axis?: number | ReadonlyArray<number> | null
+      readonly mean?: number | ReadonlyArray<number> | null
+      readonly variance?: number | ReadonlyArray<number> | null
+      readonly invert?: boolean
+    } = {}
+  ) => layer('Normalization', args),
   maxPooling2d: (args: PoolingArgs = {}) => layer('MaxPooling2D', args),
   averagePooling2d: (args: PoolingArgs = {}) => layer('AveragePooling2D', args),
   globalAveragePooling2d: (args: GlobalPoolingArgs = {}) => layer('GlobalAveragePooling2D', args),
