@@ -18,7 +18,8 @@ import { isModelSpec, isOperation } from './ModelSpec.js'
 import { bindOperands, type OpKernel } from '../ops/OpKind.js'
 import { findOpKind } from '../ops/registry.js'
 import { planOf, type TensorKey } from './plan.js'
-import { quote, quoteText } from '../core/describe.js'
+import { describe, quote, quoteText } from '../core/describe.js'
+import { compileGraph, type ModelPlan } from '../compiler/compile.js'
 import { MAX_ELEMENTS } from '../geometry/ConvGeometry.js'
 
 const sizeOfShape = (shape: ReadonlyArray<number>): number => shape.reduce((a, b) => a * b, 1)
@@ -42,6 +43,21 @@ export interface CompileModelOptions {
   readonly inputShapes?: ReadonlyArray<ReadonlyArray<number>>
   /** The typed array to compute in; default: float64 when every layer is float64, else float32. */
   readonly dtype?: FloatDType
+  /**
+   * The graph rewrites to apply (src/compiler/passes): `true` (default) every one, `false` none, or
+   * the names of those to run. `plan.rewrites` lists where each fired.
+   */
+  readonly rewrites?: boolean | ReadonlyArray<string>
+  /** Where kernels run: `auto` (default: WebAssembly SIMD where available), `wasm`, or `js` (plain TypeScript). */
+  readonly backend?: 'js' | 'wasm' | 'auto'
+  /** Threads large steps may split over (default 1). */
+  readonly threads?: number
+  /**
+   * `true`: run the per-layer interpreter instead of the compiler — every layer's own compiled
+   * forward, one after the other, each returning a fresh tensor. The oracle the compiler is tested
+   * against; `plan` is then `null`.
+   */
+  readonly interpreter?: boolean
 }
 
 /**
@@ -62,6 +78,13 @@ export interface CompiledModel {
   readonly init: (seed: number) => ModelParams
   readonly forward: (params: ModelParams, inputs: ReadonlyArray<Tensor>) => ReadonlyArray<Tensor>
   readonly run: (params: ModelParams, inputs: ReadonlyArray<Tensor>) => E.Either<ReadonlyArray<SpecError>, ReadonlyArray<Tensor>>
+  /** What the compiler did (rewrites, steps and kernels, memory), or `null` with `interpreter: true`. */
+  readonly plan: ModelPlan | null
+  /**
+   * Runs one forward with a timer around each step: milliseconds per step of `plan.steps` (the
+   * interpreter: per layer call, unnamed). Arguments are checked as `forward` checks them.
+   */
+  readonly profile: (params: ModelParams, inputs: ReadonlyArray<Tensor>) => ReadonlyArray<{ readonly step: string; readonly kernel: string; readonly ms: number }>
 }
 
 type Result<A> = E.Either<ReadonlyArray<SpecError>, A>
@@ -223,15 +246,43 @@ export const compileModel = (model: ModelSpec, options: CompileModelOptions = {}
   const dtypeE = chooseDtype(model, options.dtype)
   if (E.isLeft(dtypeE)) return dtypeE
   const dtype = dtypeE.right
-  const innerE = compileInner(model, options.inputShapes, dtype)
-  if (E.isLeft(innerE)) return innerE
-  const inner = innerE.right
+  const threads = options.threads ?? 1
+  if (!Number.isSafeInteger(threads) || threads < 1 || threads > 64) {
+    return E.left([specError('options.threads', `expected an integer from 1 to 64, found ${quote(options.threads)}`)])
+  }
+  const backend: unknown = options.backend ?? 'auto'
+  if (backend !== 'auto' && backend !== 'js' && backend !== 'wasm') {
+    return E.left([specError('options.backend', `expected "js", "wasm" or "auto", found ${quote(options.backend)}`)])
+  }
+  let inner: Inner
+  let plan: ModelPlan | null = null
+  let profileSteps: ((params: ModelParams, inputs: ReadonlyArray<Tensor>) => ReadonlyArray<{ readonly step: string; readonly kernel: string; readonly ms: number }>) | undefined
+  if (options.interpreter === true) {
+    const innerE = compileInner(model, options.inputShapes, dtype)
+    if (E.isLeft(innerE)) return innerE
+    inner = innerE.right
+  } else {
+    const summaryE = inferModel(model, options.inputShapes === undefined ? {} : { inputShapes: options.inputShapes.map((s) => [null, ...s]) })
+    if (E.isLeft(summaryE)) return summaryE
+    const compiledE = compileGraph(model, options.inputShapes, dtype, { rewrites: options.rewrites ?? true, backend, threads })
+    if (E.isLeft(compiledE)) return compiledE
+    const g = compiledE.right
+    plan = g.plan
+    inner = {
+      summary: summaryE.right,
+      inputShapes: g.graph.inputs.map((v) => g.graph.values[v]?.shape ?? []),
+      outputShapes: g.graph.outputs.map((v) => g.graph.values[v]?.shape ?? []),
+      run: g.forward
+    }
+    const steps = g.plan.steps
+    profileSteps = (params, inputs) => g.profile(params, inputs, () => performance.now()).map((ms, i) => ({ step: steps[i]?.name ?? '', kernel: steps[i]?.kernel ?? '', ms }))
+  }
   const weights = inner.summary.weights
 
   const problems = (params: ModelParams, inputs: ReadonlyArray<Tensor>): ReadonlyArray<SpecError> => {
     const errors: SpecError[] = []
     if (!Array.isArray(inputs) || inputs.length !== inner.inputShapes.length) {
-      return [specError('inputs', `expected a list of ${inner.inputShapes.length} input tensor(s), found ${Array.isArray(inputs) ? `${inputs.length}` : String(inputs)}`)]
+      return [specError('inputs', `expected a list of ${inner.inputShapes.length} input tensor(s), found ${Array.isArray(inputs) ? `${inputs.length}` : describe(inputs)}`)]
     }
     inputs.forEach((x, i) => errors.push(...tensorProblems(x, [null, ...(inner.inputShapes[i] ?? [])], dtype, `inputs[${i}]`)))
     if (errors.length === 0) {
@@ -239,9 +290,13 @@ export const compileModel = (model: ModelSpec, options: CompileModelOptions = {}
       inputs.forEach((x, i) => {
         if (x.shape[0] !== batch) errors.push(specError(`inputs[${i}].shape[0]`, `expected the batch size of inputs[0], ${String(batch)}, found ${String(x.shape[0])}`))
       })
+      const outSize = inner.outputShapes.reduce((m, s) => Math.max(m, sizeOfShape(s)), 0)
+      if (typeof batch === 'number' && batch * outSize > MAX_ELEMENTS) {
+        errors.push(specError('inputs[0].shape[0]', `a batch of ${batch} gives an output of ${batch * outSize} values, more than a typed array can hold; split the batch`))
+      }
     }
     if (!Array.isArray(params) || params.length !== weights.length) {
-      errors.push(specError('params', `expected ${weights.length} weight tensors (CompiledModel.weights order), found ${Array.isArray(params) ? params.length : String(params)}`))
+      errors.push(specError('params', `expected ${weights.length} weight tensors (CompiledModel.weights order), found ${Array.isArray(params) ? params.length : describe(params)}`))
       return errors
     }
     weights.forEach((w, i) => errors.push(...tensorProblems(params[i], w.shape, dtype, `params[${i}] (${w.path})`)))
@@ -257,6 +312,14 @@ export const compileModel = (model: ModelSpec, options: CompileModelOptions = {}
     const errors = problems(params, inputs)
     return errors.length > 0 ? E.left(errors) : E.right(inner.run(params, inputs))
   }
+  const profile = (params: ModelParams, inputs: ReadonlyArray<Tensor>): ReadonlyArray<{ readonly step: string; readonly kernel: string; readonly ms: number }> => {
+    const errors = problems(params, inputs)
+    if (errors.length > 0) throw new TypeError(`model profile: ${formatErrors(errors)}`)
+    if (profileSteps !== undefined) return profileSteps(params, inputs)
+    const t0 = performance.now()
+    inner.run(params, inputs)
+    return [{ step: '(interpreter)', kernel: 'interpreter', ms: performance.now() - t0 }]
+  }
   const init = (seed: number): ModelParams => {
     if (!Number.isSafeInteger(seed)) throw new TypeError(`init: expected an integer seed, found ${String(seed)}`)
     return weights.map((w) => ({ shape: w.shape, data: sampleInitializer(w.initializer, w.shape, dtype, deriveSeed(seed, w.path)) }))
@@ -271,7 +334,9 @@ export const compileModel = (model: ModelSpec, options: CompileModelOptions = {}
       weights,
       init,
       forward,
-      run
+      run,
+      plan,
+      profile
     })
   )
 }

@@ -1,0 +1,202 @@
+/**
+ * The executor: a graph with a kernel chosen for every node becomes a pure `forward`. One arena per
+ * compiled model holds, in floats:
+ *
+ *   [ packed weights: one slot per live params object | values and scratch, planned per batch size ]
+ *
+ * A call packs its params object's weights on first use (evaluating the nodes' weight expressions —
+ * BatchNormalization folded in float64 — once, cached on the params array), plans memory for its
+ * batch size on first use, copies the inputs in, runs the steps, and copies each output out into a
+ * fresh array. Nothing else is allocated per call by the executor; the caller's arrays are never
+ * written (a params object's weights are read when it is first seen: change them in place and the
+ * model keeps the old values, as the convolution kernels' packing does).
+ */
+import type { Tensor } from '../core/Tensor.js'
+import type { WasmMemory } from '../kernel/wasm/api.js'
+import type { FloatArray, FloatDType } from '../numerics/FloatArray.js'
+import type { Graph, Node, Value } from './Graph.js'
+import { planMemory, type MemoryPlan } from './memoryPlan.js'
+import type { Arena, StepKernel } from './StepKernel.js'
+import { evaluateExpr } from './WeightExpr.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * A graph ready to run: its nodes with their kernels, in execution order.
+ * @category model
+ */
+export interface Program {
+  readonly graph: Graph
+  readonly kernels: ReadonlyArray<StepKernel>
+}
+
+/**
+ * A running program: `forward` for a batch of inputs (one tensor per model input, `[batch, ...shape]`,
+ * already checked by the caller), and what it has planned so far.
+ * @category model
+ */
+export interface Executor {
+  readonly forward: (params: ReadonlyArray<Tensor>, inputs: ReadonlyArray<Tensor>) => ReadonlyArray<Tensor>
+  /** The memory plan for a batch size (computed on first use and kept). */
+  readonly planFor: (batch: number) => MemoryPlan
+  /** Floats of one params object's packed weights. */
+  readonly packedFloats: number
+  /** Runs one call with a timer around each step: milliseconds per step, in step order. */
+  readonly profile: (params: ReadonlyArray<Tensor>, inputs: ReadonlyArray<Tensor>, now: () => number) => ReadonlyArray<number>
+}
+
+// -------------------------------------------------------------------------------------
+// arena
+// -------------------------------------------------------------------------------------
+
+const FLOAT_BYTES = (dtype: FloatDType): number => (dtype === 'float64' ? 8 : 4)
+const PAGE = 65536
+
+/** A growable arena over a WebAssembly memory (when given) or a plain ArrayBuffer. */
+const makeArena = (dtype: FloatDType, memory: WasmMemory | undefined): Arena & { readonly ensure: (floats: number) => void } => {
+  const bytesPer = FLOAT_BYTES(dtype)
+  let buffer: ArrayBuffer | SharedArrayBuffer = memory?.buffer ?? new ArrayBuffer(0)
+  let view: FloatArray = dtype === 'float64' ? new Float64Array(buffer) : new Float32Array(buffer)
+  const refresh = (): void => {
+    buffer = memory?.buffer ?? buffer
+    view = dtype === 'float64' ? new Float64Array(buffer) : new Float32Array(buffer)
+  }
+  const ensure = (floats: number): void => {
+    const bytes = floats * bytesPer
+    if (memory !== undefined) {
+      if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE))
+      if (view.buffer !== memory.buffer || view.length * bytesPer !== memory.buffer.byteLength) refresh()
+      return
+    }
+    if (buffer.byteLength >= bytes) return
+    const next = new ArrayBuffer(Math.max(bytes, buffer.byteLength * 2))
+    new Uint8Array(next).set(new Uint8Array(buffer))
+    buffer = next
+    refresh()
+  }
+  return {
+    dtype,
+    memory,
+    ensure,
+    view: () => {
+      if (memory !== undefined && view.buffer !== memory.buffer) refresh()
+      return view
+    }
+  }
+}
+
+// -------------------------------------------------------------------------------------
+// executor
+// -------------------------------------------------------------------------------------
+
+interface Packed {
+  /** Where this params object's slot starts. */
+  readonly base: number
+  /** The nodes' evaluated weights. */
+  readonly weights: ReadonlyArray<ReadonlyArray<Tensor>>
+  readonly slot: number
+}
+
+/**
+ * The executor of a program; `memory` is the WebAssembly memory its wasm kernels were built on
+ * (undefined when every kernel is TypeScript).
+ * @category executor
+ */
+export const makeExecutor = (program: Program, memory?: WasmMemory): Executor => {
+  const { graph, kernels } = program
+  const dtype = graph.dtype
+  const arena = makeArena(dtype, memory)
+  // each kernel's packed weights at a fixed place in a slot
+  const packOffset: number[] = []
+  let slotFloats = 0
+  for (const k of kernels) {
+    packOffset.push(slotFloats)
+    slotFloats += Math.ceil(k.packedFloats / 16) * 16
+  }
+  // slots of live params objects; a slot is given back when its params array is collected
+  const freeSlots: number[] = []
+  let slotCount = 0
+  const packedOf = new WeakMap<object, Packed>()
+  const registry = new FinalizationRegistry<number>((slot) => freeSlots.push(slot))
+  const plans = new Map<number, MemoryPlan>()
+
+  const planFor = (batch: number): MemoryPlan => {
+    let p = plans.get(batch)
+    if (p === undefined) {
+      p = planMemory(
+        graph,
+        batch,
+        kernels.map((k) => k.scratchFloats(batch))
+      )
+      plans.set(batch, p)
+    }
+    return p
+  }
+
+  const packedFor = (params: ReadonlyArray<Tensor>): Packed => {
+    const known = packedOf.get(params)
+    if (known !== undefined) return known
+    const weights = graph.nodes.map((n: Node) => n.weights.map((e) => evaluateExpr(e, params, dtype)))
+    const slot = freeSlots.pop() ?? slotCount++
+    const base = slot * slotFloats
+    // the values region follows the slots: keep it clear of a new slot
+    arena.ensure((slotCount) * slotFloats)
+    const view = arena.view()
+    kernels.forEach((k, i) => {
+      if (k.packedFloats > 0) k.pack(weights[i] as ReadonlyArray<Tensor>, view, base + (packOffset[i] as number))
+    })
+    const packed = { base, weights, slot }
+    packedOf.set(params, packed)
+    registry.register(params, slot)
+    return packed
+  }
+
+  const call = (params: ReadonlyArray<Tensor>, inputs: ReadonlyArray<Tensor>, timer?: { readonly now: () => number; readonly times: number[] }): ReadonlyArray<Tensor> => {
+    const batch = (inputs[0] as Tensor).shape[0] as number
+    const packed = packedFor(params)
+    const plan = planFor(batch)
+    // values start after every slot ever made (slots are only added, never moved)
+    const valuesBase = Math.ceil((slotCount * slotFloats) / 16) * 16
+    arena.ensure(valuesBase + plan.peakFloats)
+    const view = arena.view()
+    const at = (v: number): number => valuesBase + (plan.valueOffset[v] as number)
+    graph.inputs.forEach((v, i) => view.set((inputs[i] as Tensor).data, at(v)))
+    graph.nodes.forEach((node, i) => {
+      if (node.kind === 'alias' || node.kind === 'identity') return
+      const k = kernels[i] as StepKernel
+      const t0 = timer?.now()
+      k.run(
+        arena,
+        batch,
+        {
+          inputs: node.inputs.map(at),
+          output: at(node.output),
+          operands: node.epilogue.stages.flatMap((s) => (s.kind === 'add' ? [at(s.value)] : [])),
+          weights: k.packedFloats > 0 ? packed.base + (packOffset[i] as number) : -1,
+          scratch: plan.scratchOffset[i] === -1 ? -1 : valuesBase + (plan.scratchOffset[i] as number)
+        },
+        packed.weights[i] as ReadonlyArray<Tensor>
+      )
+      if (timer !== undefined) timer.times[i] = timer.now() - (t0 as number)
+    })
+    const out = arena.view()
+    return graph.outputs.map((v) => {
+      const value = graph.values[v] as Value
+      const start = at(v)
+      return { shape: [batch, ...value.shape], data: out.slice(start, start + batch * value.size) }
+    })
+  }
+
+  return {
+    forward: (params, inputs) => call(params, inputs),
+    planFor,
+    packedFloats: slotFloats,
+    profile: (params, inputs, now) => {
+      const times = new Array<number>(graph.nodes.length).fill(0)
+      call(params, inputs, { now, times })
+      return times
+    }
+  }
+}
