@@ -82,6 +82,13 @@ export interface KernelChoice {
   readonly backend: 'js' | 'wasm' | 'auto'
   /** Threads a large step may split over. */
   readonly threads: number
+  /**
+   * The WebAssembly memory the arena lives in, created on the first call (float32 models where the
+   * runtime has SIMD and the backend allows wasm; `undefined` otherwise): wasm kernels import it as
+   * `env.memory` and take byte offsets (float offsets · 4). It may grow between calls (never during
+   * `run`); re-read views. Models whose kernels never ask for it compute in a plain ArrayBuffer.
+   */
+  readonly memory: () => WasmMemory | undefined
 }
 
 /**

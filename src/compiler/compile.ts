@@ -8,6 +8,8 @@ import { specError, type SpecError } from '../core/SpecError.js'
 import type { Tensor } from '../core/Tensor.js'
 import type { ModelSpec } from '../model/ModelSpec.js'
 import type { FloatDType } from '../numerics/FloatArray.js'
+import { wasmApi, type WasmMemory } from '../kernel/wasm/api.js'
+import { wasmAvailable } from '../kernel/prepare.js'
 import { makeExecutor, type Executor } from './executor.js'
 import type { Graph, Stage } from './Graph.js'
 import { KERNEL_FAMILIES } from './kernels/index.js'
@@ -80,6 +82,9 @@ export interface CompiledGraph {
 
 type Result<A> = E.Either<ReadonlyArray<SpecError>, A>
 
+/** The arena's maximum size in 64 KiB pages (4 GiB: all a wasm32 memory can address). */
+const ARENA_MAX_PAGES = 65536
+
 // -------------------------------------------------------------------------------------
 // compile
 // -------------------------------------------------------------------------------------
@@ -150,9 +155,21 @@ export const compileGraph = (
     graph = r.graph
     rewrites.push(...r.rewrites)
   }
-  const choice: KernelChoice = { dtype, backend: options.backend ?? 'auto', threads: options.threads ?? 1 }
+  const backend = options.backend ?? 'auto'
+  let memory: WasmMemory | undefined
+  const api = wasmApi
+  const canWasm = backend !== 'js' && wasmAvailable(dtype) && api !== undefined
+  const choice: KernelChoice = {
+    dtype,
+    backend,
+    threads: options.threads ?? 1,
+    memory: () => {
+      if (memory === undefined && canWasm) memory = new api.Memory({ initial: 1, maximum: ARENA_MAX_PAGES })
+      return memory
+    }
+  }
   const kernels = graph.nodes.map((_, i) => chooseKernel(graph, i, choice))
-  const executor: Executor = makeExecutor({ graph, kernels })
+  const executor: Executor = makeExecutor({ graph, kernels }, memory)
   const bytes = dtype === 'float64' ? 8 : 4
   const plan: ModelPlan = {
     passes: passesE.right.map((p) => p.name),
