@@ -187,7 +187,9 @@ const lowerInto = (
       continue
     }
     const first = offsets[step.layerIndex] ?? 0
-    const layerWeights = summary.weights.filter((w) => w.path === (spec.name ?? '') || w.path.startsWith(`${spec.name ?? ''}/`))
+    // an unnamed layer's weights are `#<index>/…` in the summary (as the params offsets above count them)
+    const layerName = spec.name ?? `#${step.layerIndex}`
+    const layerWeights = summary.weights.filter((w) => w.path === layerName || w.path.startsWith(`${layerName}/`))
     const weights: WeightExpr[] = layerWeights.slice(0, counts[step.layerIndex] ?? 0).map((w, k) => param(first + k, w.shape))
     // A convolution's or Dense's activation becomes the first stage of its epilogue.
     let lowered: AnyLayerSpec = spec

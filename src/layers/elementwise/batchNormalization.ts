@@ -273,6 +273,17 @@ const resolve = (spec: BatchNormalizationSpec, input: SymbolicShape): E.Either<R
   )
 
 /**
+ * The epsilon inference uses for an input of per-sample shape `perSample` (the stored one, raised to
+ * {@link FUSED_MIN_EPSILON} where tf.keras runs its fused kernel), or `undefined` when the layer does
+ * not compile for that shape. The model compiler's BatchNormalization folding reads it from here.
+ * @category utils
+ */
+export const inferenceEpsilon = (spec: BatchNormalizationSpec, perSample: ReadonlyArray<number>): number | undefined => {
+  const r = resolve(spec, [null, ...perSample])
+  return E.isLeft(r) ? undefined : r.right.fused ? Math.max(spec.epsilon, FUSED_MIN_EPSILON) : spec.epsilon
+}
+
+/**
  * The initializer of `moving_stddev` / `renorm_stddev`: Keras initializes them to the square root of
  * `moving_variance_initializer`'s values, which is again an initializer only for a constant one (for a
  * random one, `init` draws them from `moving_variance_initializer` itself; inference never reads them).
