@@ -78,8 +78,9 @@ const shiftCopy = (
   for (let n = 0; n < batch; n++) {
     const xBase = n * inL.size
     const oBase = n * outL.size
-    if (inL.channelStride === 1) {
-      // channels_last: each row segment of (w1 - w0) · C values is contiguous in both.
+    if (inL.channelStride === 1 && inL.colStride === C) {
+      // channels_last: each row segment of (w1 - w0) · C values is contiguous in both. (channelStride
+      // alone does not tell: a channels_first 1×1 image has channelStride 1 too.)
       const run = (w1 - w0) * C
       for (let h = h0; h < h1; h++) {
         const xs = xBase + h * inL.rowStride + w0 * C

@@ -1,0 +1,63 @@
+/**
+ * `unary` nodes in plain TypeScript: Activation (elementwise activations), ReLU and LeakyReLU. A float32
+ * ReLU / ReLU6 maps the input's bits into the output in one pass; other functions copy the input into
+ * the output (`copyWithin`, skipped in place) and run in place there; then the node's epilogue. Each is
+ * the layer's own formula with its arguments rounded to the dtype as the layer rounds them, so the
+ * result is the reference's bit for bit.
+ */
+import type { ActivationSpec, LeakyReLUSpec, ReLUSpec } from '../../../layers/elementwise/activations.js'
+import type { FloatDType } from '../../../numerics/FloatArray.js'
+import type { Graph, Node } from '../../Graph.js'
+import type { KernelChoice, StepKernel } from '../../StepKernel.js'
+import { isElementwise, unaryOfActivation, unaryOfRelu, type Unary } from '../../Unary.js'
+import { lastAxisOf, makeEpilogue, sameShape, shapeOf, sizeOf, unaryCopy, withEpilogue } from './common.js'
+
+const inDtype = (x: number, dtype: FloatDType): number => (dtype === 'float32' ? Math.fround(x) : x)
+
+/**
+ * The function of a unary layer (`null` for the identity: Activation `linear`), or `undefined` when it
+ * is not one this family runs (a row-wise activation: Activation softmax is a `layer` node).
+ * @category kernels
+ */
+export const unaryOfLayer = (node: Node, dtype: FloatDType): Unary | null | undefined => {
+  const spec = node.spec
+  switch (spec.className) {
+    case 'Activation': {
+      const s = spec as ActivationSpec
+      const fn = unaryOfActivation(s.activation, s.dialect)
+      if (fn === undefined) return null
+      return isElementwise(fn) ? fn : undefined
+    }
+    case 'ReLU': {
+      const s = spec as ReLUSpec
+      return unaryOfRelu(inDtype(s.negativeSlope, dtype), s.maxValue === null ? null : inDtype(s.maxValue, dtype), inDtype(s.threshold, dtype))
+    }
+    case 'LeakyReLU':
+      return { kind: 'leaky', slope: inDtype((spec as LeakyReLUSpec).negativeSlope, dtype) }
+    default:
+      return undefined
+  }
+}
+
+/**
+ * The family of `unary` nodes: `ts-unary` (in place when the plan allows).
+ * @category kernels
+ */
+export const tsUnary = (node: Node, graph: Graph, _choice: KernelChoice): StepKernel | undefined => {
+  if (node.kind !== 'unary' || node.inputs.length !== 1) return undefined
+  const input = node.inputs[0] as number
+  const shape = shapeOf(graph, node.output)
+  if (!sameShape(shapeOf(graph, input), shape)) return undefined
+  const fn = unaryOfLayer(node, graph.dtype)
+  if (fn === undefined) return undefined
+  const size = sizeOf(graph, node.output)
+  const lastAxis = lastAxisOf(shape)
+  const own = fn === null ? undefined : unaryCopy(fn, lastAxis)
+  const epilogue = makeEpilogue(node.epilogue.stages, lastAxis)
+  return withEpilogue('ts-unary', true, epilogue, size, (view, batch, io) => {
+    const from = io.inputs[0] as number
+    const n = batch * size
+    if (own !== undefined) own(view, from, io.output, n)
+    else if (from !== io.output) view.copyWithin(io.output, from, from + n)
+  })
+}
