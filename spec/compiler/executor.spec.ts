@@ -38,7 +38,9 @@ describe('compiler without rewrites = the per-layer interpreter, bit for bit', (
   it.each(exampleModels())('%s', (_name, json) => {
     const file = right(decodeModelFile(json))
     const reference = right(compileModel(file.model, { interpreter: true }))
-    const compiled = right(compileModel(file.model, { rewrites: false }))
+    // the reference kernel on every step: the fast kernels sum in other orders (each is checked against
+    // the reference in ts-kernels / wasm-ops / wasm-dense specs; the whole models below, with a tolerance)
+    const compiled = right(compileModel(file.model, { rewrites: false, kernels: 'reference' }))
     expect(compiled.plan).not.toBeNull()
     expect(compiled.plan?.rewrites).toEqual([])
     const params = compiled.init(3)
@@ -59,6 +61,50 @@ describe('compiler without rewrites = the per-layer interpreter, bit for bit', (
     }
     const peak = compiled.plan?.peakIntermediateBytes(1) ?? 0
     expect(peak).toBeGreaterThan(0)
+  })
+})
+
+/** max |got − want| / max(1, max |want|) over every output; exact equality of NaN / ±∞ positions required. */
+const relativeError = (got: ReadonlyArray<Tensor>, want: ReadonlyArray<Tensor>): number => {
+  let err = 0
+  got.forEach((t, i) => {
+    if (err === Infinity) return
+    const w = (want[i] as Tensor).data
+    let scale = 1
+    for (let k = 0; k < w.length; k++) if (Number.isFinite(w[k])) scale = Math.max(scale, Math.abs(w[k] as number))
+    for (let k = 0; k < w.length; k++) {
+      const a = t.data[k] as number
+      const b = w[k] as number
+      if (!Number.isFinite(b) || !Number.isFinite(a)) {
+        if (!Object.is(a, b)) {
+          err = Infinity
+          return
+        }
+        continue
+      }
+      err = Math.max(err, Math.abs(a - b) / scale)
+    }
+  })
+  return err
+}
+
+describe('compiled by default (every rewrite, the fast kernels) = the interpreter within float32 rounding', () => {
+  it.each(exampleModels())('%s', (_name, json) => {
+    const file = right(decodeModelFile(json))
+    const reference = right(compileModel(file.model, { interpreter: true }))
+    const compiled = right(compileModel(file.model))
+    expect(compiled.plan?.steps.some((s) => s.kernel !== 'reference')).toBe(true)
+    const params = compiled.init(5)
+    for (const batch of [1, 3]) {
+      const xs = inputsFor(compiled.inputShapes, batch, 10 + batch)
+      const copies = xs.map((x) => Float32Array.from(x.data))
+      const want = reference.forward(params, xs)
+      const got = compiled.forward(params, xs)
+      expect(got.map((t) => t.shape)).toEqual(want.map((t) => t.shape))
+      // relative to the largest output: float32 sums in another order, BatchNormalization folded into weights
+      expect(relativeError(got, want)).toBeLessThan(2e-5)
+      xs.forEach((x, i) => expect(x.data).toEqual(copies[i]))
+    }
   })
 })
 

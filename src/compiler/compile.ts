@@ -17,7 +17,7 @@ import { referenceKernel } from './kernels/reference.js'
 import { lowerModel } from './lower.js'
 import { PASSES } from './passes/index.js'
 import type { Rewrite } from './passes/Pass.js'
-import type { KernelChoice, StepKernel } from './StepKernel.js'
+import type { KernelChoice, KernelFactory, StepKernel } from './StepKernel.js'
 import type { Unary } from './Unary.js'
 
 // -------------------------------------------------------------------------------------
@@ -67,6 +67,8 @@ export interface CompilerOptions {
   readonly rewrites?: boolean | ReadonlyArray<string>
   readonly backend?: 'js' | 'wasm' | 'auto'
   readonly threads?: number
+  /** `fast` (default): the kernel families; `reference`: the reference kernel on every step (the oracle). */
+  readonly kernels?: 'fast' | 'reference'
 }
 
 /**
@@ -121,12 +123,12 @@ const selectPasses = (rewrites: CompilerOptions['rewrites']): Result<typeof PASS
 }
 
 /** The kernel of a node: the first family that takes it, else the reference. */
-const chooseKernel = (graph: Graph, index: number, choice: KernelChoice): StepKernel => {
+const chooseKernel = (graph: Graph, index: number, choice: KernelChoice, families: ReadonlyArray<KernelFactory>): StepKernel => {
   const node = graph.nodes[index] as Graph['nodes'][number]
   if (node.kind === 'alias' || node.kind === 'identity') {
     return { name: 'view', packedFloats: 0, pack: () => undefined, scratchFloats: () => 0, inPlace: true, run: () => undefined }
   }
-  for (const family of KERNEL_FAMILIES) {
+  for (const family of families) {
     const k = family(node, graph, choice)
     if (k !== undefined) return k
   }
@@ -168,7 +170,8 @@ export const compileGraph = (
       return memory
     }
   }
-  const kernels = graph.nodes.map((_, i) => chooseKernel(graph, i, choice))
+  const families = options.kernels === 'reference' ? [] : KERNEL_FAMILIES
+  const kernels = graph.nodes.map((_, i) => chooseKernel(graph, i, choice, families))
   const executor: Executor = makeExecutor({ graph, kernels }, memory)
   const bytes = dtype === 'float64' ? 8 : 4
   const plan: ModelPlan = {

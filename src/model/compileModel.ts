@@ -53,6 +53,12 @@ export interface CompileModelOptions {
   /** Threads large steps may split over (default 1). */
   readonly threads?: number
   /**
+   * `fast` (default): each step runs the fastest kernel that covers it; `reference`: every step runs
+   * the simple reference kernel (the layers' own arithmetic), to tell a kernel's rounding from a
+   * rewrite's or to debug.
+   */
+  readonly kernels?: 'fast' | 'reference'
+  /**
    * `true`: run the per-layer interpreter instead of the compiler — every layer's own compiled
    * forward, one after the other, each returning a fresh tensor. The oracle the compiler is tested
    * against; `plan` is then `null`.
@@ -264,7 +270,11 @@ export const compileModel = (model: ModelSpec, options: CompileModelOptions = {}
   } else {
     const summaryE = inferModel(model, options.inputShapes === undefined ? {} : { inputShapes: options.inputShapes.map((s) => [null, ...s]) })
     if (E.isLeft(summaryE)) return summaryE
-    const compiledE = compileGraph(model, options.inputShapes, dtype, { rewrites: options.rewrites ?? true, backend, threads })
+    const kernels: unknown = options.kernels ?? 'fast'
+    if (kernels !== 'fast' && kernels !== 'reference') {
+      return E.left([specError('options.kernels', `expected "fast" or "reference", found ${quote(options.kernels)}`)])
+    }
+    const compiledE = compileGraph(model, options.inputShapes, dtype, { rewrites: options.rewrites ?? true, backend, threads, kernels })
     if (E.isLeft(compiledE)) return compiledE
     const g = compiledE.right
     plan = g.plan
