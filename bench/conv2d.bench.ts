@@ -26,6 +26,7 @@ import { wasmScratch, type KernelPath } from '../src/kernel/prepare.js'
 import { HAS_RELAXED_SIMD } from '../src/kernel/wasm/encoder.js'
 import type { CompiledConv2D, CompileOptions, Conv2DParams } from '../src/layer/CompiledConv2D.js'
 import { compileConv2D } from '../src/layer/compileConv2D.js'
+import { withModelsSection } from './benchmarks-md.js'
 import { conv2dOnnx } from './onnx.js'
 
 const quick = process.argv.includes('--quick')
@@ -335,7 +336,8 @@ const report = (rows: ReadonlyArray<Row>, extra: ReadonlyArray<{ case: string; n
   ].join('\n')
   console.log(md)
   // a quick run is a smoke test of the harness: it prints, and leaves BENCHMARKS.md to full runs
-  if (!quick && only === undefined) writeFileSync(here('../BENCHMARKS.md'), md)
+  // (the "Models" section written by `npm run bench:models` is kept)
+  if (!quick && only === undefined) writeFileSync(here('../BENCHMARKS.md'), withModelsSection(here('../BENCHMARKS.md'), md))
   if (!(worstErr <= 1e-3)) {
     console.error(`an engine disagrees with layerspec: max relative error ${worstErr}`)
     process.exitCode = 1

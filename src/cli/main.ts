@@ -9,7 +9,8 @@ import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { formatErrors } from '../core/SpecError.js'
 import { uniformStream } from '../numerics/random.js'
-import { compileModel } from '../model/compileModel.js'
+import { compileModel, type CompiledModel, type ModelParams } from '../model/compileModel.js'
+import type { Tensor } from '../core/Tensor.js'
 import { loadTfjsWeights, readJsonFile } from './io.js'
 import { check, fileReport, summaryText, validateText, showKerasShape, type Checked } from './report.js'
 import { quoteText } from '../core/describe.js'
@@ -19,8 +20,10 @@ const USAGE = `usage:
       check Keras / TensorFlow.js layer configs or model files (- reads stdin)
   layerspec summary FILE [--input-shape H,W,C]
       print the Keras-style model summary
-  layerspec run MODEL.json [--seed N] [--batch N] [--input-shape H,W,C]
-      compile, load the weights the manifest names (else a seeded init), run on seeded random input
+  layerspec run MODEL.json [--seed N] [--batch N] [--input-shape H,W,C] [--profile]
+      compile, load the weights the manifest names (else a seeded init), run on seeded random input;
+      times the first call and, after a warm-up of at least 250 ms, the warm calls (median)
+      --profile: also the compiler's plan (rewrites applied, memory) and the time of every step
 exit codes: 0 valid, 1 invalid, 2 unreadable file or bad usage`
 
 interface Options {
@@ -28,6 +31,7 @@ interface Options {
   readonly inputShape: ReadonlyArray<number> | undefined
   readonly seed: number
   readonly batch: number
+  readonly profile: boolean
   readonly files: ReadonlyArray<string>
 }
 
@@ -44,6 +48,7 @@ const parseArgs = (args: ReadonlyArray<string>): Options => {
   let inputShape: number[] | undefined
   let seed = 0
   let batch = 1
+  let profile = false
   const files: string[] = []
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string
@@ -57,10 +62,11 @@ const parseArgs = (args: ReadonlyArray<string>): Options => {
       inputShape = dims
     } else if (a === '--seed') seed = parseInt10('--seed', args[++i], -(2 ** 52))
     else if (a === '--batch') batch = parseInt10('--batch', args[++i], 1)
+    else if (a === '--profile') profile = true
     else if (a.startsWith('--')) throw new UsageError(`unknown option ${quoteText(a)}`)
     else files.push(a)
   }
-  return { json, inputShape, seed, batch, files }
+  return { json, inputShape, seed, batch, profile, files }
 }
 
 type Print = (s: string) => void
@@ -119,7 +125,9 @@ const run = (o: Options, out: Print, err: Print): number => {
     return 1
   }
   const mf = checked.file
+  const tCompile = performance.now()
   const compiled = compileModel(mf.model, o.inputShape === undefined ? {} : { inputShapes: [o.inputShape] })
+  const compileMs = performance.now() - tCompile
   if (E.isLeft(compiled)) {
     out(`${file}: cannot compile:\n${formatErrors(compiled.left).replace(/^/gm, '  ')}`)
     return 1
@@ -138,10 +146,11 @@ const run = (o: Options, out: Print, err: Print): number => {
     for (let i = 0; i < n; i++) data[i] = next()
     return { shape: [o.batch, ...s], data }
   })
-  model.forward(params, inputs) // warm-up
+  // the first call (weights packed, memory planned, WebAssembly on V8's baseline tier), then warm calls
   const t0 = performance.now()
   const outputs = model.forward(params, inputs)
-  const ms = performance.now() - t0
+  const firstMs = performance.now() - t0
+  const warm = warmCalls(() => model.forward(params, inputs))
   out(`${file}: ${model.summary.className} ${quoteText(model.summary.name)}, ${model.weights.length} weight tensors ${loaded.right === null ? `from a seeded init (seed ${o.seed})` : 'loaded from the weights manifest'}`)
   out(`  input ${model.inputShapes.map((s) => showKerasShape([o.batch, ...s])).join(', ')}: uniform [0, 1) values, seed ${o.seed}`)
   outputs.forEach((y, i) => {
@@ -156,8 +165,117 @@ const run = (o: Options, out: Print, err: Print): number => {
     })
     out(`  output ${i}: shape ${showKerasShape(y.shape)}, checksum sum=${sum.toPrecision(10)} abs=${abs.toPrecision(10)} weighted=${weighted.toPrecision(10)}`)
   })
-  out(`  forward: ${ms.toFixed(2)} ms (batch ${o.batch}, ${model.dtype})`)
+  out(
+    `  forward: ${warm.median.toFixed(2)} ms warm median over ${warm.calls} calls (p90 ${warm.p90.toFixed(2)} ms) after a ${warm.warmUpMs.toFixed(0)} ms warm-up; ` +
+      `first call ${firstMs.toFixed(2)} ms; compile ${compileMs.toFixed(2)} ms (batch ${o.batch}, ${model.dtype})`
+  )
+  if (o.profile) out(profileText(model, params, inputs, warm.median))
   return 0
+}
+
+// -------------------------------------------------------------------------------------
+// timing and --profile
+// -------------------------------------------------------------------------------------
+
+/** Warm-up before timing: V8 first runs WebAssembly on its baseline compiler and tiers up later. */
+const WARM_MS = 250
+
+const median = (xs: ReadonlyArray<number>): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const h = s.length >> 1
+  return s.length % 2 === 1 ? (s[h] as number) : ((s[h - 1] as number) + (s[h] as number)) / 2
+}
+
+/**
+ * Calls `f` for at least {@link WARM_MS} (the warm-up), then times calls until at least 250 ms and 3
+ * calls (at most 1000): their median and 90th percentile.
+ */
+const warmCalls = (f: () => unknown): { readonly median: number; readonly p90: number; readonly calls: number; readonly warmUpMs: number } => {
+  const w0 = performance.now()
+  do f()
+  while (performance.now() - w0 < WARM_MS)
+  const warmUpMs = performance.now() - w0
+  const times: number[] = []
+  let spent = 0
+  while ((spent < WARM_MS || times.length < 3) && times.length < 1000) {
+    const t = performance.now()
+    f()
+    const ms = performance.now() - t
+    times.push(ms)
+    spent += ms
+  }
+  const sorted = [...times].sort((a, b) => a - b)
+  return { median: median(times), p90: sorted[Math.max(0, Math.ceil(0.9 * sorted.length) - 1)] as number, calls: times.length, warmUpMs }
+}
+
+/** A name from the file for a table column: escaped (one line), cut at `n` characters. */
+const cell = (s: string, n: number): string => {
+  const q = JSON.stringify(s).slice(1, -1)
+  return q.length > n ? `${q.slice(0, n - 1)}…` : q
+}
+
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(2)} MiB`
+
+/**
+ * `--profile`: the plan (passes, rewrites by pass, packed weights, peak intermediate memory) and the
+ * time of every step, in execution order with its kernel and fused epilogue: the median per step over
+ * profiled calls (at least 3, and at least 250 ms), their total, and the share of each kernel.
+ */
+const profileText = (model: CompiledModel, params: ModelParams, inputs: ReadonlyArray<Tensor>, forwardMs: number): string => {
+  const lines: string[] = []
+  const plan = model.plan
+  const batch = inputs[0]?.shape[0] ?? 1
+  if (plan === null) lines.push('  plan: none (the per-layer interpreter)')
+  else {
+    const byPass = new Map<string, Array<{ readonly node: string; readonly detail: string }>>()
+    for (const r of plan.rewrites) byPass.set(r.pass, [...(byPass.get(r.pass) ?? []), r])
+    lines.push(
+      `  plan: ${plan.steps.length} steps; passes ${plan.passes.length === 0 ? '(none)' : plan.passes.join(', ')}; ${plan.rewrites.length} rewrite${plan.rewrites.length === 1 ? '' : 's'} applied; ` +
+        `packed weights ${mib(plan.packedWeightBytes)}; peak intermediates ${mib(plan.peakIntermediateBytes(batch))} at batch ${batch}`
+    )
+    for (const [pass, rs] of byPass) {
+      lines.push(`  rewrites by ${cell(pass, 40)} (${rs.length}):`)
+      for (const r of rs.slice(0, 8)) lines.push(`    ${cell(r.node, 40)}: ${cell(r.detail, 100)}`)
+      if (rs.length > 8) lines.push(`    … and ${rs.length - 8} more`)
+    }
+  }
+  // per-step medians over profiled calls
+  const runs: Array<ReadonlyArray<{ readonly step: string; readonly kernel: string; readonly ms: number }>> = []
+  let spent = 0
+  while ((spent < WARM_MS || runs.length < 3) && runs.length < 1000) {
+    const p = model.profile(params, inputs)
+    runs.push(p)
+    spent += p.reduce((a, s) => a + s.ms, 0)
+  }
+  const first = runs[0] ?? []
+  const steps = first.map((s, i) => {
+    const planned = plan?.steps[i]?.name === s.step ? plan.steps[i] : plan?.steps.find((p) => p.name === s.step)
+    return {
+      step: s.step,
+      className: planned?.className ?? '',
+      kernel: s.kernel,
+      epilogue: planned?.epilogue.join(' → ') ?? '',
+      ms: median(runs.map((r) => r[i]?.ms ?? 0))
+    }
+  })
+  const total = steps.reduce((a, s) => a + s.ms, 0)
+  const pct = (ms: number): string => `${(total > 0 ? (100 * ms) / total : 0).toFixed(1)} %`
+  const rows = steps.map((s, i) => [String(i + 1), cell(s.step, 40), cell(s.className, 24), cell(s.kernel, 24), cell(s.epilogue, 72), s.ms.toFixed(3), pct(s.ms)])
+  const head = ['#', 'step', 'class', 'kernel', 'epilogue', 'ms', 'share']
+  const all = [head, ...rows, ['', 'total', '', '', '', total.toFixed(3), pct(total)]]
+  const widths = head.map((_, c) => Math.max(...all.map((r) => (r[c] as string).length)))
+  const right = new Set([0, 5, 6])
+  lines.push(`  profile: median per step over ${runs.length} profiled calls after the warm-up (batch ${batch}), in execution order:`)
+  for (const r of all) lines.push(`    ${r.map((v, c) => (right.has(c) ? v.padStart(widths[c] as number) : v.padEnd(widths[c] as number))).join('  ')}`.trimEnd())
+  lines.push(`  total of the steps ${total.toFixed(3)} ms; forward warm median ${forwardMs.toFixed(3)} ms (besides the steps: argument checks, the input copied in, the outputs out)`)
+  const byKernel = new Map<string, { ms: number; n: number }>()
+  for (const s of steps) {
+    const k = byKernel.get(s.kernel) ?? { ms: 0, n: 0 }
+    byKernel.set(s.kernel, { ms: k.ms + s.ms, n: k.n + 1 })
+  }
+  const kernels = [...byKernel].sort((a, b) => b[1].ms - a[1].ms)
+  lines.push(`  by kernel: ${kernels.map(([k, v]) => `${cell(k, 24)} ${pct(v.ms)} (${v.n} step${v.n === 1 ? '' : 's'})`).join(', ')}`)
+  return lines.join('\n')
 }
 
 /**
@@ -172,6 +290,7 @@ export const main = (args: ReadonlyArray<string>, out: Print = (s) => process.st
       return command === undefined ? 2 : 0
     }
     const o = parseArgs(rest)
+    if (o.profile && command !== 'run') throw new UsageError(`--profile applies to run only, not to ${quoteText(command)}`)
     switch (command) {
       case 'validate':
         return validate(o, out, err)
