@@ -53,7 +53,7 @@ const cut = (s: string, n: number): string => {
   return q.length > n ? `${q.slice(0, n - 1)}…` : q
 }
 
-const FORWARD = /^ {2}forward: (\d+\.\d+) ms warm median over (\d+) calls \(p90 (\d+\.\d+) ms\) after a (\d+) ms warm-up; first call (\d+\.\d+) ms; compile (\d+\.\d+) ms \(batch (\d+), float32\)$/m
+const FORWARD = /^ {2}forward: (\d+\.\d+) ms warm median over (\d+) calls \(p90 (\d+\.\d+) ms\) after a (\d+) ms warm-up; first call (\d+\.\d+) ms; compile (\d+\.\d+) ms \(batch (\d+), float32, 1 thread\)$/m
 
 describe('layerspec run: the first call and the warm calls, separately', () => {
   it('reports the warm median over ≥ 3 calls after a warm-up of ≥ 250 ms, and the first call', () => {
@@ -179,10 +179,45 @@ describe('layerspec run --profile', () => {
     expect(r.err).toContain('usage:')
   })
 
+  it('--threads, --backend and --no-rewrites reach compileModel: the same checksums, the plan without rewrites', () => {
+    const path = file('examples/models/residual-block.keras3.json')
+    const base = cli(['run', path, '--seed', '4'])
+    const checksum = (out: string): string | undefined => out.split('\n').find((l) => l.includes('checksum'))
+    expect(base.code).toBe(0)
+    const two = cli(['run', path, '--seed', '4', '--threads', '2', '--backend', 'js'])
+    expect(two.code).toBe(0)
+    expect(two.out).toContain('2 threads)')
+    const plain = cli(['run', path, '--seed', '4', '--no-rewrites', '--profile'])
+    expect(plain.code).toBe(0)
+    expect(plain.out).not.toContain('fuse-residual-add ×')
+    const fused = cli(['run', path, '--seed', '4', '--profile'])
+    expect(fused.out).toContain('fuse-residual-add')
+    // float32 sums in another order and a folded BatchNormalization: the checksums agree to 5 digits
+    const sums = [base, two, plain].map((r) => Number(/sum=(\S+)/.exec(checksum(r.out) ?? '')?.[1]))
+    for (const v of sums) expect(v).toBeCloseTo(sums[0] as number, 3)
+  })
+
+  it.each([
+    [['--threads', '0'], '--threads expects an integer ≥ 1, found "0"'],
+    [['--threads', '65'], '--threads expects an integer from 1 to 64, found 65'],
+    [['--backend', 'gpu'], '--backend expects js, wasm or auto, found "gpu"'],
+    [['--backend'], '--backend expects js, wasm or auto, found nothing']
+  ])('run %j: exit 2 naming expected and found', (flags, message) => {
+    const r = cli(['run', file('examples/tfjs/model.json'), ...flags])
+    expect(r.code).toBe(2)
+    expect(r.err).toContain(message)
+  })
+
+  it('--threads with validate: exit 2, run only', () => {
+    const r = cli(['validate', '--threads', '2', file('examples/tfjs/model.json')])
+    expect(r.code).toBe(2)
+    expect(r.err).toContain('--threads applies to run only')
+  })
+
   it('the usage names --profile', () => {
     const r = cli(['--help'])
     expect(r.code).toBe(0)
-    expect(r.out).toContain('layerspec run MODEL.json [--seed N] [--batch N] [--input-shape H,W,C] [--profile]')
+    expect(r.out).toContain('layerspec run MODEL.json [--seed N] [--batch N] [--input-shape H,W,C] [--profile] [--threads N] [--backend js|wasm|auto] [--no-rewrites]')
     expect(r.out).toContain('--profile: also the compiler\'s plan')
   })
 })

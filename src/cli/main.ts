@@ -20,10 +20,11 @@ const USAGE = `usage:
       check Keras / TensorFlow.js layer configs or model files (- reads stdin)
   layerspec summary FILE [--input-shape H,W,C]
       print the Keras-style model summary
-  layerspec run MODEL.json [--seed N] [--batch N] [--input-shape H,W,C] [--profile]
+  layerspec run MODEL.json [--seed N] [--batch N] [--input-shape H,W,C] [--profile] [--threads N] [--backend js|wasm|auto] [--no-rewrites]
       compile, load the weights the manifest names (else a seeded init), run on seeded random input;
       times the first call and, after a warm-up of at least 250 ms, the warm calls (median)
       --profile: also the compiler's plan (rewrites applied, memory) and the time of every step
+      --threads, --backend: compileModel's options (default 1 thread, auto); --no-rewrites: compile without the graph rewrites
 exit codes: 0 valid, 1 invalid, 2 unreadable file or bad usage`
 
 interface Options {
@@ -32,6 +33,10 @@ interface Options {
   readonly seed: number
   readonly batch: number
   readonly profile: boolean
+  /** `run`'s compile options (undefined: compileModel's defaults). */
+  readonly threads: number | undefined
+  readonly backend: 'js' | 'wasm' | 'auto' | undefined
+  readonly rewrites: boolean
   readonly files: ReadonlyArray<string>
 }
 
@@ -49,6 +54,9 @@ const parseArgs = (args: ReadonlyArray<string>): Options => {
   let seed = 0
   let batch = 1
   let profile = false
+  let threads: number | undefined
+  let backend: Options['backend']
+  let rewrites = true
   const files: string[] = []
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string
@@ -63,10 +71,18 @@ const parseArgs = (args: ReadonlyArray<string>): Options => {
     } else if (a === '--seed') seed = parseInt10('--seed', args[++i], -(2 ** 52))
     else if (a === '--batch') batch = parseInt10('--batch', args[++i], 1)
     else if (a === '--profile') profile = true
+    else if (a === '--threads') {
+      threads = parseInt10('--threads', args[++i], 1)
+      if (threads > 64) throw new UsageError(`--threads expects an integer from 1 to 64, found ${threads}`)
+    } else if (a === '--backend') {
+      const v = args[++i]
+      if (v !== 'js' && v !== 'wasm' && v !== 'auto') throw new UsageError(`--backend expects js, wasm or auto, found ${v === undefined ? 'nothing' : quoteText(v)}`)
+      backend = v
+    } else if (a === '--no-rewrites') rewrites = false
     else if (a.startsWith('--')) throw new UsageError(`unknown option ${quoteText(a)}`)
     else files.push(a)
   }
-  return { json, inputShape, seed, batch, profile, files }
+  return { json, inputShape, seed, batch, profile, threads, backend, rewrites, files }
 }
 
 type Print = (s: string) => void
@@ -126,7 +142,12 @@ const run = (o: Options, out: Print, err: Print): number => {
   }
   const mf = checked.file
   const tCompile = performance.now()
-  const compiled = compileModel(mf.model, o.inputShape === undefined ? {} : { inputShapes: [o.inputShape] })
+  const compiled = compileModel(mf.model, {
+    ...(o.inputShape === undefined ? {} : { inputShapes: [o.inputShape] }),
+    ...(o.threads === undefined ? {} : { threads: o.threads }),
+    ...(o.backend === undefined ? {} : { backend: o.backend }),
+    rewrites: o.rewrites
+  })
   const compileMs = performance.now() - tCompile
   if (E.isLeft(compiled)) {
     out(`${file}: cannot compile:\n${formatErrors(compiled.left).replace(/^/gm, '  ')}`)
@@ -167,7 +188,7 @@ const run = (o: Options, out: Print, err: Print): number => {
   })
   out(
     `  forward: ${warm.median.toFixed(2)} ms warm median over ${warm.calls} calls (p90 ${warm.p90.toFixed(2)} ms) after a ${warm.warmUpMs.toFixed(0)} ms warm-up; ` +
-      `first call ${firstMs.toFixed(2)} ms; compile ${compileMs.toFixed(2)} ms (batch ${o.batch}, ${model.dtype})`
+      `first call ${firstMs.toFixed(2)} ms; compile ${compileMs.toFixed(2)} ms (batch ${o.batch}, ${model.dtype}, ${o.threads ?? 1} thread${(o.threads ?? 1) > 1 ? 's' : ''})`
   )
   if (o.profile) out(profileText(model, params, inputs, warm.median))
   return 0
@@ -290,7 +311,10 @@ export const main = (args: ReadonlyArray<string>, out: Print = (s) => process.st
       return command === undefined ? 2 : 0
     }
     const o = parseArgs(rest)
-    if (o.profile && command !== 'run') throw new UsageError(`--profile applies to run only, not to ${quoteText(command)}`)
+    if (command !== 'run') {
+      const runOnly = [o.profile && '--profile', o.threads !== undefined && '--threads', o.backend !== undefined && '--backend', !o.rewrites && '--no-rewrites'].filter((f): f is string => typeof f === 'string')
+      if (runOnly.length > 0) throw new UsageError(`${runOnly.join(', ')} ${runOnly.length > 1 ? 'apply' : 'applies'} to run only, not to ${quoteText(command)}`)
+    }
     switch (command) {
       case 'validate':
         return validate(o, out, err)
