@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { lowerModel } from '../../src/compiler/lower.js'
 import { placeBlocks, planMemory, planProblems } from '../../src/compiler/memoryPlan.js'
+import type { Graph } from '../../src/compiler/Graph.js'
 import type { Tensor } from '../../src/core/Tensor.js'
 import { compileModel } from '../../src/model/compileModel.js'
 import { decodeModelFile } from '../../src/model/decodeModel.js'
@@ -141,6 +142,65 @@ describe('the memory plan', () => {
       const g = right(lowered)
       const plan = planMemory(g, 2, g.nodes.map(() => 0))
       expect(planProblems(plan), name).toEqual([])
+      // every step in place where allowed: still no overlap of live buffers
+      const inPlace = planMemory(g, 2, g.nodes.map(() => 0), g.nodes.map(() => true))
+      expect(planProblems(inPlace), name).toEqual([])
+      expect(inPlace.peakFloats).toBeLessThanOrEqual(plan.peakFloats)
     }
+  })
+
+  it('in place: an elementwise step writes over its dying input; never over one read later, by an epilogue add, or a model output', () => {
+    const layer = (class_name: string, name: string, config: Record<string, unknown>, inbound: ReadonlyArray<string>): unknown => ({
+      class_name,
+      name,
+      config: { name, ...config },
+      inbound_nodes: inbound.length === 0 ? [] : [inbound.map((i) => [i, 0, 0, {}])]
+    })
+    const json = {
+      class_name: 'Functional',
+      config: {
+        name: 'inplace',
+        layers: [
+          layer('InputLayer', 'x', { batch_input_shape: [null, 8, 8, 4] }, []),
+          layer('MaxPooling2D', 'pool', { pool_size: [2, 2] }, ['x']),
+          // BN after pooling does not fold: a standalone step that may run over the pool's buffer
+          layer('BatchNormalization', 'bn', { axis: -1 }, ['pool']),
+          layer('Activation', 'tanh', { activation: 'tanh' }, ['bn']),
+          // the pool output is dead by now; `tanh` is read twice below (not in place for `add`)
+          layer('Add', 'add', {}, ['tanh', 'tanh']),
+          layer('Activation', 'sig', { activation: 'sigmoid' }, ['add'])
+        ],
+        input_layers: [['x', 0, 0]],
+        output_layers: [['sig', 0, 0], ['add', 0, 0]]
+      },
+      keras_version: '2.4.0',
+      backend: 'tensorflow'
+    }
+    const model = right(decodeModelFile(json)).model
+    const reference = right(compileModel(model, { interpreter: true }))
+    for (const kernels of ['fast', 'reference'] as const) {
+      const compiled = right(compileModel(model, { kernels }))
+      const params = compiled.init(7).map((t, i) => (i >= 2 ? { ...t, data: t.data.map((_, k) => 0.5 + k / 8) } : t))
+      const xs = inputsFor(compiled.inputShapes, 3, 2)
+      const want = reference.forward(params, xs)
+      const got = compiled.forward(params, xs)
+      got.forEach((t, i) => expect(Array.from(t.data)).toEqual(Array.from((want[i] as Tensor).data)))
+      xs.forEach((x) => expect(x.data.every((v) => Number.isFinite(v))).toBe(true))
+    }
+    const g = right(lowerModel(model, undefined, 'float32'))
+    const names = g.nodes.map((n) => n.name)
+    const at = (name: string): number => names.indexOf(name)
+    const plan = planMemory(g, 3, g.nodes.map(() => 0), g.nodes.map(() => true))
+    expect(planProblems(plan)).toEqual([])
+    const offsetOf = (name: string): number => plan.valueOffset[(g.nodes[at(name)] as Graph['nodes'][number]).output] as number
+    // bn over pool, tanh over bn
+    expect(offsetOf('bn')).toBe(offsetOf('pool'))
+    expect(offsetOf('tanh')).toBe(offsetOf('bn'))
+    // add reads tanh twice: its own buffer; sig reads add, a model output: its own buffer
+    expect(offsetOf('add')).not.toBe(offsetOf('tanh'))
+    expect(offsetOf('sig')).not.toBe(offsetOf('add'))
+    // without in-place steps each of them has a buffer of its own
+    const apart = planMemory(g, 3, g.nodes.map(() => 0))
+    expect(apart.valueOffset[(g.nodes[at('bn')] as Graph['nodes'][number]).output]).not.toBe(apart.valueOffset[(g.nodes[at('pool')] as Graph['nodes'][number]).output])
   })
 })

@@ -128,7 +128,8 @@ export const makeExecutor = (program: Program, memory?: WasmMemory): Executor =>
       p = planMemory(
         graph,
         batch,
-        kernels.map((k) => k.scratchFloats(batch))
+        kernels.map((k) => k.scratchFloats(batch)),
+        kernels.map((k) => k.inPlace)
       )
       plans.set(batch, p)
     }

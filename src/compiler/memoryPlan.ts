@@ -90,10 +90,14 @@ export const placeBlocks = (requests: ReadonlyArray<{ readonly size: number; rea
 
 /**
  * The memory plan of `graph` for `batch` samples; `scratch[i]` is step `i`'s scratch floats (for the
- * batch), live only during that step.
+ * batch), live only during that step. `inPlace[i]`: step `i`'s kernel may write its output over its
+ * first input; it then does wherever that input dies at step `i` (read by no later step, not a model
+ * output), has the output's size, and is read by the step only as that first input (not as another
+ * input or an epilogue operand, which the kernel may read after writing). The output then shares the
+ * input's buffer, as an alias does.
  * @category planning
  */
-export const planMemory = (graph: Graph, batch: number, scratch: ReadonlyArray<number>): MemoryPlan => {
+export const planMemory = (graph: Graph, batch: number, scratch: ReadonlyArray<number>, inPlace: ReadonlyArray<boolean> = []): MemoryPlan => {
   const steps = graph.nodes.length
   // alias groups: an alias node's output shares its input's buffer
   const root = new Map<ValueId, ValueId>()
@@ -105,18 +109,39 @@ export const planMemory = (graph: Graph, batch: number, scratch: ReadonlyArray<n
   for (const n of graph.nodes) if (n.kind === 'alias' || n.kind === 'identity') root.set(n.output, find(n.inputs[0] as ValueId))
   const first = new Map<ValueId, number>()
   const last = new Map<ValueId, number>()
-  const touch = (v: ValueId, step: number): void => {
-    const r = find(v)
-    if (!first.has(r) || (first.get(r) as number) > step) first.set(r, step)
-    if (!last.has(r) || (last.get(r) as number) < step) last.set(r, step)
+  const liveness = (): void => {
+    first.clear()
+    last.clear()
+    const touch = (v: ValueId, step: number): void => {
+      const r = find(v)
+      if (!first.has(r) || (first.get(r) as number) > step) first.set(r, step)
+      if (!last.has(r) || (last.get(r) as number) < step) last.set(r, step)
+    }
+    for (const v of graph.inputs) touch(v, -1)
+    graph.nodes.forEach((n, i) => {
+      touch(n.output, i)
+      for (const v of n.inputs) touch(v, i)
+      for (const s of n.epilogue.stages) if (s.kind === 'add') touch(s.value, i)
+    })
+    for (const v of graph.outputs) touch(v, steps)
   }
-  for (const v of graph.inputs) touch(v, -1)
+  liveness()
+  // in-place steps, in execution order: the output joins its dying first input's group
+  let merged = false
   graph.nodes.forEach((n, i) => {
-    touch(n.output, i)
-    for (const v of n.inputs) touch(v, i)
-    for (const s of n.epilogue.stages) if (s.kind === 'add') touch(s.value, i)
+    if (inPlace[i] !== true || n.kind === 'alias' || n.kind === 'identity' || n.inputs.length === 0) return
+    const r0 = find(n.inputs[0] as ValueId)
+    const ro = find(n.output)
+    if (r0 === ro || last.get(r0) !== i) return
+    if ((graph.values[r0]?.size ?? -1) !== (graph.values[ro]?.size ?? -2)) return
+    const readElsewhere =
+      n.inputs.slice(1).some((v) => find(v) === r0) || n.epilogue.stages.some((s) => s.kind === 'add' && find(s.value) === r0)
+    if (readElsewhere) return
+    root.set(ro, r0)
+    last.set(r0, last.get(ro) as number)
+    merged = true
   })
-  for (const v of graph.outputs) touch(v, steps)
+  if (merged) liveness()
   const roots = [...first.keys()]
   const requests: Request[] = [
     ...roots.map((r) => ({ size: (graph.values[r]?.size ?? 0) * batch, first: first.get(r) as number, last: last.get(r) as number, values: [r], scratchOf: undefined })),
