@@ -17,7 +17,9 @@
  * - A `valid` window larger than a known input axis is an error at `pool_size` (Keras 3 lets a
  *   zero-length output through; tf.keras computes a zero or negative length): layerspec never builds
  *   an empty tensor.
- * - A NaN in a max window gives NaN.
+ * - A NaN in a max window gives NaN (IEEE max). Keras 3.15 on TensorFlow 2.21's CPU kernel skips NaN
+ *   and gives the lowest finite value for an all-NaN or all −∞ window (measured; README: an open
+ *   decision).
  * - Global pooling's `keepdims` (Keras ≥ 2.6 and 3, default false) keeps the image axes as 1s.
  */
 import * as E from 'fp-ts/lib/Either.js'
