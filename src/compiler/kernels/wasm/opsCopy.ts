@@ -14,7 +14,7 @@
  */
 import { Code, I32 } from '../../../kernel/wasm/encoder.js'
 import { emitOps, emitSpan, i32Local, loadLanes, storeLanes, v128Local, type Lanes, type Stream } from './opsEmit.js'
-import { shuffle32 } from './opsSimd.js'
+import { shuffle32 } from './simd.js'
 import type { VecOp } from './opsStages.js'
 
 /** A run this long (bytes) or longer, with no store operation, is copied by `memory.copy`. */

@@ -35,7 +35,7 @@ import {
   f64x2Sub,
   load64Splat,
   shuffle32
-} from './opsSimd.js'
+} from './simd.js'
 import type { VecOp } from './opsStages.js'
 
 // -------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import {
   load64Zero,
   shuffle32,
   v128And
-} from './opsSimd.js'
+} from './simd.js'
 import type { VecOp } from './opsStages.js'
 
 /** Lanes of a load or store: a whole vector (4) or the first 1-3 floats of a tail. */

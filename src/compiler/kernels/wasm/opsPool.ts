@@ -48,7 +48,7 @@ import {
   select,
   shuffle32,
   v128Or
-} from './opsSimd.js'
+} from './simd.js'
 import type { VecOp } from './opsStages.js'
 
 // -------------------------------------------------------------------------------------

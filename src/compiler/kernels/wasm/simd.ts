@@ -1,8 +1,10 @@
 /**
- * The few WebAssembly SIMD instructions the Dense kernels need beyond what the shared encoder
- * (src/kernel/wasm/encoder.ts) emits: partial loads for the last panel's residual operands, lane
- * broadcasts, float comparisons and selects for a fused leaky ReLU, and the f64x2 conversions that
- * make its product round as the TypeScript epilogue's does. They append to a {@link Code}'s bytes.
+ * The WebAssembly instructions the compiler's kernels (wasm-ops.ts, wasm-dense.ts) need beyond what the shared encoder
+ * (src/kernel/wasm/encoder.ts) emits: partial and lane loads/stores (channel tails and strided
+ * gathers never touch memory past a tensor's last element), comparisons and selects (NaN handling,
+ * thresholds, leaky ReLU), the f64x2 arithmetic and conversions that make averages, batch
+ * normalization and multi-input merges round exactly as the TypeScript reference does (it computes in
+ * float64 and rounds once), and a few scalar i32 operations. Each appends to a {@link Code}'s bytes.
  *
  * Opcodes: https://webassembly.github.io/spec/core/binary/instructions.html#vector-instructions
  */
@@ -18,9 +20,10 @@ const uleb = (out: number[], v: number): void => {
   } while (n !== 0)
 }
 
-const simd = (c: Code, sub: number): void => {
+const simd = (c: Code, sub: number): Code => {
   c.bytes.push(0xfd)
   uleb(c.bytes, sub)
+  return c
 }
 
 const memarg = (c: Code, align: number, offset: number): void => {
@@ -29,47 +32,137 @@ const memarg = (c: Code, align: number, offset: number): void => {
   uleb(c.bytes, offset)
 }
 
-/** `v128.load32_zero`: one float into lane 0, the other lanes 0. */
-export const load32Zero = (c: Code, offset: number): void => {
+// -------------------------------------------------------------------------------------
+// memory
+// -------------------------------------------------------------------------------------
+
+/** `v128.load32_zero`: one float into lane 0, the other lanes +0. */
+export const load32Zero = (c: Code, offset: number): Code => {
   simd(c, 0x5c)
   memarg(c, 2, offset)
+  return c
 }
 
-/** `v128.load64_zero`: two floats into lanes 0-1, the other lanes 0. */
-export const load64Zero = (c: Code, offset: number): void => {
+/** `v128.load64_zero`: two floats into lanes 0-1, lanes 2-3 +0. */
+export const load64Zero = (c: Code, offset: number): Code => {
   simd(c, 0x5d)
   memarg(c, 3, offset)
+  return c
 }
 
-/** `v128.load32_lane` (operands: address, vector): replaces one lane with the float at the address. */
-export const load32Lane = (c: Code, offset: number, lane: number): void => {
+/** `v128.load64_splat`: one double in both f64 lanes. */
+export const load64Splat = (c: Code, offset: number): Code => {
+  simd(c, 0x0a)
+  memarg(c, 3, offset)
+  return c
+}
+
+/** `v128.load32_lane` (stack: address, vector): the vector with lane `lane` replaced by the float at the address. */
+export const load32Lane = (c: Code, offset: number, lane: number): Code => {
   simd(c, 0x56)
   memarg(c, 2, offset)
   c.bytes.push(lane)
+  return c
 }
 
-/** `f32x4.gt` (a > b lane-wise: all ones or all zeros; false when either is NaN). */
-export const f32x4Gt = (c: Code): void => simd(c, 0x44)
+// -------------------------------------------------------------------------------------
+// f32x4
+// -------------------------------------------------------------------------------------
 
-/** `f32x4.ne` (true where a lane differs: where `a` is NaN when comparing `a` with itself). */
-export const f32x4Ne = (c: Code): void => simd(c, 0x42)
-
+/** `f32x4.ne` (true where a ≠ b, so where either is NaN). */
+export const f32x4Ne = (c: Code): Code => simd(c, 0x42)
+/** `f32x4.gt` (a > b; false where either is NaN). */
+export const f32x4Gt = (c: Code): Code => simd(c, 0x44)
+/** `v128.and`. */
+export const v128And = (c: Code): Code => simd(c, 0x4e)
+/** `v128.or`. */
+export const v128Or = (c: Code): Code => simd(c, 0x50)
 /** `v128.bitselect(a, b, mask)`: the bits of `a` where `mask` is set, of `b` elsewhere. */
-export const bitselect = (c: Code): void => simd(c, 0x52)
+export const bitselect = (c: Code): Code => simd(c, 0x52)
+/** `v128.any_true`: i32 1 when any bit is set. */
+export const anyTrue = (c: Code): Code => simd(c, 0x53)
+/** `f32x4.add`. */
+export const f32x4Add = (c: Code): Code => simd(c, 0xe4)
+/** `f32x4.sub`. */
+export const f32x4Sub = (c: Code): Code => simd(c, 0xe5)
+/** `f32x4.mul`. */
+export const f32x4Mul = (c: Code): Code => simd(c, 0xe6)
+/** `f32x4.pmin(a, b)` = `b < a ? b : a` (keeps `a` when either is NaN, and on ties). */
+export const f32x4Pmin = (c: Code): Code => simd(c, 0xea)
+/** `f32x4.pmax(a, b)` = `a < b ? b : a` (keeps `a` when either is NaN, and on ties). */
+export const f32x4Pmax = (c: Code): Code => simd(c, 0xeb)
+
+/** `v128.const` of four equal floats. */
+export const f32x4Const = (c: Code, v: number): Code => {
+  simd(c, 0x0c)
+  for (const b of new Uint8Array(new Float32Array([v, v, v, v]).buffer)) c.bytes.push(b)
+  return c
+}
+
+/** `v128.const` of four equal 32-bit patterns (e.g. a quiet NaN). */
+export const i32x4Const = (c: Code, bits: number): Code => {
+  simd(c, 0x0c)
+  for (const b of new Uint8Array(new Int32Array([bits, bits, bits, bits]).buffer)) c.bytes.push(b)
+  return c
+}
+
+/** `i8x16.shuffle` of the two vectors on the stack by 32-bit lanes (0-3: first, 4-7: second). */
+export const shuffle32 = (c: Code, l: readonly [number, number, number, number]): Code => {
+  simd(c, 0x0d)
+  for (const k of l) c.bytes.push(4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3)
+  return c
+}
+
+// -------------------------------------------------------------------------------------
+// f64x2
+// -------------------------------------------------------------------------------------
 
 /** `f64x2.promote_low_f32x4`: lanes 0-1 as doubles (exact). */
-export const f64x2PromoteLow = (c: Code): void => simd(c, 0x5f)
-
-/** `f32x4.demote_f64x2_zero`: two doubles rounded to floats (to nearest, ties to even) in lanes 0-1, zeros above. */
-export const f32x4DemoteZero = (c: Code): void => simd(c, 0x5e)
-
+export const f64x2PromoteLow = (c: Code): Code => simd(c, 0x5f)
+/** `f32x4.demote_f64x2_zero`: the two doubles rounded to floats (to nearest, ties to even) in lanes 0-1, +0 above. */
+export const f32x4DemoteZero = (c: Code): Code => simd(c, 0x5e)
+/** `f64x2.add`. */
+export const f64x2Add = (c: Code): Code => simd(c, 0xf0)
+/** `f64x2.sub`. */
+export const f64x2Sub = (c: Code): Code => simd(c, 0xf1)
 /** `f64x2.mul`. */
-export const f64x2Mul = (c: Code): void => simd(c, 0xf2)
+export const f64x2Mul = (c: Code): Code => simd(c, 0xf2)
+/** `f64x2.div`. */
+export const f64x2Div = (c: Code): Code => simd(c, 0xf3)
 
 /** `v128.const` of two equal doubles. */
-export const f64x2Const = (c: Code, v: number): void => {
+export const f64x2Const = (c: Code, v: number): Code => {
   simd(c, 0x0c)
   for (const b of new Uint8Array(new Float64Array([v, v]).buffer)) c.bytes.push(b)
+  return c
+}
+
+// -------------------------------------------------------------------------------------
+// scalar
+// -------------------------------------------------------------------------------------
+
+/** `i32.shl`. */
+export const i32Shl = (c: Code): Code => {
+  c.bytes.push(0x74)
+  return c
+}
+
+/** `i32.le_u`. */
+export const i32LeU = (c: Code): Code => {
+  c.bytes.push(0x4d)
+  return c
+}
+
+/** `i32.ge_u`. */
+export const i32GeU = (c: Code): Code => {
+  c.bytes.push(0x4f)
+  return c
+}
+
+/** `select` (stack: a, b, cond → cond ? a : b) on i32 operands. */
+export const select = (c: Code): Code => {
+  c.bytes.push(0x1b)
+  return c
 }
 
 /** `i8x16.shuffle` lanes that take 32-bit lanes `l` of (a: 0-3, b: 4-7). */
