@@ -315,3 +315,105 @@ export const prepareWasm = (
     }
   }
 }
+
+// -------------------------------------------------------------------------------------
+// on a given memory (the model compiler's arena)
+// -------------------------------------------------------------------------------------
+
+/**
+ * A wasm program instantiated on a memory it does not own — the model compiler's arena
+ * (src/compiler/kernels/wasm-conv.ts) — where the caller places everything (float offsets into the
+ * memory, 16-float aligned): the packed weights (`program.pack` into the caller's slot), the input
+ * and the output (the layer's format, dense: the programs write it so), and `scratchFloats(batch)`
+ * floats of scratch:
+ *
+ *   [ finite lanes (16) | padded input (batch) | slack (16) | the thread's scratch (Winograd) ]
+ *
+ * The input is read where it lies when the program's layout is the input itself and `inPlace` says
+ * its loads stay inside it; otherwise the padded input is built in the scratch: by the module's `pad`
+ * (memory.copy / fill, reading the input where it lies) when the orders agree, else by
+ * `copyInPadded` from JavaScript (a channels_first input into an NHWC layout). Nothing is copied out.
+ * @category kernels
+ */
+export interface WasmProgramOn {
+  /** Whether `run` reads the input where it lies (no padded copy). */
+  readonly readsInPlace: boolean
+  /** Floats of scratch a call of `batch` samples needs. */
+  readonly scratchFloats: (batch: number) => number
+  /**
+   * Computes `batch` samples: input at float `x`, packed weights at `w`, output at `o`, scratch at `s`
+   * (−1 when `scratchFloats` is 0); `heap` is a current float view of the whole memory. Returns `false`
+   * when the program has an exact twin (`program.exact`) and its output holds a value that is not
+   * finite: the caller runs the call again exactly (the output is then to be overwritten).
+   */
+  readonly run: (heap: Float32Array, batch: number, x: number, w: number, o: number, s: number) => boolean
+}
+
+/** Floats of the finite lanes and of the slack after the padded input (what loads past it may touch). */
+const ON_LANES = 16
+const ON_SLACK = SLACK / 4
+
+const isSharedMemory = (m: WasmMemory): boolean => typeof SharedArrayBuffer !== 'undefined' && m.buffer instanceof SharedArrayBuffer
+
+/**
+ * `program` instantiated on `memory` (one thread: the arena is the caller's), or `undefined` when the
+ * runtime has no WebAssembly or refuses the module. `inPlace`: the program's loads stay inside its
+ * padded layout (so an unpadded input may be read where it lies, whatever follows it).
+ * @category kernels
+ */
+export const wasmProgramOn = (g: ConvGeometry, program: WasmProgram, memory: WasmMemory, inPlace: boolean): WasmProgramOn | undefined => {
+  const L = program.layout
+  const unpadded =
+    L.nchw === (g.dataFormat === 'channels_first') && L.Hp === g.inHeight && L.Wp === g.inWidth && g.padTop === 0 && g.padLeft === 0
+  const readsInPlace = unpadded && inPlace
+  // the module pads from the input where it lies when the orders agree (no staging: it is in memory already)
+  const padsInWasm = !readsInPlace && L.nchw === (g.dataFormat === 'channels_first')
+  const exact = program.exact !== undefined
+  const functions = [
+    { name: 'run', code: program.code },
+    ...(padsInWasm ? [{ name: 'pad', code: padCode(g, L) }] : []),
+    ...(exact ? [{ name: 'finite', code: finiteCode() }] : [])
+  ]
+  const wasm = maybeWasm
+  if (wasm === undefined) return undefined
+  let instance: WasmInstance
+  try {
+    const bytes = encodeModule(functions, { shared: isSharedMemory(memory), initialPages: 0, maxPages: MAX_PAGES })
+    instance = new wasm.Instance(new wasm.Module(bytes), { env: { memory } })
+  } catch {
+    return undefined
+  }
+  const run = instance.exports['run'] as (x: number, w: number, o: number, u0: number, u1: number, s: number) => void
+  const pad = instance.exports['pad'] as (stage: number, dst: number, unused: number, u0: number, u1: number) => void
+  const finite = instance.exports['finite'] as (o: number, n4: number, dst: number) => void
+  const paddedFloats = (batch: number): number => (readsInPlace ? 0 : align16(batch * L.sampleSize + ON_SLACK))
+  const threadFloats = align16(align64(program.scratchBytes) / 4)
+  const scratchFloats = (batch: number): number => {
+    const n = (exact ? ON_LANES : 0) + paddedFloats(batch) + threadFloats
+    // a program that reads in place and needs no scratch of its own takes none
+    return n === 0 ? 0 : n + ON_SLACK
+  }
+  return {
+    readsInPlace,
+    scratchFloats,
+    run: (heap, batch, x, w, o, s) => {
+      const lanes = s
+      const xp = s + (exact ? ON_LANES : 0)
+      const ts = xp + paddedFloats(batch)
+      let xAt = x
+      if (!readsInPlace) {
+        if (padsInWasm) pad(x * 4, xp * 4, 0, 0, padUnits(L, batch))
+        else copyInPadded(g, L, batch, heap.subarray(x, x + batch * g.inputSize), heap, xp)
+        xAt = xp
+      }
+      run(xAt * 4, w * 4, o * 4, 0, program.units(batch), threadFloats > 0 ? ts * 4 : 0)
+      if (!exact) return true
+      const n = batch * g.outputSize
+      const n4 = n >> 2
+      finite(o * 4, n4, lanes * 4)
+      for (let k = 0; k < 4; k++) if (heap[lanes + k] !== 0) return false
+      for (let i = o + 4 * n4; i < o + n; i++) if (heap[i]! * 0 !== 0) return false
+      return true
+    }
+  }
+}

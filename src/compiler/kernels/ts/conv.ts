@@ -4,7 +4,9 @@
  * for float32 where the runtime has it, else the plain-TypeScript twin; `choice.backend` 'js' forces
  * the TypeScript kernels), built once by `prepareKernel`, run on views of the arena (its input read
  * where it lies, its output written where the plan put it; the views are kept between calls of the
- * same batch).
+ * same batch). It is the fallback of the arena family (../wasm-conv.ts, tried first), which runs the
+ * same wasm programs on the model's arena: here run float64 models, the `js` backend, runtimes without
+ * SIMD or an arena memory, and the direct kernel's geometries.
  *
  * - A folded ZeroPadding2D (`extraPadding`) becomes the geometry's own padding: the geometry of the
  *   spec on the padded input, with the input's real size and the pads added to the padding it has
@@ -78,8 +80,9 @@ const convSpecOf = (node: Node, shape: ReadonlyArray<number>, dtype: Graph['dtyp
  * The wasm kernel activation a leading stage is: the clamp of `relu` (`[+0, ∞]`) or `relu6`
  * (`[+0, 6]`), exactly; or Keras's ReLU layer without slope or threshold (`max_value` none or 6), which
  * differs from the clamp only in turning −0 into +0 (`keras`).
+ * @category kernels
  */
-const fusableStage = (s: Stage | undefined): { readonly activation: 'relu' | 'relu6'; readonly keras: boolean } | undefined => {
+export const fusableStage = (s: Stage | undefined): { readonly activation: 'relu' | 'relu6'; readonly keras: boolean } | undefined => {
   if (s === undefined || s.kind !== 'unary') return undefined
   const fn = s.fn
   if (fn.kind === 'clamp' && fn.lo === 0 && !Object.is(fn.lo, -0)) {
@@ -91,18 +94,36 @@ const fusableStage = (s: Stage | undefined): { readonly activation: 'relu' | 're
   return undefined
 }
 
-/** Whether a bias holds a −0 (only then can a kernel whose sums start at the bias produce a −0). */
-const hasNegativeZero = (bias: FloatArray | undefined): boolean => {
+/**
+ * Whether a bias holds a −0 (only then can a kernel whose sums start at the bias produce a −0).
+ * @category kernels
+ */
+export const hasNegativeZero = (bias: FloatArray | undefined): boolean => {
   if (bias === undefined) return false
   for (let i = 0; i < bias.length; i++) if (Object.is(bias[i], -0)) return true
   return false
 }
 
 /**
- * The family of `conv` nodes: `conv:<kernel>` (`conv:wasm-tiled`, `conv:js-winograd`, …).
+ * What a `conv` node runs, whatever the kernel: the linear Conv2D spec, the geometry on the node's
+ * (unpadded) input with a folded ZeroPadding2D's pads added, the epilogue stages with the layer's own
+ * activation first (a node that kept it), and where the LoRA factors are among the weights.
  * @category kernels
  */
-export const tsConv = (node: Node, graph: Graph, choice: KernelChoice): StepKernel | undefined => {
+export interface ConvSetup {
+  readonly spec: Conv2DSpec
+  readonly g: ConvGeometry
+  readonly stages: ReadonlyArray<Stage>
+  readonly lora: Conv2DSpec | undefined
+  readonly loraAt: number
+}
+
+/**
+ * The {@link ConvSetup} of a node, or `undefined` when it is not a single-input Conv2D /
+ * DepthwiseConv2D on a rank-3 value whose geometry gives the node's output shape.
+ * @category kernels
+ */
+export const convSetup = (node: Node, graph: Graph): ConvSetup | undefined => {
   if (node.kind !== 'conv' || node.inputs.length !== 1) return undefined
   const dtype = graph.dtype
   const shape = shapeOf(graph, node.inputs[0] as number)
@@ -127,6 +148,19 @@ export const tsConv = (node: Node, graph: Graph, choice: KernelChoice): StepKern
   if (!sameShape(g.outputShape, shapeOf(graph, node.output))) return undefined
   const own = unaryOfActivation(conv.activation, spec.dialect)
   const stages: ReadonlyArray<Stage> = own === undefined ? node.epilogue.stages : [{ kind: 'unary', fn: own }, ...node.epilogue.stages]
+  return { spec, g, stages, lora, loraAt }
+}
+
+/**
+ * The family of `conv` nodes: `conv:<kernel>` (`conv:wasm-tiled`, `conv:js-winograd`, …).
+ * @category kernels
+ */
+export const tsConv = (node: Node, graph: Graph, choice: KernelChoice): StepKernel | undefined => {
+  const setup = convSetup(node, graph)
+  if (setup === undefined) return undefined
+  const { spec, g, stages, lora, loraAt } = setup
+  const dtype = graph.dtype
+  const channelsFirst = spec.dataFormat === 'channels_first'
   const selected = selectKernel(g, dtype, choice.backend)
   // the wasm pointwise kernel maps input pixels to output pixels one to one (a 1×1 stride-1 window
   // has no padding of its own): with folded pads the tiled kernel runs it
