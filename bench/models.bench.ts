@@ -10,7 +10,9 @@
  * 1. every engine's first call (layerspec: its first call after `compileModel` with a fresh params
  *    object at batch 1, its first call at the new batch size at 8) gives the outputs, checked against
  *    `ours` (and at batch 1 against a float64 run of layerspec's per-layer interpreter): a difference
- *    above 2e-6 of the output scale (max |a − b| / max |b|) marks the row;
+ *    above 1e-5 of the output scale (max |a − b| / max |b|) marks the row (the tolerance of
+ *    spec/compiler/tfjs-differential.spec.ts: float32 sums in other orders and BatchNormalization
+ *    folded into the weights; measured worst there 2.8e-6, each engine alone up to 3.2e-6 from float64);
  * 2. every engine is warmed for at least 250 ms (V8 tiers WebAssembly up after its first runs);
  * 3. rounds: in each, every engine runs one sample of consecutive calls (~20 ms, at least one call;
  *    a full GC before each sample), each call timed, so that a disturbance of the machine falls on all
@@ -64,7 +66,7 @@ const MAX_CALL_MS = 1000 * Number(values('--max-call-s')[0] ?? (quick ? 10 : 60)
 const WAIT_QUIET_S = Number(values('--wait-quiet')[0] ?? 0)
 
 /** Agreement required between engines, relative to the output scale. */
-const TOLERANCE = 2e-6
+const TOLERANCE = 1e-5
 const ROUNDS = quick ? 3 : 9
 const MIN_ROUNDS = quick ? 1 : 3
 const SAMPLE_MS = quick ? 10 : 20
@@ -511,7 +513,7 @@ const report = (models: ReadonlyArray<ModelRun>, failed: ReadonlyArray<Failed>, 
     '',
     `${when} · Node ${process.version} · ${cpu} × ${os.availableParallelism()} · \`${command}\` · ${(elapsedS / 60).toFixed(1)} min · load average (1 min) ${loadStart.toFixed(1)} at the start, ${(os.loadavg()[0] ?? NaN).toFixed(1)} at the end (above ~1: other processes shared the cores)`,
     '',
-    'Whole models, side by side in one process: `ours` = layerspec `compileModel(model, { threads: 1 })` (every other option its default), `ours×2` = `{ threads: 2 }`, tfjs-layers 4.22 on `tfjs-backend-wasm` (1 thread) and on `tfjs-backend-cpu`, each loaded from the same model JSON with the same weights assigned by name and run on the same input. A call goes from JS Float32Arrays in to JS Float32Arrays out (`forward`; tfjs: tensors from the arrays, `predict`, `dataSync`). Outputs are checked first (max |a − b| / max |b| against `ours`; ✗ above 2e-6). Each engine is warmed ≥ 250 ms, then timed in rounds in which every engine runs one sample (~20 ms of calls, a GC before each), each call timed: ms = median (90th percentile) over the calls, or the number of calls for an engine timed over fewer than 3. Ratios are a time divided by a time (> 1: `ours` is faster; ours ÷ ours×2 > 1: two threads help). MFLOP = 2 × the multiply-adds of the Conv2D, DepthwiseConv2D and Dense calls per forward.',
+    'Whole models, side by side in one process: `ours` = layerspec `compileModel(model, { threads: 1 })` (every other option its default), `ours×2` = `{ threads: 2 }`, tfjs-layers 4.22 on `tfjs-backend-wasm` (1 thread) and on `tfjs-backend-cpu`, each loaded from the same model JSON with the same weights assigned by name and run on the same input. A call goes from JS Float32Arrays in to JS Float32Arrays out (`forward`; tfjs: tensors from the arrays, `predict`, `dataSync`). Outputs are checked first (max |a − b| / max |b| against `ours`; ✗ above 1e-5, the tolerance of spec/compiler/tfjs-differential.spec.ts). Each engine is warmed ≥ 250 ms, then timed in rounds in which every engine runs one sample (~20 ms of calls, a GC before each), each call timed: ms = median (90th percentile) over the calls, or the number of calls for an engine timed over fewer than 3. Ratios are a time divided by a time (> 1: `ours` is faster; ours ÷ ours×2 > 1: two threads help). MFLOP = 2 × the multiply-adds of the Conv2D, DepthwiseConv2D and Dense calls per forward.',
     '`other processes`: the cores that other processes kept busy while the row was timed (`/proc/stat` less the CPU time of this process, all its threads), out of ' +
       `${os.availableParallelism()}: rows timed beside other work are noisier, the two-thread figures most. ` +
       '`ours first call`: its first forward after `compileModel` with a fresh params object (weights packed, memory planned) at the first batch size, its first at the new batch size after that, in this process.',
