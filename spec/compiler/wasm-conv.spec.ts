@@ -21,9 +21,10 @@ import type { Arena, KernelChoice, StepIO, StepKernel } from '../../src/compiler
 import type { Tensor } from '../../src/core/Tensor.js'
 import { wasmScratch } from '../../src/kernel/prepare.js'
 import { HAS_SIMD } from '../../src/kernel/wasm/encoder.js'
-import { THREADS_AVAILABLE } from '../../src/kernel/threads.js'
+import { THREADS_AVAILABLE, threadStats } from '../../src/kernel/threads.js'
+import { HAS_SHARED_MEMORY } from '../../src/kernel/wasm/encoder.js'
 import { layer, type LayerJson } from '../../src/model/builder.js'
-import { compileModel } from '../../src/model/compileModel.js'
+import { compileModel, type ModelParams } from '../../src/model/compileModel.js'
 import { decodeModelFile } from '../../src/model/decodeModel.js'
 import type { FloatArray } from '../../src/numerics/FloatArray.js'
 import { uniformStream } from '../../src/numerics/random.js'
@@ -37,7 +38,7 @@ interface WebAssemblyMemory {
   grow(pages: number): number
 }
 const PAGE = 65536
-const newMemory = (): WebAssemblyMemory => new (wasm as NonNullable<typeof wasm>).Memory({ initial: 1, maximum: 65536 })
+const newMemory = (shared = false): WebAssemblyMemory => new (wasm as NonNullable<typeof wasm>).Memory({ initial: 1, maximum: 65536, ...(shared ? { shared: true } : {}) })
 const choiceOn = (memory: WebAssemblyMemory, threads = 1): KernelChoice => ({ dtype: 'float32', backend: 'auto', threads, memory: () => memory })
 
 // -------------------------------------------------------------------------------------
@@ -161,9 +162,16 @@ const checkOnArena = (
   batch: number,
   seed: number,
   special: number,
-  given: { readonly inputs?: ReadonlyArray<FloatArray>; readonly weights?: ReadonlyArray<Tensor>; readonly place?: Placement; readonly options?: WasmConvOptions; readonly threads?: number } = {}
+  given: {
+    readonly inputs?: ReadonlyArray<FloatArray>
+    readonly weights?: ReadonlyArray<Tensor>
+    readonly place?: Placement
+    readonly options?: WasmConvOptions
+    readonly threads?: number
+    readonly shared?: boolean
+  } = {}
 ): Checked => {
-  const memory = newMemory()
+  const memory = newMemory(given.shared)
   const kernel = wasmConvKernel(node, graph, choiceOn(memory, given.threads ?? 1), given.options)
   expect(kernel, `the family declined ${node.spec.className}`).toBeDefined()
   const k = kernel as StepKernel
@@ -382,6 +390,85 @@ describe.runIf(HAS_SIMD && wasm !== undefined)('wasm convolution kernels on the 
     }
   })
 
+  it.runIf(THREADS_AVAILABLE && HAS_SHARED_MEMORY)('threads on a shared arena: random geometries split over the pool, bit for bit one thread, nothing written outside output and scratch', () => {
+    const before = threadStats.calls
+    let split = 0
+    fc.assert(
+      fc.property(caseArb, fc.constantFrom(2, 3), (c, threads) => {
+        const { graph, node } = conv(c.l, c.shape, c.stages, c.extraPadding)
+        const batch = c.batch + 1
+        const size = (v: number): number => batch * (graph.values[v] as Value).size
+        const x = randomData('float32', size(node.inputs[0] as number), c.seed, c.special)
+        const ops = node.epilogue.stages.flatMap((s, i) => (s.kind === 'add' ? [randomData('float32', size(s.value), c.seed * 13 + i, c.special)] : []))
+        const weights = randomWeights(node, 'float32', c.seed, c.special / 4)
+        const plain = newMemory()
+        const one = wasmConvKernel(node, graph, choiceOn(plain)) as StepKernel
+        const shared = newMemory(true)
+        const two = wasmConvKernel(node, graph, choiceOn(shared, threads), { parallelMinMacs: 0 }) as StepKernel
+        expect(two.name).toBe(one.name)
+        const a = runOnMemory(one, plain, graph, node, batch, [x], ops, weights, NaN).output
+        const calls = threadStats.calls
+        const b = runOnMemory(two, shared, graph, node, batch, [x], ops, weights, Infinity, { shift: c.seed % 5 })
+        if (threadStats.calls > calls) split++
+        expect(b.trespass, `${two.name} wrote outside its output and scratch`).toEqual([])
+        expect(sameBits(a, b.output), `${two.name} ${threads} threads`).toBe(true)
+      }),
+      { numRuns: 60, seed: 20261207 }
+    )
+    // nearly every case is large enough to split at a threshold of 0
+    expect(split).toBeGreaterThan(40)
+    expect(threadStats.calls - before).toBe(split)
+  })
+
+  it.runIf(THREADS_AVAILABLE && HAS_SHARED_MEMORY)('threads on a shared arena: ±∞ and NaN through Winograd split over the pool keep Keras\'s results (the exact rerun)', () => {
+    for (const format of ['channels_last', 'channels_first'] as const) {
+      const { graph, node } = conv(layer('Conv2D', { filters: 8, kernel_size: 3, padding: 'same', data_format: format }), image(format, 8, 8, 4), ['relu6', 'add', 'relu'])
+      const calls = threadStats.calls
+      const r = checkOnArena(graph, node, 2, 3, 0.02, { shared: true, threads: 2, options: { parallelMinMacs: 0 } })
+      expect(r.name).toBe('conv:wasm-winograd@arena')
+      expect(r.exact).toBe(true)
+      const n = 2 * 8 * 8 * 4
+      const x = randomData('float32', n, 4, 0)
+      x[100] = Infinity
+      const weights = randomWeights(node, 'float32', 9).map((t, i) => (i === 0 ? { shape: t.shape, data: t.data.map((v) => Math.abs(v) + 0.01) } : t))
+      const s = checkOnArena(graph, node, 2, 4, 0, { inputs: [x], weights, shared: true, threads: 2, options: { parallelMinMacs: 0 } })
+      expect(s.exact).toBe(true)
+      expect(threadStats.calls).toBeGreaterThan(calls)
+    }
+  })
+
+  it.runIf(THREADS_AVAILABLE && HAS_SHARED_MEMORY)('threads on a shared arena: the memory growing between calls (workers see the new pages), buffers moving, two params objects alternating', () => {
+    for (const [l, shape, stages] of [
+      [layer('Conv2D', { filters: 8, kernel_size: 3, padding: 'same' }), [9, 9, 4], ['kerasReluPlain']],
+      [layer('Conv2D', { filters: 8, kernel_size: 3, padding: 'same', data_format: 'channels_first' }), [4, 9, 9], []],
+      [layer('DepthwiseConv2D', { kernel_size: 3, depth_multiplier: 2 }), [7, 7, 3], ['add']],
+      [layer('DepthwiseConv2D', { kernel_size: 3, padding: 'same', data_format: 'channels_first' }), [8, 7, 7], []],
+      [layer('Conv2D', { filters: 5, kernel_size: 1 }), [6, 6, 12], ['relu6']],
+      [layer('Conv2D', { filters: 5, kernel_size: 3, strides: 2, padding: 'same', lora_rank: 2 }), [9, 9, 6], []]
+    ] as const) {
+      const { graph, node } = conv(l, shape, stages)
+      const memory = newMemory(true)
+      const k = wasmConvKernel(node, graph, choiceOn(memory, 2), { parallelMinMacs: 0 }) as StepKernel
+      const p1 = randomWeights(node, 'float32', 1)
+      const p2 = randomWeights(node, 'float32', 2).map((t, i) => (i === 1 && node.weights.length > 1 ? { shape: t.shape, data: t.data.map((v, j) => (j === 0 ? -0 : v)) } : t))
+      const calls = threadStats.calls
+      for (let call = 0; call < 6; call++) {
+        const batch = 2 + (call % 3)
+        const weights = call % 2 === 0 ? p1 : p2
+        const size = (v: number): number => batch * (graph.values[v] as Value).size
+        const x = randomData('float32', size(node.inputs[0] as number), call, 0.02)
+        const ops = node.epilogue.stages.flatMap((s) => (s.kind === 'add' ? [randomData('float32', size(s.value), call + 50, 0)] : []))
+        // grow by more than the last call used: the input, output and scratch land on new pages
+        if (call > 0) memory.grow(1 + call)
+        const got = runOnMemory(k, memory, graph, node, batch, [x], ops, weights, NaN, { shift: call * 3 + 1 + (call > 0 ? (memory.buffer.byteLength - 2 * PAGE) / 64 : 0) })
+        expect(got.trespass).toEqual([])
+        const want = runKernel(referenceKernel(node, graph), graph, node, batch, [x], ops, weights, NaN).output
+        expect(sameBits(got.output, want), `${k.name} call ${call}`).toBe(true)
+      }
+      expect(threadStats.calls - calls).toBe(6)
+    }
+  })
+
   it('declines what tsConv runs: the js backend, float64, no arena memory, the direct kernel\'s geometries', () => {
     const { graph, node } = conv(layer('Conv2D', { filters: 4, kernel_size: 3 }), [6, 6, 2])
     const memory = newMemory()
@@ -414,6 +501,33 @@ const models = (): ReadonlyArray<readonly [string, unknown]> => {
     ...['A', 'D', 'F', 'I', 'Q', 'Q2'].map((n) => [`shared ${n}.json`, readShared(`real-keras-models/${n}.json`)] as const)
   ]
 }
+
+describe.runIf(HAS_SIMD && wasm !== undefined && THREADS_AVAILABLE && HAS_SHARED_MEMORY)('whole models with threads: the large convolutions split on the shared arena', () => {
+  it('A.json and D.json at batch 1 and 8: threads 2 = threads 1 bit for bit, two threaded models alive at once, outputs plain arrays', () => {
+    const compiled = ['A', 'D'].map((n) => {
+      const file = right(decodeModelFile(readShared(`real-keras-models/${n}.json`)))
+      return { one: right(compileModel(file.model, { threads: 1 })), two: right(compileModel(file.model, { threads: 2 })) }
+    })
+    const params = compiled.map((c) => c.one.init(7))
+    const calls = threadStats.calls
+    // interleaved: each threaded model's workers' instances stay registered while the other runs
+    for (const batch of [1, 8, 1]) {
+      compiled.forEach((c, m) => {
+        const xs = inputsFor(c.one.inputShapes, batch, 40 + batch + m)
+        const copies = xs.map((x) => Float32Array.from(x.data))
+        const want = c.one.forward(params[m] as ModelParams, xs)
+        const got = c.two.forward(params[m] as ModelParams, xs)
+        got.forEach((t, i) => {
+          expect(t.data.buffer instanceof SharedArrayBuffer).toBe(false)
+          expect(t.shape).toEqual((want[i] as Tensor).shape)
+          expect(sameBits(t.data, (want[i] as Tensor).data), `model ${m} batch ${batch} output ${i}`).toBe(true)
+        })
+        xs.forEach((x, i) => expect(x.data).toEqual(copies[i]))
+      })
+    }
+    expect(threadStats.calls).toBeGreaterThan(calls)
+  })
+})
 
 describe.runIf(HAS_SIMD && wasm !== undefined)('whole models: every convolution on the arena', () => {
   it.each(models())('%s: compiled by default = the interpreter within 2e-5 relative', (_name, json) => {

@@ -10,6 +10,8 @@ import type { ModelSpec } from '../model/ModelSpec.js'
 import type { FloatDType } from '../numerics/FloatArray.js'
 import { wasmApi, type WasmMemory } from '../kernel/wasm/api.js'
 import { wasmAvailable } from '../kernel/prepare.js'
+import { THREADS_AVAILABLE } from '../kernel/threads.js'
+import { HAS_SHARED_MEMORY } from '../kernel/wasm/encoder.js'
 import { makeExecutor, type Executor } from './executor.js'
 import type { Graph, Stage } from './Graph.js'
 import { KERNEL_FAMILIES } from './kernels/index.js'
@@ -161,12 +163,14 @@ export const compileGraph = (
   let memory: WasmMemory | undefined
   const api = wasmApi
   const canWasm = backend !== 'js' && wasmAvailable(dtype) && api !== undefined
+  // threads: a shared arena, on which the convolutions split large calls over the worker pool
+  const shared = canWasm && (options.threads ?? 1) > 1 && THREADS_AVAILABLE && HAS_SHARED_MEMORY
   const choice: KernelChoice = {
     dtype,
     backend,
     threads: options.threads ?? 1,
     memory: () => {
-      if (memory === undefined && canWasm) memory = new api.Memory({ initial: 1, maximum: ARENA_MAX_PAGES })
+      if (memory === undefined && canWasm) memory = new api.Memory({ initial: 1, maximum: ARENA_MAX_PAGES, ...(shared ? { shared: true } : {}) })
       return memory
     }
   }

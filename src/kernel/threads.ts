@@ -120,7 +120,7 @@ for (;;) {
     } else if (cmd === ${CMD_REGISTER}) {
       const m = receiveMessageOnPort(port).message
       instances.set(m.id, new WebAssembly.Instance(m.module, { env: { memory: m.memory } }))
-      headers.set(m.id, new Int32Array(m.memory.buffer, 0, ${JOB_HEADER_BYTES / 4}))
+      headers.set(m.id, new Int32Array(m.header !== undefined ? m.header : m.memory.buffer, 0, ${JOB_HEADER_BYTES / 4}))
     } else if (cmd === ${CMD_UNREGISTER}) {
       instances.delete(ctrl[${ID}])
       headers.delete(ctrl[${ID}])
@@ -217,8 +217,8 @@ class PoolWorker {
     if (Atomics.load(c, STATUS) !== 0) throw new Error('layerspec: a worker thread failed to run a convolution')
   }
 
-  register(id: number, module: WasmModule, memory: WasmMemory): void {
-    this.port.postMessage({ id, module, memory })
+  register(id: number, module: WasmModule, memory: WasmMemory, header: SharedArrayBuffer | undefined): void {
+    this.port.postMessage({ id, module, memory, header })
     this.post(CMD_REGISTER, id)
     this.wait()
     this.registered.add(id)
@@ -284,6 +284,34 @@ export interface JobSteps {
 }
 
 /**
+ * Options of a {@link ThreadedModule}.
+ */
+export interface ThreadedModuleOptions {
+  /**
+   * Where the job header lives: `memory` (default) at byte 0 of the module's memory (the first
+   * {@link JOB_HEADER_BYTES} bytes are the module's to reserve); `own`: in a SharedArrayBuffer of its
+   * own, so that the memory is all the caller's (the model compiler's arena), and a memory that grows
+   * never moves or hides the header from a worker.
+   */
+  readonly header?: 'memory' | 'own'
+  /**
+   * Unregister the module from the workers once it is garbage-collected (for owners that are never
+   * disposed: the model compiler's steps); the pool ends when no module uses it.
+   */
+  readonly collect?: boolean
+}
+
+/** Workers' registrations of collected modules (`collect`): dropped, and the pool ended when unused. */
+const collected =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<{ readonly id: number; readonly workers: PoolWorker[]; readonly generation: number }>((r) => {
+        if (r.generation !== generation) return
+        for (const wk of r.workers) wk.unregister(r.id)
+        if (pool.length > 0 && pool.every((wk) => wk.registered.size === 0)) disposeThreads()
+      })
+    : undefined
+
+/**
  * A generated module shared with `helpers` workers. Chunking changes no arithmetic (each unit is
  * computed the same way whichever thread takes it): results are bit-identical to one thread.
  */
@@ -291,24 +319,33 @@ export class ThreadedModule {
   private readonly id = nextId++
   private workers: PoolWorker[] | undefined
   private generation = -1
+  /** The job header when it is not in the memory (`header: 'own'`). */
+  private readonly header: Int32Array | undefined
 
   constructor(
     private readonly module: WasmModule,
     private readonly memory: WasmMemory,
-    private readonly helpers: number
-  ) {}
+    private readonly helpers: number,
+    private readonly options: ThreadedModuleOptions = {}
+  ) {
+    this.header = options.header === 'own' ? new Int32Array(new SharedArrayBuffer(JOB_HEADER_BYTES)) : undefined
+  }
 
   /** Runs a job on this thread and the workers (see the module comment); returns once all is copied out. */
   runJob(job: Job, steps: JobSteps): void {
     if (this.workers === undefined || this.generation !== generation) {
       const ws = ensureWorkers(this.helpers)
-      for (const wk of ws) wk.register(this.id, this.module, this.memory)
+      for (const wk of ws) wk.register(this.id, this.module, this.memory, this.header?.buffer as SharedArrayBuffer | undefined)
       this.workers = ws
       this.generation = generation
+      if (this.options.collect === true) {
+        collected?.unregister(this)
+        collected?.register(this, { id: this.id, workers: ws, generation }, this)
+      }
     }
     const ws = this.workers
     threadStats.calls++
-    const H = new Int32Array(this.memory.buffer, 0, JOB_HEADER_BYTES / 4)
+    const H = this.header ?? new Int32Array(this.memory.buffer, 0, JOB_HEADER_BYTES / 4)
     const chunks = job.starts.length - 1
     H.fill(0, 0, FLAGS + chunks)
     H.set(job.starts, STARTS)
@@ -387,6 +424,7 @@ export class ThreadedModule {
 
   /** Drops the workers' instances; ends the pool when no module uses it. */
   dispose(): void {
+    collected?.unregister(this)
     if (this.workers === undefined) return
     if (this.generation === generation) for (const wk of this.workers) wk.unregister(this.id)
     this.workers = undefined

@@ -26,9 +26,13 @@
  * call whose output holds a non-finite value runs again on the tiled kernel (±∞ and NaN where Keras puts
  * them: kernel/finite.ts), the output overwritten in place.
  *
- * Threads: the arena is the caller's (not shared), so a model compiled with `threads > 1` runs calls of
- * at least `THREAD_MIN_MACS` multiply-adds on `prepareKernel`'s threaded kernel (its own shared memory,
- * the input copied in and the output out, as `tsConv` does); smaller calls stay on the arena.
+ * Threads: a model compiled with `threads > 1` has a shared arena (compile.ts), and a call of at least
+ * `ARENA_THREAD_MIN_MACS` multiply-adds (with work units for two threads at least) runs split over the worker
+ * pool on the arena itself (`wasmProgramOn`'s threading: the padding and the work units in chunks claimed
+ * by every thread, each with its own scratch; nothing copied), bit for bit the one-thread result;
+ * smaller calls run on the calling thread. On an arena that is not shared (a caller's memory), such
+ * calls run on `prepareKernel`'s threaded kernel instead (its own shared memory, the input copied in and
+ * the output out, as `tsConv` does).
  *
  * Kernel names: `conv:wasm-<path>@arena`.
  */
@@ -146,13 +150,26 @@ const mapWarm = (size: number, adds: number): { readonly floats: number; readonl
 }
 
 /**
+ * Multiply-adds from which a call on a shared arena splits over the worker pool: lower than the
+ * copying threaded kernel's `THREAD_MIN_MACS` (4M), as a split on the arena copies nothing — only the
+ * job's dispatch (tens of µs) is to be won back. (Measured, `compileModel(m, { threads: 2 })` against
+ * `threads: 1`, medians of 30 warm calls, batch 1: F.json 1.05-1.09× at 4M → 1.55-1.78× at 1M, D.json
+ * 1.51× → 1.83×, A.json and Q2.json unchanged within the noise; batch 8 unchanged.)
+ * @category kernels
+ */
+export const ARENA_THREAD_MIN_MACS = 1_000_000
+
+/**
  * Options of {@link wasmConvKernel} beyond the kernel choice (tests).
  * @category kernels
  */
 export interface WasmConvOptions {
   /** Use relaxed SIMD's FMA when the runtime has it (default true, as `compileConv2D`). */
   readonly fma?: boolean
-  /** Multiply-adds from which a model compiled with threads runs a call on the threaded kernel (default THREAD_MIN_MACS). */
+  /**
+   * Multiply-adds from which a model compiled with threads splits a call over the worker pool (default
+   * ARENA_THREAD_MIN_MACS on a shared arena, else THREAD_MIN_MACS: the copying threaded kernel).
+   */
   readonly parallelMinMacs?: number
 }
 
@@ -175,7 +192,11 @@ export const wasmConvKernel = (node: Node, graph: Graph, choice: KernelChoice, o
   const activation = fused?.activation ?? 'linear'
   const fma = (options.fma ?? true) && HAS_RELAXED_SIMD
   const program = wasmConvProgram(path, g, activation, fma)
-  const on = wasmProgramOn(g, program, memory, loadsInLayout(path, g))
+  const threads = THREADS_AVAILABLE ? Math.max(1, Math.floor(choice.threads)) : 1
+  // a shared arena: large calls split over the worker pool on the arena itself (wasmProgramOn)
+  const sharedArena = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer
+  const parallelMinMacs = options.parallelMinMacs ?? (sharedArena ? ARENA_THREAD_MIN_MACS : THREAD_MIN_MACS)
+  const on = wasmProgramOn(g, program, memory, loadsInLayout(path, g), sharedArena && threads > 1 ? { threads, parallelMinMacs } : undefined)
   if (on === undefined) return undefined
   // the rest of the epilogue, in place on the output: its leading residual adds, clamps, ReLUs and leaky
   // ReLUs by one generated map (wasm-ops' store operations, bit for bit `applyStages`), the stages from
@@ -194,9 +215,8 @@ export const wasmConvKernel = (node: Node, graph: Graph, choice: KernelChoice, o
     const k = (weights[0] as Tensor).data
     return merge === undefined ? k : merge(k, (weights[loraAt] as Tensor).data, (weights[loraAt + 1] as Tensor).data)
   }
-  const threads = THREADS_AVAILABLE ? Math.max(1, Math.floor(choice.threads)) : 1
-  const parallelMinMacs = options.parallelMinMacs ?? THREAD_MIN_MACS
   // built on first need: the tiled rerun of a non-finite Winograd call, the threaded kernel of large calls
+  // on an arena that is not shared
   let exact: PreparedKernel | undefined
   let threaded: PreparedKernel | undefined
 
@@ -225,7 +245,7 @@ export const wasmConvKernel = (node: Node, graph: Graph, choice: KernelChoice, o
       const n = batch * g.outputSize
       const x = io.inputs[0] as number
       const heap = arena.view() as Float32Array
-      if (threads > 1 && batch * g.macsPerSample >= parallelMinMacs) {
+      if (!sharedArena && threads > 1 && batch * g.macsPerSample >= parallelMinMacs) {
         threaded ??= prepareKernel(`wasm-${path}` as KernelName, g, { dtype: 'float32', activation, threads, relaxedSimd: options.fma, parallelMinMacs })
         threaded.run(paramsOf(weights), batch, heap.subarray(x, x + batch * g.inputSize), heap.subarray(io.output, io.output + n))
       } else if (!on.run(heap, batch, x, io.weights, io.output, io.scratch)) {

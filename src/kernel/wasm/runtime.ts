@@ -20,9 +20,9 @@ import type { ConvGeometry } from '../../geometry/ConvGeometry.js'
 import type { FloatArray } from '../../numerics/FloatArray.js'
 import type { KernelName, KernelParams, PreparedKernel } from '../ConvKernel.js'
 import { copyInPadded, copyOut, type PaddedLayout } from '../layout.js'
-import { JOB_HEADER_BYTES, JOB_MAX_CHUNKS, JOB_SPARE_BYTE, ThreadedModule } from '../threads.js'
+import { JOB_HEADER_BYTES, JOB_MAX_CHUNKS, JOB_SPARE_BYTE, ThreadedModule, THREADS_AVAILABLE } from '../threads.js'
 import { WeightCache } from '../weightCache.js'
-import { wasmApi as maybeWasm, type WasmInstance, type WasmMemory } from './api.js'
+import { wasmApi as maybeWasm, type WasmInstance, type WasmMemory, type WasmModule } from './api.js'
 import { encodeModule, type Code } from './encoder.js'
 import { finiteCode } from './finite.js'
 import { padCode, padUnits, stagedPadApplies } from './pad.js'
@@ -327,12 +327,19 @@ export const prepareWasm = (
  * and the output (the layer's format, dense: the programs write it so), and `scratchFloats(batch)`
  * floats of scratch:
  *
- *   [ finite lanes (16) | padded input (batch) | slack (16) | the thread's scratch (Winograd) ]
+ *   [ finite lanes (16) | padded input (batch) | slack (16) | each thread's scratch (Winograd) ]
  *
  * The input is read where it lies when the program's layout is the input itself and `inPlace` says
  * its loads stay inside it; otherwise the padded input is built in the scratch: by the module's `pad`
  * (memory.copy / fill, reading the input where it lies) when the orders agree, else by
  * `copyInPadded` from JavaScript (a channels_first input into an NHWC layout). Nothing is copied out.
+ *
+ * Threads (`threading`, on a shared memory): a call of at least `parallelMinMacs` multiply-adds
+ * (and two alignments of work units) runs as one job of threads.ts's pool on the memory itself — the
+ * padding in chunks by every thread (the module's `pad`) or by the calling thread alone
+ * (`copyInPadded`), then the work units in {@link chunkStarts}'s chunks claimed from the shared
+ * counter, each thread with a scratch of its own; the job header is outside the memory (`header:
+ * 'own'`). Nothing is copied in or out; the split changes no arithmetic (bit for bit one thread).
  * @category kernels
  */
 export interface WasmProgramOn {
@@ -361,7 +368,13 @@ const isSharedMemory = (m: WasmMemory): boolean => typeof SharedArrayBuffer !== 
  * padded layout (so an unpadded input may be read where it lies, whatever follows it).
  * @category kernels
  */
-export const wasmProgramOn = (g: ConvGeometry, program: WasmProgram, memory: WasmMemory, inPlace: boolean): WasmProgramOn | undefined => {
+export const wasmProgramOn = (
+  g: ConvGeometry,
+  program: WasmProgram,
+  memory: WasmMemory,
+  inPlace: boolean,
+  threading?: { readonly threads: number; readonly parallelMinMacs?: number }
+): WasmProgramOn | undefined => {
   const L = program.layout
   const unpadded =
     L.nchw === (g.dataFormat === 'channels_first') && L.Hp === g.inHeight && L.Wp === g.inWidth && g.padTop === 0 && g.padLeft === 0
@@ -377,19 +390,28 @@ export const wasmProgramOn = (g: ConvGeometry, program: WasmProgram, memory: Was
   const wasm = maybeWasm
   if (wasm === undefined) return undefined
   let instance: WasmInstance
+  let module: WasmModule
+  const shared = isSharedMemory(memory)
   try {
-    const bytes = encodeModule(functions, { shared: isSharedMemory(memory), initialPages: 0, maxPages: MAX_PAGES })
-    instance = new wasm.Instance(new wasm.Module(bytes), { env: { memory } })
+    const bytes = encodeModule(functions, { shared, initialPages: 0, maxPages: MAX_PAGES })
+    module = new wasm.Module(bytes)
+    instance = new wasm.Instance(module, { env: { memory } })
   } catch {
     return undefined
   }
+  const threads = shared && THREADS_AVAILABLE && threading !== undefined ? Math.max(1, Math.floor(threading.threads)) : 1
+  const parallelMinMacs = threading?.parallelMinMacs ?? THREAD_MIN_MACS
+  // the workers' instances, on first need (a model whose calls all stay below the threshold starts none)
+  let threaded: ThreadedModule | undefined
   const run = instance.exports['run'] as (x: number, w: number, o: number, u0: number, u1: number, s: number) => void
   const pad = instance.exports['pad'] as (stage: number, dst: number, unused: number, u0: number, u1: number) => void
   const finite = instance.exports['finite'] as (o: number, n4: number, dst: number) => void
   const paddedFloats = (batch: number): number => (readsInPlace ? 0 : align16(batch * L.sampleSize + ON_SLACK))
   const threadFloats = align16(align64(program.scratchBytes) / 4)
+  const units = program.units
+  const parallel = (batch: number): boolean => threads > 1 && batch * g.macsPerSample >= parallelMinMacs && units(batch) >= 2 * program.align
   const scratchFloats = (batch: number): number => {
-    const n = (exact ? ON_LANES : 0) + paddedFloats(batch) + threadFloats
+    const n = (exact ? ON_LANES : 0) + paddedFloats(batch) + threadFloats * (parallel(batch) ? threads : 1)
     // a program that reads in place and needs no scratch of its own takes none
     return n === 0 ? 0 : n + ON_SLACK
   }
@@ -400,13 +422,41 @@ export const wasmProgramOn = (g: ConvGeometry, program: WasmProgram, memory: Was
       const lanes = s
       const xp = s + (exact ? ON_LANES : 0)
       const ts = xp + paddedFloats(batch)
-      let xAt = x
-      if (!readsInPlace) {
-        if (padsInWasm) pad(x * 4, xp * 4, 0, 0, padUnits(L, batch))
-        else copyInPadded(g, L, batch, heap.subarray(x, x + batch * g.inputSize), heap, xp)
-        xAt = xp
+      const xAt = readsInPlace ? x : xp
+      const sAt = threadFloats > 0 ? ts * 4 : 0
+      if (parallel(batch)) {
+        threaded ??= new ThreadedModule(module, memory, threads - 1, { header: 'own', collect: true })
+        const padRows = padsInWasm ? padUnits(L, batch) : 0
+        const padChunk = Math.max(1, Math.ceil(padRows / (threads * 4)))
+        threaded.runJob(
+          {
+            x: xAt * 4,
+            w: w * 4,
+            o: o * 4,
+            stage: x * 4,
+            pads: Math.ceil(padRows / padChunk),
+            padChunk,
+            padUnits: padRows,
+            starts: chunkStarts(units(batch), program.align, threads),
+            scratch: sAt,
+            scratchBytes: threadFloats * 4
+          },
+          {
+            copyIn: () => {
+              if (!readsInPlace && !padsInWasm) copyInPadded(g, L, batch, heap.subarray(x, x + batch * g.inputSize), heap, xp)
+            },
+            pad: (u0, u1) => pad(x * 4, xp * 4, 0, u0, u1),
+            run: (u0, u1) => run(xAt * 4, w * 4, o * 4, u0, u1, sAt),
+            copyOut: () => undefined
+          }
+        )
+      } else {
+        if (!readsInPlace) {
+          if (padsInWasm) pad(x * 4, xp * 4, 0, 0, padUnits(L, batch))
+          else copyInPadded(g, L, batch, heap.subarray(x, x + batch * g.inputSize), heap, xp)
+        }
+        run(xAt * 4, w * 4, o * 4, 0, units(batch), sAt)
       }
-      run(xAt * 4, w * 4, o * 4, 0, program.units(batch), threadFloats > 0 ? ts * 4 : 0)
       if (!exact) return true
       const n = batch * g.outputSize
       const n4 = n >> 2
