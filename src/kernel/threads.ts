@@ -1,7 +1,8 @@
 /**
  * Worker threads for the wasm kernels: a process-wide pool of `worker_threads` workers sharing a
  * generated module's `WasmMemory`. Calls stay synchronous: the calling thread posts a job through a
- * shared control block, takes part in it, then blocks until the workers are done.
+ * shared control block, takes part in it, then blocks until every chunk of it is done (a worker
+ * that wakes too late to claim one acknowledges the job afterwards; its next command waits for that).
  *
  * A job is one call of a kernel, in one dispatch: the calling thread copies the input into wasm
  * memory (only it can read the caller's array) and flags it ready; every thread then claims items
@@ -190,8 +191,14 @@ class PoolWorker {
     port1.unref()
   }
 
-  /** Posts a command; `wait()` must follow before the next one. */
+  /**
+   * Posts a command. The worker's previous command must be done first (its arguments and the job
+   * header are reused): a job's caller returns as soon as every chunk is done, without waiting for
+   * a worker that found nothing left to claim to say so (that worker may still be waking up), so the
+   * acknowledgement is awaited here, before the next command, when it has almost always arrived.
+   */
   post(cmd: number, id: number, args: ReadonlyArray<number> = []): void {
+    if (!this.finished()) this.wait()
     const c = this.ctrl
     c[CMD] = cmd
     c[ID] = id
@@ -345,6 +352,8 @@ export class ThreadedModule {
     }
     const ws = this.workers
     threadStats.calls++
+    // the workers' last commands (a previous job of any module) done: the header may be reset
+    for (const wk of ws) if (!wk.finished()) wk.wait()
     const H = this.header ?? new Int32Array(this.memory.buffer, 0, JOB_HEADER_BYTES / 4)
     const chunks = job.starts.length - 1
     H.fill(0, 0, FLAGS + chunks)
@@ -418,8 +427,21 @@ export class ThreadedModule {
       error = e
       Atomics.store(H, ABORT, 1)
     }
-    for (const wk of ws) wk.wait()
-    if (error !== undefined) throw error
+    // Every chunk is done: the result is complete. A worker still waking up finds nothing to claim
+    // and only acknowledges; that is awaited before its next command (`post`), not here, so a job
+    // never waits out a sleeping worker's wake-up (40-60 µs, far more when the OS gave its core to
+    // another thread) — what made two threads slower than one on steps of a few hundred µs. After
+    // an error the workers are awaited now: none may still write into memory the caller reuses.
+    if (error !== undefined) {
+      for (const wk of ws) {
+        try {
+          wk.wait()
+        } catch {
+          // the error being thrown is the one to report
+        }
+      }
+      throw error
+    }
   }
 
   /** Drops the workers' instances; ends the pool when no module uses it. */
