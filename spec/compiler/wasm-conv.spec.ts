@@ -527,6 +527,24 @@ describe.runIf(HAS_SIMD && wasm !== undefined && THREADS_AVAILABLE && HAS_SHARED
     }
     expect(threadStats.calls).toBeGreaterThan(calls)
   })
+
+  it('each forward splits its large steps or runs them all on one thread (splitPolicy.ts): both ways in the warm-up, bit for bit the same', () => {
+    const file = right(decodeModelFile(readShared('real-keras-models/A.json')))
+    const one = right(compileModel(file.model, { threads: 1 }))
+    const two = right(compileModel(file.model, { threads: 2 }))
+    const params = one.init(3)
+    const xs = inputsFor(one.inputShapes, 1, 5)
+    const want = (one.forward(params, xs)[0] as Tensor).data
+    // the warm-up's schedule: two calls unmeasured, then pairs each way (split, split, one, one, …)
+    const ways: boolean[] = []
+    for (let c = 0; c < 10; c++) {
+      const before = threadStats.calls
+      const got = (two.forward(params, xs)[0] as Tensor).data
+      ways.push(threadStats.calls > before)
+      expect(sameBits(got, want), `call ${c}`).toBe(true)
+    }
+    expect(ways).toEqual([true, true, true, true, false, false, true, true, false, false])
+  })
 })
 
 describe.runIf(HAS_SIMD && wasm !== undefined)('whole models: every convolution on the arena', () => {

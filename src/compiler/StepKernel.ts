@@ -89,6 +89,12 @@ export interface KernelChoice {
    * `run`); re-read views. Models whose kernels never ask for it compute in a plain ArrayBuffer.
    */
   readonly memory: () => WasmMemory | undefined
+  /**
+   * Whether a step that may split over the threads does in the current call: the model's decision
+   * for the whole forward (executor.ts, splitPolicy.ts); asked by the kernels at each call. Absent:
+   * every step that may split does.
+   */
+  readonly split?: () => boolean
 }
 
 /**

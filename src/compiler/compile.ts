@@ -12,7 +12,8 @@ import { wasmApi, type WasmMemory } from '../kernel/wasm/api.js'
 import { wasmAvailable } from '../kernel/prepare.js'
 import { THREADS_AVAILABLE } from '../kernel/threads.js'
 import { HAS_SHARED_MEMORY } from '../kernel/wasm/encoder.js'
-import { makeExecutor, type Executor } from './executor.js'
+import { adaptiveSplit } from '../kernel/splitPolicy.js'
+import { makeExecutor, type Executor, type ForwardSplit } from './executor.js'
 import type { Graph, Stage } from './Graph.js'
 import { KERNEL_FAMILIES } from './kernels/index.js'
 import { referenceKernel } from './kernels/reference.js'
@@ -165,10 +166,15 @@ export const compileGraph = (
   const canWasm = backend !== 'js' && wasmAvailable(dtype) && api !== undefined
   // threads: a shared arena, on which the convolutions split large calls over the worker pool
   const shared = canWasm && (options.threads ?? 1) > 1 && THREADS_AVAILABLE && HAS_SHARED_MEMORY
+  // with threads, each forward splits its large steps or runs them all on one thread, whichever its
+  // calls measure faster (splitPolicy.ts: the break-even moves with the machine's load)
+  let splitNow = true
+  const splitting: ForwardSplit | undefined = shared ? { policy: adaptiveSplit(), set: (on) => (splitNow = on) } : undefined
   const choice: KernelChoice = {
     dtype,
     backend,
     threads: options.threads ?? 1,
+    split: () => splitNow,
     memory: () => {
       if (memory === undefined && canWasm) memory = new api.Memory({ initial: 1, maximum: ARENA_MAX_PAGES, ...(shared ? { shared: true } : {}) })
       return memory
@@ -176,7 +182,7 @@ export const compileGraph = (
   }
   const families = options.kernels === 'reference' ? [] : KERNEL_FAMILIES
   const kernels = graph.nodes.map((_, i) => chooseKernel(graph, i, choice, families))
-  const executor: Executor = makeExecutor({ graph, kernels }, memory)
+  const executor: Executor = makeExecutor({ graph, kernels }, memory, splitting)
   const bytes = dtype === 'float64' ? 8 : 4
   const plan: ModelPlan = {
     passes: passesE.right.map((p) => p.name),

@@ -13,6 +13,7 @@
  */
 import type { Tensor } from '../core/Tensor.js'
 import type { WasmMemory } from '../kernel/wasm/api.js'
+import type { SplitPolicy } from '../kernel/splitPolicy.js'
 import type { FloatArray, FloatDType } from '../numerics/FloatArray.js'
 import type { Graph, Node, Value } from './Graph.js'
 import { planMemory, type MemoryPlan } from './memoryPlan.js'
@@ -100,11 +101,23 @@ interface Packed {
 }
 
 /**
+ * How a model compiled with threads decides, forward by forward, whether its large steps split over
+ * the worker pool: `policy` chooses before each forward and is told its time after (a profiled call
+ * follows the choice without being recorded); `set` passes the choice to the kernels
+ * (`KernelChoice.split`).
+ * @category executor
+ */
+export interface ForwardSplit {
+  readonly policy: SplitPolicy
+  readonly set: (split: boolean) => void
+}
+
+/**
  * The executor of a program; `memory` is the WebAssembly memory its wasm kernels were built on
  * (undefined when every kernel is TypeScript).
  * @category executor
  */
-export const makeExecutor = (program: Program, memory?: WasmMemory): Executor => {
+export const makeExecutor = (program: Program, memory?: WasmMemory, splitting?: ForwardSplit): Executor => {
   const { graph, kernels } = program
   const dtype = graph.dtype
   const arena = makeArena(dtype, memory)
@@ -156,6 +169,9 @@ export const makeExecutor = (program: Program, memory?: WasmMemory): Executor =>
 
   const call = (params: ReadonlyArray<Tensor>, inputs: ReadonlyArray<Tensor>, timer?: { readonly now: () => number; readonly times: number[] }): ReadonlyArray<Tensor> => {
     const batch = (inputs[0] as Tensor).shape[0] as number
+    const split = splitting?.policy.split(batch) ?? true
+    splitting?.set(split)
+    const started = splitting !== undefined && timer === undefined ? performance.now() : 0
     const packed = packedFor(params)
     const plan = planFor(batch)
     // values start after every slot ever made (slots are only added, never moved)
@@ -183,11 +199,13 @@ export const makeExecutor = (program: Program, memory?: WasmMemory): Executor =>
       if (timer !== undefined) timer.times[i] = timer.now() - (t0 as number)
     })
     const out = arena.view()
-    return graph.outputs.map((v) => {
+    const outputs = graph.outputs.map((v) => {
       const value = graph.values[v] as Value
       const start = at(v)
       return { shape: [batch, ...value.shape], data: out.slice(start, start + batch * value.size) }
     })
+    if (splitting !== undefined && timer === undefined) splitting.policy.record(batch, split, performance.now() - started)
+    return outputs
   }
 
   return {

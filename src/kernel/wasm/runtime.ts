@@ -20,6 +20,7 @@ import type { ConvGeometry } from '../../geometry/ConvGeometry.js'
 import type { FloatArray } from '../../numerics/FloatArray.js'
 import type { KernelName, KernelParams, PreparedKernel } from '../ConvKernel.js'
 import { copyInPadded, copyOut, type PaddedLayout } from '../layout.js'
+import { adaptiveSplit } from '../splitPolicy.js'
 import { JOB_HEADER_BYTES, JOB_MAX_CHUNKS, JOB_SPARE_BYTE, ThreadedModule, THREADS_AVAILABLE } from '../threads.js'
 import { WeightCache } from '../weightCache.js'
 import { wasmApi as maybeWasm, type WasmInstance, type WasmMemory, type WasmModule } from './api.js'
@@ -127,6 +128,7 @@ export const prepareWasm = (
   let pad: (stage: number, dst: number, unused: number, u0: number, u1: number) => void
   let finite: (o: number, n4: number, dst: number) => void
   let threaded: ThreadedModule | undefined
+  const policy = adaptiveSplit()
   let heap: Float32Array
   let generation = 0
   let slots = 0
@@ -255,7 +257,9 @@ export const prepareWasm = (
     }
     const wOff = HEADER + slot.index * slotBytes
     const units = program.units(batch)
-    const parallel = threaded !== undefined && batch * g.macsPerSample >= parallelMinMacs && units >= 2 * program.align
+    const eligible = threaded !== undefined && batch * g.macsPerSample >= parallelMinMacs && units >= 2 * program.align
+    const parallel = eligible && policy.split(batch)
+    const t0 = eligible ? performance.now() : 0
     /** The input into wasm memory: as it is, staged raw in the (still free) output region, or padded from JS. */
     const copyIn = (): void => {
       if (unpadded) heap.set(x, inOff / 4)
@@ -287,6 +291,7 @@ export const prepareWasm = (
           copyOut: (u0, u1) => copyUnits(h, outOff / 4, out, u0, u1)
         }
       )
+      policy.record(batch, true, performance.now() - t0)
       checkFinite(params, batch, x, out, outOff)
       return
     }
@@ -294,6 +299,7 @@ export const prepareWasm = (
     if (staged) pad(outOff, inOff, 0, 0, padUnits(program.layout, batch))
     run(inOff, wOff, outOff, 0, units, scratchOff)
     copyOut(g, batch, heap, outOff / 4, out, true)
+    if (eligible) policy.record(batch, false, performance.now() - t0)
     checkFinite(params, batch, x, out, outOff)
   }
 
@@ -339,7 +345,8 @@ export const prepareWasm = (
  * padding in chunks by every thread (the module's `pad`) or by the calling thread alone
  * (`copyInPadded`), then the work units in {@link chunkStarts}'s chunks claimed from the shared
  * counter, each thread with a scratch of its own; the job header is outside the memory (`header:
- * 'own'`). Nothing is copied in or out; the split changes no arithmetic (bit for bit one thread).
+ * 'own'`), when `threading.split()` says so (the model decides per call, splitPolicy.ts). Nothing
+ * is copied in or out; the split changes no arithmetic (bit for bit one thread).
  * @category kernels
  */
 export interface WasmProgramOn {
@@ -373,7 +380,12 @@ export const wasmProgramOn = (
   program: WasmProgram,
   memory: WasmMemory,
   inPlace: boolean,
-  threading?: { readonly threads: number; readonly parallelMinMacs?: number }
+  threading?: {
+    readonly threads: number
+    readonly parallelMinMacs?: number
+    /** Whether a call that may split does, asked at each call (the model's split policy; default: always). */
+    readonly split?: () => boolean
+  }
 ): WasmProgramOn | undefined => {
   const L = program.layout
   const unpadded =
@@ -403,6 +415,7 @@ export const wasmProgramOn = (
   const parallelMinMacs = threading?.parallelMinMacs ?? THREAD_MIN_MACS
   // the workers' instances, on first need (a model whose calls all stay below the threshold starts none)
   let threaded: ThreadedModule | undefined
+  const splitNow = threading?.split ?? ((): boolean => true)
   const run = instance.exports['run'] as (x: number, w: number, o: number, u0: number, u1: number, s: number) => void
   const pad = instance.exports['pad'] as (stage: number, dst: number, unused: number, u0: number, u1: number) => void
   const finite = instance.exports['finite'] as (o: number, n4: number, dst: number) => void
@@ -424,7 +437,7 @@ export const wasmProgramOn = (
       const ts = xp + paddedFloats(batch)
       const xAt = readsInPlace ? x : xp
       const sAt = threadFloats > 0 ? ts * 4 : 0
-      if (parallel(batch)) {
+      if (parallel(batch) && splitNow()) {
         threaded ??= new ThreadedModule(module, memory, threads - 1, { header: 'own', collect: true })
         const padRows = padsInWasm ? padUnits(L, batch) : 0
         const padChunk = Math.max(1, Math.ceil(padRows / (threads * 4)))
