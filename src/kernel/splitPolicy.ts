@@ -11,10 +11,14 @@
  *
  * - a change of way costs a call (the worker wakes, the caches refill): the first call after a
  *   change is never measured, nor are the first two calls of all (packing, V8's baseline code);
- * - then pairs of calls each way in turn until each way has `window` measured calls;
- * - then each call runs the way whose median over its last `window` measured calls is lower (one
+ * - then pairs of calls each way in turn, in the order split, one, one, split, … (so that a trend —
+ *   V8 still tiering the code up — weighs on both alike), until each way has `window` measured calls;
+ * - then each call runs the way whose fastest of its last `window` measured calls is faster (one
  *   thread unless the split is faster by `margin`), except two calls in every `probeEvery`, which
- *   run the other way, so that a change of the machine is seen.
+ *   run the other way, so that a change of the machine is seen. The fastest, not the median: the
+ *   slow calls are the collector's and the machine's (a scavenge every few forwards landed on the
+ *   measured split calls of the warm-up and made a 1.5× faster split look slower), and a machine
+ *   that stops giving the second core slows every split call, the fastest included.
  *
  * Which way a call runs changes no arithmetic (a split is bit-identical to one thread), only its
  * time. The state is per batch size (a model runs one batch size call after call).
@@ -22,11 +26,11 @@
 
 /** Tuning of a {@link SplitPolicy}. */
 export interface SplitPolicyOptions {
-  /** Calls each way kept, and the median taken over (default 5). */
+  /** Measured calls each way kept, the fastest of which is compared (default 8). */
   readonly window?: number
   /** Every this many calls, one runs the way not chosen (default 32). */
   readonly probeEvery?: number
-  /** The split is chosen when its median is below one thread's × (1 − margin) (default 0.03). */
+  /** The split is chosen when its fastest is below one thread's fastest × (1 − margin) (default 0.03). */
   readonly margin?: number
 }
 
@@ -50,11 +54,10 @@ const SKIP = 2
 
 /** A {@link SplitPolicy} that measures and keeps the faster way (see the module comment). */
 export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => {
-  const window = Math.max(1, Math.floor(options.window ?? 5))
+  const window = Math.max(1, Math.floor(options.window ?? 8))
   const probeEvery = Math.max(4, Math.floor(options.probeEvery ?? 32))
   const margin = options.margin ?? 0.03
   const warm = 4 * window
-  const sorted = new Float64Array(window)
   const states = new Map<number, BatchState>()
   const stateOf = (batch: number): BatchState => {
     let s = states.get(batch)
@@ -68,21 +71,17 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
   const schedule = (s: BatchState, c: number): readonly [boolean, boolean] => {
     if (c < SKIP) return [true, false]
     const w = c - SKIP
-    if (w < warm) return [(w & 2) === 0, (w & 1) === 1]
+    // blocks of four: split, split, one, one — then one, one, split, split (ABBA: a time trend, V8
+    // still tiering up, weighs on both ways alike)
+    if (w < warm) return [((w >> 2) & 1) === 0 ? (w & 2) === 0 : (w & 2) !== 0, (w & 1) === 1]
     const p = (w - warm) % probeEvery
     // two calls the other way, then back (the first call of each way unmeasured)
     return p < 2 ? [!s.chosen, p === 1] : [s.chosen, p !== 2]
   }
-  const median = (ring: Float64Array, count: number): number => {
-    const n = Math.min(count, window)
-    for (let i = 0; i < n; i++) {
-      // insertion into sorted[0, i)
-      const v = ring[i] as number
-      let j = i
-      for (; j > 0 && (sorted[j - 1] as number) > v; j--) sorted[j] = sorted[j - 1] as number
-      sorted[j] = v
-    }
-    return sorted[n >> 1] as number
+  const fastest = (ring: Float64Array, count: number): number => {
+    let m = Infinity
+    for (let i = 0; i < Math.min(count, window); i++) m = Math.min(m, ring[i] as number)
+    return m
   }
   return {
     split: (batch) => {
@@ -98,7 +97,7 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
       const k = split ? 1 : 0
       ;(s.times[k] as Float64Array)[s.counts[k] % window] = ms
       s.counts[k]++
-      if (s.counts[0] > 0 && s.counts[1] > 0) s.chosen = median(s.times[1], s.counts[1]) < median(s.times[0], s.counts[0]) * (1 - margin)
+      if (s.counts[0] > 0 && s.counts[1] > 0) s.chosen = fastest(s.times[1], s.counts[1]) < fastest(s.times[0], s.counts[0]) * (1 - margin)
     }
   }
 }
