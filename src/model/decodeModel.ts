@@ -63,6 +63,23 @@ export interface ModelFile {
   readonly configPath: string
   /** JSON path of the model's layer list (`config.layers`, or `config` for Keras ≤ 2.1's bare list). */
   readonly layersPath: string
+  /**
+   * How the file says the model was compiled for training, as `compileTrainer` takes it (`loss`,
+   * `optimizer`, `metrics`, `loss_weights`, still JSON: the trainer decodes them), with the JSON path
+   * it came from: tf.keras 2.x's `training_config` (`optimizer_config` is the optimizer), Keras 3's
+   * `compile_config`, TensorFlow.js's `modelTopology.training_config` / `trainingConfig`; `null` when the
+   * file has none.
+   */
+  readonly trainingConfig: { readonly path: string; readonly config: { readonly loss: unknown; readonly optimizer?: unknown; readonly metrics?: unknown; readonly loss_weights?: unknown } } | null
+}
+
+/** The training configuration a file holds at `path` (see {@link ModelFile.trainingConfig}). */
+const trainingConfigAt = (u: unknown, path: string): ModelFile['trainingConfig'] => {
+  if (!isPlainObject(u)) return null
+  const pick = (k: string): unknown => (hasOwnKey(u, k) ? u[k] : undefined)
+  const optimizer = pick('optimizer_config') ?? pick('optimizer')
+  const config = { loss: pick('loss'), ...(optimizer === undefined ? {} : { optimizer }), ...(pick('metrics') === undefined ? {} : { metrics: pick('metrics') }), ...(pick('loss_weights') === undefined ? {} : { loss_weights: pick('loss_weights') }) }
+  return { path, config }
 }
 
 const MODEL_CLASSES = ['Sequential', 'Functional', 'Model'] as const
@@ -519,7 +536,8 @@ const decodeFile = (json: unknown, options: ModelDecodeOptions): Result<ModelFil
     weightsManifest: unknown,
     configPath: string,
     listConfig: boolean,
-    pre: SpecError[] = []
+    pre: SpecError[] = [],
+    trainingConfig: ModelFile['trainingConfig'] = null
   ): Result<ModelFile> =>
     E.isLeft(r) || pre.length > 0
       ? E.left([...pre, ...(E.isLeft(r) ? r.left : [])])
@@ -530,7 +548,8 @@ const decodeFile = (json: unknown, options: ModelDecodeOptions): Result<ModelFil
             kerasVersion: typeof kerasVersion === 'string' ? kerasVersion : null,
             weightsManifest,
             configPath,
-            layersPath: listConfig ? configPath : concatPaths(configPath, 'layers')
+            layersPath: listConfig ? configPath : concatPaths(configPath, 'layers'),
+            trainingConfig
           }) as ModelFile
         )
 
@@ -557,7 +576,8 @@ const decodeFile = (json: unknown, options: ModelDecodeOptions): Result<ModelFil
     const kerasVersion = topology['keras_version'] ?? model['keras_version']
     const ctx = { dialect: options.dialect ?? modelDialect(null, model, kerasVersion), imageDataFormat }
     const listConfig = listItems(model['config']) !== undefined
-    return finish(decodeModelEntry(model, modelPath, ctx), 'tfjs-layers-model', kerasVersion, json['weightsManifest'] ?? null, concatPaths(modelPath, 'config'), listConfig, pre)
+    const training = wrapped && hasOwnKey(topology, 'training_config') ? trainingConfigAt(topology['training_config'], 'modelTopology.training_config') : hasOwnKey(json, 'trainingConfig') ? trainingConfigAt(json['trainingConfig'], 'trainingConfig') : null
+    return finish(decodeModelEntry(model, modelPath, ctx), 'tfjs-layers-model', kerasVersion, json['weightsManifest'] ?? null, concatPaths(modelPath, 'config'), listConfig, pre, training)
   }
 
   // A wrapped model: Keras 2 to_json() or Keras 3
@@ -565,7 +585,8 @@ const decodeFile = (json: unknown, options: ModelDecodeOptions): Result<ModelFil
     const pre = unknownKeys(json, TOP_KEYS, '', 'a model file')
     const ctx = { dialect: options.dialect ?? modelDialect(json, json, json['keras_version']), imageDataFormat }
     const entry = decodeModelEntry(json, '', ctx)
-    return finish(entry, hasOwnKey(json, 'module') ? 'keras3' : 'keras', json['keras_version'], null, 'config', listItems(json['config']) !== undefined, pre)
+    const training = hasOwnKey(json, 'compile_config') ? trainingConfigAt(json['compile_config'], 'compile_config') : null
+    return finish(entry, hasOwnKey(json, 'module') ? 'keras3' : 'keras', json['keras_version'], null, 'config', listItems(json['config']) !== undefined, pre, training)
   }
 
   // A bare get_config() dict

@@ -223,7 +223,8 @@ const rules = (dialect: Dialect): ReadonlyArray<Rule<Decoded>> =>
 // shapes
 // -------------------------------------------------------------------------------------
 
-interface Resolved {
+/** See {@link batchNormLayout}. */
+export interface Resolved {
   /** Normalized axes, ascending. */
   readonly axes: ReadonlyArray<number>
   readonly paramShape: ReadonlyArray<number>
@@ -271,6 +272,18 @@ const resolve = (spec: BatchNormalizationSpec, input: SymbolicShape): E.Either<R
       return E.right({ axes: sortedAxes, paramShape, fused: fused.right })
     })
   )
+
+/**
+ * How the layer normalizes an input of per-sample shape `perSample`: the normalized axes (of the input
+ * with its batch axis, ascending), the weights' shape, and whether tf.keras runs its fused kernel
+ * (which raises epsilon and keeps an unbiased moving variance in training); `undefined` when the
+ * layer does not compile for that shape. Training reads it (src/train/vjp/batchNorm.ts).
+ * @category utils
+ */
+export const batchNormLayout = (spec: BatchNormalizationSpec, perSample: ReadonlyArray<number>): Resolved | undefined => {
+  const r = resolve(spec, [null, ...perSample])
+  return E.isLeft(r) ? undefined : r.right
+}
 
 /**
  * The epsilon inference uses for an input of per-sample shape `perSample` (the stored one, raised to

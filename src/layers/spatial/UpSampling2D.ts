@@ -80,8 +80,12 @@ const inferUpSampling = (spec: UpSampling2DSpec, inputs: ReadonlyArray<SymbolicS
     })
   )
 
-/** Per output index along one axis: the two input indices and the weight of the second (TF's half-pixel rule). */
-const bilinearAxis = (inLength: number, factor: number): { readonly lo: Int32Array; readonly hi: Int32Array; readonly frac: Float64Array } => {
+/**
+ * Per output index along one axis: the two input indices and the weight of the second (TF's half-pixel
+ * rule). Training reads it for the backward (src/train/vjp/upsample.ts).
+ * @category utils
+ */
+export const bilinearAxis = (inLength: number, factor: number): { readonly lo: Int32Array; readonly hi: Int32Array; readonly frac: Float64Array } => {
   const n = inLength * factor
   const lo = new Int32Array(n)
   const hi = new Int32Array(n)

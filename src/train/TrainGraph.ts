@@ -1,0 +1,697 @@
+/**
+ * `TrainGraph`: a model's lowered graph (src/compiler/Graph.ts, no rewrites: BatchNormalization must
+ * stay a layer and Dropout must drop) run in training mode with a tape, and its reverse pass.
+ *
+ * `run` computes every value of the graph, node by node, each node keeping what its backward needs
+ * (its input, its pre-activation value, a dropout mask, BatchNormalization's normalized input);
+ * `backward` takes the gradients of the model's outputs and walks the nodes in reverse, adding each
+ * node's input gradients into its inputs' and its weight gradients into the params they read. A value
+ * read by several nodes (a residual branch) gets the sum of their gradients.
+ *
+ * Per layer (the node's own arithmetic, then its epilogue stages — the activation lowering moved there):
+ * - forward: the layer's own reference implementation (the interpreter's compiled layer, whose Conv2D
+ *   runs the fast kernels), except where training differs from inference: BatchNormalization (batch
+ *   statistics, moving averages), Dropout / SpatialDropout2D (masks);
+ * - backward: src/train/vjp/ (convolution, Dense, pooling, BatchNormalization, activations, merges,
+ *   bilinear upsampling) and, for the layers that only move values (padding, cropping, Concatenate,
+ *   Reshape, Flatten, nearest upsampling), the scatter of the forward's own gather map.
+ *
+ * Which layers cannot be trained through, and why, is reported by {@link compileTrainGraph}.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { quoteText } from '../core/describe.js'
+import { specError, type SpecError } from '../core/SpecError.js'
+import type { Tensor } from '../core/Tensor.js'
+import type { Graph, Node, Stage, Value } from '../compiler/Graph.js'
+import { convSetup } from '../compiler/kernels/ts/conv.js'
+import { planesOf } from '../compiler/kernels/ts/padCrop.js'
+import { unaryOfActivation, unaryOfRelu, applyUnary, type Unary } from '../compiler/Unary.js'
+import type { WeightExpr } from '../compiler/WeightExpr.js'
+import { axisPadding } from '../geometry/Padding.js'
+import type { DataFormat } from '../conv2d/Conv2DSpec.js'
+import { batchNormLayout, type BatchNormalizationSpec } from '../layers/elementwise/batchNormalization.js'
+import type { DropoutSpec, SpatialDropout2DSpec } from '../layers/elementwise/dropout.js'
+import type { SoftmaxSpec } from '../layers/elementwise/activations.js'
+import type { CompiledLayer } from '../layers/LayerKind.js'
+import { findLayerKind } from '../layers/registry.js'
+import { layoutOf } from '../layers/spatial/common.js'
+import type { Pooling2DSpec } from '../layers/spatial/pooling.js'
+import { bilinearAxis, type UpSampling2DSpec } from '../layers/spatial/UpSampling2D.js'
+import { isOperation, type AnyLayerSpec } from '../model/ModelSpec.js'
+import type { ModelWeight } from '../model/infer.js'
+import { allocate, type FloatArray, type FloatDType } from '../numerics/FloatArray.js'
+import { deriveSeed, uniformStream } from '../numerics/random.js'
+import { batchNormTrain, channelMap } from './vjp/batchNorm.js'
+import { convVjp } from './vjp/conv.js'
+import { denseVjp } from './vjp/dense.js'
+import { gatherVjp, probeAffine, probeGather } from './vjp/gather.js'
+import { bilinearVjp, mergeVjp } from './vjp/merge.js'
+import { globalPoolVjp, poolVjp } from './vjp/pool.js'
+import { unaryGradProblem, unaryVjp } from './vjp/unary.js'
+
+type Result<A> = E.Either<ReadonlyArray<SpecError>, A>
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** How a forward runs: training mode (dropout, batch statistics) or not, and the random key of its masks. */
+export interface RunMode {
+  readonly training: boolean
+  /** Seeds the dropout masks: the same key gives the same masks. */
+  readonly key: number
+}
+
+/** A node's backward: the gradients of its inputs and of its weights (in `node.weights` order), `undefined` where none flows. */
+type NodeBackward = (dy: FloatArray) => { readonly inputs: ReadonlyArray<Float64Array | undefined>; readonly weights: ReadonlyArray<Float64Array | undefined> }
+
+/** What a node's forward leaves: its output, its backward, and new values of its non-trainable weights. */
+interface NodeRun {
+  readonly output: FloatArray
+  /** The value before a final softmax / sigmoid stage (a logits shortcut for crossentropy losses), and the backward from it. */
+  readonly logits?: { readonly kind: 'softmax' | 'sigmoid'; readonly value: FloatArray; readonly backward: NodeBackward }
+  readonly backward: NodeBackward
+  /** Weight slot (index into `node.weights`) → its value after this call (BatchNormalization's moving statistics). */
+  readonly updates?: ReadonlyArray<readonly [number, FloatArray]>
+}
+
+/** A node compiled for training: its forward for a batch (inputs, weights in `node.weights` order). */
+type NodeOp = (inputs: ReadonlyArray<FloatArray>, weights: ReadonlyArray<FloatArray>, batch: number, mode: RunMode) => NodeRun
+
+/** One forward of a {@link TrainGraph}. */
+export interface TrainRun {
+  /** The model's outputs (`[batch, ...shape]`). */
+  readonly outputs: ReadonlyArray<Tensor>
+  /**
+   * Per output: the logits before its final softmax / sigmoid, when the model ends in one (Keras's
+   * TensorFlow backend computes a crossentropy of such an output from its logits).
+   */
+  readonly logits: ReadonlyArray<{ readonly kind: 'softmax' | 'sigmoid'; readonly value: FloatArray } | undefined>
+  /** Activity-regularizer losses of this forward (Keras 3: each penalty ÷ batch size), summed. */
+  readonly activityLoss: number
+  /** New values of non-trainable params after this forward (training mode): param index → value. */
+  readonly updates: ReadonlyMap<number, FloatArray>
+  /**
+   * The params' gradients (Float64Array per param, `undefined` for params no gradient reaches) from
+   * the gradients of the outputs (`fromLogits[i]`: output i's gradient is w.r.t. its logits).
+   */
+  readonly backward: (outputGrads: ReadonlyArray<FloatArray>, fromLogits?: ReadonlyArray<boolean>) => ReadonlyArray<Float64Array | undefined>
+}
+
+/**
+ * A model graph compiled for training: `run(params, inputs, mode)`.
+ * @category training
+ */
+export interface TrainGraph {
+  readonly graph: Graph
+  readonly run: (params: ReadonlyArray<Tensor>, inputs: ReadonlyArray<Tensor>, mode: RunMode) => TrainRun
+}
+
+// -------------------------------------------------------------------------------------
+// helpers
+// -------------------------------------------------------------------------------------
+
+const shapeOf = (g: Graph, v: number): ReadonlyArray<number> => (g.values[v] as Value).shape
+const sizeOfValue = (g: Graph, v: number): number => (g.values[v] as Value).size
+
+const toDtype = (dtype: FloatDType, a: ArrayLike<number>): FloatArray => {
+  const out = allocate(dtype, a.length)
+  for (let i = 0; i < a.length; i++) out[i] = a[i] as number
+  return out
+}
+
+/** The reference implementation of a node's own arithmetic for its input shapes and a dtype. */
+const referenceLayer = (spec: AnyLayerSpec, inShapes: ReadonlyArray<ReadonlyArray<number>>, dtype: FloatDType): Result<CompiledLayer> => {
+  const kind = findLayerKind(spec.className)
+  if (kind === undefined) return E.left([specError('', `no layer kind for class ${quoteText(spec.className)}`)])
+  return kind.compile(spec, inShapes, { dtype })
+}
+
+const tensorsOf = (xs: ReadonlyArray<FloatArray>, shapes: ReadonlyArray<ReadonlyArray<number>>, batch: number): Tensor[] =>
+  xs.map((data, i) => ({ shape: [batch, ...(shapes[i] as ReadonlyArray<number>)], data }))
+
+/** No gradient for any weight. */
+const none = (n: number): ReadonlyArray<undefined> => new Array<undefined>(n).fill(undefined)
+
+// -------------------------------------------------------------------------------------
+// epilogue stages
+// -------------------------------------------------------------------------------------
+
+/**
+ * Wraps a node's own op with its epilogue's unary stages (the activation lowering moved there): each
+ * stage's input is kept for its backward. A final softmax / sigmoid is offered as logits.
+ */
+const withStages = (core: NodeOp, stages: ReadonlyArray<Stage>, lastAxis: number): NodeOp => {
+  if (stages.length === 0) return core
+  const fns = stages.map((s) => (s.kind === 'unary' ? s.fn : undefined)).filter((f): f is Unary => f !== undefined)
+  return (inputs, weights, batch, mode) => {
+    const r = core(inputs, weights, batch, mode)
+    const values: FloatArray[] = [r.output]
+    for (const fn of fns) {
+      const prev = values[values.length - 1] as FloatArray
+      const next = prev.slice()
+      applyUnary(fn, next, 0, next.length, lastAxis)
+      values.push(next)
+    }
+    const through = (dy: FloatArray, upTo: number): FloatArray => {
+      let d: FloatArray = dy
+      for (let k = upTo - 1; k >= 0; k--) d = unaryVjp(fns[k] as Unary, values[k] as FloatArray, values[k + 1] as FloatArray, d, lastAxis)
+      return d
+    }
+    const last = fns[fns.length - 1] as Unary
+    const lastKind = last.kind === 'activation' && (last.name === 'softmax' || last.name === 'sigmoid') ? last.name : undefined
+    return {
+      output: values[values.length - 1] as FloatArray,
+      backward: (dy) => r.backward(through(dy, fns.length)),
+      ...(lastKind === undefined ? {} : { logits: { kind: lastKind, value: values[values.length - 2] as FloatArray, backward: (dz: FloatArray) => r.backward(through(dz, fns.length - 1)) } }),
+      ...(r.updates === undefined ? {} : { updates: r.updates })
+    }
+  }
+}
+
+// -------------------------------------------------------------------------------------
+// node ops
+// -------------------------------------------------------------------------------------
+
+/** Why a layer cannot be trained through (data augmentation, operations, …), or the op. */
+const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean): Result<NodeOp> => {
+  const dtype = graph.dtype
+  const spec = node.spec
+  const inShapes = node.inputs.map((v) => shapeOf(graph, v))
+  const outShape = shapeOf(graph, node.output)
+  const fail = (message: string): Result<NodeOp> => E.left([specError(node.path, `${spec.className} ${quoteText(node.name)}: ${message}`)])
+  if (isOperation(spec)) return fail('training through a keras.ops operation is not supported yet (layerspec has gradients for layers only)')
+  if (node.epilogue.stages.some((s) => s.kind !== 'unary')) return fail('a fused residual Add in training (compile the trainer without rewrites)')
+  for (const s of node.epilogue.stages) {
+    const p = s.kind === 'unary' ? unaryGradProblem(s.fn) : undefined
+    if (p !== undefined) return fail(p)
+  }
+  const lastAxis = outShape.length === 0 ? 1 : (outShape[outShape.length - 1] as number)
+  const wShapes = node.weights.map((e) => (e.kind === 'param' ? e.shape : undefined))
+  const ref = (): Result<CompiledLayer> => referenceLayer(spec, inShapes, dtype)
+  const wrap = (op: Result<NodeOp>): Result<NodeOp> => E.map((o: NodeOp) => withStages(o, node.epilogue.stages, lastAxis))(op)
+  const cls = spec.className
+  switch (cls) {
+    case 'Conv2D':
+    case 'DepthwiseConv2D': {
+      const setup = convSetup(node, graph)
+      if (setup === undefined) return fail('the convolution does not fit its geometry')
+      if (setup.lora !== undefined) return fail('training a LoRA-enabled convolution is not supported yet')
+      const layer = ref()
+      if (E.isLeft(layer)) return layer
+      const g = setup.g
+      const useBias = setup.spec.useBias
+      return wrap(
+        E.right((inputs, weights, batch) => {
+          const x = inputs[0] as FloatArray
+          const out = layer.right.forward(weights.map((w, i) => ({ shape: wShapes[i] ?? [w.length], data: w })), tensorsOf(inputs, inShapes, batch)).data
+          return {
+            output: out,
+            backward: (dy) => {
+              const r = convVjp(g, batch, x, weights[0] as FloatArray, dy, useBias)
+              return { inputs: [r.dx], weights: useBias ? [r.dw, r.db] : [r.dw] }
+            }
+          }
+        })
+      )
+    }
+    case 'Dense': {
+      const s = spec as unknown as { readonly useBias: boolean; readonly units: number; readonly loraRank: number | null }
+      if (s.loraRank !== null) return fail('training a LoRA-enabled Dense is not supported yet')
+      const layer = ref()
+      if (E.isLeft(layer)) return layer
+      const inShape = inShapes[0] as ReadonlyArray<number>
+      const k = inShape[inShape.length - 1] as number
+      const rowsPerSample = sizeOfValue(graph, node.inputs[0] as number) / k
+      return wrap(
+        E.right((inputs, weights, batch) => {
+          const x = inputs[0] as FloatArray
+          const out = layer.right.forward(weights.map((w, i) => ({ shape: wShapes[i] ?? [w.length], data: w })), tensorsOf(inputs, inShapes, batch)).data
+          return {
+            output: out,
+            backward: (dy) => {
+              const r = denseVjp(batch * rowsPerSample, k, s.units, x, weights[0] as FloatArray, dy, s.useBias)
+              return { inputs: [r.dx], weights: s.useBias ? [r.dw, r.db] : [r.dw] }
+            }
+          }
+        })
+      )
+    }
+    case 'MaxPooling2D':
+    case 'AveragePooling2D': {
+      const p = spec as Pooling2DSpec
+      const inL = planesOf(p.dataFormat, inShapes[0] as ReadonlyArray<number>)
+      const outL = planesOf(p.dataFormat, outShape)
+      if (inL === undefined || outL === undefined) return fail('pooling needs a rank-3 input')
+      const layer = ref()
+      if (E.isLeft(layer)) return layer
+      const win = {
+        ph: p.poolSize[0],
+        pw: p.poolSize[1],
+        sh: p.strides[0],
+        sw: p.strides[1],
+        top: axisPadding(inL.rows, p.poolSize[0], p.strides[0], 1, p.padding).before,
+        left: axisPadding(inL.cols, p.poolSize[1], p.strides[1], 1, p.padding).before
+      }
+      return wrap(
+        E.right((inputs, _w, batch) => {
+          const x = inputs[0] as FloatArray
+          return {
+            output: layer.right.forward([], tensorsOf(inputs, inShapes, batch)).data,
+            backward: (dy) => ({ inputs: [poolVjp(cls === 'MaxPooling2D', batch, x, inL, dy, outL, win)], weights: [] })
+          }
+        })
+      )
+    }
+    case 'GlobalMaxPooling2D':
+    case 'GlobalAveragePooling2D': {
+      const inL = planesOf((spec as unknown as { readonly dataFormat: DataFormat }).dataFormat, inShapes[0] as ReadonlyArray<number>)
+      if (inL === undefined) return fail('global pooling needs a rank-3 input')
+      const layer = ref()
+      if (E.isLeft(layer)) return layer
+      return wrap(
+        E.right((inputs, _w, batch) => {
+          const x = inputs[0] as FloatArray
+          return {
+            output: layer.right.forward([], tensorsOf(inputs, inShapes, batch)).data,
+            backward: (dy) => ({ inputs: [globalPoolVjp(cls === 'GlobalMaxPooling2D', batch, x, inL, dy)], weights: [] })
+          }
+        })
+      )
+    }
+    case 'BatchNormalization': {
+      const s = spec as BatchNormalizationSpec
+      if (s.renorm) return fail('training with batch renormalization (renorm) is not supported yet')
+      const perSample = inShapes[0] as ReadonlyArray<number>
+      const layout = batchNormLayout(s, perSample)
+      if (layout === undefined) return fail('the layer does not compile for its input')
+      const layer = ref()
+      if (E.isLeft(layer)) return layer
+      // normalized axes of the per-sample shape
+      const map = channelMap(
+        perSample,
+        layout.axes.map((a) => a - 1)
+      )
+      const epsilon = layout.fused ? Math.max(s.epsilon, 1.001e-5) : s.epsilon
+      const gammaAt = s.scale ? 0 : -1
+      const betaAt = s.center ? (s.scale ? 1 : 0) : -1
+      const meanAt = (s.scale ? 1 : 0) + (s.center ? 1 : 0)
+      const learns = trainable(node)
+      return wrap(
+        E.right((inputs, weights, batch, mode) => {
+          const x = inputs[0] as FloatArray
+          const gamma = gammaAt >= 0 ? (weights[gammaAt] as FloatArray) : undefined
+          const beta = betaAt >= 0 ? (weights[betaAt] as FloatArray) : undefined
+          const mean = weights[meanAt] as FloatArray
+          const variance = weights[meanAt + 1] as FloatArray
+          if (mode.training && learns) {
+            const f = batchNormTrain(batch, x, map, gamma, beta, mean, variance, s.momentum, epsilon, layout.fused)
+            return {
+              output: toDtype(dtype, f.y),
+              updates: [
+                [meanAt, toDtype(dtype, f.movingMean)],
+                [meanAt + 1, toDtype(dtype, f.movingVariance)]
+              ],
+              backward: (dy) => {
+                const b = f.backward(dy)
+                const w: Array<Float64Array | undefined> = new Array<Float64Array | undefined>(weights.length).fill(undefined)
+                if (gammaAt >= 0) w[gammaAt] = b.dgamma
+                if (betaAt >= 0) w[betaAt] = b.dbeta
+                return { inputs: [b.dx], weights: w }
+              }
+            }
+          }
+          // inference: a per-channel affine of the moving statistics
+          const out = layer.right.forward(weights.map((w, i) => ({ shape: wShapes[i] ?? [w.length], data: w })), tensorsOf(inputs, inShapes, batch)).data
+          return {
+            output: out,
+            backward: (dy) => {
+              const C = map.channels
+              const inv = new Float64Array(C)
+              for (let c = 0; c < C; c++) inv[c] = 1 / Math.sqrt((variance[c] as number) + epsilon)
+              const size = map.of.length
+              const dx = new Float64Array(dy.length)
+              const dgamma = new Float64Array(C)
+              const dbeta = new Float64Array(C)
+              for (let n = 0; n < batch; n++) {
+                for (let e = 0; e < size; e++) {
+                  const c = map.of[e] as number
+                  const i = n * size + e
+                  const d = dy[i] as number
+                  dx[i] = d * (gamma === undefined ? 1 : (gamma[c] as number)) * (inv[c] as number)
+                  dgamma[c] = (dgamma[c] as number) + d * ((x[i] as number) - (mean[c] as number)) * (inv[c] as number)
+                  dbeta[c] = (dbeta[c] as number) + d
+                }
+              }
+              const w: Array<Float64Array | undefined> = new Array<Float64Array | undefined>(weights.length).fill(undefined)
+              if (gammaAt >= 0) w[gammaAt] = dgamma
+              if (betaAt >= 0) w[betaAt] = dbeta
+              return { inputs: [dx], weights: w }
+            }
+          }
+        })
+      )
+    }
+    case 'Activation':
+    case 'ReLU':
+    case 'LeakyReLU': {
+      const a = spec as unknown as { readonly activation: Parameters<typeof unaryOfActivation>[0]; readonly negativeSlope: number; readonly maxValue: number | null; readonly threshold: number }
+      const fn: Unary | undefined =
+        cls === 'Activation' ? unaryOfActivation(a.activation, spec.dialect) : cls === 'ReLU' ? unaryOfRelu(a.negativeSlope, a.maxValue, a.threshold) : { kind: 'leaky', slope: a.negativeSlope }
+      if (fn !== undefined) {
+        const p = unaryGradProblem(fn)
+        if (p !== undefined) return fail(p)
+      }
+      const layer = ref()
+      if (E.isLeft(layer)) return layer
+      const logitsKind = fn !== undefined && fn.kind === 'activation' && (fn.name === 'softmax' || fn.name === 'sigmoid') ? fn.name : undefined
+      return wrap(
+        E.right((inputs, _w, batch) => {
+          const x = inputs[0] as FloatArray
+          const y = layer.right.forward([], tensorsOf(inputs, inShapes, batch)).data
+          const pass: NodeBackward = (dz) => ({ inputs: [Float64Array.from(dz)], weights: [] })
+          return {
+            output: y,
+            backward: (dy) => ({ inputs: [fn === undefined ? Float64Array.from(dy) : unaryVjp(fn, x, y, dy, lastAxis)], weights: [] }),
+            ...(logitsKind === undefined ? {} : { logits: { kind: logitsKind, value: x, backward: pass } })
+          }
+        })
+      )
+    }
+    case 'Softmax': {
+      const s = spec as SoftmaxSpec
+      const rank = outShape.length + 1
+      const axes = s.axis.map((a) => (a < 0 ? a + rank : a))
+      if (axes.length !== 1 || (axes[0] as number) < 1) return fail('training through a Softmax over several axes is not supported yet')
+      const axis = (axes[0] as number) - 1
+      const inner = outShape.slice(axis + 1).reduce((p, d) => p * d, 1)
+      const len = outShape[axis] as number
+      const layer = ref()
+      if (E.isLeft(layer)) return layer
+      const isLast = axis === outShape.length - 1
+      return wrap(
+        E.right((inputs, _w, batch) => {
+          const x = inputs[0] as FloatArray
+          const y = layer.right.forward([], tensorsOf(inputs, inShapes, batch)).data
+          return {
+            output: y,
+            backward: (dy) => {
+              const dx = new Float64Array(dy.length)
+              const outer = dy.length / (len * inner)
+              for (let o = 0; o < outer; o++) {
+                for (let q = 0; q < inner; q++) {
+                  const base = o * len * inner + q
+                  let dot = 0
+                  for (let j = 0; j < len; j++) dot += (dy[base + j * inner] as number) * (y[base + j * inner] as number)
+                  for (let j = 0; j < len; j++) dx[base + j * inner] = (y[base + j * inner] as number) * ((dy[base + j * inner] as number) - dot)
+                }
+              }
+              return { inputs: [dx], weights: [] }
+            },
+            ...(isLast ? { logits: { kind: 'softmax' as const, value: x, backward: (dz: FloatArray) => ({ inputs: [Float64Array.from(dz)], weights: [] }) } } : {})
+          }
+        })
+      )
+    }
+    case 'Add':
+    case 'Subtract':
+    case 'Multiply':
+    case 'Average':
+    case 'Maximum':
+    case 'Minimum': {
+      if (inShapes.some((sh) => sh.length !== outShape.length || sh.some((d, i) => d !== outShape[i]))) return fail('training a merge of inputs that broadcast is not supported yet')
+      const layer = ref()
+      if (E.isLeft(layer)) return layer
+      return wrap(
+        E.right((inputs, _w, batch) => ({
+          output: layer.right.forward([], tensorsOf(inputs, inShapes, batch)).data,
+          backward: (dy) => ({ inputs: mergeVjp(cls, inputs, dy), weights: [] })
+        }))
+      )
+    }
+    case 'UpSampling2D': {
+      const s = spec as UpSampling2DSpec
+      if (s.interpolation === 'bilinear') {
+        const layer = ref()
+        if (E.isLeft(layer)) return layer
+        const inL = layoutOf(s.dataFormat, inShapes[0] as ReadonlyArray<number>)
+        const outL = layoutOf(s.dataFormat, outShape)
+        const rows = bilinearAxis(inL.rows, s.size[0])
+        const cols = bilinearAxis(inL.cols, s.size[1])
+        return wrap(
+          E.right((inputs, _w, batch) => ({
+            output: layer.right.forward([], tensorsOf(inputs, inShapes, batch)).data,
+            backward: (dy) => ({ inputs: [bilinearVjp(batch, dy, rows, cols, inL.channels, inL, outL)], weights: [] })
+          }))
+        )
+      }
+      return gatherOp(node, graph, inShapes, fail, wrap)
+    }
+    case 'ZeroPadding2D':
+    case 'Cropping2D':
+    case 'Concatenate':
+    case 'Reshape':
+    case 'Flatten':
+      return gatherOp(node, graph, inShapes, fail, wrap)
+    case 'Rescaling':
+    case 'Normalization': {
+      const layer = ref()
+      if (E.isLeft(layer)) return layer
+      const probe = referenceLayer(spec, inShapes, 'float64')
+      if (E.isLeft(probe)) return probe
+      return wrap(
+        E.right((inputs, weights, batch) => {
+          const ws = weights.map((w, i) => ({ shape: wShapes[i] ?? [w.length], data: w }))
+          const slope = probeAffine(probe.right, inShapes[0] as ReadonlyArray<number>, ws.map((w) => ({ shape: w.shape, data: Float64Array.from(w.data) })))
+          if (slope === undefined) throw new Error(`layerspec: ${cls} ${node.name} is not elementwise affine`)
+          return {
+            output: layer.right.forward(ws, tensorsOf(inputs, inShapes, batch)).data,
+            backward: (dy) => {
+              const dx = new Float64Array(dy.length)
+              const k = slope.length
+              for (let i = 0; i < dy.length; i++) dx[i] = (dy[i] as number) * (slope[i % k] as number)
+              return { inputs: [dx], weights: none(weights.length) }
+            }
+          }
+        })
+      )
+    }
+    case 'Dropout':
+    case 'SpatialDropout2D':
+      return wrap(E.right(dropoutOp(node, inShapes[0] as ReadonlyArray<number>, dtype)))
+    default:
+      if (cls.startsWith('Random')) {
+        return fail('training through a random augmentation layer is not supported yet (it transforms its input at random in training); augment the data before fit, or remove the layer for training')
+      }
+      return fail('layerspec has no gradient for this layer yet')
+  }
+}
+
+/** The op of a layer that only moves values: its forward, and the scatter of its gather map. */
+const gatherOp = (
+  node: Node,
+  graph: Graph,
+  inShapes: ReadonlyArray<ReadonlyArray<number>>,
+  fail: (message: string) => Result<NodeOp>,
+  wrap: (op: Result<NodeOp>) => Result<NodeOp>
+): Result<NodeOp> => {
+  const layer = referenceLayer(node.spec, inShapes, graph.dtype)
+  const probe = referenceLayer(node.spec, inShapes, 'float64')
+  if (E.isLeft(layer)) return layer
+  if (E.isLeft(probe)) return probe
+  const map = probeGather(probe.right, inShapes, [])
+  if (map === undefined) return fail('the layer does not only move values (no gather map)')
+  const sizes = node.inputs.map((v) => sizeOfValue(graph, v))
+  return wrap(
+    E.right((inputs, _w, batch) => ({
+      output: layer.right.forward([], tensorsOf(inputs, inShapes, batch)).data,
+      backward: (dy) => ({ inputs: gatherVjp(map, sizes, batch, dy), weights: [] })
+    }))
+  )
+}
+
+/**
+ * Dropout / SpatialDropout2D: in training, inverted dropout (keep with probability 1 − rate, kept
+ * values × 1/(1 − rate), the factor rounded to the dtype as Keras's TensorFlow backend does; rate 1
+ * drops everything), the mask drawn from the run's key and the node; `noise_shape` (batch axis
+ * first) broadcasts the mask; SpatialDropout2D drops whole channels. Outside training: the identity.
+ */
+const dropoutOp = (node: Node, perSample: ReadonlyArray<number>, dtype: FloatDType): NodeOp => {
+  const spec = node.spec as DropoutSpec | SpatialDropout2DSpec
+  const rate = spec.rate
+  const size = perSample.reduce((a, b) => a * b, 1)
+  // the mask's shape per sample (1 where it broadcasts) and whether the batch axis broadcasts
+  let maskShape: ReadonlyArray<number> = perSample
+  let perBatch = true
+  if (spec.className === 'SpatialDropout2D') {
+    maskShape = spec.dataFormat === 'channels_first' ? [perSample[0] as number, 1, 1] : [1, 1, perSample[2] as number]
+  } else if (spec.noiseShape !== null && spec.noiseShape.length === perSample.length + 1) {
+    perBatch = spec.noiseShape[0] !== 1
+    maskShape = perSample.map((d, i) => {
+      const m = spec.noiseShape?.[i + 1]
+      return m === null || m === undefined ? d : m
+    })
+  }
+  const maskSize = maskShape.reduce((a, b) => a * b, 1)
+  // element → mask element
+  const strides = maskShape.map((_, i) => maskShape.slice(i + 1).reduce((a, b) => a * b, 1))
+  const maskOf = new Int32Array(size)
+  const coord = perSample.map(() => 0)
+  for (let e = 0; e < size; e++) {
+    let m = 0
+    for (let a = 0; a < perSample.length; a++) m += ((maskShape[a] as number) === 1 ? 0 : (coord[a] as number)) * (strides[a] as number)
+    maskOf[e] = m
+    for (let a = perSample.length - 1; a >= 0; a--) {
+      coord[a] = (coord[a] as number) + 1
+      if ((coord[a] as number) < (perSample[a] as number)) break
+      coord[a] = 0
+    }
+  }
+  const scale = rate >= 1 ? 0 : dtype === 'float32' ? Math.fround(1 / (1 - rate)) : 1 / (1 - rate)
+  return (inputs, _w, batch, mode) => {
+    const x = inputs[0] as FloatArray
+    if (!mode.training || rate === 0) return { output: x.slice(), backward: (dy) => ({ inputs: [Float64Array.from(dy)], weights: [] }) }
+    const u = uniformStream(deriveSeed(mode.key, `dropout/${node.id}`))
+    const masks = new Float64Array((perBatch ? batch : 1) * maskSize)
+    for (let i = 0; i < masks.length; i++) masks[i] = rate >= 1 ? 0 : u() >= rate ? scale : 0
+    const out = allocate(dtype, x.length)
+    const factor = (n: number, e: number): number => masks[(perBatch ? n * maskSize : 0) + (maskOf[e] as number)] as number
+    for (let n = 0; n < batch; n++) for (let e = 0; e < size; e++) out[n * size + e] = (x[n * size + e] as number) * factor(n, e)
+    return {
+      output: out,
+      backward: (dy) => {
+        const dx = new Float64Array(dy.length)
+        for (let n = 0; n < batch; n++) for (let e = 0; e < size; e++) dx[n * size + e] = (dy[n * size + e] as number) * factor(n, e)
+        return { inputs: [dx], weights: [] }
+      }
+    }
+  }
+}
+
+// -------------------------------------------------------------------------------------
+// compile
+// -------------------------------------------------------------------------------------
+
+/** The params index a node's weight reads (the trainer compiles without rewrites: every weight is a param). */
+const paramIndex = (e: WeightExpr): number | undefined => (e.kind === 'param' ? e.index : undefined)
+
+/**
+ * Compiles a lowered graph (compiled without rewrites) for training; `weights` are the model's weights
+ * in params order (their `trainable` flags decide which layers run BatchNormalization in training
+ * mode). Every layer that cannot be trained through is reported, with its path.
+ * @category training
+ */
+export const compileTrainGraph = (graph: Graph, weights: ReadonlyArray<ModelWeight>): Result<TrainGraph> => {
+  const errors: SpecError[] = []
+  const ops: NodeOp[] = []
+  const trainable = (node: Node): boolean => {
+    const indices = node.weights.map(paramIndex)
+    const learned = indices.filter((i): i is number => i !== undefined && (weights[i]?.trainable ?? false))
+    // a layer's trainable weights tell whether it (and every model around it) is trainable
+    return learned.length > 0 || (node.spec.trainable && node.weights.length === 0)
+  }
+  for (const node of graph.nodes) {
+    if (node.weights.some((e) => paramIndex(e) === undefined)) {
+      errors.push(specError(node.path, `${node.spec.className} ${quoteText(node.name)}: a rewritten weight in training (compile the trainer without rewrites)`))
+      continue
+    }
+    if (node.kind === 'alias' || node.kind === 'identity') {
+      // views and inference identities still need their training meaning
+    }
+    const op = nodeOp(node, graph, trainable)
+    if (E.isLeft(op)) errors.push(...op.left)
+    else ops.push(op.right)
+  }
+  if (errors.length > 0) return E.left(errors)
+  const dtype = graph.dtype
+  const activity = graph.nodes.map((n) => (n.spec as { readonly activityRegularizer?: { readonly l1: number; readonly l2: number } | null }).activityRegularizer ?? null)
+
+  const run = (params: ReadonlyArray<Tensor>, inputs: ReadonlyArray<Tensor>, mode: RunMode): TrainRun => {
+    const batch = (inputs[0] as Tensor).shape[0] as number
+    const values: Array<FloatArray | undefined> = new Array<FloatArray | undefined>(graph.values.length).fill(undefined)
+    graph.inputs.forEach((v, i) => (values[v] = (inputs[i] as Tensor).data))
+    const runs: NodeRun[] = []
+    const updates = new Map<number, FloatArray>()
+    let activityLoss = 0
+    const activityGrads = new Map<number, Float64Array>()
+    graph.nodes.forEach((node, i) => {
+      const ins = node.inputs.map((v) => values[v] as FloatArray)
+      const ws = node.weights.map((e) => (params[paramIndex(e) as number] as Tensor).data)
+      const r = (ops[i] as NodeOp)(ins, ws, batch, mode)
+      runs.push(r)
+      values[node.output] = r.output
+      for (const [slot, value] of r.updates ?? []) updates.set(paramIndex(node.weights[slot] as WeightExpr) as number, value)
+      const reg = activity[i]
+      if (reg !== null && reg !== undefined && (reg.l1 !== 0 || reg.l2 !== 0)) {
+        // Keras 3 (≥ 3.14) and tf.keras: the activity penalty divided by the batch size
+        let p = 0
+        const g = new Float64Array(r.output.length)
+        for (let k = 0; k < r.output.length; k++) {
+          const y = r.output[k] as number
+          p += reg.l1 * Math.abs(y) + reg.l2 * y * y
+          g[k] = (reg.l1 * Math.sign(y) + 2 * reg.l2 * y) / batch
+        }
+        activityLoss += p / batch
+        activityGrads.set(i, g)
+      }
+    })
+    const outputs = graph.outputs.map((v) => ({ shape: [batch, ...shapeOf(graph, v)], data: values[v] as FloatArray }))
+    const producer = new Map<number, number>()
+    graph.nodes.forEach((n, i) => producer.set(n.output, i))
+    const logits = graph.outputs.map((v) => {
+      const p = producer.get(v)
+      const l = p === undefined ? undefined : (runs[p] as NodeRun).logits
+      return l === undefined ? undefined : { kind: l.kind, value: l.value }
+    })
+    return {
+      outputs,
+      logits,
+      activityLoss,
+      updates,
+      backward: (outputGrads, fromLogits = []) => {
+        const grads: Array<Float64Array | undefined> = new Array<Float64Array | undefined>(graph.values.length).fill(undefined)
+        const viaLogits = new Set<number>()
+        const add = (v: number, g: ArrayLike<number>): void => {
+          const cur = grads[v]
+          if (cur === undefined) grads[v] = Float64Array.from(g)
+          else for (let k = 0; k < g.length; k++) cur[k] = (cur[k] as number) + (g[k] as number)
+        }
+        graph.outputs.forEach((v, i) => {
+          if (fromLogits[i] === true) {
+            viaLogits.add(v)
+            // the logits' gradient: the node's logits backward takes it (the output value itself gets none)
+            const p = producer.get(v)
+            if (p === undefined || (runs[p] as NodeRun).logits === undefined) throw new Error('layerspec: an output without logits was given a logits gradient')
+          }
+          add(v, outputGrads[i] as FloatArray)
+        })
+        const paramGrads: Array<Float64Array | undefined> = new Array<Float64Array | undefined>(params.length).fill(undefined)
+        for (let i = graph.nodes.length - 1; i >= 0; i--) {
+          const node = graph.nodes[i] as Node
+          const r = runs[i] as NodeRun
+          const act = activityGrads.get(i)
+          if (act !== undefined) add(node.output, act)
+          const dy = grads[node.output]
+          if (dy === undefined) continue
+          const back = viaLogits.has(node.output) && r.logits !== undefined ? r.logits.backward : r.backward
+          const d = back(dy)
+          node.inputs.forEach((v, k) => {
+            const g = d.inputs[k]
+            if (g !== undefined) add(v, g)
+          })
+          node.weights.forEach((e, k) => {
+            const g = d.weights[k]
+            const p = paramIndex(e) as number
+            if (g === undefined) return
+            const cur = paramGrads[p]
+            if (cur === undefined) paramGrads[p] = Float64Array.from(g)
+            else for (let j = 0; j < g.length; j++) cur[j] = (cur[j] as number) + (g[j] as number)
+          })
+        }
+        return paramGrads
+      }
+    }
+  }
+  void dtype
+  return E.right({ graph, run })
+}

@@ -1,0 +1,166 @@
+/**
+ * Vector-Jacobian products of the compiler's elementwise functions (`Unary`: clamps, Keras's general
+ * `relu`, leaky ReLU, and every Keras activation): `dx = f′(x)·dy` elementwise, and along the last axis
+ * for `softmax` (`dx = y ⊙ (dy − Σ dy⊙y)`) and `log_softmax` (`dx = dy − softmax(x)·Σ dy`).
+ *
+ * At the kinks the derivative TensorFlow's gradients give: 0 at a ReLU's 0 (and at a clamp's bounds),
+ * the slope side for leaky ReLU at 0 (`x > 0` is the linear side), 0 at the clip points of
+ * hard_sigmoid / hard_tanh. Keras's `sparsemax` has no gradient here (see {@link unaryGradProblem}).
+ */
+import type { Activation } from '../../codec/Activation.js'
+import type { Dialect } from '../../codec/Dialect.js'
+import type { Unary } from '../../compiler/Unary.js'
+import { erfc, SELU_ALPHA, SELU_SCALE } from '../../numerics/activations.js'
+import type { FloatArray } from '../../numerics/FloatArray.js'
+
+const sigmoid = (x: number): number => {
+  if (x >= 0) return 1 / (1 + Math.exp(-x))
+  const e = Math.exp(x)
+  return e / (1 + e)
+}
+const softplus = (x: number): number => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)))
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI)
+
+/** f′(x) of an elementwise activation (float64), or `undefined` for the row-wise ones. */
+const derivative = (a: Activation, dialect: Dialect): ((x: number) => number) | undefined => {
+  switch (a) {
+    case 'linear':
+      return () => 1
+    case 'relu':
+      return (x) => (x > 0 ? 1 : 0)
+    case 'relu6':
+      return (x) => (x > 0 && x < 6 ? 1 : 0)
+    case 'leaky_relu':
+      return (x) => (x >= 0 ? 1 : 0.2)
+    case 'elu':
+      return (x) => (x > 0 ? 1 : Math.exp(x))
+    case 'selu':
+      return (x) => (x > 0 ? SELU_SCALE : SELU_SCALE * SELU_ALPHA * Math.exp(x))
+    case 'sigmoid':
+      return (x) => {
+        const s = sigmoid(x)
+        return s * (1 - s)
+      }
+    case 'hard_sigmoid':
+      return dialect === 'keras2' ? (x) => (x > -2.5 && x < 2.5 ? 0.2 : 0) : (x) => (x > -3 && x < 3 ? 1 / 6 : 0)
+    case 'hard_silu':
+      return (x) => (x <= -3 ? 0 : x >= 3 ? 1 : x / 3 + 0.5)
+    case 'tanh':
+      return (x) => {
+        const t = Math.tanh(x)
+        return 1 - t * t
+      }
+    case 'softplus':
+      return sigmoid
+    case 'softsign':
+      return (x) => {
+        const d = 1 + Math.abs(x)
+        return 1 / (d * d)
+      }
+    case 'exponential':
+      return Math.exp
+    case 'silu':
+      return (x) => {
+        const s = sigmoid(x)
+        return s * (1 + x * (1 - s))
+      }
+    case 'mish':
+      return (x) => {
+        const t = Math.tanh(softplus(x))
+        return t + x * sigmoid(x) * (1 - t * t)
+      }
+    case 'gelu':
+      return (x) => 0.5 * erfc(-x * Math.SQRT1_2) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x)
+    case 'celu':
+      return (x) => (x > 0 ? 1 : Math.exp(x))
+    case 'squareplus':
+      return (x) => 0.5 + (0.5 * x) / Math.hypot(x, 2)
+    case 'soft_shrink':
+      return (x) => (x > 0.5 || x < -0.5 ? 1 : 0)
+    case 'hard_shrink':
+      return (x) => (Math.abs(x) > 0.5 ? 1 : 0)
+    case 'tanh_shrink':
+      return (x) => {
+        const t = Math.tanh(x)
+        return t * t
+      }
+    case 'hard_tanh':
+      return (x) => (x > -1 && x < 1 ? 1 : 0)
+    case 'sparse_plus':
+      return (x) => (x <= -1 ? 0 : x >= 1 ? 1 : (x + 1) / 2)
+    case 'sparse_sigmoid':
+      return (x) => (x > -1 && x < 1 ? 0.5 : 0)
+    case 'log_sigmoid':
+      return (x) => sigmoid(-x)
+    case 'softmax':
+    case 'log_softmax':
+    case 'sparsemax':
+      return undefined
+  }
+}
+
+/**
+ * Why a function cannot be trained through, or `undefined` when it can.
+ * @category training
+ */
+export const unaryGradProblem = (fn: Unary): string | undefined =>
+  fn.kind === 'activation' && fn.name === 'sparsemax'
+    ? 'Keras 3.15\'s sparsemax (a formula of its own, not the simplex projection) has no gradient in layerspec; train with softmax'
+    : undefined
+
+/**
+ * The input gradient of `fn` given its input `x`, output `y` and output gradient `dy` (all of the
+ * same length; `lastAxis` the length of the value's last axis, for the row-wise activations).
+ * @category training
+ */
+export const unaryVjp = (fn: Unary, x: FloatArray, y: FloatArray, dy: FloatArray, lastAxis: number): Float64Array => {
+  const n = x.length
+  const dx = new Float64Array(n)
+  switch (fn.kind) {
+    case 'clamp':
+      for (let i = 0; i < n; i++) {
+        const v = x[i] as number
+        dx[i] = v > fn.lo && v < fn.hi ? (dy[i] as number) : 0
+      }
+      return dx
+    case 'leaky':
+      for (let i = 0; i < n; i++) dx[i] = (x[i] as number) > 0 ? (dy[i] as number) : fn.slope * (dy[i] as number)
+      return dx
+    case 'relu': {
+      // y = min(x > t ? x : 0, max) − slope·max(t − x, 0) (Keras's relu with threshold t; t = 0: x > 0)
+      const hi = fn.maxValue ?? Infinity
+      for (let i = 0; i < n; i++) {
+        const v = x[i] as number
+        let d = v > fn.threshold && v < hi ? 1 : 0
+        if (fn.negativeSlope !== 0 && fn.threshold - v > 0) d += fn.negativeSlope
+        dx[i] = d * (dy[i] as number)
+      }
+      return dx
+    }
+    case 'activation': {
+      const f = derivative(fn.name, fn.dialect)
+      if (f !== undefined) {
+        for (let i = 0; i < n; i++) dx[i] = f(x[i] as number) * (dy[i] as number)
+        return dx
+      }
+      const k = lastAxis
+      if (fn.name === 'softmax') {
+        for (let s = 0; s < n; s += k) {
+          let dot = 0
+          for (let j = 0; j < k; j++) dot += (dy[s + j] as number) * (y[s + j] as number)
+          for (let j = 0; j < k; j++) dx[s + j] = (y[s + j] as number) * ((dy[s + j] as number) - dot)
+        }
+        return dx
+      }
+      if (fn.name === 'log_softmax') {
+        for (let s = 0; s < n; s += k) {
+          let sum = 0
+          for (let j = 0; j < k; j++) sum += dy[s + j] as number
+          for (let j = 0; j < k; j++) dx[s + j] = (dy[s + j] as number) - Math.exp(y[s + j] as number) * sum
+        }
+        return dx
+      }
+      throw new Error(`layerspec: no gradient for activation ${fn.name} (${unaryGradProblem(fn) ?? 'unknown'})`)
+    }
+  }
+}
