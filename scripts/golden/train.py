@@ -125,6 +125,19 @@ def main():
             'weights_after': [{'path': n, 'shape': list(w.shape), 'values': w.reshape(-1).astype(np.float64).tolist()} for n, w in zip(names, model.get_weights())],
         })
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    # a model as Keras 3 saves it compiled (config.json of a .keras file: compile_config)
+    import tempfile
+    import zipfile
+    keras.utils.set_random_seed(1)
+    model = conv_bn_pool()
+    model.compile(optimizer=keras.optimizers.Adam(0.002, clipnorm=1.0), loss='sparse_categorical_crossentropy', metrics=['accuracy'])
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, 'model.keras')
+        model.save(path)
+        with zipfile.ZipFile(path) as z:
+            saved = json.loads(z.read('config.json'))
+    with open(os.path.join(os.path.dirname(OUT), 'compiled.keras3.json'), 'w') as f:
+        json.dump(saved, f, indent=1)
     with open(OUT, 'w') as f:
         json.dump({'keras': keras.__version__, 'backend': keras.backend.backend(), 'steps': 2, 'cases': cases}, f, indent=1)
     print(f'wrote {len(cases)} cases to {OUT}')

@@ -138,7 +138,7 @@ export const activationCodec = (dialect: Dialect): t.Type<Activation, string, un
       if (typeof u === 'string') return resolveName(dialect, u, u, c)
       const config = isPlainObject(u) && ownValue(u, 'class_name') === 'function' ? ownValue(u, 'config') : undefined
       if (isPlainObject(u) && typeof config === 'string') {
-        const extra = Object.keys(u).filter((k) => !['module', 'class_name', 'config', 'registered_name'].includes(k))
+        const extra = Object.keys(u).filter((k) => !['module', 'class_name', 'config', 'registered_name', 'shared_object_id'].includes(k))
         if (extra.length > 0) {
           return t.failure(u, c, `unexpected key ${quoteText(extra[0] ?? '')} in a serialized activation function`)
         }

@@ -2,7 +2,9 @@
  * Keras's serialized-object envelopes, shared by initializers, regularizers, constraints and dtype
  * policies: a bare name (`"glorot_uniform"`), the legacy `{"class_name", "config"}` form (TF 2.x), or
  * the Keras 3 `{"module", "class_name", "config", "registered_name"}` form. `module` and
- * `registered_name` are accepted and ignored (reference §3.2).
+ * `registered_name` are accepted and ignored (reference §3.2), and so is the `shared_object_id` Keras 3
+ * adds when it saves a whole model (`model.save` → config.json) to an object several layers share
+ * (every layer's DTypePolicy): each occurrence still carries the full config.
  */
 import * as t from 'io-ts'
 import { describe, isPlainObject, oneOf, quoteText } from './describe.js'
@@ -71,7 +73,7 @@ export const stringsOf = <A>(aliases: Readonly<Record<string, string>>, classes:
     ...classes.names.map((n) => [n, classes.get(n) as Resolution<A>] as const)
   ])
 
-const ENVELOPE_KEYS = ['class_name', 'config', 'module', 'registered_name'] as const
+const ENVELOPE_KEYS = ['class_name', 'config', 'module', 'registered_name', 'shared_object_id'] as const
 
 /** `an initializer`, `a regularizer`: the noun with its indefinite article. */
 const withArticle = (noun: string): string => `${'aeiou'.includes(noun.charAt(0)) ? 'an' : 'a'} ${noun}`
@@ -115,6 +117,14 @@ export const validateClassObject = <A>(family: ClassFamily<A>, u: unknown, c: t.
         message: `unknown key ${quoteText(key)} in a serialized ${family.what}${suggestion(key, ENVELOPE_KEYS)}; expected "class_name" and "config" (and optionally "module", "registered_name")`
       })
     }
+  }
+  const shared = ownValue(u, 'shared_object_id')
+  if (shared !== undefined && !(typeof shared === 'number' && Number.isSafeInteger(shared))) {
+    errors.push({
+      value: shared,
+      context: t.appendContext(c, 'shared_object_id', t.never, shared),
+      message: `expected shared_object_id (the id Keras 3 gives an object several layers share) to be an integer, found ${describe(shared)}`
+    })
   }
   for (const key of ['module', 'registered_name'] as const) {
     const v = ownValue(u, key)
