@@ -37,3 +37,6 @@ for (const m of models) {
   heading(`layerspec run ${m} --seed 1 --batch 4`)
   main(['run', m, '--seed', '1', '--batch', '4'])
 }
+
+heading('training: node examples/train/mnist.mjs 2 (compileTrainer + fit on real MNIST digits)')
+await import('../examples/train/mnist.mjs')

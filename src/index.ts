@@ -69,3 +69,11 @@ export type { OperationSpec, OpModule } from './ops/OperationSpec.js'
 export type { Bound, OpKernel, OpKind, Param, ParamRole } from './ops/OpKind.js'
 export { findOpKind, isOperationModule, OP_KINDS, OP_MODULES } from './ops/registry.js'
 export { broadcastShapes, broadcastSymbolic } from './ops/broadcast.js'
+
+// training (issue 13): losses, optimizers and metrics as decoded specs; gradients; fit
+export type { Batch, Scores, Trainer, TrainConfig, TrainerOptions, TrainState } from './train/Trainer.js'
+export { compileTrainer } from './train/Trainer.js'
+export type { Dataset, FitOptions, FitResult } from './train/fit.js'
+export { evaluateDataset, fit } from './train/fit.js'
+export type { RunMode, TrainGraph, TrainRun } from './train/TrainGraph.js'
+export { compileTrainGraph } from './train/TrainGraph.js'

@@ -157,7 +157,12 @@ group('no lookup in src/ can see a prototype (a scan of the source)', () => {
     const allowed = [
       /codec\/Initializer\.ts:\d+: .*VARIANCE_SCALING_PRESETS\[name\]/, // name: PresetName, the table's own keys
       /geometry\/ConvGeometry\.ts:\d+: .*AXIS_NAMES\[spec\.dataFormat\]/, // a decoded DataFormat
-      /layers\/elementwise\/merge\.ts:\d+: .*COMBINE\[className\]/ // className: ElementwiseMergeName
+      /layers\/elementwise\/merge\.ts:\d+: .*COMBINE\[className\]/, // className: ElementwiseMergeName
+      /train\/loss\/LossSpec\.ts:\d+: .*(DEFAULT_LOSS_NAMES|FIELDS)\[className\]/, // className: LossClass
+      /train\/loss\/LossSpec\.ts:\d+: .*FUNCTIONS\[fn\]/, // fn: a literal of the table's own construction (functionEntry)
+      /train\/loss\/loss\.ts:\d+: .*BOUNDS\[dtypeOf\(yPred\)\]/, // a FloatDType
+      /train\/metric\/MetricSpec\.ts:\d+: .*(DEFAULT_METRIC_NAMES|FIELDS)\[className\]/, // className: MetricClass
+      /train\/metric\/metric\.ts:\d+: .*LOSS_OF\[cls\]/ // cls: MetricClass
     ]
     expect(hits(/\b[A-Z][A-Z0-9_]{2,}\[(?![0-9'"`\]])/).filter((h) => !allowed.some((a) => a.test(h)))).toEqual([])
   })

@@ -1,0 +1,408 @@
+/**
+ * `compileTrainer`: a model, a loss, an optimizer and metrics — what Keras's `model.compile` takes and a
+ * file's `training_config` holds, decoded like every other spec — compiled into pure training
+ * functions, the way JAX + optax are: state in, state out.
+ *
+ * One Keras 3 training step (`Trainer.step`, training notes §1.1 and §4):
+ * 1. the forward in training mode (Dropout drops, BatchNormalization uses and updates batch
+ *    statistics) on the state's params;
+ * 2. the loss: Σ over outputs of `loss_weight · loss(y, ŷ)` + the weight regularizers' penalties of the
+ *    trainable weights (from the current weights) + the activity regularizers' (÷ batch size);
+ * 3. gradients of that loss w.r.t. the trainable weights (TrainGraph's backward);
+ * 4. the optimizer's update (clipping, weight decay, the rule, the schedule at the state's step);
+ * 5. each updated weight's constraint; the moving statistics of BatchNormalization from the forward;
+ * 6. metrics of the training-mode outputs (before the update), as Keras reports them.
+ *
+ * A crossentropy of an output that ends in softmax (sigmoid for binary crossentropy), given from
+ * probabilities, is computed from the logits before it, as Keras on its default TensorFlow backend
+ * does (training notes §3.2, "logits shortcut"): no clipping at 1e-7, exact gradients `p − y`.
+ *
+ * Everything is pure: nothing passed in is written, and the same state and batch give bit-identical
+ * results (the dropout masks come from the state's key and step).
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { describe, quote } from '../core/describe.js'
+import { nameTable, ownValue, type NameTable } from '../core/NameTable.js'
+import { concatPaths, specError, type SpecError } from '../core/SpecError.js'
+import type { Tensor } from '../core/Tensor.js'
+import { lowerModel } from '../compiler/lower.js'
+import type { Constraint } from '../codec/Constraint.js'
+import type { Regularizer } from '../codec/Regularizer.js'
+import { compileModel, type CompiledModel, type CompileModelOptions, type ModelParams } from '../model/compileModel.js'
+import type { ModelSpec } from '../model/ModelSpec.js'
+import { applyConstraint } from '../numerics/constraints.js'
+import { allocate, type FloatArray } from '../numerics/FloatArray.js'
+import { deriveSeed } from '../numerics/random.js'
+import { penalty } from '../numerics/regularizers.js'
+import { compileLoss, type CompiledLoss } from './loss/loss.js'
+import { decodeLoss, type LossSpec } from './loss/LossSpec.js'
+import { compileMetric, type CompiledMetric } from './metric/metric.js'
+import { decodeMetrics, uniqueMetricNames } from './metric/MetricSpec.js'
+import { applyGradients, initOptimizer, type OptimizerState } from './optimizer/optimizer.js'
+import { decodeOptimizer, type OptimizerSpec } from './optimizer/OptimizerSpec.js'
+import { compileTrainGraph, type TrainGraph } from './TrainGraph.js'
+
+type Result<A> = E.Either<ReadonlyArray<SpecError>, A>
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * What Keras's `model.compile` takes (and a file's `training_config` holds): `loss` (a name, a
+ * serialized loss, or a list of them, one per output), `optimizer` (a name or a serialized optimizer;
+ * default `"rmsprop"`, as Keras's), `metrics` (a list), `loss_weights` (a number or a list, one per
+ * output). Decoded with their paths.
+ * @category training
+ */
+export interface TrainConfig {
+  readonly loss: unknown
+  readonly optimizer?: unknown
+  readonly metrics?: unknown
+  readonly loss_weights?: unknown
+}
+
+/**
+ * Options of {@link compileTrainer}: `compileModel`'s (the model `Trainer.compiled` evaluates with), and
+ * `configPath`, the JSON path of the config in its file (a `ModelFile.trainingConfig.path`): errors in
+ * the config are reported under it.
+ */
+export type TrainerOptions = Pick<CompileModelOptions, 'inputShapes' | 'dtype' | 'backend' | 'threads'> & { readonly configPath?: string }
+
+/**
+ * The training state: the params (in `compiled.weights` order), the optimizer's slots and step count,
+ * and the random key the dropout masks come from.
+ * @category training
+ */
+export interface TrainState {
+  readonly params: ModelParams
+  readonly optimizer: OptimizerState
+  /** Steps taken (the optimizer's `iterations`). */
+  readonly step: number
+  readonly key: number
+}
+
+/** A batch: the model's inputs and the targets of its outputs (`[batch, ...]` each); optional per-sample weights. */
+export interface Batch {
+  readonly x: ReadonlyArray<Tensor>
+  readonly y: ReadonlyArray<Tensor>
+  /** Keras's `sample_weight`: one weight per sample (length batch), applied to every output's loss. */
+  readonly sampleWeight?: FloatArray
+}
+
+/** A loss value and the metrics, by name. */
+export interface Scores {
+  readonly loss: number
+  readonly metrics: Readonly<Record<string, number>>
+}
+
+/**
+ * A compiled trainer (see the module comment).
+ * @category training
+ */
+export interface Trainer {
+  /** The model it trains, compiled for inference (its `weights` order is the params order). */
+  readonly compiled: CompiledModel
+  readonly losses: ReadonlyArray<LossSpec>
+  readonly optimizer: OptimizerSpec
+  /** The metric names (history keys), in order. */
+  readonly metricNames: ReadonlyArray<string>
+  /** A state to start from: these params, fresh optimizer slots, step 0, the key (default 0). */
+  readonly init: (params: ModelParams, key?: number) => TrainState
+  /** One training step (see the module comment). */
+  readonly step: (state: TrainState, batch: Batch) => { readonly state: TrainState } & Scores
+  /**
+   * The loss in training mode and its gradient for every param (`null` for the params that are not
+   * trainable), dropout masks from `key` (default 0).
+   */
+  readonly valueAndGrad: (params: ModelParams, batch: Batch, key?: number) => { readonly loss: number; readonly grads: ReadonlyArray<Tensor | null> }
+  /** The loss (regularization included) and metrics in inference mode. */
+  readonly evaluate: (params: ModelParams, batch: Batch) => Scores
+}
+
+// -------------------------------------------------------------------------------------
+// decoding
+// -------------------------------------------------------------------------------------
+
+const perOutput = <A>(u: unknown, outputs: number, path: string, decode: (v: unknown, p: string) => Result<A>): Result<ReadonlyArray<A>> => {
+  if (Array.isArray(u)) {
+    if (u.length !== outputs) return E.left([specError(path, `expected one entry per model output (${outputs}), found a list of ${u.length}`)])
+    const rs = u.map((v, i) => decode(v, `${path}[${i}]`))
+    const errors = rs.flatMap((r) => (E.isLeft(r) ? r.left : []))
+    return errors.length > 0 ? E.left(errors) : E.right(rs.map((r) => (r as E.Right<A>).right))
+  }
+  if (u !== null && typeof u === 'object' && !('class_name' in (u as object))) {
+    return E.left([specError(path, `a loss per output name (a dict) is not supported yet; give a list in output order, found ${describe(u)}`)])
+  }
+  return E.map((a: A) => new Array<A>(outputs).fill(a))(decode(u, path))
+}
+
+const lossWeightsOf = (u: unknown, outputs: number): Result<ReadonlyArray<number>> => {
+  if (u === undefined || u === null) return E.right(new Array<number>(outputs).fill(1))
+  const one = (v: unknown, p: string): Result<number> =>
+    typeof v === 'number' && Number.isFinite(v) && v >= 0 ? E.right(v) : E.left([specError(p, `expected a finite, non-negative loss weight, found ${describe(v)}`)])
+  if (Array.isArray(u)) return perOutput(u, outputs, 'loss_weights', one)
+  return E.map((w: number) => new Array<number>(outputs).fill(w))(one(u, 'loss_weights'))
+}
+
+// -------------------------------------------------------------------------------------
+// compile
+// -------------------------------------------------------------------------------------
+
+/** Regularizer and constraint fields of a weight, by its Keras name (`kernel` → `kernelRegularizer`). */
+const FIELD_OF: NameTable<string> = nameTable({
+  kernel: 'kernel',
+  bias: 'bias',
+  depthwise_kernel: 'depthwise',
+  gamma: 'gamma',
+  beta: 'beta'
+})
+
+/**
+ * Compiles a trainer for `model` (see the module comment); every problem of the config (with its path
+ * under `loss`, `optimizer`, `metrics`, `loss_weights`) and of the model (a layer with no gradient) at
+ * once.
+ * @category training
+ */
+export const compileTrainer = (model: ModelSpec, config: TrainConfig, options: TrainerOptions = {}): Result<Trainer> => {
+  const { configPath, ...modelOptions } = options
+  const compiledE = compileModel(model, modelOptions)
+  if (E.isLeft(compiledE)) return compiledE
+  const inConfig = (es: ReadonlyArray<SpecError>): ReadonlyArray<SpecError> =>
+    configPath === undefined ? es : es.map((e) => (/^(loss|optimizer|metrics|loss_weights)\b/.test(e.path) ? { ...e, path: concatPaths(configPath, e.path) } : e))
+  const compiled = compiledE.right
+  const outputs = compiled.outputShapes.length
+  const errors: SpecError[] = []
+  const lossesE = perOutput(config.loss, outputs, 'loss', decodeLoss)
+  const optimizerE = decodeOptimizer(config.optimizer ?? 'rmsprop', 'optimizer')
+  const metricsE = decodeMetrics(config.metrics ?? [], 'metrics')
+  const weightsE = lossWeightsOf(config.loss_weights, outputs)
+  for (const r of [lossesE, optimizerE, metricsE, weightsE] as ReadonlyArray<Result<unknown>>) if (E.isLeft(r)) errors.push(...inConfig(r.left))
+  const graphE = lowerModel(model, options.inputShapes ?? compiled.inputShapes, compiled.dtype)
+  if (E.isLeft(graphE)) return graphE
+  const trainGraphE = compileTrainGraph(graphE.right, compiled.weights)
+  if (E.isLeft(trainGraphE)) errors.push(...trainGraphE.left)
+  if (errors.length > 0 || E.isLeft(lossesE) || E.isLeft(optimizerE) || E.isLeft(metricsE) || E.isLeft(weightsE) || E.isLeft(trainGraphE)) return E.left(errors)
+  const losses = lossesE.right
+  const optimizer = optimizerE.right
+  const lossWeights = weightsE.right
+  const tg: TrainGraph = trainGraphE.right
+  // Losses and metrics are compiled for the labels' per-sample shape, seen with the first batch of
+  // that shape (Keras resolves "crossentropy" / "accuracy" and sparse labels (N,) or (N, 1) the same
+  // way); checked now with the output's own shape and its sparse label shape, the two shapes Keras
+  // accepts for every loss. A batch of another shape compiles them again (cached by shape).
+  const metricSpecs = metricsE.right
+  const setupErrors: SpecError[] = []
+  if (metricSpecs.length > 0 && outputs !== 1) setupErrors.push(specError('metrics', `metrics for a model of ${outputs} outputs are not supported yet; compile with metrics: [] or a single-output model`))
+  losses.forEach((spec, i) => {
+    if (spec.reduction === 'none') setupErrors.push(specError(outputs === 1 ? 'loss' : `loss[${i}]`, 'reduction "none" leaves a loss per sample; training needs one number: use "sum_over_batch_size" (Keras\'s default), "sum" or "mean_with_sample_weight"'))
+  })
+  if (setupErrors.length > 0) return E.left(inConfig(setupErrors))
+  const metricNames = uniqueMetricNames(metricSpecs.map((m) => m.name))
+  interface ForLabels {
+    readonly losses: ReadonlyArray<{ readonly probs: CompiledLoss; readonly logits: CompiledLoss | undefined }>
+    readonly metrics: ReadonlyArray<CompiledMetric>
+  }
+  const byLabels = new Map<string, ForLabels>()
+  const forLabels = (ys: ReadonlyArray<Tensor>): ForLabels => {
+    const labelShapes = ys.map((y) => y.shape.slice(1))
+    const key = JSON.stringify(labelShapes)
+    const known = byLabels.get(key)
+    if (known !== undefined) return known
+    const errors: SpecError[] = []
+    const ls = losses.map((spec, i) => {
+      const outShape = compiled.outputShapes[i] as ReadonlyArray<number>
+      const path = outputs === 1 ? 'loss' : `loss[${i}]`
+      const probs = compileLoss(spec, outShape, labelShapes[i] as ReadonlyArray<number>, path)
+      if (E.isLeft(probs)) {
+        errors.push(...probs.left)
+        return undefined
+      }
+      const cls = probs.right.spec.className
+      const shortcut = !spec.fromLogits && (cls === 'CategoricalCrossentropy' || cls === 'SparseCategoricalCrossentropy' || cls === 'BinaryCrossentropy')
+      const logits = shortcut ? compileLoss({ ...probs.right.spec, fromLogits: true }, outShape, labelShapes[i] as ReadonlyArray<number>, path) : undefined
+      return { probs: probs.right, logits: logits !== undefined && E.isRight(logits) ? logits.right : undefined }
+    })
+    const ms = outputs !== 1 ? [] : metricSpecs.map((m, i) => {
+      const c = compileMetric(m, compiled.outputShapes[0] as ReadonlyArray<number>, labelShapes[0] as ReadonlyArray<number>, `metrics[${i}]`)
+      if (E.isLeft(c)) {
+        errors.push(...c.left)
+        return undefined
+      }
+      return c.right
+    })
+    if (errors.length > 0) throw new TypeError(`layerspec: the targets do not fit the loss or metrics: ${inConfig(errors).map((e) => `${e.path}: ${e.message}`).join('; ')}`)
+    const r: ForLabels = { losses: ls as ForLabels['losses'], metrics: ms as ReadonlyArray<CompiledMetric> }
+    byLabels.set(key, r)
+    return r
+  }
+
+  const dtype = compiled.dtype
+  const weights = compiled.weights
+  const trainable = weights.map((w) => w.trainable)
+  const trainableIndex = weights.flatMap((w, i) => (w.trainable ? [i] : []))
+  // each param's regularizer and constraint, from its layer's spec
+  const layerSpecOf = new Map<number, Readonly<Record<string, unknown>>>()
+  for (const node of tg.graph.nodes) {
+    node.weights.forEach((e) => {
+      if (e.kind === 'param') layerSpecOf.set(e.index, node.spec as unknown as Readonly<Record<string, unknown>>)
+    })
+  }
+  const fieldOf = (i: number, suffix: 'Regularizer' | 'Constraint'): unknown => {
+    const spec = layerSpecOf.get(i)
+    const name = weights[i]?.name ?? ''
+    const field = FIELD_OF.get(name)
+    return spec === undefined || field === undefined ? null : (ownValue(spec, `${field}${suffix}`) ?? null)
+  }
+  const regularizers = weights.map((_, i) => (trainable[i] ? (fieldOf(i, 'Regularizer') as Regularizer | null) : null))
+  const constraints = weights.map((_, i) => (trainable[i] ? (fieldOf(i, 'Constraint') as Constraint | null) : null))
+
+  const checkBatch = (b: Batch, what: string): number => {
+    if (b === null || typeof b !== 'object' || !Array.isArray(b.x) || !Array.isArray(b.y)) {
+      throw new TypeError(`layerspec: ${what} expects a batch { x: Tensor[], y: Tensor[] }, found ${describe(b)}`)
+    }
+    if (b.x.length !== compiled.inputShapes.length || b.y.length !== outputs) {
+      throw new TypeError(`layerspec: ${what} expects ${compiled.inputShapes.length} input tensor(s) and ${outputs} target tensor(s), found ${b.x.length} and ${b.y.length}`)
+    }
+    const n = b.x[0]?.shape[0]
+    for (const t of [...b.x, ...b.y]) {
+      if (t?.shape[0] !== n) throw new TypeError(`layerspec: ${what}: every input and target needs the same batch size (${quote(n)}), found a tensor of shape ${quote(t?.shape)}`)
+    }
+    return n as number
+  }
+
+  /** The loss of a forward and the outputs' gradients (w.r.t. logits where the shortcut applies). */
+  const lossOf = (
+    run: ReturnType<TrainGraph['run']>,
+    b: Batch,
+    batch: number,
+    withGrad: boolean
+  ): { readonly value: number; readonly grads: FloatArray[]; readonly fromLogits: boolean[] } => {
+    let value = run.activityLoss
+    const grads: FloatArray[] = []
+    const fromLogits: boolean[] = []
+    forLabels(b.y).losses.forEach((l, i) => {
+      const w = lossWeights[i] as number
+      const logits = run.logits[i]
+      const useLogits = l.logits !== undefined && logits !== undefined && (logits.kind === 'softmax') === (l.probs.spec.className !== 'BinaryCrossentropy')
+      const c = useLogits ? (l.logits as CompiledLoss) : l.probs
+      const pred = useLogits ? (logits as { readonly value: FloatArray }).value : ((run.outputs[i] as Tensor).data as FloatArray)
+      const yTrue = (b.y[i] as Tensor).data as FloatArray
+      if (withGrad) {
+        const r = c.valueAndGrad(yTrue, pred, batch, b.sampleWeight)
+        value += w * r.value
+        const g = r.grad
+        if (w !== 1) for (let k = 0; k < g.length; k++) g[k] = (g[k] as number) * w
+        grads.push(g)
+      } else value += w * c.value(yTrue, pred, batch, b.sampleWeight)
+      fromLogits.push(useLogits)
+    })
+    return { value, grads, fromLogits }
+  }
+
+  const regularization = (params: ModelParams): number => {
+    let total = 0
+    regularizers.forEach((r, i) => {
+      if (r !== null) total += penalty(r, (params[i] as Tensor).data)
+    })
+    return total
+  }
+
+  const metricsOf = (outputs: ReadonlyArray<Tensor>, b: Batch, batch: number): Record<string, { sum: number; count: number }> => {
+    const out: Record<string, { sum: number; count: number }> = {}
+    forLabels(b.y).metrics.forEach((m, i) => {
+      out[metricNames[i] as string] = m.update((b.y[0] as Tensor).data as FloatArray, (outputs[0] as Tensor).data as FloatArray, batch)
+    })
+    return out
+  }
+
+  const gradients = (params: ModelParams, b: Batch, key: number, batch: number) => {
+    const run = tg.run(params, b.x, { training: true, key })
+    const l = lossOf(run, b, batch, true)
+    const raw = run.backward(l.grads, l.fromLogits)
+    const loss = l.value + regularization(params)
+    const grads = params.map((p, i): Float64Array | null => {
+      if (!trainable[i]) return null
+      const g = raw[i] ?? new Float64Array(p.data.length)
+      const r = regularizers[i]
+      if (r !== null && r !== undefined && (r.l1 !== 0 || r.l2 !== 0)) {
+        const w = p.data
+        for (let k = 0; k < g.length; k++) {
+          const v = w[k] as number
+          g[k] = (g[k] as number) + r.l1 * Math.sign(v) + 2 * r.l2 * v
+        }
+      }
+      return g
+    })
+    return { run, loss, grads }
+  }
+
+  const toTensor = (shape: ReadonlyArray<number>, g: Float64Array): Tensor => {
+    const data = allocate(dtype, g.length)
+    for (let k = 0; k < g.length; k++) data[k] = g[k] as number
+    return { shape, data }
+  }
+
+  const summarize = (acc: Record<string, { sum: number; count: number }>): Record<string, number> =>
+    Object.fromEntries(Object.entries(acc).map(([k, v]) => [k, v.count > 0 ? v.sum / v.count : 0]))
+
+  return E.right({
+    compiled,
+    losses,
+    optimizer,
+    metricNames,
+    init: (params, key = 0) => {
+      const problems = compiled.run(params, compiled.inputShapes.map((s) => ({ shape: [1, ...s], data: allocate(dtype, s.reduce((a, b) => a * b, 1)) })))
+      if (E.isLeft(problems)) throw new TypeError(`layerspec: Trainer.init: ${problems.left.map((e) => concatPaths('params', e.path) + ': ' + e.message).join('; ')}`)
+      return {
+        params,
+        optimizer: initOptimizer(
+          optimizer,
+          trainableIndex.map((i) => (params[i] as Tensor).data)
+        ),
+        step: 0,
+        key
+      }
+    },
+    step: (state, b) => {
+      const batch = checkBatch(b, 'Trainer.step')
+      const { run, loss, grads } = gradients(state.params, b, deriveSeed(state.key, `step/${state.step}`), batch)
+      const metrics = summarize(metricsOf(run.outputs, b, batch))
+      const vars = trainableIndex.map((i) => (state.params[i] as Tensor).data)
+      // Keras 3 scales the loss by loss_scale_factor before the gradient, and the optimizer divides it out
+      const scale = optimizer.lossScaleFactor ?? 1
+      const gs = trainableIndex.map((i) => {
+        const g = grads[i] as Float64Array
+        const out = allocate(dtype, g.length)
+        for (let k = 0; k < g.length; k++) out[k] = (g[k] as number) * scale
+        return out
+      })
+      const applied = applyGradients(optimizer, state.optimizer, vars, gs)
+      const params: Tensor[] = state.params.map((p, i) => {
+        const update = run.updates.get(i)
+        return update !== undefined ? { shape: p.shape, data: update } : p
+      })
+      trainableIndex.forEach((i, k) => {
+        const p = state.params[i] as Tensor
+        const c = constraints[i]
+        const v = applied.variables[k] as FloatArray
+        params[i] = { shape: p.shape, data: c === null || c === undefined ? v : applyConstraint(c, v, [...p.shape]) }
+      })
+      return { state: { params, optimizer: applied.state, step: state.step + 1, key: state.key }, loss, metrics }
+    },
+    valueAndGrad: (params, b, key = 0) => {
+      const batch = checkBatch(b, 'Trainer.valueAndGrad')
+      const { loss, grads } = gradients(params, b, key, batch)
+      return { loss, grads: grads.map((g, i) => (g === null ? null : toTensor((params[i] as Tensor).shape, g))) }
+    },
+    evaluate: (params, b) => {
+      const batch = checkBatch(b, 'Trainer.evaluate')
+      const run = tg.run(params, b.x, { training: false, key: 0 })
+      const l = lossOf(run, b, batch, false)
+      return { loss: l.value + regularization(params), metrics: summarize(metricsOf(run.outputs, b, batch)) }
+    }
+  })
+}
+
+/** Per-batch metric sums, for `fit`'s epoch averages (Keras's Mean over samples). */
+export type MetricSums = Record<string, { sum: number; count: number }>
