@@ -42,7 +42,7 @@ import type { ModelWeight } from '../model/infer.js'
 import { allocate, type FloatArray, type FloatDType } from '../numerics/FloatArray.js'
 import { deriveSeed, uniformStream } from '../numerics/random.js'
 import { batchNormTrain, channelMap } from './vjp/batchNorm.js'
-import { convVjp } from './vjp/conv.js'
+import { compileConvVjp } from './vjp/convFast.js'
 import { denseVjp } from './vjp/dense.js'
 import { gatherVjp, probeAffine, probeGather } from './vjp/gather.js'
 import { bilinearVjp, mergeVjp } from './vjp/merge.js'
@@ -63,7 +63,7 @@ export interface RunMode {
 }
 
 /** A node's backward: the gradients of its inputs and of its weights (in `node.weights` order), `undefined` where none flows. */
-type NodeBackward = (dy: FloatArray) => { readonly inputs: ReadonlyArray<Float64Array | undefined>; readonly weights: ReadonlyArray<Float64Array | undefined> }
+type NodeBackward = (dy: FloatArray) => { readonly inputs: ReadonlyArray<FloatArray | undefined>; readonly weights: ReadonlyArray<FloatArray | undefined> }
 
 /** What a node's forward leaves: its output, its backward, and new values of its non-trainable weights. */
 interface NodeRun {
@@ -173,8 +173,14 @@ const withStages = (core: NodeOp, stages: ReadonlyArray<Stage>, lastAxis: number
 // node ops
 // -------------------------------------------------------------------------------------
 
+/** How the trainer's kernels run: `compileModel`'s backend and threads. */
+export interface TrainKernelOptions {
+  readonly backend?: 'js' | 'wasm' | 'auto'
+  readonly threads?: number
+}
+
 /** Why a layer cannot be trained through (data augmentation, operations, …), or the op. */
-const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean): Result<NodeOp> => {
+const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean, kernels: TrainKernelOptions): Result<NodeOp> => {
   const dtype = graph.dtype
   const spec = node.spec
   const inShapes = node.inputs.map((v) => shapeOf(graph, v))
@@ -201,6 +207,9 @@ const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean): R
       if (E.isLeft(layer)) return layer
       const g = setup.g
       const useBias = setup.spec.useBias
+      // the fast backward (src/train/vjp/convFast.ts), built once per node; a model input needs no gradient
+      const vjp = compileConvVjp(g, { dtype, backend: kernels.backend ?? 'auto', threads: kernels.threads ?? 1 })
+      const wantsDx = !graph.inputs.includes(node.inputs[0] as number)
       return wrap(
         E.right((inputs, weights, batch) => {
           const x = inputs[0] as FloatArray
@@ -208,7 +217,11 @@ const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean): R
           return {
             output: out,
             backward: (dy) => {
-              const r = convVjp(g, batch, x, weights[0] as FloatArray, dy, useBias)
+              if (!wantsDx) {
+                const r = vjp.weightGrads(batch, x, dy, useBias)
+                return { inputs: [undefined], weights: useBias ? [r.dw, r.db] : [r.dw] }
+              }
+              const r = vjp.run(batch, x, weights[0] as FloatArray, dy, useBias)
               return { inputs: [r.dx], weights: useBias ? [r.dw, r.db] : [r.dw] }
             }
           }
@@ -581,7 +594,7 @@ const paramIndex = (e: WeightExpr): number | undefined => (e.kind === 'param' ? 
  * mode). Every layer that cannot be trained through is reported, with its path.
  * @category training
  */
-export const compileTrainGraph = (graph: Graph, weights: ReadonlyArray<ModelWeight>): Result<TrainGraph> => {
+export const compileTrainGraph = (graph: Graph, weights: ReadonlyArray<ModelWeight>, kernels: TrainKernelOptions = {}): Result<TrainGraph> => {
   const errors: SpecError[] = []
   const ops: NodeOp[] = []
   const trainable = (node: Node): boolean => {
@@ -598,7 +611,7 @@ export const compileTrainGraph = (graph: Graph, weights: ReadonlyArray<ModelWeig
     if (node.kind === 'alias' || node.kind === 'identity') {
       // views and inference identities still need their training meaning
     }
-    const op = nodeOp(node, graph, trainable)
+    const op = nodeOp(node, graph, trainable, kernels)
     if (E.isLeft(op)) errors.push(...op.left)
     else ops.push(op.right)
   }

@@ -180,7 +180,7 @@ export const compileTrainer = (model: ModelSpec, config: TrainConfig, options: T
   for (const r of [lossesE, optimizerE, metricsE, weightsE] as ReadonlyArray<Result<unknown>>) if (E.isLeft(r)) errors.push(...inConfig(r.left))
   const graphE = lowerModel(model, options.inputShapes ?? compiled.inputShapes, compiled.dtype)
   if (E.isLeft(graphE)) return graphE
-  const trainGraphE = compileTrainGraph(graphE.right, compiled.weights)
+  const trainGraphE = compileTrainGraph(graphE.right, compiled.weights, { ...(modelOptions.backend === undefined ? {} : { backend: modelOptions.backend }), ...(modelOptions.threads === undefined ? {} : { threads: modelOptions.threads }) })
   if (E.isLeft(trainGraphE)) errors.push(...trainGraphE.left)
   if (errors.length > 0 || E.isLeft(lossesE) || E.isLeft(optimizerE) || E.isLeft(metricsE) || E.isLeft(weightsE) || E.isLeft(trainGraphE)) return E.left(errors)
   const losses = lossesE.right
