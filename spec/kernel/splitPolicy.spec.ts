@@ -16,30 +16,36 @@ const count = (ways: ReadonlyArray<boolean>, way: boolean): number => ways.filte
 
 describe('adaptiveSplit: each call site keeps the faster way, measured', () => {
   it('warms up: two calls split unmeasured, then pairs of calls each way, split-one-one-split, until each has a window', () => {
-    const ways = drive(adaptiveSplit({ window: 3 }), 2 + 12, () => 1)
+    const ways = drive(adaptiveSplit({ window: 3, warmup: 3 }), 2 + 12, () => 1)
     expect(ways).toEqual([true, true, true, true, false, false, false, false, true, true, true, true, false, false])
   })
 
   it('splits when splitting is faster, with two one-thread calls in every probeEvery', () => {
-    const ways = drive(adaptiveSplit({ window: 5, probeEvery: 16 }), 22 + 160, (split) => (split ? 6 : 10))
+    const ways = drive(adaptiveSplit({ window: 5, warmup: 5, probeEvery: 16 }), 22 + 160, (split) => (split ? 6 : 10))
     const steady = ways.slice(22)
     expect(count(steady, false)).toBe(20) // 2 of every 16
     expect(steady.slice(0, 16)).toEqual([false, false, ...new Array<boolean>(14).fill(true)])
   })
 
+  it('a short run (a model of tens of ms, a few dozen calls in all): ten calls of warm-up, then the faster way', () => {
+    const ways = drive(adaptiveSplit(), 24, (split) => (split ? 20 : 30))
+    expect(ways.slice(0, 10)).toEqual([true, true, true, true, false, false, false, false, true, true])
+    expect(ways.slice(10).every((w) => w)).toBe(true)
+  })
+
   it('stays on one thread when splitting is slower, or not faster by the margin', () => {
     for (const splitMs of [12, 10, 9.8]) {
-      const ways = drive(adaptiveSplit({ window: 5, probeEvery: 16, margin: 0.03 }), 22 + 160, (split) => (split ? splitMs : 10))
+      const ways = drive(adaptiveSplit({ window: 5, warmup: 5, probeEvery: 16, margin: 0.03 }), 22 + 160, (split) => (split ? splitMs : 10))
       expect(count(ways.slice(22), true), `split ${splitMs} ms`).toBe(20)
     }
-    const faster = drive(adaptiveSplit({ window: 5, probeEvery: 16, margin: 0.03 }), 22 + 160, (split) => (split ? 9.6 : 10))
+    const faster = drive(adaptiveSplit({ window: 5, warmup: 5, probeEvery: 16, margin: 0.03 }), 22 + 160, (split) => (split ? 9.6 : 10))
     expect(count(faster.slice(22), true)).toBe(140)
   })
 
   it('ignores the first call after each change of way (a sleeping worker, cold caches)', () => {
     // the first call of each run of one way costs 100 ms more: measured, it would decide everything
-    const ways = drive(adaptiveSplit({ window: 5, probeEvery: 16 }), 200, (split) => (split ? 6 : 10))
-    const policy = adaptiveSplit({ window: 5, probeEvery: 16 })
+    const ways = drive(adaptiveSplit({ window: 5, warmup: 5, probeEvery: 16 }), 200, (split) => (split ? 6 : 10))
+    const policy = adaptiveSplit({ window: 5, warmup: 5, probeEvery: 16 })
     let last: boolean | undefined
     const cold = drive(policy, 200, (split) => {
       const t = (split ? 6 : 10) + (split !== last ? 100 : 0)
@@ -57,7 +63,7 @@ describe('adaptiveSplit: each call site keeps the faster way, measured', () => {
 
   it('follows a change of the machine: a split that stops paying is dropped within a few probes', () => {
     // two threads help for 300 calls, then the second core is gone (splitting costs 30 % more)
-    const ways = drive(adaptiveSplit({ window: 5, probeEvery: 16 }), 600, (split, c) => (c < 300 ? (split ? 6 : 10) : split ? 13 : 10))
+    const ways = drive(adaptiveSplit({ window: 5, warmup: 5, probeEvery: 16 }), 600, (split, c) => (c < 300 ? (split ? 6 : 10) : split ? 13 : 10))
     expect(count(ways.slice(200, 300), true)).toBeGreaterThanOrEqual(100 - 14)
     // the split calls measure 13 ms from call 300 on: once they fill the window, one thread is chosen
     expect(ways.slice(310, 400).filter((w, i) => w && (310 + i - 22) % 16 >= 2).length).toBe(0)
@@ -65,7 +71,7 @@ describe('adaptiveSplit: each call site keeps the faster way, measured', () => {
   })
 
   it('keeps a state per batch size', () => {
-    const policy = adaptiveSplit({ window: 5, probeEvery: 16 })
+    const policy = adaptiveSplit({ window: 5, warmup: 5, probeEvery: 16 })
     drive(policy, 60, (split) => (split ? 5 : 10), 1)
     drive(policy, 60, (split) => (split ? 20 : 10), 8)
     expect(count(drive(policy, 32, (split) => (split ? 5 : 10), 1), true)).toBe(28)
@@ -73,7 +79,7 @@ describe('adaptiveSplit: each call site keeps the faster way, measured', () => {
   })
 
   it('a call made the other way than scheduled (a profiled call) is not measured', () => {
-    const policy = adaptiveSplit({ window: 5, probeEvery: 16 })
+    const policy = adaptiveSplit({ window: 5, warmup: 5, probeEvery: 16 })
     drive(policy, 60, (split) => (split ? 5 : 10))
     // calls recorded as one-thread calls taking 1 ms while split was scheduled: ignored
     for (let c = 0; c < 40; c++) {

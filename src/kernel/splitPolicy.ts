@@ -11,8 +11,10 @@
  *
  * - a change of way costs a call (the worker wakes, the caches refill): the first call after a
  *   change is never measured, nor are the first two calls of all (packing, V8's baseline code);
- * - then pairs of calls each way in turn, in the order split, one, one, split, … (so that a trend —
- *   V8 still tiering the code up — weighs on both alike), until each way has `window` measured calls;
+ * - then pairs of calls each way in turn, in the order split, one, one, split (so that a trend — V8
+ *   still tiering the code up — weighs on both alike): `warmup` measured calls each way (default 2:
+ *   ten calls in all; a model of 30 ms per forward may make only a few dozen calls in all, and a long
+ *   warm-up half on one thread would be most of them);
  * - then each call runs the way whose fastest of its last `window` measured calls is faster (one
  *   thread unless the split is faster by `margin`), except two calls in every `probeEvery`, which
  *   run the other way, so that a change of the machine is seen. The fastest, not the median: the
@@ -28,7 +30,9 @@
 export interface SplitPolicyOptions {
   /** Measured calls each way kept, the fastest of which is compared (default 8). */
   readonly window?: number
-  /** Every this many calls, one runs the way not chosen (default 32). */
+  /** Measured calls each way before the first choice (default 2). */
+  readonly warmup?: number
+  /** Every this many calls, two run the way not chosen (default 32). */
   readonly probeEvery?: number
   /** The split is chosen when its fastest is below one thread's fastest × (1 − margin) (default 0.03). */
   readonly margin?: number
@@ -57,7 +61,7 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
   const window = Math.max(1, Math.floor(options.window ?? 8))
   const probeEvery = Math.max(4, Math.floor(options.probeEvery ?? 32))
   const margin = options.margin ?? 0.03
-  const warm = 4 * window
+  const warm = 4 * Math.max(1, Math.floor(options.warmup ?? 2))
   const states = new Map<number, BatchState>()
   const stateOf = (batch: number): BatchState => {
     let s = states.get(batch)
