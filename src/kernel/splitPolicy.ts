@@ -79,8 +79,8 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
     // still tiering up, weighs on both ways alike)
     if (w < warm) return [((w >> 2) & 1) === 0 ? (w & 2) === 0 : (w & 2) !== 0, (w & 1) === 1]
     const p = (w - warm) % probeEvery
-    // two calls the other way, then back (the first call of each way unmeasured)
-    return p < 2 ? [!s.chosen, p === 1] : [s.chosen, p !== 2]
+    // the last two calls of each period the other way, then back (the first call of each way unmeasured)
+    return p >= probeEvery - 2 ? [!s.chosen, p === probeEvery - 1] : [s.chosen, p !== 0]
   }
   const fastest = (ring: Float64Array, count: number): number => {
     let m = Infinity
