@@ -27,10 +27,10 @@ describe('adaptiveSplit: each call site keeps the faster way, measured', () => {
     expect(steady.slice(0, 16)).toEqual([...new Array<boolean>(14).fill(true), false, false])
   })
 
-  it('a short run (a model of tens of ms, a few dozen calls in all): ten calls of warm-up, then the faster way', () => {
-    const ways = drive(adaptiveSplit(), 24, (split) => (split ? 20 : 30))
-    expect(ways.slice(0, 10)).toEqual([true, true, true, true, false, false, false, false, true, true])
-    expect(ways.slice(10).every((w) => w)).toBe(true)
+  it('a short run (a model of 200 ms, a dozen calls in all): six calls of warm-up, then the faster way', () => {
+    const ways = drive(adaptiveSplit(), 12, (split) => (split ? 150 : 200))
+    expect(ways.slice(0, 6)).toEqual([true, true, true, true, false, false])
+    expect(ways.slice(6).every((w) => w)).toBe(true)
   })
 
   it('stays on one thread when splitting is slower, or not faster by the margin', () => {
@@ -57,7 +57,7 @@ describe('adaptiveSplit: each call site keeps the faster way, measured', () => {
 
   it('a slow call every few calls (the collector) does not hide a faster way: the fastest of each window is compared', () => {
     // every 8th call costs 40 ms more, whichever way it runs (it fell on measured split calls in the warm-up)
-    const ways = drive(adaptiveSplit({ probeEvery: 16 }), 200, (split, c) => (split ? 6 : 10) + (c % 8 === 3 ? 40 : 0))
+    const ways = drive(adaptiveSplit({ probeEvery: 16, warmup: 2 }), 200, (split, c) => (split ? 6 : 10) + (c % 8 === 3 ? 40 : 0))
     expect(count(ways.slice(40), true)).toBe(160 - 2 * 10)
   })
 

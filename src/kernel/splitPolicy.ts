@@ -12,9 +12,11 @@
  * - a change of way costs a call (the worker wakes, the caches refill): the first call after a
  *   change is never measured, nor are the first two calls of all (packing, V8's baseline code);
  * - then pairs of calls each way in turn, in the order split, one, one, split (so that a trend — V8
- *   still tiering the code up — weighs on both alike): `warmup` measured calls each way (default 2:
- *   ten calls in all; a model of 30 ms per forward may make only a few dozen calls in all, and a long
- *   warm-up half on one thread would be most of them);
+ *   still tiering the code up — weighs on both alike): `warmup` measured calls each way (default 1:
+ *   six calls in all, split, split, one, one after the two unmeasured; bench:models gives a model of
+ *   200 ms per forward a dozen calls, and a longer warm-up half on one thread would be most of them —
+ *   a first choice made on one cold sample each is corrected by the next probes, as the fastest of
+ *   the kept calls only falls);
  * - then each call runs the way whose fastest of its last `window` measured calls is faster (one
  *   thread unless the split is faster by `margin`), except two calls in every `probeEvery`, which
  *   run the other way, so that a change of the machine is seen. The fastest, not the median: the
@@ -30,7 +32,7 @@
 export interface SplitPolicyOptions {
   /** Measured calls each way kept, the fastest of which is compared (default 8). */
   readonly window?: number
-  /** Measured calls each way before the first choice (default 2). */
+  /** Measured calls each way before the first choice (default 1). */
   readonly warmup?: number
   /** Every this many calls, two run the way not chosen (default 32). */
   readonly probeEvery?: number
@@ -61,7 +63,7 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
   const window = Math.max(1, Math.floor(options.window ?? 8))
   const probeEvery = Math.max(4, Math.floor(options.probeEvery ?? 32))
   const margin = options.margin ?? 0.03
-  const warm = 4 * Math.max(1, Math.floor(options.warmup ?? 2))
+  const warm = 4 * Math.max(1, Math.floor(options.warmup ?? 1))
   const states = new Map<number, BatchState>()
   const stateOf = (batch: number): BatchState => {
     let s = states.get(batch)
