@@ -1,13 +1,15 @@
 /**
  * `ConvGeometry`: everything about one Conv2D call's shapes, resolved once at compile time into one
  * flat record (the idea of tfjs's `Conv2DInfo`). Kernels read it and compute no geometry of their own.
+ * Output lengths and padding come from `Axis.ts` (`convAxis`), one call per spatial axis.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { describe } from '../core/describe.js'
 import { positiveIntProblem } from '../core/PositiveInt.js'
 import { specError, type SpecError } from '../core/SpecError.js'
 import type { Conv2DSpec, DataFormat } from '../conv2d/Conv2DSpec.js'
-import { axisPadding, effectiveKernel, outputLength } from './Padding.js'
+import { convAxis, effectiveKernel } from './Axis.js'
+import { outputLength } from './Padding.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -125,8 +127,10 @@ export const computeGeometry = (
       )
     )
   }
-  const outHeight = outputLength(inHeight, kh, sh, dh, spec.padding) ?? 0
-  const outWidth = outputLength(inWidth, kw, sw, dw, spec.padding) ?? 0
+  const ph = convAxis(inHeight, kh, sh, dh, spec.padding)
+  const pw = convAxis(inWidth, kw, sw, dw, spec.padding)
+  const outHeight = ph.out
+  const outWidth = pw.out
   const axes: ReadonlyArray<readonly [number, number, number, number, string]> = [
     [hAxis, inHeight, outHeight, effectiveKernel(kh, dh), 'rows'],
     [wAxis, inWidth, outWidth, effectiveKernel(kw, dw), 'cols']
@@ -157,8 +161,6 @@ export const computeGeometry = (
   }
   if (errors.length > 0) return E.left(errors)
 
-  const ph = axisPadding(inHeight, kh, sh, dh, spec.padding)
-  const pw = axisPadding(inWidth, kw, sw, dw, spec.padding)
   return E.right(
     Object.freeze<ConvGeometry>({
       dataFormat: spec.dataFormat,
