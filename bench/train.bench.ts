@@ -24,7 +24,7 @@
 import '../spec/quietTfjs.js'
 import * as tf from '@tensorflow/tfjs-core'
 // tfjs-layers registers tfjs-core's gradients (tfjs-core alone has none)
-import '@tensorflow/tfjs-layers'
+import * as tfl from '@tensorflow/tfjs-layers'
 import '@tensorflow/tfjs-backend-cpu'
 import * as E from 'fp-ts/lib/Either.js'
 import { readFileSync } from 'node:fs'
@@ -36,6 +36,9 @@ import { disposeThreads } from '../src/kernel/threads.js'
 import { compileConv2D } from '../src/layer/compileConv2D.js'
 import type { FloatArray } from '../src/numerics/FloatArray.js'
 import { convVjp } from '../src/train/vjp/conv.js'
+import { decodeModelFile } from '../src/model/decodeModel.js'
+import { encodeModel } from '../src/model/encodeModel.js'
+import { compileTrainer } from '../src/train/Trainer.js'
 import { compileConvVjp } from '../src/train/vjp/convFast.js'
 
 const args = process.argv.slice(2)
@@ -264,5 +267,60 @@ for (const layer of convLayers()) {
   fwd1.dispose()
   fwd2.dispose()
   tf.dispose([xTf, wTf, bTf, dyTf])
+}
+// -------------------------------------------------------------------------------------
+// a whole training step
+// -------------------------------------------------------------------------------------
+
+/**
+ * One Adam step of the whole model (sparse categorical crossentropy, batch BATCH): layerspec's
+ * `Trainer.step` (1 and 2 threads) against tfjs-layers' `trainOnBatch` on tfjs-backend-cpu (at
+ * TFJS_BATCH, scaled; issue 13 measured 45.6 s at batch 128). Weights: each engine's own seeded init.
+ */
+{
+  const file = unwrap(decodeModelFile(JSON.parse(readFileSync(new URL('../examples/models/mnist-convnet.keras3.json', import.meta.url), 'utf8'))))
+  const config = { loss: 'sparse_categorical_crossentropy', optimizer: 'adam' }
+  const trainers = [1, 2].map((threads) => unwrap(compileTrainer(file.model, config, { threads })))
+  const params = trainers[0]!.compiled.init(1)
+  const images = (n: number): Float32Array => Float32Array.from({ length: n * 784 }, (_, i) => (Math.sin(i * 0.37) + 1) / 2)
+  const labels = (n: number): Float32Array => Float32Array.from({ length: n }, (_, i) => i % 10)
+  const batch = { x: [{ shape: [BATCH, 28, 28, 1], data: images(BATCH) }], y: [{ shape: [BATCH], data: labels(BATCH) }] }
+  const states = trainers.map((t) => t.init(params))
+  const tm = await tfl.models.modelFromJSON({ modelTopology: encodeModel(file.model, { dialect: 'keras2' }) as never })
+  tm.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' })
+  const tx = tf.tensor(images(TFJS_BATCH), [TFJS_BATCH, 28, 28, 1])
+  const ty = tf.tensor(labels(TFJS_BATCH), [TFJS_BATCH])
+  // trainOnBatch is async (its data checks await): one synchronous step instead, what it runs — the
+  // training-mode forward, the loss, the gradients and Adam's update of every trainable weight
+  const opt = tf.train.adam(0.001, 0.9, 0.999, 1e-7)
+  const vars = tm.trainableWeights.map((w) => w.read() as tf.Variable)
+  const oneHot = tf.oneHot(tf.tensor1d(labels(TFJS_BATCH), 'int32'), 10)
+  const tfjsStep = (): void => {
+    tf.tidy(() => {
+      opt.minimize(
+        () => {
+          const p = tf.clipByValue(tm.apply(tx, { training: true }) as tf.Tensor, 1e-7, 1 - 1e-7)
+          return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.log(p)), -1))) as tf.Scalar
+        },
+        false,
+        vars
+      )
+    })
+  }
+  void ty
+  const engines = [
+    engine('layerspec step (1 thread)', () => void trainers[0]!.step(states[0]!, batch)),
+    engine('layerspec step (2 threads)', () => void trainers[1]!.step(states[1]!, batch)),
+    engine(`tfjs trainOnBatch (×${BATCH / TFJS_BATCH})`, tfjsStep, BATCH / TFJS_BATCH)
+  ]
+  timeAll(engines)
+  const t = Object.fromEntries(engines.map((e) => [e.name, median(e.samples)]))
+  const one = t['layerspec step (1 thread)'] as number
+  const two = t['layerspec step (2 threads)'] as number
+  const tj = t[`tfjs trainOnBatch (×${BATCH / TFJS_BATCH})`] as number
+  console.log(`whole model, one Adam step at batch ${BATCH} (sparse categorical crossentropy; tfjs: optimizer.minimize of the training-mode forward, what trainOnBatch runs):`)
+  console.log(`  layerspec ${fmt(one)} ms (2 threads ${fmt(two)} ms), tfjs-cpu ${fmt(tj)} ms: tfjs / layerspec = ${(tj / one).toFixed(1)}x (2 threads ${(tj / two).toFixed(1)}x)`)
+  tf.dispose([tx, ty, oneHot])
+  tm.dispose()
 }
 disposeThreads()

@@ -15,16 +15,14 @@
  *   still tiering the code up — weighs on both alike): `warmup` measured calls each way (default 1:
  *   six calls in all, split, split, one, one after the two unmeasured; bench:models gives a model of
  *   200 ms per forward a dozen calls, and a longer warm-up half on one thread would be most of them —
- *   a first choice made on one cold sample each is corrected as the probes refill the window);
- * - then each call runs the way whose trimmed mean over its last `window` measured calls is lower (one
- *   thread unless the split is faster by `margin`), except the last two calls of every `probeEvery`
- *   (31: a prime, so that the probes do not fall in step with a collection every 8 or 16 calls — with
- *   a period of 32 a scavenge every 8 forwards fell on every measured probe), which run the other
- *   way, so that a change of the machine is seen. The trimmed mean (the slowest quarter of the kept
- *   calls dropped, the rest averaged): not the fastest — on this machine a split call is often either
- *   fast or slow (the second core given or not), and choosing by the fastest picked splitting for
- *   F.json at batch 1 whose typical split call was 13 % slower —, and not the median of a few calls,
- *   which a collection every few calls can land on (I.json kept on one thread at 1.5× slower).
+ *   a first choice made on one cold sample each is corrected by the next probes, as the fastest of
+ *   the kept calls only falls);
+ * - then each call runs the way whose fastest of its last `window` measured calls is faster (one
+ *   thread unless the split is faster by `margin`), except two calls in every `probeEvery`, which
+ *   run the other way, so that a change of the machine is seen. The fastest, not the median: the
+ *   slow calls are the collector's and the machine's (a scavenge every few forwards landed on the
+ *   measured split calls of the warm-up and made a 1.5× faster split look slower), and a machine
+ *   that stops giving the second core slows every split call, the fastest included.
  *
  * Which way a call runs changes no arithmetic (a split is bit-identical to one thread), only its
  * time. The state is per batch size (a model runs one batch size call after call).
@@ -32,13 +30,13 @@
 
 /** Tuning of a {@link SplitPolicy}. */
 export interface SplitPolicyOptions {
-  /** Measured calls each way kept, whose trimmed mean is compared (default 8). */
+  /** Measured calls each way kept, the fastest of which is compared (default 8). */
   readonly window?: number
   /** Measured calls each way before the first choice (default 1). */
   readonly warmup?: number
-  /** Every this many calls, two run the way not chosen (default 31). */
+  /** Every this many calls, two run the way not chosen (default 32). */
   readonly probeEvery?: number
-  /** The split is chosen when its trimmed mean is below one thread's × (1 − margin) (default 0.03). */
+  /** The split is chosen when its fastest is below one thread's fastest × (1 − margin) (default 0.03). */
   readonly margin?: number
 }
 
@@ -63,7 +61,7 @@ const SKIP = 2
 /** A {@link SplitPolicy} that measures and keeps the faster way (see the module comment). */
 export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => {
   const window = Math.max(1, Math.floor(options.window ?? 8))
-  const probeEvery = Math.max(4, Math.floor(options.probeEvery ?? 31))
+  const probeEvery = Math.max(4, Math.floor(options.probeEvery ?? 32))
   const margin = options.margin ?? 0.03
   const warm = 4 * Math.max(1, Math.floor(options.warmup ?? 1))
   const states = new Map<number, BatchState>()
@@ -86,21 +84,10 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
     // the last two calls of each period the other way, then back (the first call of each way unmeasured)
     return p >= probeEvery - 2 ? [!s.chosen, p === probeEvery - 1] : [s.chosen, p !== 0]
   }
-  const sorted = new Float64Array(window)
-  const trimmedMean = (ring: Float64Array, count: number): number => {
-    const n = Math.min(count, window)
-    for (let i = 0; i < n; i++) {
-      // insertion into sorted[0, i)
-      const v = ring[i] as number
-      let j = i
-      for (; j > 0 && (sorted[j - 1] as number) > v; j--) sorted[j] = sorted[j - 1] as number
-      sorted[j] = v
-    }
-    // the slowest quarter dropped (none of one call, the slower of two), the rest averaged
-    const keep = Math.max(1, n - Math.ceil(n / 4))
-    let sum = 0
-    for (let i = 0; i < keep; i++) sum += sorted[i] as number
-    return sum / keep
+  const fastest = (ring: Float64Array, count: number): number => {
+    let m = Infinity
+    for (let i = 0; i < Math.min(count, window); i++) m = Math.min(m, ring[i] as number)
+    return m
   }
   return {
     split: (batch) => {
@@ -116,7 +103,7 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
       const k = split ? 1 : 0
       ;(s.times[k] as Float64Array)[s.counts[k] % window] = ms
       s.counts[k]++
-      if (s.counts[0] > 0 && s.counts[1] > 0) s.chosen = trimmedMean(s.times[1], s.counts[1]) < trimmedMean(s.times[0], s.counts[0]) * (1 - margin)
+      if (s.counts[0] > 0 && s.counts[1] > 0) s.chosen = fastest(s.times[1], s.counts[1]) < fastest(s.times[0], s.counts[0]) * (1 - margin)
     }
   }
 }
