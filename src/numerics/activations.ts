@@ -105,8 +105,11 @@ const leakyRelu = (x: number): number => (x >= 0 ? x : 0.2 * x)
 const elu = (x: number): number => (x > 0 ? x : Math.expm1(x))
 const selu = (x: number): number => (x > 0 ? SELU_SCALE * x : SELU_SCALE * (SELU_ALPHA * Math.expm1(x)))
 
-/** 1 / (1 + e^(−x)), evaluated so that e^(…) never overflows: exactly 0 / 1 far out, never NaN. */
-const sigmoid = (x: number): number => {
+/**
+ * 1 / (1 + e^(−x)), evaluated so that e^(…) never overflows: exactly 0 / 1 far out, never NaN.
+ * @category utils
+ */
+export const sigmoid = (x: number): number => {
   if (x >= 0) return 1 / (1 + Math.exp(-x))
   const e = Math.exp(x)
   return e / (1 + e)
@@ -122,8 +125,11 @@ const hardSigmoidKeras3 = (x: number): number => {
 }
 const hardSilu = (x: number): number => x * hardSigmoidKeras3(x)
 
-/** log(1 + e^x) = logaddexp(x, 0) = max(x, 0) + log1p(e^(−|x|)): no overflow, exact tails. */
-const softplus = (x: number): number => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)))
+/**
+ * log(1 + e^x) = logaddexp(x, 0) = max(x, 0) + log1p(e^(−|x|)): no overflow, exact tails.
+ * @category utils
+ */
+export const softplus = (x: number): number => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)))
 
 const softsign = (x: number): number => x / (1 + Math.abs(x))
 const silu = (x: number): number => x * sigmoid(x)

@@ -10,15 +10,9 @@
 import type { Activation } from '../../codec/Activation.js'
 import type { Dialect } from '../../codec/Dialect.js'
 import type { Unary } from '../../compiler/Unary.js'
-import { erfc, SELU_ALPHA, SELU_SCALE } from '../../numerics/activations.js'
+import { erfc, SELU_ALPHA, SELU_SCALE, sigmoid, softplus } from '../../numerics/activations.js'
 import type { FloatArray } from '../../numerics/FloatArray.js'
 
-const sigmoid = (x: number): number => {
-  if (x >= 0) return 1 / (1 + Math.exp(-x))
-  const e = Math.exp(x)
-  return e / (1 + e)
-}
-const softplus = (x: number): number => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)))
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI)
 
 /** f′(x) of an elementwise activation (float64), or `undefined` for the row-wise ones. */
