@@ -27,7 +27,9 @@ import * as tf from '@tensorflow/tfjs-core'
 import * as tfl from '@tensorflow/tfjs-layers'
 import '@tensorflow/tfjs-backend-cpu'
 import * as E from 'fp-ts/lib/Either.js'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
+import { replaceSection } from './benchmarks-md.js'
 import { decodeConv2D } from '../src/conv2d/codec.js'
 import type { Conv2DSpec } from '../src/conv2d/Conv2DSpec.js'
 import { formatErrors, type SpecError } from '../src/core/SpecError.js'
@@ -179,6 +181,11 @@ const relErr = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 // -------------------------------------------------------------------------------------
 
 const fmt = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2))
+/** Thousands separated, for the tfjs figures in the table. */
+const fmtBig = (ms: number): string => (ms >= 1000 ? Math.round(ms).toLocaleString('en-US') : fmt(ms))
+/** The "Training" section of BENCHMARKS.md, filled as the run goes. */
+const mdTables: string[] = []
+let worstCheck = 0
 
 console.log(`MNIST convnet convolutions, batch ${BATCH} (tfjs-backend-cpu at batch ${TFJS_BATCH}, scaled), medians of ${ROUNDS} rounds; node ${process.version}`)
 
@@ -207,6 +214,7 @@ for (const layer of convLayers()) {
     ['fast wasm, GEMM filter gradient', fastGemm]
   ] as const) {
     const r = v.run(BATCH, x, w, dy, true)
+    worstCheck = Math.max(worstCheck, relErr(r.dx, want.dx), relErr(r.dw, want.dw))
     console.log(
       `  check ${name} (${v.name}): dx ${relErr(r.dx, want.dx).toExponential(1)}, dw ${relErr(r.dw, want.dw).toExponential(1)}, db ${relErr(r.db as FloatArray, want.db as Float64Array).toExponential(1)}`
     )
@@ -262,6 +270,18 @@ for (const layer of convLayers()) {
   )
   console.log(
     `  forward + backward: naive / fast = ${(naive / fast).toFixed(1)}x, tfjs / fast = ${(tfjsMs / fast).toFixed(1)}x (2 threads: ${(naive / fast2t).toFixed(1)}x, ${(tfjsMs / fast2t).toFixed(1)}x)\n`
+  )
+  const gflops = (name: string): string => (flops / ms(name) / 1e6).toFixed(1)
+  mdTables.push(
+    [
+      `| ${layer.name} (${g.outChannels} ${g.kernelHeight}×${g.kernelWidth} on ${g.inputShape.join('×')}) | ms | |`,
+      '|---|---:|---|',
+      `| forward, 1 / 2 threads | ${fmt(fwd)} / ${fmt(fwd2t)} | |`,
+      `| backward, naive | ${fmt(ms('naive vjp'))} | ${gflops('naive vjp')} GFLOP/s |`,
+      `| backward, fast wasm, 1 / 2 threads | ${fmt(ms('fast vjp wasm (1 thread)'))} / ${fmt(ms('fast vjp wasm (2 threads)'))} | ${gflops('fast vjp wasm (1 thread)')} / ${gflops('fast vjp wasm (2 threads)')} GFLOP/s |`,
+      `| backward, fast js | ${fmt(ms('fast vjp js'))} | ${gflops('fast vjp js')} GFLOP/s |`,
+      `| forward + backward: naive / fast / tfjs-cpu | ${fmt(naive)} / ${fmt(fast)} / ${fmtBig(tfjsMs)} | tfjs ÷ fast ${(tfjsMs / fast).toFixed(0)}× |`
+    ].join('\n')
   )
   for (const v of [fast1, fast2, fastJs, fastGemm]) v.dispose()
   fwd1.dispose()
@@ -320,7 +340,43 @@ for (const layer of convLayers()) {
   const tj = t[`tfjs trainOnBatch (×${BATCH / TFJS_BATCH})`] as number
   console.log(`whole model, one Adam step at batch ${BATCH} (sparse categorical crossentropy; tfjs: optimizer.minimize of the training-mode forward, what trainOnBatch runs):`)
   console.log(`  layerspec ${fmt(one)} ms (2 threads ${fmt(two)} ms), tfjs-cpu ${fmt(tj)} ms: tfjs / layerspec = ${(tj / one).toFixed(1)}x (2 threads ${(tj / two).toFixed(1)}x)`)
+  mdTables.push(
+    [
+      `| whole model, one Adam step, batch ${BATCH} | ms |`,
+      '|---|---:|',
+      `| layerspec \`Trainer.step\`, 1 thread | ${fmt(one)} |`,
+      `| layerspec, \`threads: 2\` | ${fmt(two)} |`,
+      `| tfjs-cpu (\`optimizer.minimize\`, batch ${TFJS_BATCH} × ${BATCH / TFJS_BATCH}) | ${fmtBig(tj)} |`,
+      `| **tfjs-cpu ÷ layerspec** | **${(tj / one).toFixed(0)}×** |`
+    ].join('\n')
+  )
   tf.dispose([tx, ty, oneHot])
   tm.dispose()
 }
 disposeThreads()
+
+if (!args.includes('--no-write')) {
+  const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ')
+  const cpu = cpus()[0]?.model ?? 'unknown CPU'
+  const command = `npm run bench:train${quick ? ' -- --quick' : ''}`
+  const md = [
+    '## Training',
+    '',
+    `${stamp} UTC · Node ${process.version} · ${cpu} × ${cpus().length} · \`${command}\` (${ROUNDS} rounds) · load average (1 min) ${loadavg()[0]!.toFixed(1)} at the end`,
+    '',
+    'The Keras MNIST convnet (`examples/models/mnist-convnet.keras3.json`), batch 128. Per convolution: its',
+    'forward (`compileConv2D`), its backward through the one-pass loop (`convVjp`, the oracle) and through',
+    '`compileConvVjp` (src/train/vjp/convFast.ts: input gradient as a transposed convolution on the fast',
+    'kernels, filter gradient by a generated SIMD per-tap kernel), and the same forward + gradients through',
+    `TensorFlow.js (\`tf.grads\` on tfjs-backend-cpu, at batch ${TFJS_BATCH} × ${BATCH / TFJS_BATCH}). Then one whole Adam step (training-mode`,
+    "forward, sparse categorical crossentropy, gradients, update): `Trainer.step` against tfjs's",
+    "`optimizer.minimize` of the model's training-mode forward (what `trainOnBatch` runs; issue 13 measured",
+    `45.6 s for \`trainOnBatch\` at batch 128). Gradients checked first (max |a − b| / (1 + max |b|) ≤ ${worstCheck.toExponential(1)}`,
+    'against the float64 oracle).',
+    '',
+    mdTables.join('\n\n')
+  ].join('\n')
+  const path = new URL('../BENCHMARKS.md', import.meta.url)
+  writeFileSync(path, replaceSection(path.pathname, 'train', md))
+  console.log('BENCHMARKS.md: "Training" section written')
+}
