@@ -65,7 +65,7 @@ const check = (c: Case): void => {
 
 describe('fuzz: mutated real model files through decode, infer, compile, forward, weights and encode', () => {
   it('the corpus: every file parses and has paths to mutate', () => {
-    expect(CORPUS.length).toBe(25)
+    expect(CORPUS.length).toBe(27)
     for (const f of CORPUS) expect(f.paths.length).toBeGreaterThan(100)
   })
 

@@ -29,6 +29,8 @@ const models = [
   'examples/models/dilated-context.tf215.json',
   'examples/models/channels-first.tf24.json',
   'examples/models/residual-block.keras3.json',
+  'examples/models/causal-tcn.keras3.json',
+  'examples/models/unet.keras3.json',
   'examples/tfjs/model.json'
 ]
 for (const m of models) {

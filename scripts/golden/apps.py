@@ -65,7 +65,15 @@ ARCHS = {
     'densenet121': ("DenseNet121(weights=None, input_shape=(64, 64, 3), classifier_activation=None)", (64, 64, 3), (-2.0, 2.5), 1607),
     'efficientnet_b0': ("EfficientNetB0(weights=None, input_shape=(64, 64, 3), classifier_activation=None)", (64, 64, 3), (0.0, 255.0), 1608),
     'xception': ("Xception(weights=None, input_shape=(71, 71, 3), classifier_activation=None)", (71, 71, 3), (-1.0, 1.0), 1609),
+    # the example models of issue 14 (scripts/golden/example_models.py; --examples also writes their JSON
+    # into examples/models/)
+    'causal_tcn': ("examples.causal_tcn(keras)", (64, 2), (-1.0, 1.0), 1610),
+    'unet': ("examples.unet(keras)", (32, 32, 3), (0.0, 1.0), 1611),
 }
+
+# example name: its file in examples/models/
+EXAMPLE_FILES = {'causal_tcn': 'causal-tcn.keras3.json', 'unet': 'unet.keras3.json'}
+EXAMPLES_DIR = os.path.normpath(os.path.join(HERE, '..', '..', 'examples', 'models'))
 
 
 # -------------------------------------------------------------------------------------
@@ -140,8 +148,14 @@ def f32_list(a):
     return [float(np.format_float_positional(v, unique=True, trim='-')) if abs(v) >= 1e-4 or v == 0 else float(np.format_float_scientific(v, unique=True, trim='-')) for v in a]
 
 
+def builder(call):
+    """The builder as written into the fixture."""
+    return call if call.startswith('examples.') else 'keras.applications.' + call
+
+
 def build(keras, call):
-    return eval('keras.applications.' + call, {'keras': keras})
+    import example_models
+    return eval(builder(call), {'keras': keras, 'examples': example_models})
 
 
 def run(model, values, x):
@@ -156,7 +170,7 @@ def run(model, values, x):
     return [np.asarray(t) for t in ys]
 
 
-def write(name, out_dir):
+def write(name, out_dir, write_example=False):
     import keras
     import tensorflow as tf
 
@@ -196,7 +210,7 @@ def write(name, out_dir):
 
     fixture = {
         'name': name,
-        'builder': 'keras.applications.' + call,
+        'builder': builder(call),
         'keras_version': keras.__version__,
         'tensorflow_version': tf.__version__,
         'seed': seed,
@@ -209,6 +223,10 @@ def write(name, out_dir):
         'model': json.loads(model.to_json()),
     }
     os.makedirs(out_dir, exist_ok=True)
+    if write_example and name in EXAMPLE_FILES:
+        with open(os.path.join(EXAMPLES_DIR, EXAMPLE_FILES[name]), 'w') as f:
+            json.dump(fixture['model'], f, indent=2)
+            f.write('\n')
     path = os.path.join(out_dir, f'{name}.json')
     with open(path, 'w') as f:
         json.dump(fixture, f, separators=(',', ':'))
@@ -224,6 +242,7 @@ def main():
     p.add_argument('names', nargs='*', help='architectures to write (default: all)')
     p.add_argument('--out', default=OUT, help='output folder (default: spec/fixtures/keras3/apps)')
     p.add_argument('--list', action='store_true', help='print the architecture names and exit')
+    p.add_argument('--examples', action='store_true', help='also write the example models\' JSON into examples/models/')
     a = p.parse_args()
     if a.list:
         print('\n'.join(ARCHS))
@@ -233,7 +252,7 @@ def main():
         raise SystemExit(f'unknown architecture(s) {unknown}; known: {list(ARCHS)}')
     _check_fast()
     for name in a.names or ARCHS:
-        write(name, a.out)
+        write(name, a.out, a.examples)
 
 
 if __name__ == '__main__':

@@ -263,7 +263,10 @@ describe('whole models on the TypeScript families = the per-layer interpreter, b
       return referenceKernel(n, graph)
     })
     // every node of these models but a channels_first Flatten or a Softmax activation has a TypeScript kernel
-    const uncovered = graph.nodes.filter((n, i) => kernels[i]?.name === 'reference' && !['Flatten', 'Activation'].includes(n.spec.className)).map((n) => n.spec.className)
+    // (the convolution family's other members are `layer` nodes for now, run by their layer's own fast kernels: compileConvNd)
+    const uncovered = graph.nodes
+      .filter((n, i) => kernels[i]?.name === 'reference' && !['Flatten', 'Activation', 'Conv1D', 'Conv2DTranspose'].includes(n.spec.className))
+      .map((n) => n.spec.className)
     expect(uncovered).toEqual([])
     const executor = makeExecutor({ graph, kernels })
     const params = interpreter.init(5)

@@ -70,6 +70,14 @@ const KINDS: ReadonlyArray<Kind> = [
 /** The required arguments of each kind that has some (every other kind decodes from `{}`). */
 const REQUIRED: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   Conv2D: { filters: 2, kernel_size: 3 },
+  Conv1D: { filters: 2, kernel_size: 3 },
+  Conv3D: { filters: 2, kernel_size: 3 },
+  Conv1DTranspose: { filters: 2, kernel_size: 3 },
+  Conv2DTranspose: { filters: 2, kernel_size: 3 },
+  Conv3DTranspose: { filters: 2, kernel_size: 3 },
+  SeparableConv1D: { filters: 2, kernel_size: 3 },
+  SeparableConv2D: { filters: 2, kernel_size: 3 },
+  DepthwiseConv1D: { kernel_size: 3 },
   DepthwiseConv2D: { kernel_size: 3 },
   Dense: { units: 2 },
   Reshape: { target_shape: [4] },
@@ -89,6 +97,8 @@ const REQUIRED: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
 /** Arguments Keras 3 requires where tf.keras 2.x has a default. */
 const REQUIRED_KERAS3: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   AveragePooling2D: { pool_size: 2 },
+  AveragePooling1D: { pool_size: 2 },
+  AveragePooling3D: { pool_size: 2 },
   Rescaling: { scale: 1, offset: 0 }
 }
 
@@ -137,6 +147,11 @@ const initializer = unknownName('initializer', 'zeros')
 const regularizer = unknownName('regularizer', 'l1')
 const constraint = unknownName('constraint', 'max_norm')
 const dataFormat: Rule = (n) => exactly(`expected data_format to be "channels_last" or "channels_first", ${found(n)}`)
+const intOrTuple = (rank: number, noun = 'positive integer'): Rule => (n) => exactly(`expected a ${noun} or a list of ${rank} ${noun}${rank === 1 ? '' : 's'}, ${found(n)}`)
+/** The tuple rules of the family's rank-1 and rank-3 members (`Conv1D.kernel_size`, `MaxPooling3D.strides`, …). */
+const tupleRules = (classNames: ReadonlyArray<string>, rank: number, args: ReadonlyArray<string>): Readonly<Record<string, Rule>> =>
+  Object.fromEntries(classNames.flatMap((c) => args.map((a) => [`${c}.${a}`, intOrTuple(rank)] as const)))
+const inheritedGroups = (className: string): Rule => (n) => ({ starts: `expected groups to be 1 (tf.keras writes 1 for ${className}, inherited from Conv, and ignores it;`, ends: found(n) })
 const sides = (arg: string): Rule => (n) => exactly(`expected ${arg} to be an integer ≥ 0, a list of 2 (symmetric rows, symmetric cols), or 2 pairs [[top, bottom], [left, right]], ${found(n)}`)
 
 /** By argument name, for every kind that has it. */
@@ -159,6 +174,7 @@ const RULES: Readonly<Record<string, Rule>> = {
   kernel_initializer: initializer,
   bias_initializer: initializer,
   depthwise_initializer: initializer,
+  pointwise_initializer: initializer,
   beta_initializer: initializer,
   gamma_initializer: initializer,
   moving_mean_initializer: initializer,
@@ -167,11 +183,13 @@ const RULES: Readonly<Record<string, Rule>> = {
   bias_regularizer: regularizer,
   activity_regularizer: regularizer,
   depthwise_regularizer: regularizer,
+  pointwise_regularizer: regularizer,
   beta_regularizer: regularizer,
   gamma_regularizer: regularizer,
   kernel_constraint: constraint,
   bias_constraint: constraint,
   depthwise_constraint: constraint,
+  pointwise_constraint: constraint,
   beta_constraint: constraint,
   gamma_constraint: constraint,
   filters: positiveInt,
@@ -221,6 +239,27 @@ const RULES: Readonly<Record<string, Rule>> = {
 /** Where a kind reads an argument of the same name differently. */
 const KIND_RULES: Readonly<Record<string, Rule>> = {
   'ZeroPadding2D.padding': sides('padding'),
+  // the convolution family's rank-1 and rank-3 members (issue 14)
+  ...tupleRules(['Conv1D', 'Conv1DTranspose', 'SeparableConv1D', 'DepthwiseConv1D'], 1, ['kernel_size', 'strides', 'dilation_rate']),
+  ...tupleRules(['Conv3D', 'Conv3DTranspose'], 3, ['kernel_size', 'strides', 'dilation_rate']),
+  ...tupleRules(['MaxPooling1D', 'AveragePooling1D'], 1, ['pool_size', 'strides']),
+  ...tupleRules(['MaxPooling3D', 'AveragePooling3D'], 3, ['pool_size', 'strides']),
+  'UpSampling3D.size': intOrTuple(3),
+  'UpSampling1D.size': (n) => exactly(`expected size to be a positive integer (how many times each step is repeated), ${found(n)}`),
+  'ZeroPadding1D.padding': (n) => exactly(`expected padding to be an integer ≥ 0 or a list of 2 integers ≥ 0 (before, after), ${found(n)}`),
+  'Cropping1D.cropping': (n) => exactly(`expected cropping to be an integer ≥ 0 or a list of 2 integers ≥ 0 (before, after), ${found(n)}`),
+  'ZeroPadding3D.padding': (n) => exactly(`expected padding to be an integer ≥ 0, or a list of 3 entries (depth, rows, cols), each an integer ≥ 0 (both sides) or a pair [before, after] of integers ≥ 0, ${found(n)}`),
+  'Cropping3D.cropping': (n) => exactly(`expected cropping to be an integer ≥ 0, or a list of 3 entries (depth, rows, cols), each an integer ≥ 0 (both sides) or a pair [before, after] of integers ≥ 0, ${found(n)}`),
+  'Conv1D.padding': (n) => exactly(`expected padding to be "valid", "same" or "causal", ${found(n)}`),
+  // keras2 SeparableConv1D also takes "causal"
+  'SeparableConv1D.padding': (n) => ({ starts: 'expected padding to be "valid"', ends: found(n) }),
+  'Conv1DTranspose.output_padding': intOrTuple(1, 'non-negative integer'),
+  'Conv2DTranspose.output_padding': intOrTuple(2, 'non-negative integer'),
+  'Conv3DTranspose.output_padding': intOrTuple(3, 'non-negative integer'),
+  'Conv1DTranspose.groups': inheritedGroups('Conv1DTranspose'),
+  'Conv2DTranspose.groups': inheritedGroups('Conv2DTranspose'),
+  'Conv3DTranspose.groups': inheritedGroups('Conv3DTranspose'),
+  'DepthwiseConv1D.groups': inheritedGroups('DepthwiseConv1D'),
   'DepthwiseConv2D.groups': (n) => ({ starts: 'expected groups to be 1 (tf.keras writes 1 for DepthwiseConv2D and ignores it;', ends: found(n) }),
   'BatchNormalization.scale': bool,
   'Normalization.axis': (n) => exactly(`expected an integer axis, a list of integer axes or null, ${found(n)}`),

@@ -167,7 +167,7 @@ const checkArchitecture = (fx: Fixture): void => {
 // tests
 // -------------------------------------------------------------------------------------
 
-const ALL = ['vgg16', 'mobilenet', 'mobilenet_v2', 'mobilenet_v3_small', 'mobilenet_v3_large', 'resnet50', 'densenet121', 'efficientnet_b0', 'xception'] as const
+const ALL = ['vgg16', 'mobilenet', 'mobilenet_v2', 'mobilenet_v3_small', 'mobilenet_v3_large', 'resnet50', 'densenet121', 'efficientnet_b0', 'xception', 'causal_tcn', 'unet'] as const
 
 describe('keras.applications written by Keras 3.15: the fixtures', () => {
   it.each(ALL.map((n) => [n] as const))('%s: well formed (weights add up to the params, outputs finite, spread and input-dependent)', (name) => {
@@ -199,5 +199,16 @@ describe('keras.applications written by Keras 3.15: decode, infer, compile, Kera
   // the Normalization layer (built-in preprocessing)
   it('efficientnet_b0 (64×64)', () => checkArchitecture(readFixture('efficientnet_b0')))
 
-  it.skip('xception (71×71): needs SeparableConv2D, not supported yet (issue 14)', () => checkArchitecture(readFixture('xception')))
+  // SeparableConv2D (issue 14): depthwise then pointwise on the family's kernels
+  it('xception (71×71)', () => checkArchitecture(readFixture('xception')))
+  // the example models of issue 14 (examples/models/causal-tcn.keras3.json, unet.keras3.json: the same JSON)
+  it('causal_tcn (causal dilated Conv1D blocks with residual Adds, 64 steps)', () => checkArchitecture(readFixture('causal_tcn')))
+  it('unet (Conv2DTranspose decoder with Concatenate skip connections, 32×32)', () => checkArchitecture(readFixture('unet')))
+  it.each([
+    ['causal_tcn', 'causal-tcn.keras3.json'],
+    ['unet', 'unet.keras3.json']
+  ])('%s: the example file is the model Keras wrote', (name, file) => {
+    const example = JSON.parse(readFileSync(fileURLToPath(new URL(`../../examples/models/${file}`, import.meta.url)), 'utf8')) as unknown
+    expect(example).toEqual(readFixture(name).model)
+  })
 })

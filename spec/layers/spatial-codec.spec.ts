@@ -543,7 +543,19 @@ describe('registry', () => {
   it('lists every spatial kind, found by class name and Keras alias', () => {
     const names = SPATIAL_KINDS.map((k) => k.className).sort()
     expect(names).toEqual(
-      ['AveragePooling2D', 'Cropping2D', 'DepthwiseConv2D', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'MaxPooling2D', 'Reshape', 'UpSampling2D', 'ZeroPadding2D'].sort()
+      [
+        'AveragePooling2D',
+        'Cropping2D',
+        'DepthwiseConv2D',
+        'GlobalAveragePooling2D',
+        'GlobalMaxPooling2D',
+        'MaxPooling2D',
+        'Reshape',
+        'UpSampling2D',
+        'ZeroPadding2D',
+        // the 1-D / 3-D companions of the convolution family (issue 14)
+        ...['MaxPooling', 'AveragePooling', 'GlobalAveragePooling', 'GlobalMaxPooling', 'UpSampling', 'ZeroPadding', 'Cropping'].flatMap((n) => [`${n}1D`, `${n}3D`])
+      ].sort()
     )
     for (const k of SPATIAL_KINDS) {
       expect(LAYER_KINDS).toContain(k)

@@ -315,6 +315,26 @@ const CASES: ReadonlyArray<Case> = [
     }
   },
   // ---- DepthwiseConv2D ----
+  // ---- the convolution family's other members tfjs has (issue 14; where tfjs departs from Keras: see
+  // keras-conv-family-reference.md §12: no causal, Conv1D channels_first not transposed back, no
+  // output_padding or dilation in transposed layers, 3-D `same` padding without TF's clamp) ----
+  { label: 'Conv1D defaults', layer: () => L.conv1d!({ filters: 2, kernelSize: 3 }), input: [7, 3] },
+  { label: 'Conv1D strides 2, same, dilation 1, relu, no bias', layer: () => L.conv1d!({ filters: 3, kernelSize: 2, strides: 2, padding: 'same', activation: 'relu', useBias: false }), input: [7, 2] },
+  { label: 'Conv1D dilationRate 2, tanh', layer: () => L.conv1d!({ filters: 2, kernelSize: 3, dilationRate: 2, activation: 'tanh' }), input: [9, 2] },
+  { label: 'Conv3D defaults', layer: () => L.conv3d!({ filters: 2, kernelSize: 2 }), input: [3, 4, 4, 2] },
+  { label: 'Conv3D strides [1, 2, 2], channelsFirst, relu', layer: () => L.conv3d!({ filters: 2, kernelSize: [1, 2, 2], strides: [1, 2, 2], dataFormat: 'channelsFirst', activation: 'relu' }), input: [2, 3, 4, 4] },
+  { label: 'Conv2DTranspose defaults', layer: () => L.conv2dTranspose!({ filters: 2, kernelSize: 3 }), input: IMG },
+  { label: 'Conv2DTranspose strides 2, same, channelsFirst, no bias', layer: () => L.conv2dTranspose!({ filters: 3, kernelSize: [3, 2], strides: 2, padding: 'same', dataFormat: 'channelsFirst', useBias: false }), input: IMG_FIRST },
+  { label: 'Conv3DTranspose strides 2, valid', layer: () => L.conv3dTranspose!({ filters: 2, kernelSize: 2, strides: 2 }), input: [2, 3, 3, 2] },
+  { label: 'SeparableConv2D defaults', layer: () => L.separableConv2d!({ filters: 2, kernelSize: 3 }), input: IMG },
+  // (depthMultiplier > 1: tfjs does not write it, pinned below)
+  { label: 'SeparableConv2D strides 2, same, relu', layer: () => L.separableConv2d!({ filters: 4, kernelSize: [3, 2], strides: 2, padding: 'same', activation: 'relu' }), input: IMG },
+  { label: 'MaxPooling1D defaults', layer: () => L.maxPooling1d!({}), input: [7, 3] },
+  { label: 'AveragePooling1D poolSize 3, strides 2, same', layer: () => L.averagePooling1d!({ poolSize: 3, strides: 2, padding: 'same' }), input: [8, 2] },
+  { label: 'MaxPooling3D defaults', layer: () => L.maxPooling3d!({}), input: [4, 4, 4, 2] },
+  { label: 'AveragePooling3D poolSize [1, 2, 2], channelsFirst', layer: () => L.averagePooling3d!({ poolSize: [1, 2, 2], dataFormat: 'channelsFirst' }), input: [2, 3, 4, 4] },
+  { label: 'GlobalAveragePooling1D', layer: () => L.globalAveragePooling1d!({}), input: [5, 3] },
+  { label: 'GlobalMaxPooling1D', layer: () => L.globalMaxPooling1d!({}), input: [5, 3] },
   { label: 'DepthwiseConv2D defaults', layer: () => L.depthwiseConv2d!({ kernelSize: 3 }), input: IMG },
   {
     label: 'DepthwiseConv2D depthMultiplier, strides, same, channelsFirst, relu, no bias, heNormal, nonNeg bias constraint',
@@ -532,9 +552,46 @@ describe('every layer kind as tfjs-layers 4.22 writes it, with each option it al
     const { LAYER_KINDS } = await import('../../src/layers/registry.js')
     const covered = new Set<string>()
     for (const c of CASES) covered.add(c.layer().getClassName())
-    const lacking = ['Subtract', 'SpatialDropout2D', 'RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomTranslation', 'RandomContrast', 'RandomBrightness', 'RandomHeight', 'Normalization']
+    const lacking = [
+      'Subtract',
+      'SpatialDropout2D',
+      'RandomFlip',
+      'RandomRotation',
+      'RandomZoom',
+      'RandomTranslation',
+      'RandomContrast',
+      'RandomBrightness',
+      'RandomHeight',
+      'Normalization',
+      // the convolution family's members tfjs-layers has no class for (family reference §12)
+      'Conv1DTranspose',
+      'SeparableConv1D',
+      'DepthwiseConv1D',
+      'GlobalAveragePooling3D',
+      'GlobalMaxPooling3D',
+      'UpSampling1D',
+      'UpSampling3D',
+      'ZeroPadding1D',
+      'ZeroPadding3D',
+      'Cropping1D',
+      'Cropping3D'
+    ]
     for (const name of lacking) expect(tf.serialization.SerializationMap.getMap().classNameMap[name], `tfjs registers ${name}`).toBeUndefined()
     expect(LAYER_KINDS.map((k) => k.className).filter((n) => !covered.has(n) && !lacking.includes(n))).toEqual([])
+  })
+})
+
+describe('tfjs departure, pinned: SeparableConv2D.getConfig drops depth_multiplier', () => {
+  it('a tfjs-saved SeparableConv2D with depthMultiplier 2 reads as Keras reads it (multiplier 1), and its weights are refused with their shapes', () => {
+    const m = tfl.sequential({ layers: [L.separableConv2d!({ filters: 4, kernelSize: 3, depthMultiplier: 2, inputShape: [6, 5, 3], name: 'sep' })] })
+    const json = m.toJSON(null, false) as unknown as { config: { layers: Array<{ config: Record<string, unknown> }> } }
+    // tfjs-layers 4.22 writes no depth_multiplier; its weights are those of multiplier 2
+    expect('depth_multiplier' in (json.config.layers[0]?.config ?? {})).toBe(false)
+    expect(m.getWeights().map((w) => w.shape)).toEqual([[3, 3, 3, 2], [1, 1, 6, 4], [4]])
+    const file = right(decodeModelFile(json))
+    const compiled = right(compileModel(file.model))
+    expect(compiled.weights.map((w) => w.shape)).toEqual([[3, 3, 3, 1], [1, 1, 3, 4], [4]])
+    m.dispose()
   })
 })
 

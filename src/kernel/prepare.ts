@@ -45,7 +45,16 @@ export const coversPath = (path: KernelPath, g: ConvGeometry): boolean => {
     case 'tiled':
       return true
     case 'pointwise':
-      return g.kernelHeight === 1 && g.kernelWidth === 1 && g.strideHeight === 1 && g.strideWidth === 1 && g.dataFormat === 'channels_last'
+      // a 1×1 window maps pixels one to one: with zero padding (a family view: a transposed layer's
+      // phase, a folded pad) the output is larger than the input and the tiled kernel runs instead
+      return (
+        g.kernelHeight === 1 &&
+        g.kernelWidth === 1 &&
+        g.strideHeight === 1 &&
+        g.strideWidth === 1 &&
+        g.dataFormat === 'channels_last' &&
+        g.padTop + g.padBottom + g.padLeft + g.padRight === 0
+      )
     case 'depthwise':
       return g.inChannelsPerGroup === 1 && g.outChannelsPerGroup === 1
     case 'im2col':

@@ -1,6 +1,7 @@
 /**
  * The registry of layer kinds layerspec reads and runs, and of the Keras classes it knows but cannot run.
  */
+import { CONV_FAMILY_KINDS } from '../conv/ConvFamilyKind.js'
 import { Conv2DKind } from './Conv2D.js'
 import { DenseKind } from './Dense.js'
 import { ELEMENTWISE_KINDS } from './elementwise.js'
@@ -14,7 +15,7 @@ import { SPATIAL_KINDS } from './spatial.js'
  * @category registry
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const LAYER_KINDS: ReadonlyArray<LayerKind<any>> = [Conv2DKind, DenseKind, FlattenKind, ...SPATIAL_KINDS, ...ELEMENTWISE_KINDS]
+export const LAYER_KINDS: ReadonlyArray<LayerKind<any>> = [Conv2DKind, ...CONV_FAMILY_KINDS, DenseKind, FlattenKind, ...SPATIAL_KINDS, ...ELEMENTWISE_KINDS]
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const BY_NAME: NameTable<LayerKind<any>> = nameTable(LAYER_KINDS.flatMap((k) => [[k.className, k] as const, ...k.aliases.map((a) => [a, k] as const)]))
@@ -32,10 +33,6 @@ export const findLayerKind = (className: string): LayerKind<any> | undefined => 
  */
 export const UNRUNNABLE: NameTable<string> = nameTable({
   Lambda: 'a Lambda layer holds marshaled Python bytecode, which cannot be run (or trusted) outside Python',
-  Conv2DTranspose: 'Conv2DTranspose is not supported yet',
-  Conv1D: 'Conv1D is not supported (layerspec runs 2-D convolutional models)',
-  Conv3D: 'Conv3D is not supported (layerspec runs 2-D convolutional models)',
-  SeparableConv2D: 'SeparableConv2D is not supported yet',
   LSTM: 'recurrent layers are not supported',
   GRU: 'recurrent layers are not supported',
   SimpleRNN: 'recurrent layers are not supported',

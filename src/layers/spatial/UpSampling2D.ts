@@ -21,12 +21,12 @@ import { IntOrPair, type Pair } from '../../core/Pair.js'
 import { oneOfNames } from '../../core/primitives.js'
 import type { Tensor } from '../../core/Tensor.js'
 import type { DataFormat } from '../../conv2d/Conv2DSpec.js'
-import { allocate } from '../../numerics/FloatArray.js'
+import { allocate, type FloatArray } from '../../numerics/FloatArray.js'
 import type { BaseLayerSpec } from '../base.js'
 import type { LayerKind, SymbolicShape } from '../LayerKind.js'
 import { singleInput } from '../shapes.js'
 import { layerCodec } from '../simple.js'
-import { dataFormatField, imageAxes, inferKnown, layoutOf } from './common.js'
+import { dataFormatField, imageAxes, inferKnown, layoutOf, type ImageLayout } from './common.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -101,6 +101,29 @@ export const bilinearAxis = (inLength: number, factor: number): { readonly lo: I
 }
 
 /**
+ * The reference `nearest` upsampling kernel of UpSampling2D, and through views of UpSampling1D / 3D:
+ * each of `batch` consecutive images of `x` (layout `inL`: NHWC or NCHW) into `out` (layout `outL`,
+ * `fh` times the rows and `fw` times the cols), output row `oh` copying input row `⌊oh / fh⌋` and
+ * output col `ow` input col `⌊ow / fw⌋` (each element repeated consecutively).
+ * @category kernels
+ */
+export const repeatNearest = (x: ArrayLike<number>, out: FloatArray, batch: number, inL: ImageLayout, outL: ImageLayout, fh: number, fw: number): void => {
+  const C = inL.channels
+  for (let n = 0; n < batch; n++) {
+    const xBase = n * inL.size
+    const oBase = n * outL.size
+    for (let oh = 0; oh < outL.rows; oh++) {
+      const xr = xBase + Math.floor(oh / fh) * inL.rowStride
+      for (let ow = 0; ow < outL.cols; ow++) {
+        const xp = xr + Math.floor(ow / fw) * inL.colStride
+        const op = oBase + oh * outL.rowStride + ow * outL.colStride
+        for (let c = 0; c < C; c++) out[op + c * outL.channelStride] = x[xp + c * inL.channelStride] as number
+      }
+    }
+  }
+}
+
+/**
  * UpSampling2D.
  * @category layers
  */
@@ -135,36 +158,31 @@ export const UpSampling2DKind: LayerKind<UpSampling2DSpec> = {
             const x = (xs[0] as Tensor).data
             const batch = (xs[0] as Tensor).shape[0] as number
             const out = allocate(options.dtype, batch * outL.size)
+            if (spec.interpolation === 'nearest') {
+              repeatNearest(x, out, batch, inL, outL, fh, fw)
+              return { shape: [batch, ...outputShape], data: out }
+            }
             for (let n = 0; n < batch; n++) {
               const xBase = n * inL.size
               const oBase = n * outL.size
               for (let oh = 0; oh < outL.rows; oh++) {
-                if (spec.interpolation === 'nearest') {
-                  const xr = xBase + Math.floor(oh / fh) * inL.rowStride
-                  for (let ow = 0; ow < outL.cols; ow++) {
-                    const xp = xr + Math.floor(ow / fw) * inL.colStride
-                    const op = oBase + oh * outL.rowStride + ow * outL.colStride
-                    for (let c = 0; c < C; c++) out[op + c * outL.channelStride] = x[xp + c * inL.channelStride] as number
-                  }
-                } else {
-                  const top = xBase + (rowsT.lo[oh] as number) * inL.rowStride
-                  const bottom = xBase + (rowsT.hi[oh] as number) * inL.rowStride
-                  const dy = rowsT.frac[oh] as number
-                  for (let ow = 0; ow < outL.cols; ow++) {
-                    const l = (colsT.lo[ow] as number) * inL.colStride
-                    const r = (colsT.hi[ow] as number) * inL.colStride
-                    const dx = colsT.frac[ow] as number
-                    const op = oBase + oh * outL.rowStride + ow * outL.colStride
-                    for (let c = 0; c < C; c++) {
-                      const cs = c * inL.channelStride
-                      const tl = x[top + l + cs] as number
-                      const tr = x[top + r + cs] as number
-                      const bl = x[bottom + l + cs] as number
-                      const br = x[bottom + r + cs] as number
-                      const t = tl + (tr - tl) * dx
-                      const b = bl + (br - bl) * dx
-                      out[op + c * outL.channelStride] = t + (b - t) * dy
-                    }
+                const top = xBase + (rowsT.lo[oh] as number) * inL.rowStride
+                const bottom = xBase + (rowsT.hi[oh] as number) * inL.rowStride
+                const dy = rowsT.frac[oh] as number
+                for (let ow = 0; ow < outL.cols; ow++) {
+                  const l = (colsT.lo[ow] as number) * inL.colStride
+                  const r = (colsT.hi[ow] as number) * inL.colStride
+                  const dx = colsT.frac[ow] as number
+                  const op = oBase + oh * outL.rowStride + ow * outL.colStride
+                  for (let c = 0; c < C; c++) {
+                    const cs = c * inL.channelStride
+                    const tl = x[top + l + cs] as number
+                    const tr = x[top + r + cs] as number
+                    const bl = x[bottom + l + cs] as number
+                    const br = x[bottom + r + cs] as number
+                    const t = tl + (tr - tl) * dx
+                    const b = bl + (br - bl) * dx
+                    out[op + c * outL.channelStride] = t + (b - t) * dy
                   }
                 }
               }

@@ -57,11 +57,14 @@ const encodePairs = (p: SidePairs): number[][] => [
 ]
 
 /**
- * Copies the overlap of each input sample into each output sample, the output's origin shifted by
- * (`rowOffset`, `colOffset`) relative to the input's (positive for padding, negative for cropping);
- * the rest of the output stays zero.
+ * The reference kernel of ZeroPadding2D and Cropping2D, and through views of the 1-D and 3-D ones:
+ * copies the overlap of each of `batch` consecutive input images (layout `inL`: NHWC or NCHW) into the
+ * output images (layout `outL`), the output's origin shifted by (`rowOffset`, `colOffset`) relative to
+ * the input's (positive for padding, negative for cropping); the rest of `out` is left as it is (zero
+ * when freshly allocated).
+ * @category kernels
  */
-const shiftCopy = (
+export const shiftCopy = (
   x: ArrayLike<number>,
   out: Float32Array | Float64Array,
   batch: number,

@@ -32,12 +32,12 @@ import type { Tensor } from '../../core/Tensor.js'
 import { showShape } from '../../codec/InputShape.js'
 import { PADDINGS, type DataFormat, type Padding } from '../../conv2d/Conv2DSpec.js'
 import { axisPadding, outputLength } from '../../geometry/Padding.js'
-import { allocate } from '../../numerics/FloatArray.js'
+import { allocate, type FloatArray } from '../../numerics/FloatArray.js'
 import type { BaseLayerSpec } from '../base.js'
 import type { LayerKind } from '../LayerKind.js'
 import { singleInput } from '../shapes.js'
 import { layerCodec } from '../simple.js'
-import { axisName, dataFormatField, imageAxes, inferKnown, layoutOf, PaddingCodec } from './common.js'
+import { axisName, dataFormatField, imageAxes, inferKnown, layoutOf, PaddingCodec, type ImageLayout } from './common.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -85,21 +85,153 @@ export type GlobalAveragePooling2DSpec = GlobalPooling2DSpec<'GlobalAveragePooli
 export type GlobalMaxPooling2DSpec = GlobalPooling2DSpec<'GlobalMaxPooling2D'>
 
 // -------------------------------------------------------------------------------------
+// kernels
+// -------------------------------------------------------------------------------------
+
+/** What a pooling window computes. */
+export type PoolMode = 'max' | 'average'
+
+/**
+ * A pooling window over the rows and cols of an image: its size `[ph, pw]`, its strides `[sh, sw]`, and
+ * the padding before the first row and col (`top`, `left`: TF's `same` split from src/geometry/Axis.ts,
+ * 0 for `valid`).
+ * @category model
+ */
+export interface PoolWindow {
+  readonly ph: number
+  readonly pw: number
+  readonly sh: number
+  readonly sw: number
+  readonly top: number
+  readonly left: number
+}
+
+/**
+ * The reference pooling kernel of MaxPooling2D / AveragePooling2D, and through views of the 1-D and
+ * 3-D pooling layers: pools each of `batch` consecutive images of `x` (layout `inL`: NHWC or NCHW,
+ * row-major) into `out` (layout `outL`, whose rows and cols are the output lengths). A window reads
+ * only its in-bounds elements: max ignores the padding, average divides by the count of in-bounds
+ * elements (TF's `avg_pool`), summing in float64 and dividing once. A NaN in a max window gives NaN.
+ * @category kernels
+ */
+export const poolImages = (
+  mode: PoolMode,
+  x: ArrayLike<number>,
+  out: FloatArray,
+  batch: number,
+  inL: ImageLayout,
+  outL: ImageLayout,
+  w: PoolWindow
+): void => {
+  const { ph, pw, sh, sw, top, left } = w
+  const C = inL.channels
+  for (let n = 0; n < batch; n++) {
+    const xBase = n * inL.size
+    const oBase = n * outL.size
+    for (let oh = 0; oh < outL.rows; oh++) {
+      const hStart = oh * sh - top
+      const h0 = Math.max(hStart, 0)
+      const h1 = Math.min(hStart + ph, inL.rows)
+      for (let ow = 0; ow < outL.cols; ow++) {
+        const wStart = ow * sw - left
+        const w0 = Math.max(wStart, 0)
+        const w1 = Math.min(wStart + pw, inL.cols)
+        const o = oBase + oh * outL.rowStride + ow * outL.colStride
+        if (mode === 'max') {
+          for (let c = 0; c < C; c++) {
+            let m = -Infinity
+            const xc = xBase + c * inL.channelStride
+            for (let h = h0; h < h1; h++) {
+              const xr = xc + h * inL.rowStride
+              for (let w = w0; w < w1; w++) {
+                const v = x[xr + w * inL.colStride] as number
+                if (v > m || v !== v) m = v
+              }
+            }
+            out[o + c * outL.channelStride] = m
+          }
+        } else {
+          const count = (h1 - h0) * (w1 - w0)
+          for (let c = 0; c < C; c++) {
+            let sum = 0
+            const xc = xBase + c * inL.channelStride
+            for (let h = h0; h < h1; h++) {
+              const xr = xc + h * inL.rowStride
+              for (let w = w0; w < w1; w++) sum += x[xr + w * inL.colStride] as number
+            }
+            out[o + c * outL.channelStride] = sum / count
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The reference global pooling kernel of GlobalAveragePooling2D / GlobalMaxPooling2D, and through views
+ * of the 1-D and 3-D ones: for each of `batch` consecutive images of `x` (layout `inL`, channels last
+ * or first as `dataFormat` says), the max or the mean of each channel over its `rows · cols` elements,
+ * written to `out` as `batch × channels` values (keepdims only changes the shape). Sums are float64,
+ * divided once; a NaN gives NaN.
+ * @category kernels
+ */
+export const globalPoolImages = (mode: PoolMode, x: ArrayLike<number>, out: FloatArray, batch: number, inL: ImageLayout, dataFormat: DataFormat): void => {
+  const C = inL.channels
+  const plane = inL.rows * inL.cols
+  const acc = new Float64Array(C)
+  for (let n = 0; n < batch; n++) {
+    const xBase = n * inL.size
+    acc.fill(mode === 'max' ? -Infinity : 0)
+    if (dataFormat === 'channels_last') {
+      for (let p = 0; p < plane; p++) {
+        const xp = xBase + p * C
+        if (mode === 'max') {
+          for (let c = 0; c < C; c++) {
+            const v = x[xp + c] as number
+            if (v > (acc[c] as number) || v !== v) acc[c] = v
+          }
+        } else {
+          for (let c = 0; c < C; c++) acc[c] = (acc[c] as number) + (x[xp + c] as number)
+        }
+      }
+    } else {
+      for (let c = 0; c < C; c++) {
+        const xc = xBase + c * plane
+        let a = acc[c] as number
+        if (mode === 'max') {
+          for (let p = 0; p < plane; p++) {
+            const v = x[xc + p] as number
+            if (v > a || v !== v) a = v
+          }
+        } else {
+          for (let p = 0; p < plane; p++) a += x[xc + p] as number
+        }
+        acc[c] = a
+      }
+    }
+    const o = n * C
+    if (mode === 'max') for (let c = 0; c < C; c++) out[o + c] = acc[c] as number
+    else for (let c = 0; c < C; c++) out[o + c] = (acc[c] as number) / plane
+  }
+}
+
+// -------------------------------------------------------------------------------------
 // window pooling
 // -------------------------------------------------------------------------------------
 
 const DEFAULT_POOL = [2, 2] as unknown as Pair
 
 /**
- * Keras 3 keeps a pooling layer's `padding` as written and its `call` then accepts only the lower-case
- * names ("Argument `padding` must be either 'valid' or 'same'. Received: padding=Same"), so a keras3
- * config must write them in lower case; tf.keras 2.x lower-cases it.
+ * Why a keras3 pooling config may not write its padding in upper case: Keras 3 keeps a pooling layer's
+ * `padding` as written and its `call` then accepts only the lower-case names ("Argument `padding` must
+ * be either 'valid' or 'same'. Received: padding=Same"); tf.keras 2.x lower-cases it.
+ * @category codecs
  */
-const keras3PoolingPadding = oneOfNames<Padding>('padding', PADDINGS, {
-  explain: Object.fromEntries(
-    ['VALID', 'SAME', 'Valid', 'Same'].map((n) => [n, `expected padding to be "valid" or "same" in lower case, found ${JSON.stringify(n)}: Keras 3 keeps a pooling layer's padding as written and raises "Argument \`padding\` must be either 'valid' or 'same'" when it is called (tf.keras 2.x lower-cases it)`])
-  )
-})
+export const KERAS3_POOLING_PADDING_CASES: Readonly<Record<string, string>> = Object.fromEntries(
+  ['VALID', 'SAME', 'Valid', 'Same'].map((n) => [n, `expected padding to be "valid" or "same" in lower case, found ${JSON.stringify(n)}: Keras 3 keeps a pooling layer's padding as written and raises "Argument \`padding\` must be either 'valid' or 'same'" when it is called (tf.keras 2.x lower-cases it)`])
+)
+
+const keras3PoolingPadding = oneOfNames<Padding>('padding', PADDINGS, { explain: KERAS3_POOLING_PADDING_CASES })
 
 /**
  * Window pooling's codec. Keras 3's AveragePooling2D has no default `pool_size` (a required argument);
@@ -141,7 +273,7 @@ const inferPooling = (spec: Pooling2DSpec, inputs: ReadonlyArray<ReadonlyArray<n
     })
   )
 
-const poolingKind = <N extends Pooling2DClass>(className: N, alias: string, mode: 'max' | 'average'): LayerKind<Pooling2DSpec<N>> => ({
+const poolingKind = <N extends Pooling2DClass>(className: N, alias: string, mode: PoolMode): LayerKind<Pooling2DSpec<N>> => ({
   className,
   aliases: [alias],
   arity: 'single',
@@ -157,7 +289,7 @@ const poolingKind = <N extends Pooling2DClass>(className: N, alias: string, mode
         const [sh, sw] = spec.strides
         const top = axisPadding(inL.rows, ph, sh, 1, spec.padding).before
         const left = axisPadding(inL.cols, pw, sw, 1, spec.padding).before
-        const C = inL.channels
+        const window: PoolWindow = { ph, pw, sh, sw, top, left }
         return {
           outputShape,
           weights: [],
@@ -165,46 +297,7 @@ const poolingKind = <N extends Pooling2DClass>(className: N, alias: string, mode
             const x = (xs[0] as Tensor).data
             const batch = (xs[0] as Tensor).shape[0] as number
             const out = allocate(options.dtype, batch * outL.size)
-            for (let n = 0; n < batch; n++) {
-              const xBase = n * inL.size
-              const oBase = n * outL.size
-              for (let oh = 0; oh < outL.rows; oh++) {
-                const hStart = oh * sh - top
-                const h0 = Math.max(hStart, 0)
-                const h1 = Math.min(hStart + ph, inL.rows)
-                for (let ow = 0; ow < outL.cols; ow++) {
-                  const wStart = ow * sw - left
-                  const w0 = Math.max(wStart, 0)
-                  const w1 = Math.min(wStart + pw, inL.cols)
-                  const o = oBase + oh * outL.rowStride + ow * outL.colStride
-                  if (mode === 'max') {
-                    for (let c = 0; c < C; c++) {
-                      let m = -Infinity
-                      const xc = xBase + c * inL.channelStride
-                      for (let h = h0; h < h1; h++) {
-                        const xr = xc + h * inL.rowStride
-                        for (let w = w0; w < w1; w++) {
-                          const v = x[xr + w * inL.colStride] as number
-                          if (v > m || v !== v) m = v
-                        }
-                      }
-                      out[o + c * outL.channelStride] = m
-                    }
-                  } else {
-                    const count = (h1 - h0) * (w1 - w0)
-                    for (let c = 0; c < C; c++) {
-                      let sum = 0
-                      const xc = xBase + c * inL.channelStride
-                      for (let h = h0; h < h1; h++) {
-                        const xr = xc + h * inL.rowStride
-                        for (let w = w0; w < w1; w++) sum += x[xr + w * inL.colStride] as number
-                      }
-                      out[o + c * outL.channelStride] = sum / count
-                    }
-                  }
-                }
-              }
-            }
+            poolImages(mode, x, out, batch, inL, outL, window)
             return { shape: [batch, ...outputShape], data: out }
           }
         }
@@ -240,7 +333,7 @@ const inferGlobal = (spec: GlobalPooling2DSpec, inputs: ReadonlyArray<ReadonlyAr
     })
   )
 
-const globalKind = <N extends GlobalPooling2DClass>(className: N, alias: string, mode: 'max' | 'average'): LayerKind<GlobalPooling2DSpec<N>> => ({
+const globalKind = <N extends GlobalPooling2DClass>(className: N, alias: string, mode: PoolMode): LayerKind<GlobalPooling2DSpec<N>> => ({
   className,
   aliases: [alias],
   arity: 'single',
@@ -255,50 +348,14 @@ const globalKind = <N extends GlobalPooling2DClass>(className: N, alias: string,
       inferKnown(inferGlobal, spec, inputs),
       E.map(({ outputShape }) => {
         const inL = layoutOf(spec.dataFormat, inputs[0] ?? [])
-        const C = inL.channels
-        const plane = inL.rows * inL.cols
         return {
           outputShape,
           weights: [],
           forward: (_w: ReadonlyArray<Tensor>, xs: ReadonlyArray<Tensor>): Tensor => {
             const x = (xs[0] as Tensor).data
             const batch = (xs[0] as Tensor).shape[0] as number
-            const out = allocate(options.dtype, batch * C)
-            const acc = new Float64Array(C)
-            for (let n = 0; n < batch; n++) {
-              const xBase = n * inL.size
-              acc.fill(mode === 'max' ? -Infinity : 0)
-              if (spec.dataFormat === 'channels_last') {
-                for (let p = 0; p < plane; p++) {
-                  const xp = xBase + p * C
-                  if (mode === 'max') {
-                    for (let c = 0; c < C; c++) {
-                      const v = x[xp + c] as number
-                      if (v > (acc[c] as number) || v !== v) acc[c] = v
-                    }
-                  } else {
-                    for (let c = 0; c < C; c++) acc[c] = (acc[c] as number) + (x[xp + c] as number)
-                  }
-                }
-              } else {
-                for (let c = 0; c < C; c++) {
-                  const xc = xBase + c * plane
-                  let a = acc[c] as number
-                  if (mode === 'max') {
-                    for (let p = 0; p < plane; p++) {
-                      const v = x[xc + p] as number
-                      if (v > a || v !== v) a = v
-                    }
-                  } else {
-                    for (let p = 0; p < plane; p++) a += x[xc + p] as number
-                  }
-                  acc[c] = a
-                }
-              }
-              const o = n * C
-              if (mode === 'max') for (let c = 0; c < C; c++) out[o + c] = acc[c] as number
-              else for (let c = 0; c < C; c++) out[o + c] = (acc[c] as number) / plane
-            }
+            const out = allocate(options.dtype, batch * inL.channels)
+            globalPoolImages(mode, x, out, batch, inL, spec.dataFormat)
             return { shape: [batch, ...outputShape], data: out }
           }
         }
