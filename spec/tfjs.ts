@@ -6,7 +6,7 @@ import './quietTfjs.js'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import * as tfl from '@tensorflow/tfjs-layers'
-import type { Conv2DSpec } from '../src/conv2d/Conv2DSpec.js'
+import type { Conv2DSpec } from '../src/conv/Conv2DSpec.js'
 
 await tf.setBackend('cpu')
 await tf.ready()

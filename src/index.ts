@@ -24,12 +24,29 @@ export type { Dim, PartialShape } from './codec/InputShape.js'
 export type { Regularizer } from './codec/Regularizer.js'
 
 // the Conv2D spec
-export type { Conv2DSpec, DataFormat, Padding, InputShape3 } from './conv2d/Conv2DSpec.js'
-export { DATA_FORMATS, PADDINGS } from './conv2d/Conv2DSpec.js'
-export type { DecodeOptions, EncodeOptions, KerasJson } from './conv2d/codec.js'
-export { conv2DCodec, decodeConv2D, encodeConv2D } from './conv2d/codec.js'
-export type { Conv2DArgs, IntOrPairArg, SerializedObject } from './conv2d/conv2d.js'
-export { conv2d } from './conv2d/conv2d.js'
+export type { Conv2DSpec, DataFormat, Padding, InputShape3 } from './conv/Conv2DSpec.js'
+export { DATA_FORMATS, PADDINGS } from './conv/Conv2DSpec.js'
+export type { DecodeOptions, EncodeOptions, KerasJson } from './conv/conv2DCodec.js'
+export { conv2DCodec, decodeConv2D, encodeConv2D } from './conv/conv2DCodec.js'
+export type { Conv2DArgs, IntOrPairArg, SerializedObject } from './conv/conv2d.js'
+export { conv2d } from './conv/conv2d.js'
+
+// the convolution family (issue 14): specs, codecs, one N-dimensional geometry, kernels
+export type { ConvFamilyBase, ConvFamilyClass, ConvFamilyKind, ConvFamilySpec, ConvMember, ConvNdSpec, ConvTransposeSpec, DepthwiseConvSpec, SeparableConvSpec } from './conv/ConvFamilySpec.js'
+export { CONV_MEMBERS } from './conv/ConvFamilySpec.js'
+export { convFamilyCodec } from './conv/convFamilyCodec.js'
+export { convFamilyWeights, convParams, inferConvFamily, pointwiseParams } from './conv/inferConvFamily.js'
+export { compileConvFamily, CONV_FAMILY_KINDS, CONV_KINDS, convFamilyKind } from './conv/ConvFamilyKind.js'
+export type { CompiledConvNd, ConvNdKernelOptions } from './conv/kernel.js'
+export { compileConvNd } from './conv/kernel.js'
+export { convNdReference } from './conv/reference.js'
+export type { DepthwiseConv2DSpec } from './conv/DepthwiseConv2D.js'
+export type { ConvDataFormat, ConvNdGeometry, ConvNdKind, ConvNdParams, ConvRank } from './geometry/ConvNdGeometry.js'
+export { convNdGeometry, spatialAxisNames } from './geometry/ConvNdGeometry.js'
+export type { AxisPadding, ConvAxis, ConvPadding, TransposedAxis, WindowPadding } from './geometry/Axis.js'
+export { convAxis, cropAxis, effectiveKernel, padAxis, poolAxis, transposedAxis, upsampleAxis } from './geometry/Axis.js'
+export type { Tuple } from './core/Pair.js'
+export { intOrTuple } from './core/Pair.js'
 
 // tensors and numerics
 export type { Tensor } from './core/Tensor.js'
@@ -40,8 +57,8 @@ export type { ConvGeometry } from './geometry/ConvGeometry.js'
 export { computeGeometry, inferOutputShape, MAX_ELEMENTS } from './geometry/ConvGeometry.js'
 export type { KernelName } from './kernel/ConvKernel.js'
 export { KERNEL_NAMES } from './kernel/ConvKernel.js'
-export type { CompiledConv2D, CompileOptions, Conv2DParams, WeightShapes } from './layer/CompiledConv2D.js'
-export { compileConv2D } from './layer/compileConv2D.js'
+export type { CompiledConv2D, CompileOptions, Conv2DParams, WeightShapes } from './conv/CompiledConv2D.js'
+export { compileConv2D } from './conv/compileConv2D.js'
 
 // models
 export type { AnyLayerSpec, ArrayConstant, CallArg, FunctionalSpec, GraphLayer, InputLayerSpec, ModelSpec, NodeCall, Operands, SequentialSpec, TensorRef } from './model/ModelSpec.js'
@@ -62,7 +79,7 @@ export { loadTfjsWeights, readJsonFile } from './cli/io.js'
 // layer kinds
 export type { BaseLayerSpec } from './layers/base.js'
 export type { CompiledLayer, InferredLayer, LayerKind, SymbolicShape, WeightSpec } from './layers/LayerKind.js'
-export { findLayerKind, LAYER_KINDS, UNRUNNABLE } from './layers/registry.js'
+export { findLayerKind, LAYER_KINDS, UNRUNNABLE } from './model/registry.js'
 
 // operation nodes (Keras 3's keras.src.ops.*)
 export type { OperationSpec, OpModule } from './ops/OperationSpec.js'

@@ -17,7 +17,7 @@ import type { RangedStepKernel } from '../../src/compiler/kernels/wasm-ops.js'
 import type { Unary } from '../../src/compiler/Unary.js'
 import { param } from '../../src/compiler/WeightExpr.js'
 import type { Dialect } from '../../src/codec/Dialect.js'
-import { findLayerKind } from '../../src/layers/registry.js'
+import { findLayerKind } from '../../src/model/registry.js'
 import { wasmApi, type WasmMemory } from '../../src/kernel/wasm/api.js'
 import { right } from '../helpers.js'
 

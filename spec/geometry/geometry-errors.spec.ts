@@ -4,8 +4,8 @@
  * error (not a cascade of nonsense sizes) when the channels do not divide into groups.
  */
 import { describe, expect, it } from 'vitest'
-import { decodeConv2D } from '../../src/conv2d/codec.js'
-import type { Conv2DSpec } from '../../src/conv2d/Conv2DSpec.js'
+import { decodeConv2D } from '../../src/conv/conv2DCodec.js'
+import type { Conv2DSpec } from '../../src/conv/Conv2DSpec.js'
 import { computeGeometry, MAX_ELEMENTS } from '../../src/geometry/ConvGeometry.js'
 import { left, right } from '../helpers.js'
 

@@ -3,8 +3,8 @@
  * compile-time error word for word.
  */
 import { describe, expect, it } from 'vitest'
-import { decodeConv2D } from '../../src/conv2d/codec.js'
-import type { Conv2DSpec } from '../../src/conv2d/Conv2DSpec.js'
+import { decodeConv2D } from '../../src/conv/conv2DCodec.js'
+import type { Conv2DSpec } from '../../src/conv/Conv2DSpec.js'
 import { computeGeometry, inferOutputShape, MAX_ELEMENTS } from '../../src/geometry/ConvGeometry.js'
 import { axisPadding, effectiveKernel, outputLength } from '../../src/geometry/Padding.js'
 import { left, right } from '../helpers.js'

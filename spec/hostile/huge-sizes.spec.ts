@@ -7,9 +7,9 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import { decodeConv2D } from '../../src/conv2d/codec.js'
+import { decodeConv2D } from '../../src/conv/conv2DCodec.js'
 import { MAX_ELEMENTS } from '../../src/geometry/ConvGeometry.js'
-import { compileConv2D } from '../../src/layer/compileConv2D.js'
+import { compileConv2D } from '../../src/conv/compileConv2D.js'
 import { compileModel } from '../../src/model/compileModel.js'
 import { decodeModel } from '../../src/model/decodeModel.js'
 import { errorProblems } from '../../properties/hostile.js'

@@ -5,7 +5,7 @@
  * on the small-integer cases (within float32 rounding where the weights are random).
  */
 import { afterAll, describe, expect, it } from 'vitest'
-import { decodeConv2D } from '../../src/conv2d/codec.js'
+import { decodeConv2D } from '../../src/conv/conv2DCodec.js'
 import type { Tensor } from '../../src/core/Tensor.js'
 import { KERNEL_NAMES, type KernelName } from '../../src/kernel/ConvKernel.js'
 import { allFinite } from '../../src/kernel/finite.js'
@@ -14,7 +14,7 @@ import { disposeThreads, threadStats, THREADS_AVAILABLE } from '../../src/kernel
 import { wasmApi } from '../../src/kernel/wasm/api.js'
 import { encodeModule, HAS_SIMD } from '../../src/kernel/wasm/encoder.js'
 import { finiteCode } from '../../src/kernel/wasm/finite.js'
-import { compileConv2D } from '../../src/layer/compileConv2D.js'
+import { compileConv2D } from '../../src/conv/compileConv2D.js'
 import { right } from '../helpers.js'
 
 afterAll(() => disposeThreads())

@@ -6,15 +6,15 @@
  * (The larger, realistic geometries are in kernels.spec.ts; these are the smallest that decide.)
  */
 import { describe, expect, it } from 'vitest'
-import { decodeConv2D } from '../../src/conv2d/codec.js'
+import { decodeConv2D } from '../../src/conv/conv2DCodec.js'
 import { computeGeometry, type ConvGeometry } from '../../src/geometry/ConvGeometry.js'
 import type { KernelName } from '../../src/kernel/ConvKernel.js'
 import { coversPath, selectKernel, selectPath, wasmScratch, type KernelPath } from '../../src/kernel/prepare.js'
 import { depthwisePackedSize } from '../../src/kernel/pack.js'
 import { HAS_SIMD } from '../../src/kernel/wasm/encoder.js'
 import { WASM_Q } from '../../src/kernel/wasm/tiled.js'
-import type { CompileOptions } from '../../src/layer/CompiledConv2D.js'
-import { compileConv2D } from '../../src/layer/compileConv2D.js'
+import type { CompileOptions } from '../../src/conv/CompiledConv2D.js'
+import { compileConv2D } from '../../src/conv/compileConv2D.js'
 import { right } from '../helpers.js'
 
 type Shape = ReadonlyArray<number>

@@ -11,7 +11,7 @@
  * the elements around the range are the previous slot's weights and the output region.
  */
 import { describe, expect, it } from 'vitest'
-import { decodeConv2D } from '../../src/conv2d/codec.js'
+import { decodeConv2D } from '../../src/conv/conv2DCodec.js'
 import { computeGeometry, type ConvGeometry } from '../../src/geometry/ConvGeometry.js'
 import { copyInPadded, paddedLayout, paddedLayoutOf, type PaddedLayout, type Scratch } from '../../src/kernel/layout.js'
 import { depthwisePackedSize, packDepthwise } from '../../src/kernel/pack.js'

@@ -11,7 +11,7 @@
  * passes a buffer grown to the largest batch seen), so a write outside `[r0, r1)` shows.
  */
 import { describe, expect, it } from 'vitest'
-import { decodeConv2D } from '../../src/conv2d/codec.js'
+import { decodeConv2D } from '../../src/conv/conv2DCodec.js'
 import { computeGeometry, type ConvGeometry } from '../../src/geometry/ConvGeometry.js'
 import { JS_Q, jsTiled, type RowKernel } from '../../src/kernel/js/tiled.js'
 import { JS_WINOGRAD_GROUP, jsWinograd } from '../../src/kernel/js/winograd.js'

@@ -5,9 +5,9 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import type { Dialect } from '../../src/codec/Dialect.js'
-import type { DataFormat } from '../../src/conv2d/Conv2DSpec.js'
+import type { DataFormat } from '../../src/conv/Conv2DSpec.js'
 import { ELEMENTWISE_KINDS } from '../../src/layers/elementwise.js'
-import { findLayerKind } from '../../src/layers/registry.js'
+import { findLayerKind } from '../../src/model/registry.js'
 import { readShared } from '../helpers.js'
 import { base, decodeLayer, encodeLayer } from './elementwise-helpers.js'
 

@@ -6,9 +6,9 @@ import * as E from 'fp-ts/lib/Either.js'
 import { fromValidationErrors, type SpecError } from '../../src/core/SpecError.js'
 import type { Tensor } from '../../src/core/Tensor.js'
 import type { Dialect } from '../../src/codec/Dialect.js'
-import type { DataFormat } from '../../src/conv2d/Conv2DSpec.js'
+import type { DataFormat } from '../../src/conv/Conv2DSpec.js'
 import type { LayerKind, SymbolicShape } from '../../src/layers/LayerKind.js'
-import { findLayerKind } from '../../src/layers/registry.js'
+import { findLayerKind } from '../../src/model/registry.js'
 import { right } from '../helpers.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -10,9 +10,9 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { describe, expect, it } from 'vitest'
 import { fromValidationErrors, type SpecError } from '../../src/core/SpecError.js'
 import type { Dialect } from '../../src/codec/Dialect.js'
-import type { DataFormat } from '../../src/conv2d/Conv2DSpec.js'
+import type { DataFormat } from '../../src/conv/Conv2DSpec.js'
 import type { LayerKind, SymbolicShape } from '../../src/layers/LayerKind.js'
-import { findLayerKind, LAYER_KINDS, UNRUNNABLE } from '../../src/layers/registry.js'
+import { findLayerKind, LAYER_KINDS, UNRUNNABLE } from '../../src/model/registry.js'
 import {
   AveragePooling1DKind,
   AveragePooling3DKind,

@@ -10,13 +10,12 @@ import { describe, expect, it } from 'vitest'
 import { fromValidationErrors, type SpecError } from '../../src/core/SpecError.js'
 import type { Dialect } from '../../src/codec/Dialect.js'
 import type { Initializer } from '../../src/codec/Initializer.js'
-import type { DataFormat } from '../../src/conv2d/Conv2DSpec.js'
+import type { DataFormat } from '../../src/conv/Conv2DSpec.js'
 import type { LayerKind } from '../../src/layers/LayerKind.js'
-import { findLayerKind, LAYER_KINDS } from '../../src/layers/registry.js'
+import { findLayerKind, LAYER_KINDS } from '../../src/model/registry.js'
 import {
   AveragePooling2DKind,
   Cropping2DKind,
-  DepthwiseConv2DKind,
   GlobalAveragePooling2DKind,
   GlobalMaxPooling2DKind,
   MaxPooling2DKind,
@@ -25,6 +24,7 @@ import {
   UpSampling2DKind,
   ZeroPadding2DKind
 } from '../../src/layers/spatial.js'
+import { DepthwiseConv2DKind } from '../../src/conv/DepthwiseConv2D.js'
 import { left, right } from '../helpers.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -546,7 +546,6 @@ describe('registry', () => {
       [
         'AveragePooling2D',
         'Cropping2D',
-        'DepthwiseConv2D',
         'GlobalAveragePooling2D',
         'GlobalMaxPooling2D',
         'MaxPooling2D',

@@ -13,7 +13,6 @@ import type { LayerKind } from '../../src/layers/LayerKind.js'
 import {
   AveragePooling2DKind,
   Cropping2DKind,
-  DepthwiseConv2DKind,
   GlobalAveragePooling2DKind,
   GlobalMaxPooling2DKind,
   MaxPooling2DKind,
@@ -21,6 +20,7 @@ import {
   UpSampling2DKind,
   ZeroPadding2DKind
 } from '../../src/layers/spatial.js'
+import { DepthwiseConv2DKind } from '../../src/conv/DepthwiseConv2D.js'
 import type { FloatDType } from '../../src/numerics/FloatArray.js'
 import { right } from '../helpers.js'
 

@@ -15,7 +15,6 @@ import { allocate, type FloatArray, type FloatDType } from '../../src/numerics/F
 import {
   AveragePooling2DKind,
   Cropping2DKind,
-  DepthwiseConv2DKind,
   GlobalAveragePooling2DKind,
   GlobalMaxPooling2DKind,
   MaxPooling2DKind,
@@ -23,6 +22,7 @@ import {
   UpSampling2DKind,
   ZeroPadding2DKind
 } from '../../src/layers/spatial.js'
+import { DepthwiseConv2DKind } from '../../src/conv/DepthwiseConv2D.js'
 import { left, right } from '../helpers.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

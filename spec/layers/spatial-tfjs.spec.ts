@@ -27,6 +27,7 @@ import type { Tensor as TfTensor } from '@tensorflow/tfjs-core'
 import { fromValidationErrors } from '../../src/core/SpecError.js'
 import type { LayerKind } from '../../src/layers/LayerKind.js'
 import { SPATIAL_KINDS } from '../../src/layers/spatial.js'
+import { DepthwiseConv2DKind } from '../../src/conv/DepthwiseConv2D.js'
 import { sampleInitializer } from '../../src/numerics/initializers.js'
 import { uniformStream } from '../../src/numerics/random.js'
 import { right } from '../helpers.js'
@@ -34,7 +35,7 @@ import { tf, tfl, TFJS_ACTIVATIONS } from '../tfjs.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const kindOf = (className: string): LayerKind<any> => {
-  const k = SPATIAL_KINDS.find((x) => x.className === className)
+  const k = [...SPATIAL_KINDS, DepthwiseConv2DKind].find((x) => x.className === className)
   if (k === undefined) throw new Error(`no kind ${className}`)
   return k
 }
@@ -241,7 +242,7 @@ describe('spatial layers agree with tfjs-layers', () => {
     }
     expect(failures.slice(0, 8)).toEqual([])
     // the 2-D kinds (the 1-D / 3-D companions: spec/layers/family-companions-tfjs.spec.ts)
-    expect(new Set(seen.keys())).toEqual(new Set(SPATIAL_KINDS.map((k) => k.className).filter((n) => n.endsWith('2D') || n === 'Reshape')))
+    expect(new Set(seen.keys())).toEqual(new Set([...SPATIAL_KINDS, DepthwiseConv2DKind].map((k) => k.className).filter((n) => n.endsWith('2D') || n === 'Reshape')))
     for (const [what, n] of Object.entries(covered)) expect(n, what).toBeGreaterThan(5)
     console.log(`spatial tfjs differential: ${CASES.length} cases, largest relative error ${worst.toExponential(2)}; coverage ${JSON.stringify(covered)}`)
   })

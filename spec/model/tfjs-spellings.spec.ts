@@ -50,7 +50,7 @@ import type { Tensor as TfTensor } from '@tensorflow/tfjs-core'
 import type { Tensor } from '../../src/core/Tensor.js'
 import type { SymbolicShape } from '../../src/layers/LayerKind.js'
 import { ReshapeKind, type ReshapeSpec } from '../../src/layers/spatial/Reshape.js'
-import type { DepthwiseConv2DSpec } from '../../src/layers/spatial/DepthwiseConv2D.js'
+import type { DepthwiseConv2DSpec } from '../../src/conv/DepthwiseConv2D.js'
 import { compileModel, type CompiledModel, type ModelParams } from '../../src/model/compileModel.js'
 import { decodeModelFile } from '../../src/model/decodeModel.js'
 import { encodeModel } from '../../src/model/encodeModel.js'
@@ -549,7 +549,7 @@ describe('every layer kind as tfjs-layers 4.22 writes it, with each option it al
   })
 
   it('covers every layer kind tfjs-layers 4.22 can write (Subtract, SpatialDropout2D and the other Random* layers it lacks)', async () => {
-    const { LAYER_KINDS } = await import('../../src/layers/registry.js')
+    const { LAYER_KINDS } = await import('../../src/model/registry.js')
     const covered = new Set<string>()
     for (const c of CASES) covered.add(c.layer().getClassName())
     const lacking = [

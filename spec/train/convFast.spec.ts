@@ -8,7 +8,7 @@
  */
 import * as fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeConv2D } from '../../src/conv2d/codec.js'
+import { decodeConv2D } from '../../src/conv/conv2DCodec.js'
 import { computeGeometry, type ConvGeometry } from '../../src/geometry/ConvGeometry.js'
 import { wasmAvailable } from '../../src/kernel/prepare.js'
 import type { FloatArray, FloatDType } from '../../src/numerics/FloatArray.js'

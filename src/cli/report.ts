@@ -5,9 +5,9 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { concatPaths, fromValidationErrors, type SpecError } from '../core/SpecError.js'
 import { isPlainObject, MAX_QUOTE, quoteText } from '../core/describe.js'
-import { decodeConv2D } from '../conv2d/codec.js'
+import { decodeConv2D } from '../conv/conv2DCodec.js'
 import type { SymbolicShape } from '../layers/LayerKind.js'
-import { findLayerKind } from '../layers/registry.js'
+import { findLayerKind } from '../model/registry.js'
 import { computeGeometry } from '../geometry/ConvGeometry.js'
 import { decodeModelFile, type ModelFile } from '../model/decodeModel.js'
 import { inferModel, type ModelSummary } from '../model/infer.js'
@@ -71,7 +71,7 @@ const checkLayer = (json: unknown, inputShape: ReadonlyArray<number> | undefined
     const spec = decoded.right
     const shape = inputShape ?? (spec.inputShape?.every((d) => d !== null) === true ? (spec.inputShape as ReadonlyArray<number>) : undefined)
     if (shape === undefined) return E.right({ kind: 'layer', className: 'Conv2D', name: spec.name, outputShape: null, params: null })
-    const g = computeGeometry({ ...spec, inputShape: null }, shape, inputShape === undefined ? 'batch_input_shape' : 'inputShape')
+    const g = computeGeometry(spec, shape, inputShape === undefined ? 'batch_input_shape' : 'inputShape')
     if (E.isLeft(g)) return g
     const params = g.right.kernelShape.reduce((a, b) => a * b, 1) + (spec.useBias ? spec.filters : 0)
     return E.right({ kind: 'layer', className: 'Conv2D', name: spec.name, outputShape: [spec.batchSize, ...g.right.outputShape], params })

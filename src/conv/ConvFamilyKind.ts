@@ -16,6 +16,8 @@ import { allocate, type FloatArray, type FloatDType } from '../numerics/FloatArr
 import { CONV_MEMBERS, type ConvFamilySpec, type ConvMember } from './ConvFamilySpec.js'
 import { convFamilyCodec } from './convFamilyCodec.js'
 import { convFamilyWeights, convParams, inferConvFamily, pointwiseParams, weightProblems } from './inferConvFamily.js'
+import { Conv2DKind } from './Conv2DKind.js'
+import { DepthwiseConv2DKind } from './DepthwiseConv2D.js'
 import { compileConvNd } from './kernel.js'
 
 // -------------------------------------------------------------------------------------
@@ -101,3 +103,10 @@ export const convFamilyKind = (m: ConvMember): LayerKind<ConvFamilySpec> => ({
  * @category layers
  */
 export const CONV_FAMILY_KINDS: ReadonlyArray<LayerKind<ConvFamilySpec>> = CONV_MEMBERS.map(convFamilyKind)
+
+/**
+ * Every convolution layer kind: Conv2D, DepthwiseConv2D (their own modules) and the other members.
+ * @category layers
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const CONV_KINDS: ReadonlyArray<LayerKind<any>> = [Conv2DKind, DepthwiseConv2DKind, ...CONV_FAMILY_KINDS]

@@ -7,7 +7,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe } from '../core/describe.js'
 import { positiveIntProblem } from '../core/PositiveInt.js'
 import { specError, type SpecError } from '../core/SpecError.js'
-import type { Conv2DSpec, DataFormat } from '../conv2d/Conv2DSpec.js'
+import type { DataFormat, Padding } from './DataFormat.js'
 import { convAxis, effectiveKernel } from './Axis.js'
 import { outputLength } from './Padding.js'
 
@@ -66,6 +66,21 @@ export interface ConvGeometry {
  */
 export const MAX_ELEMENTS = 2 ** 31 - 1
 
+/**
+ * The arguments of a 2-D convolution the geometry reads (a `Conv2DSpec` has them all; the family's
+ * 2-D views build one directly): `[rows, cols]` tuples, the window padding, F and G.
+ * @category model
+ */
+export interface Conv2DWindow {
+  readonly dataFormat: DataFormat
+  readonly kernelSize: readonly [number, number]
+  readonly strides: readonly [number, number]
+  readonly dilationRate: readonly [number, number]
+  readonly padding: Padding
+  readonly groups: number
+  readonly filters: number
+}
+
 // -------------------------------------------------------------------------------------
 // constructors
 // -------------------------------------------------------------------------------------
@@ -83,7 +98,7 @@ const AXIS_NAMES: Readonly<Record<DataFormat, readonly [string, string, string]>
  * @category constructors
  */
 export const computeGeometry = (
-  spec: Conv2DSpec,
+  spec: Conv2DWindow,
   inputShape: unknown,
   path = 'inputShape'
 ): E.Either<ReadonlyArray<SpecError>, ConvGeometry> => {
@@ -204,7 +219,7 @@ export const computeGeometry = (
  * @category utils
  */
 export const inferOutputShape = (
-  spec: Conv2DSpec,
+  spec: Conv2DWindow,
   inputShape: readonly [number | null, number | null, number | null]
 ): readonly [number | null, number | null, number | null] => {
   const cf = spec.dataFormat === 'channels_first'

@@ -10,7 +10,7 @@ import type { SpecError } from '../core/SpecError.js'
 import type { Tensor } from '../core/Tensor.js'
 import type { Dialect } from '../codec/Dialect.js'
 import type { Initializer } from '../codec/Initializer.js'
-import type { DataFormat } from '../conv2d/Conv2DSpec.js'
+import type { DataFormat } from '../geometry/DataFormat.js'
 import type { FloatDType } from '../numerics/FloatArray.js'
 import type { BaseLayerSpec } from './base.js'
 

@@ -3,7 +3,6 @@
  * depthwise convolution. Each lives in src/layers/spatial/; this module re-exports them and lists them
  * for the registry.
  */
-import { DepthwiseConv2DKind } from './spatial/DepthwiseConv2D.js'
 import { Cropping2DKind, ZeroPadding2DKind } from './spatial/padding.js'
 import { Cropping1DKind, Cropping3DKind, ZeroPadding1DKind, ZeroPadding3DKind } from './spatial/paddingNd.js'
 import { AveragePooling2DKind, GlobalAveragePooling2DKind, GlobalMaxPooling2DKind, MaxPooling2DKind } from './spatial/pooling.js'
@@ -22,7 +21,6 @@ import { UpSampling2DKind } from './spatial/UpSampling2D.js'
 import { UpSampling1DKind, UpSampling3DKind } from './spatial/UpSamplingNd.js'
 import type { LayerKind } from './LayerKind.js'
 
-export * from './spatial/DepthwiseConv2D.js'
 export * from './spatial/padding.js'
 export * from './spatial/paddingNd.js'
 export * from './spatial/pooling.js'
@@ -43,7 +41,6 @@ export const SPATIAL_KINDS: ReadonlyArray<LayerKind<any>> = [
   Cropping2DKind,
   UpSampling2DKind,
   ReshapeKind,
-  DepthwiseConv2DKind,
   MaxPooling1DKind,
   MaxPooling3DKind,
   AveragePooling1DKind,

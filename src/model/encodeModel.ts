@@ -8,7 +8,7 @@
 import { envelope } from '../core/ClassObject.js'
 import { dtypeCodec } from '../codec/DType.js'
 import type { Dialect } from '../codec/Dialect.js'
-import { findLayerKind } from '../layers/registry.js'
+import { findLayerKind } from './registry.js'
 import { inputLayerCodec } from './InputLayer.js'
 import type { SymbolicShape } from '../layers/LayerKind.js'
 import { encodeOperationConfig, encodeOperationNode } from '../ops/codec.js'

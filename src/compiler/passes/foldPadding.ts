@@ -15,7 +15,7 @@
  * convolution over the same padded image): bit-identical.
  */
 import { axisPadding } from '../../geometry/Padding.js'
-import type { Conv2DSpec } from '../../conv2d/Conv2DSpec.js'
+import type { Conv2DSpec } from '../../conv/Conv2DSpec.js'
 import type { ZeroPadding2DSpec } from '../../layers/spatial/padding.js'
 import { replaceValue, type ExtraPadding, type Graph, type Node, type Value } from '../Graph.js'
 import type { Pass } from './Pass.js'

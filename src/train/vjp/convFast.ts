@@ -56,7 +56,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { denseTiling } from '../../compiler/kernels/wasm-dense.js'
 import { denseCode, panelCount, panelFloats } from '../../compiler/kernels/wasm/denseCode.js'
-import { decodeConv2D } from '../../conv2d/codec.js'
+import { decodeConv2D } from '../../conv/conv2DCodec.js'
 import { computeGeometry, type ConvGeometry } from '../../geometry/ConvGeometry.js'
 import type { KernelParams, PreparedKernel } from '../../kernel/ConvKernel.js'
 import { prepareKernel, selectKernel, wasmAvailable } from '../../kernel/prepare.js'

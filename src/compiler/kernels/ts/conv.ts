@@ -26,13 +26,13 @@
  * - LoRA: the merged kernel (as the layer merges it, cached per kernel/A/B arrays).
  */
 import type { Tensor } from '../../../core/Tensor.js'
-import type { Conv2DSpec } from '../../../conv2d/Conv2DSpec.js'
+import type { Conv2DSpec } from '../../../conv/Conv2DSpec.js'
 import { computeGeometry, type ConvGeometry } from '../../../geometry/ConvGeometry.js'
 import type { KernelParams } from '../../../kernel/ConvKernel.js'
 import { prepareKernel, selectKernel, wasmAvailable } from '../../../kernel/prepare.js'
 import { THREADS_AVAILABLE } from '../../../kernel/threads.js'
 import { loraMerger } from '../../../layers/lora.js'
-import { asGroupedConv2D, type DepthwiseConv2DSpec } from '../../../layers/spatial/DepthwiseConv2D.js'
+import { asGroupedConv2D, type DepthwiseConv2DSpec } from '../../../conv/DepthwiseConv2D.js'
 import type { FloatArray } from '../../../numerics/FloatArray.js'
 import type { ExtraPadding, Graph, Node, Stage } from '../../Graph.js'
 import type { Arena, KernelChoice, StepIO, StepKernel } from '../../StepKernel.js'

@@ -4,7 +4,7 @@
  * channels_last, of `cols` values per channel for channels_first) with zeros written around it, so
  * every output value is written on every call.
  */
-import type { DataFormat } from '../../../conv2d/Conv2DSpec.js'
+import type { DataFormat } from '../../../geometry/DataFormat.js'
 import type { Cropping2DSpec, ZeroPadding2DSpec } from '../../../layers/spatial/padding.js'
 import type { FloatArray } from '../../../numerics/FloatArray.js'
 import type { Graph, Node } from '../../Graph.js'

@@ -2,8 +2,8 @@
  * The typed builder `conv2d` goes through the same validation as decodeConv2D and returns the same Either.
  */
 import { describe, expect, it } from 'vitest'
-import { decodeConv2D } from '../../src/conv2d/codec.js'
-import { conv2d } from '../../src/conv2d/conv2d.js'
+import { decodeConv2D } from '../../src/conv/conv2DCodec.js'
+import { conv2d } from '../../src/conv/conv2d.js'
 import { left, right } from '../helpers.js'
 
 describe('conv2d builder', () => {

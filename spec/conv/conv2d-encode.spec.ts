@@ -5,7 +5,7 @@
  * the decoder accepts every one of them.
  */
 import { describe, expect, it } from 'vitest'
-import { conv2DCodec, conv2DConfigCodec, decodeConv2D, encodeConv2D } from '../../src/conv2d/codec.js'
+import { conv2DCodec, conv2DConfigCodec, decodeConv2D, encodeConv2D } from '../../src/conv/conv2DCodec.js'
 import { right } from '../helpers.js'
 
 /** §3.5(b): the Conv2D entry of a TF 2.4 Sequential (legacy envelopes, batch_input_shape in the config). */

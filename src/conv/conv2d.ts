@@ -7,7 +7,7 @@ import type * as E from 'fp-ts/lib/Either.js'
 import type { SpecError } from '../core/SpecError.js'
 import type { Activation } from '../codec/Activation.js'
 import type { DType } from '../codec/DType.js'
-import { decodeConv2D, type DecodeOptions } from './codec.js'
+import { decodeConv2D, type DecodeOptions } from './conv2DCodec.js'
 import type { Conv2DSpec, DataFormat, Padding } from './Conv2DSpec.js'
 
 // -------------------------------------------------------------------------------------

@@ -5,12 +5,12 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import { decodeConv2D } from '../../src/conv2d/codec.js'
-import type { Conv2DSpec } from '../../src/conv2d/Conv2DSpec.js'
+import { decodeConv2D } from '../../src/conv/conv2DCodec.js'
+import type { Conv2DSpec } from '../../src/conv/Conv2DSpec.js'
 import type { Tensor } from '../../src/core/Tensor.js'
 import { KERNEL_NAMES, type KernelName } from '../../src/kernel/ConvKernel.js'
-import type { CompiledConv2D, Conv2DParams } from '../../src/layer/CompiledConv2D.js'
-import { compileConv2D } from '../../src/layer/compileConv2D.js'
+import type { CompiledConv2D, Conv2DParams } from '../../src/conv/CompiledConv2D.js'
+import { compileConv2D } from '../../src/conv/compileConv2D.js'
 import { left, right } from '../helpers.js'
 
 const spec = (config: object): Conv2DSpec => right(decodeConv2D(config))

@@ -1,21 +1,20 @@
 /**
  * The registry of layer kinds layerspec reads and runs, and of the Keras classes it knows but cannot run.
  */
-import { CONV_FAMILY_KINDS } from '../conv/ConvFamilyKind.js'
-import { Conv2DKind } from './Conv2D.js'
-import { DenseKind } from './Dense.js'
-import { ELEMENTWISE_KINDS } from './elementwise.js'
-import { FlattenKind } from './Flatten.js'
-import type { LayerKind } from './LayerKind.js'
+import { CONV_KINDS } from '../conv/ConvFamilyKind.js'
+import { DenseKind } from '../layers/Dense.js'
+import { ELEMENTWISE_KINDS } from '../layers/elementwise.js'
+import { FlattenKind } from '../layers/Flatten.js'
+import type { LayerKind } from '../layers/LayerKind.js'
 import { nameTable, type NameTable } from '../core/NameTable.js'
-import { SPATIAL_KINDS } from './spatial.js'
+import { SPATIAL_KINDS } from '../layers/spatial.js'
 
 /**
  * Every layer kind, by canonical class name.
  * @category registry
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const LAYER_KINDS: ReadonlyArray<LayerKind<any>> = [Conv2DKind, ...CONV_FAMILY_KINDS, DenseKind, FlattenKind, ...SPATIAL_KINDS, ...ELEMENTWISE_KINDS]
+export const LAYER_KINDS: ReadonlyArray<LayerKind<any>> = [...CONV_KINDS, DenseKind, FlattenKind, ...SPATIAL_KINDS, ...ELEMENTWISE_KINDS]
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const BY_NAME: NameTable<LayerKind<any>> = nameTable(LAYER_KINDS.flatMap((k) => [[k.className, k] as const, ...k.aliases.map((a) => [a, k] as const)]))

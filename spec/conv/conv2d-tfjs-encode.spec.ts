@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { arbConv2DPlan } from '../../src/arbitraries/index.js'
-import { decodeConv2D, encodeConv2D } from '../../src/conv2d/codec.js'
+import { decodeConv2D, encodeConv2D } from '../../src/conv/conv2DCodec.js'
 import { inferOutputShape } from '../../src/geometry/ConvGeometry.js'
 import { onTfjsSurface, tfl } from '../tfjs.js'
 

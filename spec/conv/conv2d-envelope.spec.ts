@@ -6,7 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import { conv2DCodec, conv2DConfigCodec, decodeConv2D } from '../../src/conv2d/codec.js'
+import { conv2DCodec, conv2DConfigCodec, decodeConv2D } from '../../src/conv/conv2DCodec.js'
 import type { SpecError } from '../../src/core/SpecError.js'
 import { left, right } from '../helpers.js'
 

@@ -6,8 +6,8 @@
  * documented defaults, never printed from the implementation.
  */
 import { describe, expect, it } from 'vitest'
-import { decodeConv2D, type DecodeOptions } from '../../src/conv2d/codec.js'
-import type { Conv2DSpec } from '../../src/conv2d/Conv2DSpec.js'
+import { decodeConv2D, type DecodeOptions } from '../../src/conv/conv2DCodec.js'
+import type { Conv2DSpec } from '../../src/conv/Conv2DSpec.js'
 import type { Initializer } from '../../src/codec/Initializer.js'
 import { left, readJson, right } from '../helpers.js'
 

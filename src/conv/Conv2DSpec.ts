@@ -15,20 +15,12 @@ import type { KernelLayerSpec } from '../layers/kernelLayer.js'
 // model
 // -------------------------------------------------------------------------------------
 
-/** Conv2D padding: `valid` (no padding) or `same` (TF's split, extra row/column at the bottom/right). */
-export type Padding = 'valid' | 'same'
-
-/** Every padding, simplest first. */
-export const PADDINGS: ReadonlyArray<Padding> = ['valid', 'same']
-
 /**
- * Layout of the layer's input and output: `channels_last` is NHWC, `channels_first` is NCHW. Kernels are
- * HWIO in both.
+ * `Padding` (`valid` / `same`) and `DataFormat` (`channels_last` NHWC / `channels_first` NCHW; kernels
+ * HWIO in both), the spatial layers' shared vocabulary (src/geometry/DataFormat.ts).
  */
-export type DataFormat = 'channels_last' | 'channels_first'
-
-/** Every data format, the default first. */
-export const DATA_FORMATS: ReadonlyArray<DataFormat> = ['channels_last', 'channels_first']
+export { DATA_FORMATS, PADDINGS, type DataFormat, type Padding } from '../geometry/DataFormat.js'
+import type { DataFormat, Padding } from '../geometry/DataFormat.js'
 
 /**
  * An input shape without the batch axis, in the data format's order: `[rows, cols, channels]` for

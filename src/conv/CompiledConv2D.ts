@@ -7,7 +7,7 @@
 import type * as E from 'fp-ts/lib/Either.js'
 import type { SpecError } from '../core/SpecError.js'
 import type { Tensor } from '../core/Tensor.js'
-import type { Conv2DSpec } from '../conv2d/Conv2DSpec.js'
+import type { Conv2DSpec } from './Conv2DSpec.js'
 import type { ConvGeometry } from '../geometry/ConvGeometry.js'
 import type { Backend, KernelName } from '../kernel/ConvKernel.js'
 import type { FloatDType } from '../numerics/FloatArray.js'

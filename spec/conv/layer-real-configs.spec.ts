@@ -4,8 +4,8 @@
  * decodes and compiles to exactly that output shape and parameter count.
  */
 import { describe, expect, it } from 'vitest'
-import { decodeConv2D } from '../../src/conv2d/codec.js'
-import { compileConv2D } from '../../src/layer/compileConv2D.js'
+import { decodeConv2D } from '../../src/conv/conv2DCodec.js'
+import { compileConv2D } from '../../src/conv/compileConv2D.js'
 import { readShared, right } from '../helpers.js'
 
 interface RealLayer {
