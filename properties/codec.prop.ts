@@ -5,8 +5,8 @@ import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { arbConv2DConfig, arbInvalidConv2DConfig, type Json } from '../src/arbitraries/index.js'
-import { decodeConv2D, encodeConv2D } from '../src/conv2d/codec.js'
-import type { Conv2DSpec } from '../src/conv2d/Conv2DSpec.js'
+import { decodeConv2D, encodeConv2D } from '../src/conv/conv2DCodec.js'
+import type { Conv2DSpec } from '../src/conv/Conv2DSpec.js'
 import { params } from './settings.js'
 
 const decodeOk = (u: unknown): Conv2DSpec => {

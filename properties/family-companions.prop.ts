@@ -16,7 +16,7 @@
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import type { DataFormat } from '../src/conv2d/Conv2DSpec.js'
+import type { DataFormat } from '../src/conv/Conv2DSpec.js'
 import type { LayerKind } from '../src/layers/LayerKind.js'
 import {
   AveragePooling1DKind,

@@ -7,7 +7,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { arbConv2DCase } from '../src/arbitraries/index.js'
 import { axisPadding, effectiveKernel, outputLength } from '../src/geometry/Padding.js'
-import { compileConv2D } from '../src/layer/compileConv2D.js'
+import { compileConv2D } from '../src/conv/compileConv2D.js'
 import { params } from './settings.js'
 import { ok } from './util.js'
 

@@ -14,7 +14,7 @@
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import type { DataFormat } from '../src/conv2d/Conv2DSpec.js'
+import type { DataFormat } from '../src/conv/Conv2DSpec.js'
 import type { Tensor } from '../src/core/Tensor.js'
 import { apply, functional, input, layers, sequential, type LayerJson, type SymbolicTensor } from '../src/model/builder.js'
 import type { ModelSpec } from '../src/model/ModelSpec.js'
