@@ -1,5 +1,6 @@
 /**
- * `node --expose-gc --import tsx bench/conv-family.bench.ts` (`--quick` for fewer rounds): a
+ * `npm run bench:family` (`node --expose-gc --import tsx bench/conv-family.bench.ts`; `npm run bench`
+ * runs it after the Conv2D kernel bench; `--quick` for fewer rounds and no BENCHMARKS.md): a
  * performance sanity check of the convolution family's kernels (src/conv/kernel.ts `compileConvNd`)
  * on a few layer sizes, printed, never asserted: plain TS, WebAssembly SIMD on 1 and 2 threads (and,
  * for strided transposed layers, the spread-input decomposition against the default phases), the
@@ -17,6 +18,9 @@ import { convNdReference } from '../src/conv/reference.js'
 import { formatErrors } from '../src/core/SpecError.js'
 import { convNdGeometry, type ConvNdGeometry, type ConvNdParams } from '../src/geometry/ConvNdGeometry.js'
 import { disposeThreads } from '../src/kernel/threads.js'
+import { writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
+import { replaceSection } from './benchmarks-md.js'
 
 const quick = process.argv.includes('--quick')
 
@@ -176,6 +180,8 @@ const main = async (): Promise<void> => {
   await import('@tensorflow/tfjs-backend-wasm')
   await tf.setBackend('wasm')
   const lines: string[] = []
+  const rows: string[] = []
+  const ratios: number[] = []
   for (const c of CASES) {
     const ge = convNdGeometry(c.p, c.shape)
     if (E.isLeft(ge)) throw new Error(`${c.name}: ${formatErrors(ge.left)}`)
@@ -227,10 +233,39 @@ const main = async (): Promise<void> => {
       ` | oracle ${oracle} | errors vs wasm×1: ${errs.join(', ')}`
     console.log(line)
     lines.push(line)
+    // a peer whose values disagree is timed but not compared (tfjs-backend-wasm's conv3dTranspose)
+    const tfjsOk = c.tfjs !== undefined && errs.some((e) => e.startsWith('tfjs-wasm') && Number(e.split(' ')[1]) <= 1e-4)
+    const ratio = ms['tfjs-wasm'] === undefined ? undefined : ms['tfjs-wasm'] / ms['wasm×1']!
+    if (ratio !== undefined && tfjsOk) ratios.push(ratio)
+    rows.push(
+      `| ${c.name} | ${mflop.toFixed(0)} | ${engines[1]!.kernel} | ${fmt('js')} | ${fmt('wasm×1')} | ${fmt('wasm×2')} | ${fmt('tfjs-wasm')} | ${
+        ratio === undefined ? '—' : tfjsOk ? ratio.toFixed(2) : `✗ (tfjs's values wrong: ${errs.find((e) => e.startsWith('tfjs-wasm'))?.split(' ')[1]})`
+      } |`
+    )
     engines.forEach((e) => e.dispose())
     tfjsDispose()
   }
   disposeThreads()
+  const geomean = Math.exp(ratios.reduce((a, r) => a + Math.log(r), 0) / ratios.length)
+  const md = [
+    '## Convolution family',
+    '',
+    `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · Node ${process.version} · ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length} · \`npm run bench:family\` (${quick ? 3 : 7} rounds) · load average (1 min) ${loadavg()[0]!.toFixed(1)} at the end`,
+    '',
+    "The family's kernels (`compileConvNd`, src/conv/kernel.ts: rank-1 views, rank-3 depth folding, transposed layers by phases, all on the 2-D kernels) against @tensorflow/tfjs-backend-wasm (1 thread: conv1d, conv3d, conv2dTranspose, conv3dTranspose, depthwiseConv2d, plus the bias), same inputs; ms per call, medians of rounds in which every engine runs (each warmed ≥ 250 ms). Every output is checked against wasm×1 first (max |a − b| / (1 + |b|) ≤ 1e-4, else the peer's ratio is left out).",
+    '',
+    `**tfjs-wasm ÷ wasm×1: geometric mean ${geomean.toFixed(2)} over ${ratios.length} cases** (slowest ${Math.min(...ratios).toFixed(2)})`,
+    '',
+    '| case | MFLOP | kernel | js ms | wasm×1 ms | wasm×2 ms | tfjs-wasm ms | tfjs-wasm ÷ wasm×1 |',
+    '|---|---:|---|---:|---:|---:|---:|---:|',
+    ...rows
+  ].join('\n')
+  console.log(`\ntfjs-wasm ÷ wasm×1: geometric mean ${geomean.toFixed(2)} over ${ratios.length} cases`)
+  if (!quick) {
+    const path = new URL('../BENCHMARKS.md', import.meta.url).pathname
+    writeFileSync(path, replaceSection(path, 'family', md))
+    console.log('BENCHMARKS.md: "Convolution family" section written')
+  }
 }
 
 void main()

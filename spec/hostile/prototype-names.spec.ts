@@ -260,7 +260,7 @@ const KIND_RULES: Readonly<Record<string, Rule>> = {
   'Conv2DTranspose.groups': inheritedGroups('Conv2DTranspose'),
   'Conv3DTranspose.groups': inheritedGroups('Conv3DTranspose'),
   'DepthwiseConv1D.groups': inheritedGroups('DepthwiseConv1D'),
-  'DepthwiseConv2D.groups': (n) => ({ starts: 'expected groups to be 1 (tf.keras writes 1 for DepthwiseConv2D and ignores it;', ends: found(n) }),
+  'DepthwiseConv2D.groups': inheritedGroups('DepthwiseConv2D'),
   'BatchNormalization.scale': bool,
   'Normalization.axis': (n) => exactly(`expected an integer axis, a list of integer axes or null, ${found(n)}`),
   'Concatenate.axis': (n) => exactly(`expected an integer, ${found(n)}`),

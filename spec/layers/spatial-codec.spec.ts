@@ -92,6 +92,8 @@ const pool = (className: string, over: Record<string, unknown> = {}, dialect: Di
 
 const depthwise = (over: Record<string, unknown>, dialect: Dialect = 'keras3') => ({
   ...base('DepthwiseConv2D', dialect),
+  rank: 2,
+  kind: 'depthwise',
   kernelSize: [3, 3],
   strides: [1, 1],
   padding: 'valid',
@@ -388,7 +390,7 @@ const INVALID: ReadonlyArray<Invalid> = [
     kind: DepthwiseConv2DKind,
     input: { kernel_size: 3, strides: 2, dilation_rate: 2 },
     options: { dialect: 'keras2' },
-    errors: [['strides', 'cannot be combined with dilation_rate']]
+    errors: [['strides', 'not supported in conjunction with dilation_rate']]
   },
   { name: 'depth_multiplier 0', kind: DepthwiseConv2DKind, input: { kernel_size: 3, depth_multiplier: 0 }, errors: [['depth_multiplier', 'not positive']] },
   { name: 'groups in a Keras 3 config', kind: DepthwiseConv2DKind, input: { kernel_size: 3, groups: 1 }, errors: [['groups', 'Unrecognized keyword arguments']] },

@@ -99,10 +99,10 @@ export const convFamilyKind = (m: ConvMember): LayerKind<ConvFamilySpec> => ({
 })
 
 /**
- * Every member with a spec here, as layer kinds (Conv2D and DepthwiseConv2D are registered by their own modules).
+ * Every member with a spec here, as layer kinds, but DepthwiseConv2D (its own kind: the same codec, compiled as the grouped Conv2D it is); Conv2D has its own module.
  * @category layers
  */
-export const CONV_FAMILY_KINDS: ReadonlyArray<LayerKind<ConvFamilySpec>> = CONV_MEMBERS.map(convFamilyKind)
+export const CONV_FAMILY_KINDS: ReadonlyArray<LayerKind<ConvFamilySpec>> = CONV_MEMBERS.filter((m) => m.className !== 'DepthwiseConv2D').map(convFamilyKind)
 
 /**
  * Every convolution layer kind: Conv2D, DepthwiseConv2D (their own modules) and the other members.

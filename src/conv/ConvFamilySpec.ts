@@ -6,8 +6,10 @@
  * cols); every default is filled; both dialects decode to the same spec (semantics:
  * `keras-conv-family-reference.md`, "family §n").
  *
- * Conv2D and DepthwiseConv2D are the family's rank-2 forward and depthwise members; they keep their own
- * spec types (`Conv2DSpec`, `DepthwiseConv2DSpec`), whose fields are the ones here at rank 2.
+ * Conv2D is the family's rank-2 forward member; it keeps its own spec type (`Conv2DSpec`, whose fields
+ * are `ConvNdSpec`'s at rank 2, as pairs) and codec (it also reads whole layer entries, standalone).
+ * DepthwiseConv2D is the rank-2 `DepthwiseConvSpec` (`DepthwiseConv2DSpec`), decoded by the same codec
+ * as DepthwiseConv1D.
  */
 import type { Tuple } from '../core/Pair.js'
 import type { PositiveInt } from '../core/PositiveInt.js'
@@ -49,6 +51,7 @@ export type ConvFamilyClass =
   | 'SeparableConv1D'
   | 'SeparableConv2D'
   | 'DepthwiseConv1D'
+  | 'DepthwiseConv2D'
 
 /**
  * The members with a spec here, in the reference's order.
@@ -62,7 +65,8 @@ export const CONV_MEMBERS: ReadonlyArray<ConvMember> = [
   { className: 'Conv3DTranspose', rank: 3, kind: 'transpose', aliases: ['Convolution3DTranspose'] },
   { className: 'SeparableConv1D', rank: 1, kind: 'separable', aliases: ['SeparableConvolution1D'] },
   { className: 'SeparableConv2D', rank: 2, kind: 'separable', aliases: ['SeparableConvolution2D'] },
-  { className: 'DepthwiseConv1D', rank: 1, kind: 'depthwise', aliases: [] }
+  { className: 'DepthwiseConv1D', rank: 1, kind: 'depthwise', aliases: [] },
+  { className: 'DepthwiseConv2D', rank: 2, kind: 'depthwise', aliases: [] }
 ]
 
 /**
@@ -143,12 +147,13 @@ export interface SeparableConvSpec extends ConvFamilyBase {
 }
 
 /**
- * DepthwiseConv1D: each input channel convolved with its own M filters; output channel `c·M + m`.
- * Kernel `[k, C, M]` (named `kernel` by Keras 3, `depthwise_kernel` by tf.keras 2.x).
+ * DepthwiseConv1D / DepthwiseConv2D: each input channel convolved with its own M filters; output
+ * channel `c·M + m`. Kernel `[...k, C, M]` (named `kernel` by Keras 3, `depthwise_kernel` by tf.keras 2.x
+ * and TensorFlow.js).
  * @category model
  */
 export interface DepthwiseConvSpec extends ConvFamilyBase {
-  readonly className: 'DepthwiseConv1D'
+  readonly className: 'DepthwiseConv1D' | 'DepthwiseConv2D'
   readonly kind: 'depthwise'
   readonly depthMultiplier: PositiveInt
   readonly depthwiseInitializer: Initializer

@@ -22,7 +22,8 @@ import { optional, required, type Rule } from '../core/KerasObject.js'
 import { intOrTuple, type Tuple } from '../core/Pair.js'
 import { PositiveInt } from '../core/PositiveInt.js'
 import { Bool, nullOr, oneOfNames } from '../core/primitives.js'
-import { describe } from '../core/describe.js'
+import * as E from 'fp-ts/lib/Either.js'
+import { describe, isPlainObject } from '../core/describe.js'
 import { activationCodec, type Activation } from '../codec/Activation.js'
 import { constraintCodec, type Constraint } from '../codec/Constraint.js'
 import type { Dialect } from '../codec/Dialect.js'
@@ -373,8 +374,40 @@ const separableCodec = (m: ConvMember, o: LayerCodecOptions) =>
     }
   )(o)
 
-/** DepthwiseConv1D. */
-const depthwiseCodec = (m: ConvMember, o: LayerCodecOptions) =>
+/**
+ * TensorFlow.js's spelling (DepthwiseConv2D, the only depthwise layer tfjs has): tfjs-layers' (4.22) `DepthwiseConv2D.getConfig` writes
+ * `depthwise_constraint: serializeConstraint(this.depthwiseRegularizer)`, so every tfjs-written
+ * DepthwiseConv2D with a `depthwise_regularizer` holds a copy of it (`{"class_name": "L1L2", …}`) as
+ * its constraint, and never the constraint it was built with. Keras would reject a regularizer as a
+ * constraint; tfjs reads its own file back (the copy deserializes as a regularizer object). In a
+ * keras2 file, a `depthwise_constraint` that is a regularizer of the same class and penalties as
+ * `depthwise_regularizer` is that copy, and decodes as no constraint (which the file never recorded);
+ * any other regularizer there is still an unknown constraint. Constraints play no part at inference.
+ */
+const isTfjsRegularizerCopy = (config: Readonly<Record<string, unknown>>): boolean => {
+  const constraint = config['depthwise_constraint']
+  const regularizer = config['depthwise_regularizer']
+  if (!isPlainObject(constraint) || !isPlainObject(regularizer) || constraint['class_name'] !== regularizer['class_name']) return false
+  const asRegularizer = regularizerCodec('keras2')
+  const a = asRegularizer.decode(constraint)
+  const b = asRegularizer.decode(regularizer)
+  return E.isRight(a) && E.isRight(b) && a.right !== null && b.right !== null && a.right.l1 === b.right.l1 && a.right.l2 === b.right.l2
+}
+
+/** {@link depthwiseCodecOf}, reading tfjs's copied regularizer ({@link isTfjsRegularizerCopy}) in keras2 files. */
+const depthwiseCodec = (m: ConvMember, o: LayerCodecOptions): t.Type<DepthwiseConvSpec, Record<string, unknown>, unknown> => {
+  const inner = depthwiseCodecOf(m, o)
+  if (o.dialect !== 'keras2') return inner
+  return new t.Type<DepthwiseConvSpec, Record<string, unknown>, unknown>(
+    inner.name,
+    inner.is,
+    (u, c) => inner.validate(isPlainObject(u) && isTfjsRegularizerCopy(u) ? { ...u, depthwise_constraint: null } : u, c),
+    (s) => inner.encode(s)
+  )
+}
+
+/** DepthwiseConv1D / DepthwiseConv2D. */
+const depthwiseCodecOf = (m: ConvMember, o: LayerCodecOptions) =>
   layerCodec<DepthwiseConvSpec>(m.className as DepthwiseConvSpec['className'])(
     () => ({
       ...windowFields(m, o),
