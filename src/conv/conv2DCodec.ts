@@ -22,6 +22,7 @@ import { encodeKernelLayer, kernelLayerFields, kernelLayerRules, kernelLayerSpec
 import { fromValidationErrors, type SpecError } from '../core/SpecError.js'
 import { detectDialect, type Dialect } from '../codec/Dialect.js'
 import { sameShape, shapeOfRank, type PartialShape } from '../codec/InputShape.js'
+import { KERAS1_ARGUMENTS } from './convFamilyCodec.js'
 import { DATA_FORMATS, PADDINGS, type Conv2DSpec, type DataFormat, type InputShape3, type Padding } from './Conv2DSpec.js'
 
 // -------------------------------------------------------------------------------------
@@ -77,25 +78,9 @@ const dataFormatCodec = (nullMeans: DataFormat): t.Type<DataFormat, string, unkn
 
 const BatchShape = shapeOfRank(4, '[batch, then the 3 image axes in the data format\'s order]')
 
-/** Keras 1 argument names, and what Keras ≥ 2 calls them. */
-const KERAS1: Readonly<Record<string, string>> = {
-  nb_filter: 'filters',
-  nb_row: 'kernel_size',
-  nb_col: 'kernel_size',
-  subsample: 'strides',
-  border_mode: 'padding',
-  dim_ordering: 'data_format',
-  init: 'kernel_initializer',
-  W_regularizer: 'kernel_regularizer',
-  b_regularizer: 'bias_regularizer',
-  W_constraint: 'kernel_constraint',
-  b_constraint: 'bias_constraint',
-  bias: 'use_bias'
-}
-
 const EXPLAINED: Readonly<Record<string, string>> = {
   ...Object.fromEntries(
-    Object.entries(KERAS1).map(([k, v]) => [
+    Object.entries(KERAS1_ARGUMENTS).map(([k, v]) => [
       k,
       `"${k}" is a Keras 1 argument (the Keras 1 Convolution2D format is not supported); Keras 2 and later call it "${v}": re-save the model with Keras 2 or later`
     ])

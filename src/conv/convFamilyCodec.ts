@@ -119,6 +119,39 @@ const kernelFields = <P extends string>(prefix: P, dialect: Dialect) =>
     Record<`${P}_regularizer`, ReturnType<typeof optional<Regularizer | null, unknown>>> &
     Record<`${P}_constraint`, ReturnType<typeof optional<Constraint | null, unknown>>>
 
+/** One kernel's initializer / regularizer / constraint, by the prefix of its arguments. */
+interface KernelArgs {
+  readonly prefix: string
+  readonly initializer: Initializer
+  readonly regularizer: Regularizer | null
+  readonly constraint: Constraint | null
+}
+
+/**
+ * The activation, bias flag and weight arguments of a separable or depthwise layer in Keras's order:
+ * every initializer (kernels, then the bias), every regularizer (then the activity's), every constraint.
+ */
+const encodeWeightArguments = (
+  s: Pick<SeparableConvSpec, 'activation' | 'useBias' | 'biasInitializer' | 'biasRegularizer' | 'activityRegularizer' | 'biasConstraint'>,
+  kernels: ReadonlyArray<KernelArgs>,
+  dialect: Dialect
+): Record<string, unknown> => {
+  const init = initializerCodec(dialect)
+  const reg = regularizerCodec(dialect)
+  const con = constraintCodec(dialect)
+  return {
+    activation: activationCodec(dialect).encode(s.activation),
+    use_bias: s.useBias,
+    ...Object.fromEntries(kernels.map((k) => [`${k.prefix}_initializer`, init.encode(k.initializer)])),
+    bias_initializer: init.encode(s.biasInitializer),
+    ...Object.fromEntries(kernels.map((k) => [`${k.prefix}_regularizer`, reg.encode(k.regularizer)])),
+    bias_regularizer: reg.encode(s.biasRegularizer),
+    activity_regularizer: reg.encode(s.activityRegularizer),
+    ...Object.fromEntries(kernels.map((k) => [`${k.prefix}_constraint`, con.encode(k.constraint)])),
+    bias_constraint: con.encode(s.biasConstraint)
+  }
+}
+
 // -------------------------------------------------------------------------------------
 // rules
 // -------------------------------------------------------------------------------------
@@ -142,9 +175,15 @@ const stridesDilationRule = <C extends WindowConfig>(m: ConvMember, dialect: Dia
         }
       ]
 
-/** Keras 1 argument names of the family's classes, and their names since Keras 2. */
-const KERAS1: Readonly<Record<string, string>> = {
+/**
+ * Keras 1 argument names of the convolution classes (Convolution1D/2D/3D, …), and their names since
+ * Keras 2: explained instead of "unknown argument" (Conv2D's codec reads the same table).
+ * @category codecs
+ */
+export const KERAS1_ARGUMENTS: Readonly<Record<string, string>> = {
   nb_filter: 'filters',
+  nb_row: 'kernel_size',
+  nb_col: 'kernel_size',
   filter_length: 'kernel_size',
   subsample_length: 'strides',
   subsample: 'strides',
@@ -160,7 +199,7 @@ const KERAS1: Readonly<Record<string, string>> = {
 
 const explainedFor = (m: ConvMember, dialect: Dialect, extra: Readonly<Record<string, string>> = {}): Readonly<Record<string, string>> => ({
   ...Object.fromEntries(
-    Object.entries(KERAS1).map(([k, v]) => [k, `"${k}" is a Keras 1 argument (the Keras 1 format is not supported); Keras 2 and later call it "${v}": re-save the model with Keras 2 or later`])
+    Object.entries(KERAS1_ARGUMENTS).map(([k, v]) => [k, `"${k}" is a Keras 1 argument (the Keras 1 format is not supported); Keras 2 and later call it "${v}": re-save the model with Keras 2 or later`])
   ),
   weights: '"weights" (initial weight values inside a config) is not supported; load weights separately',
   ...(dialect === 'keras3' && m.kind !== 'conv' ? { groups: NOT_KERAS3(m, 'groups') } : {}),
@@ -336,32 +375,23 @@ const separableCodec = (m: ConvMember, o: LayerCodecOptions) =>
       pointwiseConstraint: c.pointwise_constraint,
       biasConstraint: c.bias_constraint
     }),
-    (s, dialect) => {
-      const init = initializerCodec(dialect)
-      const reg = regularizerCodec(dialect)
-      const con = constraintCodec(dialect)
-      return {
-        depth_multiplier: s.depthMultiplier,
-        filters: s.filters,
-        kernel_size: [...s.kernelSize],
-        strides: [...s.strides],
-        padding: s.padding,
-        data_format: s.dataFormat,
-        dilation_rate: [...s.dilationRate],
-        activation: activationCodec(dialect).encode(s.activation),
-        use_bias: s.useBias,
-        depthwise_initializer: init.encode(s.depthwiseInitializer),
-        pointwise_initializer: init.encode(s.pointwiseInitializer),
-        bias_initializer: init.encode(s.biasInitializer),
-        depthwise_regularizer: reg.encode(s.depthwiseRegularizer),
-        pointwise_regularizer: reg.encode(s.pointwiseRegularizer),
-        bias_regularizer: reg.encode(s.biasRegularizer),
-        activity_regularizer: reg.encode(s.activityRegularizer),
-        depthwise_constraint: con.encode(s.depthwiseConstraint),
-        pointwise_constraint: con.encode(s.pointwiseConstraint),
-        bias_constraint: con.encode(s.biasConstraint)
-      }
-    },
+    (s, dialect) => ({
+      depth_multiplier: s.depthMultiplier,
+      filters: s.filters,
+      kernel_size: [...s.kernelSize],
+      strides: [...s.strides],
+      padding: s.padding,
+      data_format: s.dataFormat,
+      dilation_rate: [...s.dilationRate],
+      ...encodeWeightArguments(
+        s,
+        [
+          { prefix: 'depthwise', initializer: s.depthwiseInitializer, regularizer: s.depthwiseRegularizer, constraint: s.depthwiseConstraint },
+          { prefix: 'pointwise', initializer: s.pointwiseInitializer, regularizer: s.pointwiseRegularizer, constraint: s.pointwiseConstraint }
+        ],
+        dialect
+      )
+    }),
     {
       explained: explainedFor(
         m,
@@ -435,29 +465,16 @@ const depthwiseCodecOf = (m: ConvMember, o: LayerCodecOptions) =>
       depthwiseConstraint: c.depthwise_constraint,
       biasConstraint: c.bias_constraint
     }),
-    (s, dialect) => {
-      const init = initializerCodec(dialect)
-      const reg = regularizerCodec(dialect)
-      const con = constraintCodec(dialect)
-      return {
-        depth_multiplier: s.depthMultiplier,
-        kernel_size: [...s.kernelSize],
-        strides: [...s.strides],
-        padding: s.padding,
-        data_format: s.dataFormat,
-        dilation_rate: [...s.dilationRate],
-        ...(dialect === 'keras2' ? { groups: 1 } : {}),
-        activation: activationCodec(dialect).encode(s.activation),
-        use_bias: s.useBias,
-        depthwise_initializer: init.encode(s.depthwiseInitializer),
-        bias_initializer: init.encode(s.biasInitializer),
-        depthwise_regularizer: reg.encode(s.depthwiseRegularizer),
-        bias_regularizer: reg.encode(s.biasRegularizer),
-        activity_regularizer: reg.encode(s.activityRegularizer),
-        depthwise_constraint: con.encode(s.depthwiseConstraint),
-        bias_constraint: con.encode(s.biasConstraint)
-      }
-    },
+    (s, dialect) => ({
+      depth_multiplier: s.depthMultiplier,
+      kernel_size: [...s.kernelSize],
+      strides: [...s.strides],
+      padding: s.padding,
+      data_format: s.dataFormat,
+      dilation_rate: [...s.dilationRate],
+      ...(dialect === 'keras2' ? { groups: 1 } : {}),
+      ...encodeWeightArguments(s, [{ prefix: 'depthwise', initializer: s.depthwiseInitializer, regularizer: s.depthwiseRegularizer, constraint: s.depthwiseConstraint }], dialect)
+    }),
     {
       explained: explainedFor(m, o.dialect, {
         filters: `${m.className} has no "filters" argument: its output has input channels × depth_multiplier channels; set depth_multiplier`,
