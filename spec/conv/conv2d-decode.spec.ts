@@ -364,7 +364,7 @@ const INVALID: ReadonlyArray<InvalidCase> = [
     input: { filters: 0, kernel_size: 0 },
     errors: [['filters', 'not positive'], ['kernel_size', 'not positive']]
   },
-  { name: 'ref #77: strides 2 with dilation 2', input: { filters: 1, kernel_size: 2, strides: 2, dilation_rate: 2 }, errors: [['strides', 'cannot be combined with dilation_rate > 1']] },
+  { name: 'ref #77: strides 2 with dilation 2', input: { filters: 1, kernel_size: 2, strides: 2, dilation_rate: 2 }, errors: [['strides', 'not supported in conjunction with dilation_rate > 1']] },
   // ---- §11.5: strict positive integers ----
   { name: 'string "3" as filters', input: { filters: '3', kernel_size: 3 }, errors: [['filters', 'write the number without quotes']] },
   { name: 'boolean true as kernel_size', input: { filters: 3, kernel_size: true }, errors: [['kernel_size', 'found the boolean true']] },

@@ -90,7 +90,7 @@ export const compileConvFamily = (
  * @category layers
  */
 export const convFamilyKind = (m: ConvMember): LayerKind<ConvFamilySpec> => ({
-  className: m.className,
+  className: m.className as ConvFamilySpec['className'],
   aliases: m.aliases,
   arity: 'single',
   codec: convFamilyCodec(m),

@@ -35,7 +35,8 @@ export type ConvFamilyKind = 'conv' | 'transpose' | 'separable' | 'depthwise'
  * @category model
  */
 export interface ConvMember {
-  readonly className: ConvFamilyClass
+  /** A {@link ConvFamilyClass}, or `Conv2D` ({@link CONV2D_MEMBER}: its own spec type, `Conv2DSpec`). */
+  readonly className: ConvFamilyClass | 'Conv2D'
   readonly rank: ConvRank
   readonly kind: ConvFamilyKind
   readonly aliases: ReadonlyArray<string>
@@ -68,6 +69,13 @@ export const CONV_MEMBERS: ReadonlyArray<ConvMember> = [
   { className: 'DepthwiseConv1D', rank: 1, kind: 'depthwise', aliases: [] },
   { className: 'DepthwiseConv2D', rank: 2, kind: 'depthwise', aliases: [] }
 ]
+
+/**
+ * Conv2D as a member: the rank-2 forward convolution, whose config Conv2D's codec decodes with the
+ * family's forward-convolution fields and rules (`Conv2DSpec` is `ConvNdSpec`'s fields at rank 2).
+ * @category model
+ */
+export const CONV2D_MEMBER: ConvMember = { className: 'Conv2D', rank: 2, kind: 'conv', aliases: ['Convolution2D'] }
 
 /**
  * What every member's spec has: the window (kernel size, strides, padding, dilation, data format)

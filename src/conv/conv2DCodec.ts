@@ -13,17 +13,17 @@ import { describe, isPlainObject, oneOf, quote, quoteText } from '../core/descri
 import { copyJson } from '../core/json.js'
 import { hasOwnKey, nameTable, ownValue } from '../core/NameTable.js'
 import { suggestion } from '../core/didYouMean.js'
-import { kerasObject, optional, required, type DecodedOf, type Rule } from '../core/KerasObject.js'
-import { IntOrPair, type Pair } from '../core/Pair.js'
-import { PositiveInt } from '../core/PositiveInt.js'
-import { nullOr, oneOfNames } from '../core/primitives.js'
+import { kerasObject, optional, type DecodedOf, type Rule } from '../core/KerasObject.js'
+import type { Pair } from '../core/Pair.js'
+import { nullOr } from '../core/primitives.js'
 import { bookkeepingFields, bookkeepingRules, bookkeepingSpec, encodeBookkeeping, KERAS3_BATCH_KEYS } from '../layers/base.js'
-import { encodeKernelLayer, kernelLayerFields, kernelLayerRules, kernelLayerSpec } from '../layers/kernelLayer.js'
+import { encodeKernelLayer, kernelLayerSpec } from '../layers/kernelLayer.js'
 import { fromValidationErrors, type SpecError } from '../core/SpecError.js'
 import { detectDialect, type Dialect } from '../codec/Dialect.js'
 import { sameShape, shapeOfRank, type PartialShape } from '../codec/InputShape.js'
-import { KERAS1_ARGUMENTS } from './convFamilyCodec.js'
-import { DATA_FORMATS, PADDINGS, type Conv2DSpec, type DataFormat, type InputShape3, type Padding } from './Conv2DSpec.js'
+import { CONV2D_MEMBER } from './ConvFamilySpec.js'
+import { convConfigFields, convConfigRules, KERAS1_ARGUMENTS } from './convFamilyCodec.js'
+import type { Conv2DSpec, DataFormat, InputShape3, Padding } from './Conv2DSpec.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -65,17 +65,6 @@ export type KerasJson = Readonly<Record<string, unknown>>
 // field codecs
 // -------------------------------------------------------------------------------------
 
-const PaddingCodec = oneOfNames<Padding>('padding', PADDINGS, {
-  caseInsensitive: true,
-  explain: {
-    causal:
-      'expected padding to be "valid" or "same", found "causal": causal padding exists only for Conv1D (Keras rejects it for Conv2D)'
-  }
-})
-
-const dataFormatCodec = (nullMeans: DataFormat): t.Type<DataFormat, string, unknown> =>
-  oneOfNames<DataFormat>('data_format', DATA_FORMATS, { caseInsensitive: true, nullMeans })
-
 const BatchShape = shapeOfRank(4, '[batch, then the 3 image axes in the data format\'s order]')
 
 const EXPLAINED: Readonly<Record<string, string>> = {
@@ -90,55 +79,17 @@ const EXPLAINED: Readonly<Record<string, string>> = {
   inbound_nodes: '"inbound_nodes" belongs to a layer entry of a functional model; decode the whole model with decodeModel'
 }
 
+/** Conv2D's arguments: the bookkeeping ones (rank-3 input shapes), then the family's forward-convolution ones at rank 2. */
 const fields = (dialect: Dialect, imageDataFormat: DataFormat) =>
   ({
     ...bookkeepingFields(dialect, 3),
-    filters: required(PositiveInt),
-    kernel_size: required(IntOrPair),
-    strides: optional(IntOrPair, [1, 1] as unknown as Pair),
-    padding: optional(PaddingCodec, 'valid'),
-    data_format: optional(dataFormatCodec(imageDataFormat), imageDataFormat),
-    dilation_rate: optional(IntOrPair, [1, 1] as unknown as Pair),
-    groups: optional(PositiveInt, 1 as PositiveInt),
-    ...kernelLayerFields(dialect)
+    ...convConfigFields(CONV2D_MEMBER, { dialect, imageDataFormat })
   }) as const
 
 type Conv2DFields = ReturnType<typeof fields>
 type Conv2DConfig = DecodedOf<Conv2DFields>
 
-const showPair = (p: Pair): string => `[${p[0]}, ${p[1]}]`
-
-const rulesFor = (dialect: Dialect): ReadonlyArray<Rule<Conv2DConfig>> => [
-  ...bookkeepingRules<Conv2DConfig>(dialect),
-  {
-    keys: ['strides', 'dilation_rate'],
-    check: (c: Conv2DConfig) =>
-      Math.max(...c.strides) > 1 && Math.max(...c.dilation_rate) > 1
-        ? {
-            key: 'strides',
-            message: `strides > 1 cannot be combined with dilation_rate > 1 (Keras rejects the combination, judged over both axes): found strides ${showPair(c.strides)} and dilation_rate ${showPair(c.dilation_rate)}; set strides to 1 or dilation_rate to 1`
-          }
-        : undefined
-  },
-  {
-    keys: ['filters', 'groups'],
-    check: (c: Conv2DConfig) =>
-      c.filters % c.groups !== 0
-        ? {
-            key: 'groups',
-            message: `expected filters to be divisible by groups, found filters ${c.filters} and groups ${c.groups} (${c.filters} % ${c.groups} = ${c.filters % c.groups})`
-          }
-        : undefined
-  },
-  {
-    keys: ['lora_rank', 'lora_alpha'],
-    check: (c: Conv2DConfig) =>
-      c.lora_alpha !== null && c.lora_rank === null
-        ? { key: 'lora_alpha', message: `lora_alpha ${c.lora_alpha} is set but lora_rank is not; set lora_rank or remove lora_alpha` }
-        : undefined
-  },
-  ...kernelLayerRules<Conv2DConfig>(dialect)
-]
+const rulesFor = (dialect: Dialect): ReadonlyArray<Rule<Conv2DConfig>> => [...bookkeepingRules<Conv2DConfig>(dialect), ...convConfigRules<Conv2DConfig>(CONV2D_MEMBER, dialect)]
 
 const EXPLAINED_TABLE = nameTable(EXPLAINED)
 
@@ -244,11 +195,13 @@ const toSpec = (dialect: Dialect, c: Conv2DConfig, built: PartialShape | null): 
     // the codec admits only rank-3 input shapes for Conv2D
     inputShape: base.inputShape as InputShape3 | null,
     filters: c.filters,
-    kernelSize: c.kernel_size,
-    strides: c.strides,
-    padding: c.padding,
+    // the family's tuples at rank 2 are pairs
+    kernelSize: c.kernel_size as unknown as Pair,
+    strides: c.strides as unknown as Pair,
+    // Conv2D's padding codec admits no causal
+    padding: c.padding as Padding,
     dataFormat: c.data_format,
-    dilationRate: c.dilation_rate,
+    dilationRate: c.dilation_rate as unknown as Pair,
     groups: c.groups,
     ...kernelLayerSpec(c),
     loraRank: c.lora_rank,

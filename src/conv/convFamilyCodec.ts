@@ -18,7 +18,7 @@
  *   Keras 3, use the image data format option); TensorFlow.js omits it for Conv1D.
  */
 import * as t from 'io-ts'
-import { optional, required, type Rule } from '../core/KerasObject.js'
+import { optional, required, type DecodedOf, type Rule } from '../core/KerasObject.js'
 import { intOrTuple, type Tuple } from '../core/Pair.js'
 import { PositiveInt } from '../core/PositiveInt.js'
 import { Bool, nullOr, oneOfNames } from '../core/primitives.js'
@@ -210,15 +210,48 @@ const explainedFor = (m: ConvMember, dialect: Dialect, extra: Readonly<Record<st
 // codecs by kind
 // -------------------------------------------------------------------------------------
 
+/**
+ * The arguments of a forward convolution of any rank (Conv1D, Conv2D, Conv3D) without the bookkeeping
+ * ones, in Keras's order: filters, the window, groups, the kernel layer's (LoRA included). Conv2D's
+ * codec (conv2DCodec.ts) reads these at rank 2.
+ * @category codecs
+ */
+export const convConfigFields = (m: ConvMember, o: LayerCodecOptions) =>
+  ({
+    filters: required(PositiveInt),
+    ...windowFields(m, o),
+    groups: optional(PositiveInt, 1 as PositiveInt),
+    ...kernelLayerFields(o.dialect)
+  }) as const
+
+/** The decoded forward-convolution arguments. */
+export type ConvConfig = DecodedOf<ReturnType<typeof convConfigFields>>
+
+/**
+ * Keras's rules of a forward convolution of any rank: strides with dilation (family §4), filters
+ * divisible by groups, `lora_alpha` only with `lora_rank`, and the kernel layer's LoRA rules by dialect.
+ * @category codecs
+ */
+export const convConfigRules = <C extends ConvConfig>(m: ConvMember, dialect: Dialect): ReadonlyArray<Rule<C>> => [
+  ...stridesDilationRule<C>(m, dialect),
+  {
+    keys: ['filters', 'groups'],
+    check: (c) =>
+      c.filters % c.groups !== 0
+        ? { key: 'groups', message: `expected filters to be divisible by groups, found filters ${c.filters} and groups ${c.groups} (${c.filters} % ${c.groups} = ${c.filters % c.groups})` }
+        : undefined
+  },
+  {
+    keys: ['lora_rank', 'lora_alpha'],
+    check: (c) => (c.lora_alpha !== null && c.lora_rank === null ? { key: 'lora_alpha', message: `lora_alpha ${c.lora_alpha} is set but lora_rank is not; set lora_rank or remove lora_alpha` } : undefined)
+  },
+  ...kernelLayerRules<C>(dialect)
+]
+
 /** Conv1D / Conv3D: Conv2D's arguments at rank 1 / 3 (LoRA included). */
 const convCodec = (m: ConvMember, o: LayerCodecOptions) =>
   layerCodec<ConvNdSpec>(m.className as ConvNdSpec['className'])(
-    () => ({
-      filters: required(PositiveInt),
-      ...windowFields(m, o),
-      groups: optional(PositiveInt, 1 as PositiveInt),
-      ...kernelLayerFields(o.dialect)
-    }),
+    () => convConfigFields(m, o),
     (c) => ({
       rank: m.rank,
       kind: 'conv' as const,
@@ -244,24 +277,7 @@ const convCodec = (m: ConvMember, o: LayerCodecOptions) =>
       ...encodeKernelLayer(s, dialect),
       ...(s.loraRank === null ? {} : { lora_rank: s.loraRank, lora_alpha: s.loraAlpha })
     }),
-    {
-      explained: explainedFor(m, o.dialect),
-      rules: [
-        ...stridesDilationRule(m, o.dialect),
-        {
-          keys: ['filters', 'groups'],
-          check: (c: { readonly filters: number; readonly groups: number }) =>
-            c.filters % c.groups !== 0
-              ? { key: 'groups', message: `expected filters to be divisible by groups, found filters ${c.filters} and groups ${c.groups} (${c.filters} % ${c.groups} = ${c.filters % c.groups})` }
-              : undefined
-        },
-        {
-          keys: ['lora_rank', 'lora_alpha'],
-          check: (c: { readonly lora_rank: number | null; readonly lora_alpha: number | null }) => (c.lora_alpha !== null && c.lora_rank === null ? { key: 'lora_alpha', message: `lora_alpha ${c.lora_alpha} is set but lora_rank is not; set lora_rank or remove lora_alpha` } : undefined)
-        },
-        ...kernelLayerRules(o.dialect)
-      ] as never
-    }
+    { explained: explainedFor(m, o.dialect), rules: convConfigRules(m, o.dialect) as never }
   )(o)
 
 /** Conv1DTranspose / Conv2DTranspose / Conv3DTranspose. */

@@ -60,7 +60,7 @@ export const optional = <A, O>(codec: t.Type<A, O, unknown>, defaultValue: A): F
 })
 
 /**
- * A cross-field rule (e.g. "strides > 1 and dilation_rate > 1 cannot be combined"). It runs only when
+ * A cross-field rule (e.g. "strides > 1 is not supported in conjunction with dilation_rate > 1"). It runs only when
  * every key in `keys` decoded (or took its default), and may read only those keys. A broken rule is
  * reported at `key` with `message`.
  * @category model
