@@ -19,7 +19,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '../src/core/Tensor.js'
-import { apply, functional, input, layers, sequential, type LayerJson, type SymbolicTensor } from '../src/model/builder.js'
+import { apply, functional, input, layer, layers, sequential, type LayerJson, type SymbolicTensor } from '../src/model/builder.js'
 import { compileModel } from '../src/model/compileModel.js'
 import type { ModelSpec } from '../src/model/ModelSpec.js'
 import {
@@ -202,6 +202,115 @@ const buildModel = (plan: ModelPlan): ModelSpec => {
   return ok(functional({ inputs: [x], outputs }))
 }
 
+// -------------------------------------------------------------------------------------
+// random 1-D models (issue 14: the rank-1 layers lowered as their 2-D selves, Conv1DTranspose as convNd)
+// -------------------------------------------------------------------------------------
+
+type Block1D =
+  | { readonly kind: 'conv1d'; readonly pad: readonly [number, number] | null; readonly k: number; readonly dilation: number; readonly stride: number; readonly padding: 'causal' | 'same' | 'valid'; readonly filters: number; readonly bn: BnPlan | null; readonly act: Act }
+  | { readonly kind: 'dw1d'; readonly pad: readonly [number, number] | null; readonly k: number; readonly stride: number; readonly same: boolean; readonly mult: number; readonly bn: BnPlan | null; readonly act: Act }
+  | { readonly kind: 'sep1d'; readonly k: number; readonly filters: number; readonly mult: number; readonly same: boolean; readonly bn: BnPlan | null; readonly act: Act }
+  | { readonly kind: 'tconv1d'; readonly k: number; readonly stride: number; readonly same: boolean; readonly filters: number; readonly bn: BnPlan | null; readonly act: Act }
+  | { readonly kind: 'pool1d'; readonly max: boolean; readonly act: Act }
+  | { readonly kind: 'residual1d'; readonly bn: BnPlan | null; readonly act: Act }
+
+interface LinePlan {
+  readonly functional: boolean
+  readonly shape: readonly [number, number]
+  readonly blocks: ReadonlyArray<Block1D>
+}
+
+const arbPad1D = fc.option(fc.tuple(fc.nat(2), fc.nat(2)), { freq: 2 })
+const arbBlock1D = (functionalModel: boolean): fc.Arbitrary<Block1D> =>
+  fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc.record({ kind: fc.constant('conv1d' as const), pad: arbPad1D, k: fc.constantFrom(1, 2, 3), dilation: fc.constantFrom(1, 2), stride: fc.constantFrom(1, 2), padding: fc.constantFrom<'causal' | 'same' | 'valid'>('causal', 'same', 'valid'), filters: fc.integer({ min: 1, max: 4 }), bn: arbBn, act: arbAct })
+    },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('dw1d' as const), pad: arbPad1D, k: fc.constantFrom(2, 3), stride: fc.constantFrom(1, 2), same: fc.boolean(), mult: fc.constantFrom(1, 2), bn: arbBn, act: arbAct }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('sep1d' as const), k: fc.constantFrom(2, 3), filters: fc.integer({ min: 1, max: 4 }), mult: fc.constantFrom(1, 2), same: fc.boolean(), bn: arbBn, act: arbAct }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('tconv1d' as const), k: fc.constantFrom(2, 3), stride: fc.constantFrom(1, 2), same: fc.boolean(), filters: fc.integer({ min: 1, max: 4 }), bn: arbBn, act: arbAct }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('pool1d' as const), max: fc.boolean(), act: arbAct }) },
+    { weight: functionalModel ? 3 : 0, arbitrary: fc.record({ kind: fc.constant('residual1d' as const), bn: arbBn, act: arbAct }) }
+  )
+
+const arbLinePlan = (functionalModel: boolean): fc.Arbitrary<LinePlan> =>
+  fc.record({
+    functional: fc.constant(functionalModel),
+    shape: fc.tuple(fc.integer({ min: 4, max: 14 }), fc.integer({ min: 1, max: 3 })),
+    blocks: fc.array(arbBlock1D(functionalModel), { minLength: 1, maxLength: 4 })
+  })
+
+/** The model of a 1-D plan (lengths kept legal: a `valid` window longer than the steps becomes `same`, a pooling of one step is skipped). */
+const buildLineModel = (plan: LinePlan): ModelSpec => {
+  let [L, c] = plan.shape
+  const x = input(plan.shape)
+  let t: SymbolicTensor = x
+  const push = (l: LayerJson | undefined): void => {
+    if (l !== undefined) t = apply(l, t)
+  }
+  const bnOf = (bn: BnPlan | null): LayerJson | undefined => (bn === null ? undefined : bnLayer(bn))
+  for (const b of plan.blocks) {
+    switch (b.kind) {
+      case 'conv1d': {
+        if (b.pad !== null) {
+          push(layer('ZeroPadding1D', { padding: [...b.pad] }))
+          L += b.pad[0] + b.pad[1]
+        }
+        const stride = b.dilation > 1 ? 1 : b.stride
+        const eff = b.dilation * (b.k - 1) + 1
+        const padding = b.padding === 'valid' && L < eff ? 'same' : b.padding
+        push(layer('Conv1D', { filters: b.filters, kernel_size: b.k, strides: stride, dilation_rate: b.dilation, padding }))
+        L = padding === 'valid' ? Math.floor((L - eff) / stride) + 1 : Math.ceil(L / stride)
+        c = b.filters
+        push(bnOf(b.bn))
+        break
+      }
+      case 'dw1d': {
+        if (b.pad !== null) {
+          push(layer('ZeroPadding1D', { padding: [...b.pad] }))
+          L += b.pad[0] + b.pad[1]
+        }
+        const same = b.same || L < b.k
+        push(layer('DepthwiseConv1D', { kernel_size: b.k, strides: b.stride, padding: same ? 'same' : 'valid', depth_multiplier: b.mult }))
+        L = same ? Math.ceil(L / b.stride) : Math.floor((L - b.k) / b.stride) + 1
+        c *= b.mult
+        push(bnOf(b.bn))
+        break
+      }
+      case 'sep1d': {
+        const same = b.same || L < b.k
+        push(layer('SeparableConv1D', { filters: b.filters, kernel_size: b.k, depth_multiplier: b.mult, padding: same ? 'same' : 'valid' }))
+        L = same ? L : L - b.k + 1
+        c = b.filters
+        push(bnOf(b.bn))
+        break
+      }
+      case 'tconv1d':
+        push(layer('Conv1DTranspose', { filters: b.filters, kernel_size: b.k, strides: b.stride, padding: b.same ? 'same' : 'valid' }))
+        L = b.same ? L * b.stride : L * b.stride + Math.max(b.k - b.stride, 0)
+        c = b.filters
+        push(bnOf(b.bn))
+        break
+      case 'pool1d':
+        if (L < 2) continue
+        push(layer(b.max ? 'MaxPooling1D' : 'AveragePooling1D', { pool_size: 2 }))
+        L = Math.floor(L / 2)
+        break
+      case 'residual1d': {
+        // a TCN block: causal Conv1D keeping the channels [→ BN] → Add(t, ·) [→ act]
+        let r = apply(layer('Conv1D', { filters: c, kernel_size: 3, dilation_rate: 2, padding: 'causal' }), t)
+        if (b.bn !== null && b.bn.axis === 'channel') r = apply(bnLayer(b.bn), r)
+        t = apply(layers.add(), [t, r])
+        break
+      }
+    }
+    push(actLayer(b.act))
+  }
+  // functional plans: a second output reading the last value (global pooling of rank 1)
+  return ok(functional({ inputs: [x], outputs: plan.functional ? [t, apply(layer('GlobalAveragePooling1D', {}), t)] : [t] }))
+}
+
 /** Inputs with ±∞, NaN and ±0 spread through them. */
 const withNonFinite = (xs: ReadonlyArray<Tensor>, seed: number): Tensor[] =>
   xs.map((x) => {
@@ -224,8 +333,9 @@ const count = (key: string): void => {
 /** The largest folded-step errors seen (in eps32 · Σ|w'||x| and relative to Σ|terms| in float64). */
 const worst = { step32: 0, step64: 0 }
 
-const check = (plan: ModelPlan, hostile: boolean, seed: number): void => {
-  const model = buildModel(plan)
+const check = (plan: ModelPlan, hostile: boolean, seed: number): void => checkModel(buildModel(plan), hostile, seed)
+
+const checkModel = (model: ModelSpec, hostile: boolean, seed: number): void => {
   const interp = ok(compileModel(model, { interpreter: true }))
   const p = randomParams(interp, seed, hostile ? 'hostile' : 'plain')
   const xs = randomInputs(interp.inputShapes, 2, seed)
@@ -233,7 +343,8 @@ const check = (plan: ModelPlan, hostile: boolean, seed: number): void => {
   const exact = referenceCompiled(model, EXACT_REWRITES, 'float32')
   const all = referenceCompiled(model, ALL_REWRITES, 'float32')
   for (const r of all.rewrites) count(r.pass)
-  for (const n of all.graph.nodes) if (n.kind === 'batchNorm' || n.kind === 'pad' || n.kind === 'unary' || n.spec.className === 'Add') count(`kept ${n.spec.className}`)
+  for (const n of all.graph.nodes) if (n.kind === 'batchNorm' || n.kind === 'pad' || n.kind === 'unary' || n.spec.className === 'Add') count(`kept ${n.layerClass ?? n.spec.className}`)
+  for (const n of all.graph.nodes) if (n.layerClass !== undefined || n.kind === 'convNd') count(`node ${n.layerClass ?? n.spec.className}`)
   for (const inputs of [xs, bad]) {
     const want = interp.forward(p, inputs)
     expect(bitDiff(exact.forward(p, inputs), want)).toEqual({ count: 0, first: '' })
@@ -269,5 +380,11 @@ describe('compiled with every rewrite = the per-layer interpreter (random models
     fc.assert(fc.property(arbModelPlan(true), fc.boolean(), fc.integer({ min: 1, max: 1000 }), check), params(100))
     for (const key of ['drop-identities', 'fold-batch-norm', 'fold-padding', 'fuse-activation', 'fuse-residual-add', 'kept Add', 'kept BatchNormalization']) expect(fired.get(key) ?? 0, key).toBeGreaterThan(0)
     console.log(`rewrites over the functional runs: ${[...fired].map(([k, n]) => `${k} ${n}`).join(', ')}; worst folded step over both properties: float32 ${worst.step32.toFixed(2)} eps32·Σ|w'x|, float64 ${worst.step64.toExponential(1)}·Σ|terms|`)
+  })
+  it('1-D models (issue 14): Conv1D (causal, dilated, strided), ZeroPadding1D, DepthwiseConv1D, SeparableConv1D, Conv1DTranspose, 1-D pooling, TCN residual blocks', () => {
+    fired.clear()
+    fc.assert(fc.property(arbLinePlan(true), fc.boolean(), fc.integer({ min: 1, max: 1000 }), (plan, hostile, seed) => checkModel(buildLineModel(plan), hostile, seed)), params(100))
+    for (const key of ['fold-batch-norm', 'fold-padding', 'fuse-activation', 'fuse-residual-add', 'node Conv1D', 'node DepthwiseConv1D', 'node SeparableConv1D', 'node Conv1DTranspose', 'kept BatchNormalization']) expect(fired.get(key) ?? 0, key).toBeGreaterThan(0)
+    console.log(`rewrites over the 1-D runs: ${[...fired].map(([k, n]) => `${k} ${n}`).join(', ')}`)
   })
 })

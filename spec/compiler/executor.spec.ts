@@ -15,6 +15,8 @@ import { compileModel } from '../../src/model/compileModel.js'
 import { decodeModelFile } from '../../src/model/decodeModel.js'
 import { uniformStream } from '../../src/numerics/random.js'
 import { readJson, readShared, right } from '../helpers.js'
+import { assignOrderedWeights } from '../../src/model/weights.js'
+import { caseInput, caseWeights, convFamilyCases, CONV_FAMILY_MEMBERS, MIXED_GROUP, type ConvFamilyCase } from '../keras3/convfamily.js'
 
 const inputsFor = (shapes: ReadonlyArray<ReadonlyArray<number>>, batch: number, seed: number): Tensor[] => {
   const next = uniformStream(seed)
@@ -109,6 +111,61 @@ describe('compiled by default (every rewrite, the fast kernels) = the interprete
   })
 })
 
+// -------------------------------------------------------------------------------------
+// the convolution family (issue 14): Keras's golden cases through the compiler
+// -------------------------------------------------------------------------------------
+
+/** The layers that stay `layer` nodes, run by their reference (the 3-D window pooling, padding, cropping and upsampling layers: views of the 2-D routines already). */
+const LAYER_NODES: ReadonlyArray<string> = ['MaxPooling3D', 'AveragePooling3D', 'UpSampling3D', 'ZeroPadding3D', 'Cropping3D']
+
+/** A golden case's model, its interpreter, and the params holding Keras's weights. */
+const goldenCase = (c: ConvFamilyCase) => {
+  const model = right(decodeModelFile(c.model)).model
+  const interpreter = right(compileModel(model, { interpreter: true }))
+  const params = right(assignOrderedWeights(interpreter, caseWeights(c).map((data, i) => ({ shape: c.weights[i]?.shape ?? [], data })), { order: 'layers' }))
+  const input = caseInput(c)
+  const x: Tensor = { shape: input.shape, data: input.data }
+  return { model, interpreter, params, x, want: interpreter.forward(params, [x]) }
+}
+
+describe('the convolution family\'s Keras golden cases (spec/keras3/convfamily.ts, the mixed group included) through the compiler', () => {
+  it.each([...CONV_FAMILY_MEMBERS, MIXED_GROUP].map((g) => [g] as const))('%s: no rewrites and the reference kernels = the interpreter bit for bit; compiled by default (fast steps, js and auto) within float32 rounding; threads 2 = threads 1', (group) => {
+    const cases = convFamilyCases(group)
+    expect(cases.length).toBeGreaterThan(0)
+    for (const c of cases) {
+      const { model, params, x, want } = goldenCase(c)
+      const exact = right(compileModel(model, { rewrites: false, kernels: 'reference' }))
+      expect(exact.plan?.rewrites, c.id).toEqual([])
+      const got = exact.forward(params, [x])
+      expect(got.map((t) => t.shape), c.id).toEqual(want.map((t) => t.shape))
+      got.forEach((t, i) => expect(Array.from(t.data), c.id).toEqual(Array.from((want[i] as Tensor).data)))
+      for (const backend of ['auto', 'js'] as const) {
+        const compiled = right(compileModel(model, { backend }))
+        // every step of the family runs a fast kernel, but the 3-D layers that stay `layer` nodes
+        const slow = (compiled.plan?.steps ?? []).filter((s) => s.kernel === 'reference' && !LAYER_NODES.includes(s.className))
+        expect(slow.map((s) => `${s.name} ${s.className}`), `${c.id} ${backend}`).toEqual([])
+        expect(relativeError(compiled.forward(params, [x]), want), `${c.id} ${backend}`).toBeLessThan(2e-5)
+      }
+      const one = right(compileModel(model, { threads: 1 }))
+      const two = right(compileModel(model, { threads: 2 }))
+      const y1 = one.forward(params, [x])
+      two.forward(params, [x]).forEach((t, i) => expect(Array.from(t.data), `${c.id} threads`).toEqual(Array.from((y1[i] as Tensor).data)))
+    }
+  })
+
+  it('float64: every golden case compiled (the plain-TS kernels, sums in float64) = the float64 interpreter within 1e-12 relative', () => {
+    for (const c of convFamilyCases()) {
+      const model = right(decodeModelFile(c.model)).model
+      const interpreter = right(compileModel(model, { interpreter: true, dtype: 'float64' }))
+      const params = right(assignOrderedWeights(interpreter, caseWeights(c).map((data, i) => ({ shape: c.weights[i]?.shape ?? [], data: Float64Array.from(data) })), { order: 'layers' }))
+      const input = caseInput(c)
+      const x: Tensor = { shape: input.shape, data: Float64Array.from(input.data) }
+      const compiled = right(compileModel(model, { dtype: 'float64' }))
+      expect(relativeError(compiled.forward(params, [x]), interpreter.forward(params, [x])), c.id).toBeLessThan(1e-12)
+    }
+  })
+})
+
 describe('the memory plan', () => {
   it('best fit never overlaps two buffers live at once (random lifetimes)', () => {
     fc.assert(
@@ -138,7 +195,7 @@ describe('the memory plan', () => {
   it('plans for a graph: aliases share, live values never overlap (every example and real model, batch 2)', () => {
     for (const [name, json] of exampleModels()) {
       const file = right(decodeModelFile(json))
-      const lowered = lowerModel(file.model, undefined, 'float32')
+      const lowered = lowerModel(file.model, undefined, 'float32', { family: true })
       const g = right(lowered)
       const plan = planMemory(g, 2, g.nodes.map(() => 0))
       expect(planProblems(plan), name).toEqual([])

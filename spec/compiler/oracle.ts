@@ -96,7 +96,7 @@ export type BnStats = 'plain' | 'hostile'
  */
 export const randomParams = (compiled: CompiledModel, seed: number, stats: BnStats = 'plain'): Tensor[] => {
   const params = compiled.init(seed).map((t) => ({ shape: t.shape, data: Float32Array.from(t.data) }))
-  const g = ok(lowerModel(compiled.model, compiled.inputShapes, 'float32'))
+  const g = ok(lowerModel(compiled.model, compiled.inputShapes, 'float32', { family: true }))
   const next = uniformStream(seed + 7)
   const u = (lo: number, hi: number): number => lo + (hi - lo) * next()
   const fill = (index: number, f: (i: number) => number): void => {
@@ -112,7 +112,8 @@ export const randomParams = (compiled: CompiledModel, seed: number, stats: BnSta
     if (cls === 'Conv2D' || cls === 'DepthwiseConv2D' || cls === 'Dense') {
       const k = indexOf(n, 0)
       if (k === undefined) continue
-      const shape = (params[k] as Tensor).shape
+      // the kernel as the node reads it (a Conv1D's `[k, C, F]` as `[1, k, C, F]`)
+      const shape = n.weights[0]?.kind === 'param' ? n.weights[0].shape : (params[k] as Tensor).shape
       const fanIn = cls === 'DepthwiseConv2D' ? (shape[0] as number) * (shape[1] as number) : sizeOf(shape.slice(0, -1))
       const r = Math.sqrt(6 / fanIn)
       fill(k, () => u(-r, r))
@@ -160,7 +161,8 @@ export interface ReferenceCompiled {
 }
 
 /**
- * The compiler's pipeline (lower → the selected passes → executor with its memory plan) with the
+ * The compiler's pipeline (lower as the compiler does, the convolution family onto its nodes → the
+ * selected passes → executor with its memory plan) with the
  * reference kernel on every step: what the rewrites alone do to the interpreter's arithmetic, whatever
  * fast kernels the kernel families hold.
  */
@@ -170,7 +172,7 @@ export const referenceCompiled = (
   dtype: FloatDType,
   inputShapes?: ReadonlyArray<ReadonlyArray<number>>
 ): ReferenceCompiled => {
-  let g = ok(lowerModel(model, inputShapes, dtype))
+  let g = ok(lowerModel(model, inputShapes, dtype, { family: true }))
   const fired: Rewrite[] = []
   for (const pass of PASSES) {
     if (!rewrites.includes(pass.name)) continue
@@ -336,7 +338,7 @@ export const stepErrors = (
   which: (n: Node) => boolean,
   inputShapes?: ReadonlyArray<ReadonlyArray<number>>
 ): ReadonlyArray<StepError> => {
-  const original = ok(lowerModel(model, inputShapes, 'float64'))
+  const original = ok(lowerModel(model, inputShapes, 'float64', { family: true }))
   const byName = new Map(original.nodes.map((n) => [n.name, n] as const))
   const p64 = params.map(toF64)
   const ref = allValues(original, p64, inputs.map(toF64))

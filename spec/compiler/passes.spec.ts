@@ -599,6 +599,197 @@ describe('pass selection, order and the plan', () => {
 })
 
 // -------------------------------------------------------------------------------------
+// the convolution family and the 1-D layers (issue 14)
+// -------------------------------------------------------------------------------------
+
+/** The Keras class a node computes (a Conv1D lowered as a Conv2D says `Conv1D`). */
+const layerClasses = (g: Graph): string[] => g.nodes.map((n) => n.layerClass ?? n.spec.className)
+
+describe('the convolution family and the 1-D layers: lowered onto the 2-D nodes (rank 1, separable) and convNd, every rewrite where legal', () => {
+  const seq = (ls: Parameters<typeof sequential>[0], shape: ReadonlyArray<number>): ModelSpec => ok(sequential(ls, { input_shape: shape }))
+
+  it('Conv1D (causal, dilated) is a Conv2D on the height-1 view: explicit left padding d·(k−1), the kernel read as [1, k, C, F]; bit-identical', () => {
+    for (const dataFormat of ['channels_last', 'channels_first'] as const) {
+      const shape = dataFormat === 'channels_last' ? [12, 3] : [3, 12]
+      const model = seq([layer('Conv1D', { filters: 4, kernel_size: 3, dilation_rate: 2, padding: 'causal', data_format: dataFormat, name: 'conv' })], shape)
+      const g = graphOf(model, [])
+      const conv = nodeNamed(g, 'conv')
+      expect(conv.kind).toBe('conv')
+      expect(conv.spec.className).toBe('Conv2D')
+      expect(conv.layerClass).toBe('Conv1D')
+      expect(conv.extraPadding).toEqual({ top: 0, bottom: 0, left: 4, right: 0 })
+      expect(conv.view).toEqual(dataFormat === 'channels_last' ? { inputs: [[1, 12, 3]], output: [1, 12, 4] } : { inputs: [[3, 1, 12]], output: [4, 1, 12] })
+      // values keep their Keras shapes
+      expect((g.values[conv.output] as { readonly shape: ReadonlyArray<number> }).shape).toEqual(dataFormat === 'channels_last' ? [12, 4] : [4, 12])
+      expect(conv.weights[0]).toMatchObject({ kind: 'param', shape: [1, 3, 3, 4] })
+      expectExact(model, ALL_REWRITES)
+    }
+  })
+
+  it('ZeroPadding1D → causal Conv1D: fold-padding adds the pads to the causal left padding (both data formats); bit-identical', () => {
+    for (const dataFormat of ['channels_last', 'channels_first'] as const) {
+      const shape = dataFormat === 'channels_last' ? [10, 2] : [2, 10]
+      const model = seq(
+        [
+          layer('ZeroPadding1D', { padding: [2, 1], data_format: dataFormat, name: 'pad' }),
+          layer('Conv1D', { filters: 3, kernel_size: 3, dilation_rate: 2, padding: 'causal', data_format: dataFormat, name: 'conv' })
+        ],
+        shape
+      )
+      expect(firedOf(model)).toEqual({ 'fold-padding': 1 })
+      const g = graphOf(model)
+      expect(layerClasses(g)).toEqual(['Conv1D'])
+      const conv = nodeNamed(g, 'conv')
+      expect(conv.extraPadding).toEqual({ top: 0, bottom: 0, left: 4 + 2, right: 1 })
+      // it now reads the padding's input, in the padding's view of it
+      expect(conv.inputs).toEqual(g.inputs)
+      expect(conv.view?.inputs).toEqual([dataFormat === 'channels_last' ? [1, 10, 2] : [2, 1, 10]])
+      expectExact(model)
+      expectExact(model, ['fold-padding'])
+    }
+    // a `same` Conv1D and a DepthwiseConv1D after ZeroPadding1D; two paddings in a row
+    const same = seq([layer('ZeroPadding1D', { padding: 1 }), layer('ZeroPadding1D', { padding: [0, 2] }), layer('Conv1D', { filters: 2, kernel_size: 4, strides: 2, padding: 'same', name: 'conv' })], [9, 3])
+    expect(firedOf(same)).toEqual({ 'fold-padding': 2 })
+    // padded length 13, k 4, stride 2, `same`: 3 more zeros, 1 before and 2 after
+    expect(nodeNamed(graphOf(same), 'conv').extraPadding).toEqual({ top: 0, bottom: 0, left: 1 + 1, right: 3 + 2 })
+    expectExact(same)
+    const dw = seq([layer('ZeroPadding1D', { padding: 2 }), layer('DepthwiseConv1D', { kernel_size: 3, depth_multiplier: 2, name: 'dw' })], [8, 3])
+    expect(firedOf(dw)).toEqual({ 'fold-padding': 1 })
+    expectExact(dw)
+  })
+
+  it('near-misses of fold-padding: ZeroPadding1D → MaxPooling1D, a second consumer, a Conv1DTranspose (convNd: never a target)', () => {
+    const x = input([8, 2])
+    const p1 = apply(layer('ZeroPadding1D', { padding: 1 }), x)
+    const m1 = ok(functional({ inputs: [x], outputs: [apply(layer('Conv1D', { filters: 2, kernel_size: 3 }), p1), apply(layer('MaxPooling1D', {}), p1)] }))
+    const models: Array<readonly [string, ModelSpec]> = [
+      ['max pooling', seq([layer('ZeroPadding1D', { padding: 1 }), layer('MaxPooling1D', { pool_size: 3, strides: 2 })], [8, 2])],
+      ['second consumer', m1],
+      ['transposed', seq([layer('ZeroPadding1D', { padding: 1 }), layer('Conv1DTranspose', { filters: 2, kernel_size: 3, strides: 2 })], [8, 2])]
+    ]
+    for (const [what, model] of models) {
+      expect(firedOf(model, ['fold-padding']), what).toEqual({})
+      expect(layerClasses(graphOf(model)), what).toContain('ZeroPadding1D')
+      expectExact(model, ALL_REWRITES)
+    }
+  })
+
+  it('Conv1D → BN → ReLU and DepthwiseConv1D (multiplier 2) → BN: folded and fused, one step each', () => {
+    const conv = seq([layer('Conv1D', { filters: 5, kernel_size: 3, padding: 'causal', name: 'conv' }), layers.batchNormalization({ name: 'bn' }), layers.relu({ name: 'relu' })], [11, 3])
+    expect(firedOf(conv)).toEqual({ 'fold-batch-norm': 1, 'fuse-activation': 1 })
+    const c = nodeNamed(graphOf(conv), 'conv')
+    expect(c.notes).toEqual(['fold-batch-norm(bn)', 'fuse-activation(relu)'])
+    expect(c.weights[0]).toMatchObject({ kind: 'scaled', channels: 5, of: { kind: 'param', shape: [1, 3, 3, 5] } })
+    expectFolded(conv, 'hostile', 11)
+    expectFolded(conv)
+    const cf = seq([layer('Conv1D', { filters: 4, kernel_size: 2, data_format: 'channels_first', name: 'conv' }), layers.batchNormalization({ axis: 1 })], [3, 9])
+    expect(firedOf(cf)).toEqual({ 'fold-batch-norm': 1 })
+    expectFolded(cf, 'hostile', 12)
+    const dw = seq([layer('DepthwiseConv1D', { kernel_size: 3, depth_multiplier: 2, strides: 2, name: 'dw' }), layers.batchNormalization()], [13, 3])
+    expect(firedOf(dw)).toEqual({ 'fold-batch-norm': 1 })
+    expect(nodeNamed(graphOf(dw), 'dw').weights[0]).toMatchObject({ kind: 'scaled', channels: 6 })
+    expectFolded(dw, 'hostile', 13)
+  })
+
+  it('SeparableConv1D / SeparableConv2D → BN → ReLU6: the depthwise node (no bias), then the pointwise one with BN folded and the ReLU6 fused', () => {
+    for (const [cls, shape] of [['SeparableConv1D', [12, 3]], ['SeparableConv2D', [7, 7, 3]]] as const) {
+      const model = seq([layer(cls, { filters: 4, kernel_size: 2, depth_multiplier: 2, padding: 'same', name: 'sep' }), layers.batchNormalization({ name: 'bn' }), layers.relu({ max_value: 6, name: 'relu6' })], shape)
+      const lowered = graphOf(model, [])
+      expect(lowered.nodes.map((n) => [n.name, n.spec.className, n.layerClass])).toEqual([
+        ['sep/depthwise', 'DepthwiseConv2D', cls],
+        ['sep', 'Conv2D', cls],
+        ['bn', 'BatchNormalization', undefined],
+        ['relu6', 'ReLU', undefined]
+      ])
+      expect((nodeNamed(lowered, 'sep/depthwise').spec as unknown as { readonly useBias: boolean }).useBias).toBe(false)
+      expectExact(model, [])
+      expect(firedOf(model)).toEqual({ 'fold-batch-norm': 1, 'fuse-activation': 1 })
+      const g = graphOf(model)
+      expect(g.nodes.map((n) => n.name)).toEqual(['sep/depthwise', 'sep'])
+      expect(nodeNamed(g, 'sep').notes).toEqual(['fold-batch-norm(bn)', 'fuse-activation(relu6)'])
+      expectFolded(model, 'hostile', 14)
+    }
+  })
+
+  it('BN after Conv3D, Conv1DTranspose, Conv2DTranspose, Conv3DTranspose folds into the convNd node (a transposed kernel [...k, F, C] scaled on axis −2); channels_first on axis 1 only', () => {
+    const cases: Array<readonly [string, LayerJson, ReadonlyArray<number>, number | undefined]> = [
+      ['Conv3D', layer('Conv3D', { filters: 3, kernel_size: [2, 2, 1], name: 'conv' }), [4, 5, 5, 2], undefined],
+      ['Conv1DTranspose', layer('Conv1DTranspose', { filters: 3, kernel_size: 3, strides: 2, name: 'conv' }), [7, 2], undefined],
+      ['Conv2DTranspose', layer('Conv2DTranspose', { filters: 3, kernel_size: 3, strides: 2, padding: 'same', name: 'conv' }), [5, 5, 4], undefined],
+      ['Conv2DTranspose channels_first', layer('Conv2DTranspose', { filters: 3, kernel_size: 2, strides: 2, data_format: 'channels_first', name: 'conv' }), [4, 5, 5], 1],
+      ['Conv3DTranspose', layer('Conv3DTranspose', { filters: 2, kernel_size: 2, strides: [1, 2, 2], name: 'conv' }), [3, 4, 4, 3], undefined]
+    ]
+    for (const [what, conv, shape, axis] of cases) {
+      const model = seq([conv, layers.batchNormalization({ name: 'bn', ...(axis === undefined ? {} : { axis }) })], shape)
+      expect(firedOf(model), what).toEqual({ 'fold-batch-norm': 1 })
+      const c = nodeNamed(graphOf(model), 'conv')
+      expect(c.kind, what).toBe('convNd')
+      const transposed = what.includes('Transpose')
+      expect(c.weights[0], what).toMatchObject({ kind: 'scaled', channels: 3 - (what === 'Conv3DTranspose' ? 1 : 0), ...(transposed ? { inner: shape[axis === 1 ? 0 : shape.length - 1] } : {}) })
+      expectFolded(model, 'hostile', 15)
+      expectFolded(model)
+    }
+    // channels_first with the BN on the last axis (the columns): not the channel axis, not folded
+    const stays = seq([layer('Conv2DTranspose', { filters: 3, kernel_size: 2, strides: 2, data_format: 'channels_first' }), layers.batchNormalization({ axis: -1 })], [4, 5, 5])
+    expect(firedOf(stays)).toEqual({})
+    expectExact(stays, ALL_REWRITES)
+    // an activation in between, and a LoRA Conv3D
+    const relu = seq([layer('Conv2DTranspose', { filters: 3, kernel_size: 2, strides: 2, activation: 'relu' }), layers.batchNormalization()], [4, 4, 2])
+    expect(firedOf(relu, ['fold-batch-norm'])).toEqual({})
+    const lora = seq([layer('Conv3D', { filters: 3, kernel_size: 2, lora_rank: 2 }), layers.batchNormalization()], [3, 4, 4, 2])
+    expect(firedOf(lora, ['fold-batch-norm'])).toEqual({})
+    expectExact(lora, ALL_REWRITES)
+  })
+
+  it('activations and residual adds fuse into convNd and the 1-D nodes; bit-identical', () => {
+    const x = input([6, 6, 3])
+    const t = apply(layer('Conv2DTranspose', { filters: 3, kernel_size: 3, strides: 1, padding: 'same', name: 'up' }), x)
+    const model = ok(functional({ inputs: [x], outputs: [apply(layers.relu({ name: 'relu' }), apply(layers.add({ name: 'add' }), [x, t]))] }))
+    expect(firedOf(model)).toEqual({ 'fuse-activation': 1, 'fuse-residual-add': 1 })
+    const g = graphOf(model)
+    expect(g.nodes.map((n) => n.name)).toEqual(['up'])
+    expect(nodeNamed(g, 'up').epilogue.stages.map((s) => s.kind)).toEqual(['add', 'unary'])
+    expectExact(model, ALL_REWRITES)
+    // a TCN block: causal Conv1D(relu) → Conv1D → Add(input) → ReLU
+    const y = input([16, 4])
+    const c1 = apply(layer('Conv1D', { filters: 4, kernel_size: 3, dilation_rate: 2, padding: 'causal', activation: 'relu', name: 'causal' }), y)
+    const c2 = apply(layer('Conv1D', { filters: 4, kernel_size: 1, name: 'mix' }), c1)
+    const tcn = ok(functional({ inputs: [y], outputs: [apply(layers.relu({ name: 'out' }), apply(layers.add({ name: 'residual' }), [y, c2]))] }))
+    expect(firedOf(tcn)).toEqual({ 'fuse-activation': 1, 'fuse-residual-add': 1 })
+    expect(graphOf(tcn).nodes.map((n) => n.name)).toEqual(['causal', 'mix'])
+    expectExact(tcn, ALL_REWRITES)
+    // pooling, upsampling, cropping and global pooling of rank 1 as their 2-D nodes take activations
+    const line = seq(
+      [layer('MaxPooling1D', { pool_size: 2 }), layers.activation({ activation: 'tanh' }), layer('UpSampling1D', { size: 3 }), layers.relu(), layer('Cropping1D', { cropping: [1, 2] }), layers.activation({ activation: 'sigmoid' }), layer('AveragePooling1D', { pool_size: 3, strides: 2, padding: 'same' }), layer('GlobalAveragePooling1D', { keepdims: true }), layers.relu()],
+      [14, 3]
+    )
+    expect(firedOf(line)).toEqual({ 'fuse-activation': 4 })
+    expect(graphOf(line).nodes.map((n) => [n.kind, n.spec.className])).toEqual([
+      ['pool', 'MaxPooling2D'],
+      ['upsample', 'UpSampling2D'],
+      ['crop', 'Cropping2D'],
+      ['pool', 'AveragePooling2D'],
+      ['globalPool', 'GlobalAveragePooling2D']
+    ])
+    expectExact(line, ALL_REWRITES)
+  })
+
+  it('the plan: each step names its Keras class and how it was lowered; the rewrites are listed', () => {
+    const model = seq([layer('ZeroPadding1D', { padding: [1, 0], name: 'pad' }), layer('Conv1D', { filters: 3, kernel_size: 2, padding: 'causal', name: 'conv' }), layers.batchNormalization({ name: 'bn' }), layers.relu({ name: 'relu' })], [9, 2])
+    const compiled = right(compileModel(model))
+    expect(compiled.plan?.rewrites.map((r) => [r.pass, r.node])).toEqual([
+      ['fold-batch-norm', 'conv'],
+      ['fold-padding', 'conv'],
+      ['fuse-activation', 'conv']
+    ])
+    expect(compiled.plan?.rewrites[1]?.detail).toMatch(/^ZeroPadding1D pad .* folded into Conv1D conv \(valid\): explicit padding top 0, bottom 0, left 2, right 0$/)
+    const [step] = compiled.plan?.steps ?? []
+    expect(step).toMatchObject({ name: 'conv', className: 'Conv1D', lowering: 'Conv1D as Conv2D on the height-1 view (causal: left padding 1)', notes: ['fold-batch-norm(bn)', 'fold-padding(pad)', 'fuse-activation(relu)'], outputShape: [10, 3] })
+    expect(step?.kernel).toMatch(/^conv:/)
+  })
+})
+
+// -------------------------------------------------------------------------------------
 // every example and real model, and keras.applications
 // -------------------------------------------------------------------------------------
 
@@ -686,7 +877,8 @@ interface AppFixture {
 const readApp = (name: string): AppFixture => JSON.parse(readFileSync(fileURLToPath(new URL(`../fixtures/keras3/apps/${name}.json`, import.meta.url)), 'utf8')) as AppFixture
 
 describe('keras.applications with Keras\'s weights: the exact rewrites bit for bit, folding within tolerance and still within 1e-5 of Keras', () => {
-  it.each(['mobilenet', 'mobilenet_v2', 'resnet50', 'densenet121', 'mobilenet_v3_small', 'efficientnet_b0'].map((n) => [n] as const))('%s', (name) => {
+  // xception: SeparableConv2D → BN → ReLU, BN folded into the separable layers' pointwise halves
+  it.each(['mobilenet', 'mobilenet_v2', 'resnet50', 'densenet121', 'mobilenet_v3_small', 'efficientnet_b0', 'xception'].map((n) => [n] as const))('%s', (name) => {
     const fx = readApp(name)
     const model = right(decodeModelFile(fx.model)).model
     const interp = right(compileModel(model, { interpreter: true }))

@@ -18,12 +18,14 @@ import { tsConcat, tsMerge } from '../../src/compiler/kernels/ts/merge.js'
 import { tsPadCrop } from '../../src/compiler/kernels/ts/padCrop.js'
 import { tsBatchNorm } from '../../src/compiler/kernels/ts/batchNorm.js'
 import { tsConv, withExtraPadding } from '../../src/compiler/kernels/ts/conv.js'
+import { tsConvNd } from '../../src/compiler/kernels/ts/convNd.js'
 import { densePackedFloats, packDense, tsDense } from '../../src/compiler/kernels/ts/dense.js'
 import { tsGlobalPool, tsPool } from '../../src/compiler/kernels/ts/pool.js'
 import { tsUpsample } from '../../src/compiler/kernels/ts/upsample.js'
 import { TS_KERNEL_FAMILIES } from '../../src/compiler/kernels/ts/index.js'
 import { tsSoftmax } from '../../src/compiler/kernels/ts/softmax.js'
 import { tsUnary } from '../../src/compiler/kernels/ts/unary.js'
+import { viewedGraph } from '../../src/compiler/Graph.js'
 import { lowerModel } from '../../src/compiler/lower.js'
 import type { StepKernel } from '../../src/compiler/StepKernel.js'
 import { applyUnary, type Unary } from '../../src/compiler/Unary.js'
@@ -40,6 +42,8 @@ import {
   checkCase,
   concatCase,
   convCase,
+  conv1dCase,
+  convNdCase,
   denseCase,
   globalPoolCase,
   mergeCase,
@@ -66,7 +70,9 @@ const families: ReadonlyArray<readonly [string, fc.Arbitrary<Case>]> = [
   ['pad / crop', padCropCase],
   ['upsample (nearest, bilinear)', upsampleCase],
   ['softmax (one axis)', softmaxCase],
-  ['conv (Conv2D, DepthwiseConv2D, folded padding, js and auto backends)', convCase]
+  ['conv (Conv2D, DepthwiseConv2D, folded padding, js and auto backends)', convCase],
+  ['conv of rank 1 (Conv1D causal / dilated / grouped, DepthwiseConv1D: the 2-D kernels on the height-1 view)', conv1dCase],
+  ['convNd (Conv3D, Conv1D/2D/3DTranspose on compileConvNd)', convNdCase]
 ]
 
 describe('every TypeScript kernel = the reference kernel (random cases, poisoned arenas)', () => {
@@ -95,6 +101,10 @@ describe('named cases', () => {
     expect(check({ kind: 'conv', family: tsConv, layer: layer('Conv2D', { filters: 8, kernel_size: 3, padding: 'same', activation: 'relu6' }), shapes: [[9, 9, 4]] })).toMatch(/^conv:(wasm|js)-winograd$/)
     expect(check({ kind: 'conv', family: tsConv, layer: layer('DepthwiseConv2D', { kernel_size: 3, padding: 'same' }), shapes: [[6, 6, 8]] })).toMatch(/^conv:(wasm|js)-depthwise$/)
     expect(check({ kind: 'conv', family: tsConv, layer: layer('Conv2D', { filters: 8, kernel_size: 3 }), shapes: [[9, 9, 4]], backend: 'js', dtype: 'float64' })).toBe('conv:js-winograd')
+    // issue 14: a causal Conv1D on its height-1 view; transposed and 3-D convolutions on compileConvNd
+    expect(check({ kind: 'conv', family: tsConv, layer: layer('Conv1D', { filters: 4, kernel_size: 3, dilation_rate: 2, padding: 'causal' }), shapes: [[16, 3]] })).toMatch(/^conv:(wasm|js)-tiled$/)
+    expect(check({ kind: 'convNd', family: tsConvNd, layer: layer('Conv2DTranspose', { filters: 4, kernel_size: 4, strides: 2, padding: 'same' }), shapes: [[5, 5, 3]] })).toMatch(/^convNd:rank2-transpose\(phases×4\) (wasm|js)-tiled$/)
+    expect(check({ kind: 'convNd', family: tsConvNd, layer: layer('Conv3D', { filters: 2, kernel_size: 2 }), shapes: [[3, 4, 4, 2]], dtype: 'float64' })).toMatch(/^convNd:rank3-fold\(Kd=2\) js-/)
   })
 
   it('±∞ through a Winograd convolution keeps Keras\'s results (the exact rerun), fused relu6 and a residual add included', () => {
@@ -252,20 +262,20 @@ describe('whole models on the TypeScript families = the per-layer interpreter, b
   it.each(models())('%s', (_name, json) => {
     const file = right(decodeModelFile(json))
     const interpreter = right(compileModel(file.model, { interpreter: true }))
-    const graph = right(lowerModel(file.model, undefined, 'float32'))
+    const graph = right(lowerModel(file.model, undefined, 'float32', { family: true }))
     const choice = CHOICE('float32')
     const kernels: StepKernel[] = graph.nodes.map((n) => {
       if (n.kind === 'alias' || n.kind === 'identity') return { name: 'view', packedFloats: 0, pack: () => undefined, scratchFloats: () => 0, inPlace: true, run: () => undefined }
       for (const family of TS_KERNEL_FAMILIES) {
-        const k = family(n, graph, choice)
+        const k = family(n, viewedGraph(graph, n), choice)
         if (k !== undefined) return k
       }
       return referenceKernel(n, graph)
     })
     // every node of these models but a channels_first Flatten or a Softmax activation has a TypeScript kernel
-    // (the convolution family's other members are `layer` nodes for now, run by their layer's own fast kernels: compileConvNd)
+    // (Conv1D as the Conv2D of its height-1 view, Conv2DTranspose as a `convNd` node on compileConvNd)
     const uncovered = graph.nodes
-      .filter((n, i) => kernels[i]?.name === 'reference' && !['Flatten', 'Activation', 'Conv1D', 'Conv2DTranspose'].includes(n.spec.className))
+      .filter((n, i) => kernels[i]?.name === 'reference' && !['Flatten', 'Activation'].includes(n.spec.className))
       .map((n) => n.spec.className)
     expect(uncovered).toEqual([])
     const executor = makeExecutor({ graph, kernels })

@@ -9,6 +9,7 @@ import { expect } from 'vitest'
 import type { KernelChoice, KernelFactory } from '../../src/compiler/StepKernel.js'
 import { tsBatchNorm } from '../../src/compiler/kernels/ts/batchNorm.js'
 import { tsConv } from '../../src/compiler/kernels/ts/conv.js'
+import { tsConvNd } from '../../src/compiler/kernels/ts/convNd.js'
 import { tsDense } from '../../src/compiler/kernels/ts/dense.js'
 import { tsConcat, tsMerge } from '../../src/compiler/kernels/ts/merge.js'
 import { tsPadCrop } from '../../src/compiler/kernels/ts/padCrop.js'
@@ -238,8 +239,66 @@ export const convCase: fc.Arbitrary<Case> = fc
     return make(r.c, 'conv', tsConv, l, [image(r.format, effH + r.extra[0], effW + r.extra[1], r.channels)], { backend: r.backend, ...extra })
   })
 
+/**
+ * Conv1D (causal, dilated, grouped) and DepthwiseConv1D: `conv` nodes of their 2-D selves on the height-1
+ * view, run by `tsConv` (issue 14).
+ */
+export const conv1dCase: fc.Arbitrary<Case> = fc
+  .record({
+    c: common,
+    depthwise: fc.boolean(),
+    groups: fc.constantFrom(1, 2),
+    filters: fc.integer({ min: 1, max: 3 }),
+    multiplier: fc.integer({ min: 1, max: 2 }),
+    kernel: fc.integer({ min: 1, max: 3 }),
+    stride: fc.integer({ min: 1, max: 2 }),
+    dilation: fc.integer({ min: 1, max: 3 }),
+    padding: fc.constantFrom('valid', 'same', 'causal'),
+    format: formatArb,
+    channels: fc.integer({ min: 1, max: 3 }),
+    extra: fc.nat(4),
+    useBias: fc.boolean(),
+    activation: fc.constantFrom('linear', 'relu', 'tanh')
+  })
+  .map((r) => {
+    const dilation = r.stride > 1 ? 1 : r.dilation
+    const eff = dilation * (r.kernel - 1) + 1
+    const padding = r.depthwise && r.padding === 'causal' ? 'same' : r.padding
+    const channels = r.depthwise ? r.channels : r.channels * r.groups
+    const args = { kernel_size: r.kernel, strides: r.stride, dilation_rate: dilation, padding, data_format: r.format, use_bias: r.useBias, activation: r.activation }
+    const l = r.depthwise ? layer('DepthwiseConv1D', { ...args, depth_multiplier: r.multiplier }) : layer('Conv1D', { ...args, filters: r.filters * r.groups, groups: r.groups })
+    const steps = eff + r.extra
+    return make(r.c, 'conv', tsConv, l, [r.format === 'channels_first' ? [channels, steps] : [steps, channels]])
+  })
+
+/**
+ * Conv3D and Conv1D/2D/3DTranspose: `convNd` nodes on compileConvNd (`tsConvNd`), the `auto` backend
+ * (the reference, the layer's own forward, runs it too).
+ */
+export const convNdCase: fc.Arbitrary<Case> = fc
+  .record({
+    c: common,
+    cls: fc.constantFrom('Conv3D', 'Conv1DTranspose', 'Conv2DTranspose', 'Conv3DTranspose'),
+    filters: fc.integer({ min: 1, max: 3 }),
+    kernel: fc.integer({ min: 1, max: 3 }),
+    stride: fc.integer({ min: 1, max: 2 }),
+    padding: fc.constantFrom('valid', 'same'),
+    format: formatArb,
+    channels: fc.integer({ min: 1, max: 3 }),
+    size: fc.integer({ min: 3, max: 5 }),
+    useBias: fc.boolean(),
+    activation: fc.constantFrom('linear', 'relu', 'sigmoid')
+  })
+  .map((r) => {
+    const rank = r.cls.startsWith('Conv1D') ? 1 : r.cls.startsWith('Conv2D') ? 2 : 3
+    const spatial = Array.from({ length: rank }, (_, i) => r.size + (i % 2))
+    const shape = r.format === 'channels_first' ? [r.channels, ...spatial] : [...spatial, r.channels]
+    const l = layer(r.cls, { filters: r.filters, kernel_size: r.kernel, strides: r.stride, padding: r.padding, data_format: r.format, use_bias: r.useBias, activation: r.activation })
+    return make(r.c, 'convNd', tsConvNd, l, [shape])
+  })
+
 /** Every kind's cases. */
-export const anyCase: fc.Arbitrary<Case> = fc.oneof(denseCase, poolCase, globalPoolCase, batchNormCase, unaryCase, mergeCase, concatCase, padCropCase, upsampleCase, softmaxCase, convCase)
+export const anyCase: fc.Arbitrary<Case> = fc.oneof(denseCase, poolCase, globalPoolCase, batchNormCase, unaryCase, mergeCase, concatCase, padCropCase, upsampleCase, softmaxCase, convCase, conv1dCase, convNdCase)
 
 /**
  * The graph and node of a case. A folded padding becomes the node's `extraPadding`, its input a value

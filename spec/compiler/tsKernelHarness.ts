@@ -13,7 +13,7 @@
  * written, nothing written past the output).
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { Graph, Node, Stage, Value } from '../../src/compiler/Graph.js'
+import { viewedGraph, type Graph, type Node, type Stage, type Value } from '../../src/compiler/Graph.js'
 import { referenceKernel } from '../../src/compiler/kernels/reference.js'
 import { lowerModel } from '../../src/compiler/lower.js'
 import type { Arena, KernelChoice, KernelFactory, StepIO, StepKernel } from '../../src/compiler/StepKernel.js'
@@ -33,7 +33,8 @@ export const oneNode = (layer: LayerJson, shapes: ReadonlyArray<ReadonlyArray<nu
   const xs = shapes.map((s, i) => input(s, { name: `in${i}` }))
   const model = functional({ inputs: xs, outputs: [apply({ ...layer, config: { ...layer.config, dtype } }, xs.length === 1 ? (xs[0] as ReturnType<typeof input>) : xs)] })
   if (E.isLeft(model)) throw new Error(`model: ${model.left.map((e) => `${e.path}: ${e.message}`).join('; ')}`)
-  const g = lowerModel(model.right, shapes, dtype)
+  // lowered as the compiler lowers (the convolution family and the 1-D layers onto their nodes)
+  const g = lowerModel(model.right, shapes, dtype, { family: true })
   if (E.isLeft(g)) throw new Error(`lower: ${g.left.map((e) => `${e.path}: ${e.message}`).join('; ')}`)
   const node = g.right.nodes.find((n) => n.kind !== 'alias' && n.kind !== 'identity')
   if (node === undefined) throw new Error('no node')
@@ -228,7 +229,8 @@ export const compareWithReference = (
   positiveWeights: ReadonlySet<number> = new Set(),
   given: { readonly inputs?: ReadonlyArray<FloatArray>; readonly weights?: ReadonlyArray<Tensor> } = {}
 ): Comparison | undefined => {
-  const kernel = family(node, graph, choice)
+  // as the compiler hands it: the node's values in the shapes of its view (a rank-1 layer as its 2-D self)
+  const kernel = family(node, viewedGraph(graph, node), choice)
   if (kernel === undefined) return undefined
   const dtype = graph.dtype
   const size = (v: number): number => batch * (graph.values[v] as Value).size

@@ -29,6 +29,8 @@ import { decodeModelFile } from '../../src/model/decodeModel.js'
 import type { FloatArray } from '../../src/numerics/FloatArray.js'
 import { uniformStream } from '../../src/numerics/random.js'
 import { readJson, readShared, right } from '../helpers.js'
+import { assignOrderedWeights } from '../../src/model/weights.js'
+import { caseInput, caseWeights, convFamilyCases } from '../keras3/convfamily.js'
 import { caseNode, type Case } from './tsKernelCases.js'
 import { POISONS, randomData, randomWeights, runKernel, type StageName } from './tsKernelHarness.js'
 
@@ -547,14 +549,21 @@ describe.runIf(HAS_SIMD && wasm !== undefined && THREADS_AVAILABLE && HAS_SHARED
   })
 })
 
+/** The convolutions lowered as `conv` nodes (by their Keras class), and those lowered as `convNd`. */
+const FORWARD_CONVS: ReadonlyArray<string> = ['Conv2D', 'DepthwiseConv2D', 'Conv1D', 'DepthwiseConv1D', 'SeparableConv1D', 'SeparableConv2D']
+const ND_CONVS: ReadonlyArray<string> = ['Conv3D', 'Conv1DTranspose', 'Conv2DTranspose', 'Conv3DTranspose']
+
 describe.runIf(HAS_SIMD && wasm !== undefined)('whole models: every convolution on the arena', () => {
   it.each(models())('%s: compiled by default = the interpreter within 2e-5 relative', (_name, json) => {
     const file = right(decodeModelFile(json))
     const reference = right(compileModel(file.model, { interpreter: true }))
     const compiled = right(compileModel(file.model))
-    const convSteps = (compiled.plan?.steps ?? []).filter((s) => s.className === 'Conv2D' || s.className === 'DepthwiseConv2D')
+    // Conv1D, DepthwiseConv1D and the separable layers' halves run as the 2-D convolutions they are lowered to
+    const convSteps = (compiled.plan?.steps ?? []).filter((s) => FORWARD_CONVS.includes(s.className))
     expect(convSteps.length).toBeGreaterThan(0)
     for (const s of convSteps) expect(s.kernel).toMatch(/^conv:wasm-(tiled|winograd|pointwise|depthwise)@arena$/)
+    // Conv3D and the transposed ones on compileConvNd's wasm kernels
+    for (const s of (compiled.plan?.steps ?? []).filter((s) => ND_CONVS.includes(s.className))) expect(s.kernel).toMatch(/^convNd:.* wasm-(tiled|winograd|pointwise|depthwise)$/)
     const params = compiled.init(3)
     for (const batch of [1, 3]) {
       const xs = inputsFor(compiled.inputShapes, batch, batch)
@@ -566,5 +575,51 @@ describe.runIf(HAS_SIMD && wasm !== undefined)('whole models: every convolution 
         expectClose(t.data, w, 2e-5 * scale, `output ${i}`)
       })
     }
+  })
+})
+
+describe.runIf(HAS_SIMD && wasm !== undefined)('the convolution family (issue 14) on the arena', () => {
+  it('every Keras golden case (spec/keras3/convfamily.ts, mixed included): its forward convolutions on the arena programs, Conv3D and the transposed ones on compileConvNd\'s wasm kernels, = the interpreter within 2e-5 relative', () => {
+    const kernels = new Map<string, number>()
+    for (const c of convFamilyCases()) {
+      const model = right(decodeModelFile(c.model)).model
+      const reference = right(compileModel(model, { interpreter: true }))
+      const compiled = right(compileModel(model))
+      for (const s of compiled.plan?.steps ?? []) {
+        if (FORWARD_CONVS.includes(s.className)) expect(s.kernel, `${c.id} ${s.name}`).toMatch(/^conv:wasm-(tiled|winograd|pointwise|depthwise)@arena$/)
+        if (ND_CONVS.includes(s.className)) expect(s.kernel, `${c.id} ${s.name}`).toMatch(/^convNd:.* wasm-(tiled|winograd|pointwise|depthwise)$/)
+        kernels.set(s.kernel, (kernels.get(s.kernel) ?? 0) + 1)
+      }
+      const params = right(assignOrderedWeights(reference, caseWeights(c).map((data, i) => ({ shape: c.weights[i]?.shape ?? [], data })), { order: 'layers' }))
+      const input = caseInput(c)
+      const x: Tensor = { shape: input.shape, data: input.data }
+      const want = reference.forward(params, [x])
+      compiled.forward(params, [x]).forEach((t, i) => {
+        const w = (want[i] as Tensor).data
+        let scale = 0
+        for (let j = 0; j < w.length; j++) scale = Math.max(scale, Math.abs(w[j] as number))
+        expectClose(t.data, w, 2e-5 * scale, `${c.id} output ${i}`)
+      })
+    }
+    console.log([...kernels].map(([k, n]) => `${k} ×${n}`).join(', '))
+  })
+
+  it.runIf(THREADS_AVAILABLE && HAS_SHARED_MEMORY)('causal-tcn, unet and Xception (71×71): threads 2 = threads 1 bit for bit, batch 1 and 3', () => {
+    const models = [
+      readJson('examples/models/causal-tcn.keras3.json'),
+      readJson('examples/models/unet.keras3.json'),
+      (readJson('spec/fixtures/keras3/apps/xception.json') as { readonly model: unknown }).model
+    ]
+    models.forEach((json, m) => {
+      const model = right(decodeModelFile(json)).model
+      const one = right(compileModel(model, { threads: 1 }))
+      const two = right(compileModel(model, { threads: 2 }))
+      const params = one.init(9)
+      for (const batch of [1, 3]) {
+        const xs = inputsFor(one.inputShapes, batch, 60 + batch)
+        const want = one.forward(params, xs)
+        two.forward(params, xs).forEach((t, i) => expect(sameBits(t.data, (want[i] as Tensor).data), `model ${m} batch ${batch} output ${i}`).toBe(true))
+      }
+    })
   })
 })

@@ -1,7 +1,9 @@
 /**
  * `Graph`: the model compiler's intermediate form. A model (nested models inlined) becomes a flat list
  * of nodes in execution order over numbered values; every node keeps the normalized layer or
- * operation spec it came from, so kernels read Keras's meaning from the spec, and every node has a
+ * operation spec it came from (or an equivalent stand-in: a rank-1 layer as its 2-D self on a
+ * height-1 {@link NodeView}, a separable layer as two convolutions; `layerClass` names the Keras
+ * class), so kernels read Keras's meaning from the spec, and every node has a
  * reference implementation (the per-layer interpreter's compiled layer) that is both the oracle and
  * the fallback for nodes no fast kernel takes (compiled from the node's spec). Rewrite passes (src/compiler/passes/) map graphs to
  * graphs: they drop nodes, merge a node into its producer's epilogue, or change a node's weight
@@ -59,17 +61,18 @@ export const NO_EPILOGUE: Epilogue = Object.freeze({ stages: Object.freeze([]) }
  * @category model
  */
 export type NodeKind =
-  | 'conv' // Conv2D, DepthwiseConv2D (a grouped convolution)
+  | 'conv' // Conv2D, DepthwiseConv2D (a grouped convolution); Conv1D, DepthwiseConv1D and a separable layer's halves as those
+  | 'convNd' // Conv3D, Conv1D/2D/3DTranspose (src/conv/kernel.ts compileConvNd)
   | 'dense' // Dense (over the last axis)
-  | 'pool' // MaxPooling2D, AveragePooling2D
-  | 'globalPool' // GlobalAveragePooling2D, GlobalMaxPooling2D
+  | 'pool' // MaxPooling2D, AveragePooling2D (and the 1-D ones as those)
+  | 'globalPool' // GlobalAveragePooling2D, GlobalMaxPooling2D (and the 1-D ones as those)
   | 'batchNorm' // BatchNormalization at inference (a per-channel affine)
   | 'unary' // Activation, ReLU, LeakyReLU, and elementwise operations of one tensor
   | 'merge' // Add, Subtract, Multiply, Average, Maximum, Minimum of equal shapes
   | 'concat' // Concatenate
-  | 'pad' // ZeroPadding2D
-  | 'crop' // Cropping2D
-  | 'upsample' // UpSampling2D
+  | 'pad' // ZeroPadding2D (and ZeroPadding1D as one)
+  | 'crop' // Cropping2D (and Cropping1D as one)
+  | 'upsample' // UpSampling2D (and UpSampling1D as one)
   | 'softmax' // Softmax
   | 'identity' // Dropout, SpatialDropout2D, Random* at inference (dropped by a pass)
   | 'alias' // Reshape, Flatten (row-major views)
@@ -85,6 +88,18 @@ export interface ExtraPadding {
   readonly bottom: number
   readonly left: number
   readonly right: number
+}
+
+/**
+ * The per-sample shapes a node's `spec` computes on, when they are not its values' own: a rank-1
+ * layer lowered as its 2-D self reads `[L, C]` as the height-1 image `[1, L, C]` (`[C, L]` as
+ * `[C, 1, L]`), the same elements in the same order. Values keep their Keras shapes (the memory plan,
+ * the epilogue and the other nodes see those); kernels see these (`viewedGraph`).
+ * @category model
+ */
+export interface NodeView {
+  readonly inputs: ReadonlyArray<ReadonlyArray<number>>
+  readonly output: ReadonlyArray<number>
 }
 
 /**
@@ -112,8 +127,17 @@ export interface Node {
   readonly epilogue: Epilogue
   /** An operation's call arguments (constants and which inputs go where), for operation nodes. */
   readonly operands?: Operands
-  /** A convolution's folded zero padding. */
+  /** A convolution's folded zero padding (and a causal one's left padding). */
   readonly extraPadding?: ExtraPadding
+  /** The shapes `spec` reads its inputs and writes its output as, when they differ from the values' (see {@link NodeView}). */
+  readonly view?: NodeView
+  /**
+   * The Keras class the node computes when `spec` is an equivalent stand-in (`Conv1D` lowered as a
+   * Conv2D, `SeparableConv2D` as a DepthwiseConv2D then a 1×1 Conv2D), for the plan.
+   */
+  readonly layerClass?: string
+  /** How lowering mapped the layer onto this node, for the plan (`Conv1D as Conv2D on the height-1 view`). */
+  readonly lowering?: string
   /** Passes that rewrote this node, in order (e.g. `fold-batch-norm(bn1)`), for the plan. */
   readonly notes: ReadonlyArray<string>
 }
@@ -189,3 +213,34 @@ export const replaceValue = (g: Graph, from: ValueId, to: ValueId, remove: Reado
     outputs: g.outputs.map(swap)
   }
 }
+
+/**
+ * The graph as node `n`'s kernel sees it: its inputs and output with the shapes of its {@link NodeView}
+ * (the same sizes), every other value as it is; the graph itself when the node has no view. Kernel
+ * factories and the reference kernel read shapes through it (idempotent).
+ * @category utils
+ */
+export const viewedGraph = (g: Graph, n: Node): Graph => {
+  const view = n.view
+  if (view === undefined) return g
+  const values = [...g.values]
+  const put = (v: ValueId, shape: ReadonlyArray<number>): void => {
+    const old = values[v] as Value
+    values[v] = { id: v, shape, size: old.size }
+  }
+  n.inputs.forEach((v, i) => put(v, view.inputs[i] ?? (g.values[v] as Value).shape))
+  put(n.output, view.output)
+  return { ...g, values }
+}
+
+/**
+ * The per-sample shape node `n`'s spec reads its input `i` as (its view's, else the value's).
+ * @category utils
+ */
+export const inputShapeOf = (g: Graph, n: Node, i: number): ReadonlyArray<number> => n.view?.inputs[i] ?? (g.values[n.inputs[i] as ValueId] as Value).shape
+
+/**
+ * The per-sample shape node `n`'s spec writes its output as (its view's, else the value's).
+ * @category utils
+ */
+export const outputShapeOf = (g: Graph, n: Node): ReadonlyArray<number> => n.view?.output ?? (g.values[n.output] as Value).shape

@@ -98,9 +98,11 @@ export interface KernelChoice {
 }
 
 /**
- * A family of kernels: given a node (and its graph, for the shapes of its values), a kernel that
+ * A family of kernels: given a node (and its graph, for the shapes of its values: the compiler hands
+ * each family the node's `viewedGraph`, its values in the shapes of its view), a kernel that
  * computes it, or `undefined` when this family does not cover it (the next family, and finally the
  * reference kernel, is tried).
  * @category model
  */
 export type KernelFactory = (node: Node, graph: Graph, choice: KernelChoice) => StepKernel | undefined
+

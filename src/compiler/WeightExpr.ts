@@ -30,17 +30,20 @@ export interface BatchNormExpr {
 
 /**
  * A weight of a compiled node:
- * - `param`: the model's params entry `index` (its shape);
- * - `scaled`: `of` with element `i` multiplied by `bnScale[i mod channels]` (the output channel is the
- *   last axis of an HWIO kernel, of a depthwise kernel `[kh, kw, C, m]` flattened (`c·m + j`), and of a
- *   Dense kernel `[in, units]`);
+ * - `param`: the model's params entry `index`, read as `shape`: its own shape, or the same elements
+ *   under another one (a rank-1 convolution's kernel `[k, C/G, F]` as its height-1 2-D kernel
+ *   `[1, k, C/G, F]`);
+ * - `scaled`: `of` with element `i` multiplied by `bnScale[⌊i / inner⌋ mod channels]` (`inner` 1 when
+ *   absent: the output channel is the last axis of an HWIO kernel, of a depthwise kernel `[kh, kw, C, m]`
+ *   flattened (`c·m + j`), and of a Dense kernel `[in, units]`; a transposed kernel `[...k, F, C]` has
+ *   it on axis −2: `inner` = C);
  * - `foldedBias`: `(bias − mean) · s + beta` (`bias` `null` = 0);
  * - `bnScale` / `bnShift`: a standalone BatchNormalization's `s` and `beta − mean · s`.
  * @category model
  */
 export type WeightExpr =
   | { readonly kind: 'param'; readonly index: number; readonly shape: ReadonlyArray<number> }
-  | { readonly kind: 'scaled'; readonly of: WeightExpr; readonly bn: BatchNormExpr; readonly channels: number }
+  | { readonly kind: 'scaled'; readonly of: WeightExpr; readonly bn: BatchNormExpr; readonly channels: number; readonly inner?: number }
   | { readonly kind: 'foldedBias'; readonly bias: WeightExpr | null; readonly bn: BatchNormExpr; readonly channels: number }
   | { readonly kind: 'bnScale'; readonly bn: BatchNormExpr; readonly channels: number }
   | { readonly kind: 'bnShift'; readonly bn: BatchNormExpr; readonly channels: number }
@@ -83,7 +86,9 @@ const evaluate64 = (e: WeightExpr, params: ReadonlyArray<Tensor>): ArrayLike<num
       const w = evaluate64(e.of, params)
       const s = bnScale64(e.bn, e.channels, params)
       const out = new Float64Array(w.length)
-      for (let i = 0; i < w.length; i++) out[i] = (w[i] as number) * (s[i % e.channels] as number)
+      const inner = e.inner ?? 1
+      if (inner === 1) for (let i = 0; i < w.length; i++) out[i] = (w[i] as number) * (s[i % e.channels] as number)
+      else for (let i = 0; i < w.length; i++) out[i] = (w[i] as number) * (s[Math.floor(i / inner) % e.channels] as number)
       return out
     }
     case 'foldedBias': {
@@ -118,12 +123,18 @@ const bnScale64 = (bn: BatchNormExpr, channels: number, params: ReadonlyArray<Te
 }
 
 /**
- * Evaluates `e` on a params list: a `param` is the params tensor itself (never copied: read only);
+ * Evaluates `e` on a params list: a `param` is the params tensor itself (never copied: read only; under
+ * the expression's shape when that differs);
  * any other expression is computed in float64 and rounded once into a fresh array of `dtype`.
  * @category evaluation
  */
 export const evaluateExpr = (e: WeightExpr, params: ReadonlyArray<Tensor>, dtype: FloatDType): Tensor => {
-  if (e.kind === 'param') return params[e.index] as Tensor
+  if (e.kind === 'param') {
+    const t = params[e.index] as Tensor
+    const same = t.shape.length === e.shape.length && t.shape.every((d, i) => d === e.shape[i])
+    // read under another shape: the same elements (never copied)
+    return same ? t : { shape: e.shape, data: t.data }
+  }
   const v = evaluate64(e, params)
   const data: FloatArray = allocate(dtype, v.length)
   for (let i = 0; i < v.length; i++) data[i] = v[i] as number

@@ -14,7 +14,7 @@ import { THREADS_AVAILABLE } from '../kernel/threads.js'
 import { HAS_SHARED_MEMORY } from '../kernel/wasm/encoder.js'
 import { adaptiveSplit } from '../kernel/splitPolicy.js'
 import { makeExecutor, type Executor, type ForwardSplit } from './executor.js'
-import type { Graph, Stage } from './Graph.js'
+import { viewedGraph, type Graph, type Stage } from './Graph.js'
 import { KERNEL_FAMILIES } from './kernels/index.js'
 import { referenceKernel } from './kernels/reference.js'
 import { lowerModel } from './lower.js'
@@ -33,6 +33,7 @@ import type { Unary } from './Unary.js'
  */
 export interface PlanStep {
   readonly name: string
+  /** The Keras class it computes (a Conv1D lowered as a Conv2D on its height-1 view says `Conv1D`). */
   readonly className: string
   /** The JSON path of its entry in the model config. */
   readonly path: string
@@ -41,6 +42,8 @@ export interface PlanStep {
   readonly epilogue: ReadonlyArray<string>
   /** Rewrites that changed it. */
   readonly notes: ReadonlyArray<string>
+  /** How lowering mapped its layer onto the step, when not as itself (`Conv1D as Conv2D on the height-1 view`). */
+  readonly lowering?: string
   /** Per-sample output shape. */
   readonly outputShape: ReadonlyArray<number>
 }
@@ -131,8 +134,10 @@ const chooseKernel = (graph: Graph, index: number, choice: KernelChoice, familie
   if (node.kind === 'alias' || node.kind === 'identity') {
     return { name: 'view', packedFloats: 0, pack: () => undefined, scratchFloats: () => 0, inPlace: true, run: () => undefined }
   }
+  // every family sees the node's values in the shapes its spec reads them as (a rank-1 layer lowered as its 2-D self)
+  const seen = viewedGraph(graph, node)
   for (const family of families) {
-    const k = family(node, graph, choice)
+    const k = family(node, seen, choice)
     if (k !== undefined) return k
   }
   return referenceKernel(node, graph)
@@ -151,7 +156,7 @@ export const compileGraph = (
 ): Result<CompiledGraph> => {
   const passesE = selectPasses(options.rewrites)
   if (E.isLeft(passesE)) return passesE
-  const lowered = lowerModel(model, inputShapes, dtype)
+  const lowered = lowerModel(model, inputShapes, dtype, { family: true })
   if (E.isLeft(lowered)) return lowered
   let graph = lowered.right
   const rewrites: Rewrite[] = []
@@ -189,11 +194,12 @@ export const compileGraph = (
     rewrites,
     steps: graph.nodes.map((n, i) => ({
       name: n.name,
-      className: n.spec.className,
+      className: n.layerClass ?? n.spec.className,
       path: n.path,
       kernel: (kernels[i] as StepKernel).name,
       epilogue: n.epilogue.stages.map((s) => showStage(graph, s)),
       notes: n.notes,
+      ...(n.lowering === undefined ? {} : { lowering: n.lowering }),
       outputShape: graph.values[n.output]?.shape ?? []
     })),
     packedWeightBytes: executor.packedFloats * bytes,

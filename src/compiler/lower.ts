@@ -4,6 +4,8 @@
  * its own kind for its per-sample input shapes, which checks it exactly as the per-layer interpreter
  * does and gives its output shape; convolutions and Dense move their activation into the epilogue
  * (their spec is lowered with `activation: 'linear'`), so that passes and kernels see it as a stage.
+ * With `family` (the model compiler's lowering), the convolution family and the 1-D spatial layers
+ * become the nodes of lowerFamily.ts.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { quote, quoteText } from '../core/describe.js'
@@ -24,6 +26,7 @@ import type { Activation } from '../codec/Activation.js'
 import type { Graph, Node, NodeKind, Stage, Value, ValueId } from './Graph.js'
 import { unaryOfActivation } from './Unary.js'
 import { param, type WeightExpr } from './WeightExpr.js'
+import { FAMILY_WITH_ACTIVATION, lowerFamilyLayer } from './lowerFamily.js'
 
 type Result<A> = E.Either<ReadonlyArray<SpecError>, A>
 
@@ -87,6 +90,21 @@ interface Builder {
   readonly nodes: Node[]
   readonly errors: SpecError[]
   readonly dtype: FloatDType
+  readonly options: LowerOptions
+}
+
+/**
+ * Options of {@link lowerModel}.
+ * @category compile
+ */
+export interface LowerOptions {
+  /**
+   * Lower the convolution family and the 1-D spatial layers onto the compiler's nodes (lowerFamily.ts:
+   * rank-1 layers as their 2-D selves on height-1 views, separable layers as two convolutions,
+   * Conv3D and the transposed ones as `convNd`); `false` (the default, as the trainer lowers): each is
+   * one `layer` node run by its reference. The model compiler lowers with `true`.
+   */
+  readonly family?: boolean
 }
 
 const newValue = (b: Builder, shape: ReadonlyArray<number>): ValueId => {
@@ -194,13 +212,41 @@ const lowerInto = (
     // A convolution's or Dense's activation becomes the first stage of its epilogue.
     let lowered: AnyLayerSpec = spec
     const stages: Stage[] = []
-    if (!isOperation(spec) && HAS_ACTIVATION.has(spec.className)) {
+    if (!isOperation(spec) && (HAS_ACTIVATION.has(spec.className) || (b.options.family === true && FAMILY_WITH_ACTIVATION.has(spec.className)))) {
       const activation = (spec as unknown as { readonly activation: Activation }).activation
       const fn = unaryOfActivation(activation, spec.dialect)
       if (fn !== undefined) {
         lowered = deepFreeze({ ...spec, activation: 'linear' }) as AnyLayerSpec
         stages.push({ kind: 'unary', fn })
       }
+    }
+    const parts = b.options.family === true && !isOperation(spec) ? lowerFamilyLayer(lowered, inShapes[0], outShape, weights, stages) : undefined
+    if (parts !== undefined) {
+      let input = inValues
+      let output = -1
+      for (const part of parts) {
+        output = newValue(b, part.outputShape ?? outShape)
+        const nodeName = `${step.node === 0 ? name : `${name}#${step.node}`}${part.suffix}`
+        b.nodes.push({
+          id: b.nodes.length,
+          kind: part.kind,
+          spec: part.spec,
+          path,
+          name: nodeName,
+          inputs: input,
+          output,
+          weights: part.weights,
+          epilogue: { stages: part.stages },
+          ...(part.view === undefined ? {} : { view: part.view }),
+          ...(part.extraPadding === undefined ? {} : { extraPadding: part.extraPadding }),
+          ...(part.spec.className === spec.className ? {} : { layerClass: spec.className }),
+          ...(part.note === '' ? {} : { lowering: part.note }),
+          notes: []
+        })
+        input = [output]
+      }
+      valueOf.set(step.outputs[0] as TensorKey, output)
+      continue
     }
     const output = newValue(b, outShape)
     b.nodes.push({
@@ -228,7 +274,7 @@ const lowerInto = (
  * config.
  * @category compile
  */
-export const lowerModel = (model: ModelSpec, inputShapes: ReadonlyArray<ReadonlyArray<number>> | undefined, dtype: FloatDType): Result<Graph> => {
+export const lowerModel = (model: ModelSpec, inputShapes: ReadonlyArray<ReadonlyArray<number>> | undefined, dtype: FloatDType, options: LowerOptions = {}): Result<Graph> => {
   const summaryE = inferModel(model, inputShapes === undefined ? {} : { inputShapes: inputShapes.map((s) => [null, ...s]) })
   if (E.isLeft(summaryE)) return summaryE
   const summary = summaryE.right
@@ -245,7 +291,7 @@ export const lowerModel = (model: ModelSpec, inputShapes: ReadonlyArray<Readonly
     }
   })
   if (errors.length > 0) return E.left(errors)
-  const b: Builder = { values: [], nodes: [], errors: [], dtype }
+  const b: Builder = { values: [], nodes: [], errors: [], dtype, options }
   const inputs = ins.map((s) => newValue(b, s))
   const outputs = lowerInto(b, model, inputs, 0, '', '')
   if (b.errors.length > 0 || outputs === undefined) return E.left(b.errors.length > 0 ? b.errors : [specError('', 'the model has outputs no layer computes')])

@@ -2,7 +2,9 @@
  * The reference kernel: a node run by the per-layer interpreter's compiled layer (or operation) for
  * its spec, on views of the arena, its result copied into the node's output and the epilogue applied
  * in TypeScript. It is the kernel of every node no fast kernel takes, and the oracle the fast ones are
- * tested against. It allocates what the layer's own `forward` allocates (its result).
+ * tested against. It allocates what the layer's own `forward` allocates (its result). A node with a
+ * view (a rank-1 layer lowered as its 2-D self) runs its 2-D spec on its values read in the view's
+ * shapes (the same data).
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { formatErrors } from '../../core/SpecError.js'
@@ -13,7 +15,7 @@ import { isOperation } from '../../model/ModelSpec.js'
 import { allocate, type FloatArray, type FloatDType } from '../../numerics/FloatArray.js'
 import { bindOperands } from '../../ops/OpKind.js'
 import { findOpKind } from '../../ops/registry.js'
-import type { ExtraPadding, Graph, Node, Value } from '../Graph.js'
+import { viewedGraph, type ExtraPadding, type Graph, type Node, type Value } from '../Graph.js'
 import type { StepKernel } from '../StepKernel.js'
 import { applyStages } from './epilogue.js'
 
@@ -62,7 +64,9 @@ const padded = (x: Tensor, p: ExtraPadding, channelsFirst: boolean, dtype: Float
  * The reference kernel of a node.
  * @category kernels
  */
-export const referenceKernel = (node: Node, graph: Graph): StepKernel => {
+export const referenceKernel = (node: Node, model: Graph): StepKernel => {
+  // the node's spec reads its values in the shapes of its view (a rank-1 layer as its 2-D self)
+  const graph = viewedGraph(model, node)
   const dtype = graph.dtype
   const shapeOf = (v: number): ReadonlyArray<number> => (graph.values[v] as Value).shape
   const extra = node.extraPadding

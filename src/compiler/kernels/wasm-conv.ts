@@ -1,7 +1,9 @@
 /**
  * The WebAssembly SIMD convolution kernels on the model arena (issue 12: intermediate tensors live in
  * WebAssembly memory; the input is copied in once and each output copied out once): `conv` nodes
- * (Conv2D, and DepthwiseConv2D as the grouped Conv2D it is) of float32 models whose arena lives in
+ * (Conv2D, and DepthwiseConv2D as the grouped Conv2D it is; Conv1D, DepthwiseConv1D and the separable
+ * layers' halves, which lowering made those on height-1 views: `convSetup` reads the node's view) of
+ * float32 models whose arena lives in
  * WebAssembly memory, through the same generated programs `compileConv2D` runs (kernel/prepare.ts:
  * `wasm-tiled`, `wasm-winograd`, `wasm-pointwise`, `wasm-depthwise`, chosen by `selectKernel` for the
  * geometry), instantiated on the arena's memory instead of a memory of their own

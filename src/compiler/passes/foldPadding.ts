@@ -17,9 +17,9 @@
 import { axisPadding } from '../../geometry/Padding.js'
 import type { Conv2DSpec } from '../../conv/Conv2DSpec.js'
 import type { ZeroPadding2DSpec } from '../../layers/spatial/padding.js'
-import { replaceValue, type ExtraPadding, type Graph, type Node, type Value } from '../Graph.js'
+import { inputShapeOf, outputShapeOf, replaceValue, type ExtraPadding, type Graph, type Node } from '../Graph.js'
 import type { Pass } from './Pass.js'
-import { readOnlyBy, toFixedPoint, updateNode, withSpec, type Scan } from './util.js'
+import { classOf, readOnlyBy, toFixedPoint, updateNode, withSpec, type Scan } from './util.js'
 
 /** The convolution classes padding folds into. */
 const CONVS: ReadonlySet<string> = new Set(['Conv2D', 'DepthwiseConv2D'])
@@ -32,8 +32,12 @@ export const paddingTarget = (scan: Scan, pad: Node): Node | undefined => {
   if (conv === undefined || !readOnlyBy(scan, pad.output, conv)) return undefined
   if (conv.kind !== 'conv' || !CONVS.has(conv.spec.className) || conv.inputs.length !== 1 || conv.inputs[0] !== pad.output) return undefined
   if ((conv.spec as Conv2DSpec).dataFormat !== (pad.spec as ZeroPadding2DSpec).dataFormat) return undefined
+  // both on the same view of the padded value (a ZeroPadding1D before a Conv1D: both height-1 images)
+  if (!sameShape(outputShapeOf(scan.graph, pad), inputShapeOf(scan.graph, conv, 0))) return undefined
   return conv
 }
+
+const sameShape = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): boolean => a.length === b.length && a.every((d, i) => d === b[i])
 
 /** The convolution's explicit padding once `pad` is folded in, for its (padded) input shape. */
 const resolvedPadding = (conv: Node, pad: ZeroPadding2DSpec, paddedShape: ReadonlyArray<number>): ExtraPadding => {
@@ -58,18 +62,21 @@ const resolvedPadding = (conv: Node, pad: ZeroPadding2DSpec, paddedShape: Readon
  */
 export const foldPadding: Pass = {
   name: 'fold-padding',
-  description: 'folds a ZeroPadding2D into the Conv2D or DepthwiseConv2D reading it (explicit padding; `same` resolved first), never into pooling',
+  description: 'folds a ZeroPadding2D (or ZeroPadding1D) into the Conv2D or DepthwiseConv2D (or the Conv1D, DepthwiseConv1D, separable layer lowered as one) reading it (explicit padding; `same` resolved first), never into pooling',
   run: (graph: Graph) =>
     toFixedPoint(graph, (scan, pad) => {
       const conv = paddingTarget(scan, pad)
       if (conv === undefined) return undefined
       const padSpec = pad.spec as ZeroPadding2DSpec
-      const extra = resolvedPadding(conv, padSpec, (scan.graph.values[pad.output] as Value).shape)
+      const extra = resolvedPadding(conv, padSpec, outputShapeOf(scan.graph, pad))
       const before = (conv.spec as Conv2DSpec).padding
+      const unpadded = inputShapeOf(scan.graph, pad, 0)
       const g = updateNode(replaceValue(scan.graph, pad.output, pad.inputs[0] as number, new Set([pad.id])), conv.id, (c) => ({
         ...c,
         spec: withSpec(c.spec, { padding: 'valid' }),
         extraPadding: extra,
+        // the convolution now reads the padding's input, in the padding's view of it
+        ...(c.view === undefined ? {} : { view: { ...c.view, inputs: [unpadded] } }),
         notes: [...c.notes, `fold-padding(${pad.name})`]
       }))
       const p = padSpec.padding
@@ -78,7 +85,7 @@ export const foldPadding: Pass = {
         rewrite: {
           pass: 'fold-padding',
           node: conv.name,
-          detail: `ZeroPadding2D ${pad.name} ((${p[0][0]}, ${p[0][1]}), (${p[1][0]}, ${p[1][1]})) folded into ${conv.spec.className} ${conv.name} (${before}): explicit padding top ${extra.top}, bottom ${extra.bottom}, left ${extra.left}, right ${extra.right}`
+          detail: `${classOf(pad)} ${pad.name} ((${p[0][0]}, ${p[0][1]}), (${p[1][0]}, ${p[1][1]})) folded into ${classOf(conv)} ${conv.name} (${before}): explicit padding top ${extra.top}, bottom ${extra.bottom}, left ${extra.left}, right ${extra.right}`
         }
       }
     })

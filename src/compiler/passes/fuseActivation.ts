@@ -26,7 +26,7 @@ import type { FloatDType } from '../../numerics/FloatArray.js'
 import { replaceValue, type Graph, type Node, type Stage } from '../Graph.js'
 import { isElementwise, unaryOfActivation, unaryOfRelu, type Unary } from '../Unary.js'
 import type { Pass } from './Pass.js'
-import { hasEpilogue, operandsReadyBefore, readOnlyBy, toFixedPoint, updateNode } from './util.js'
+import { classOf, hasEpilogue, operandsReadyBefore, readOnlyBy, toFixedPoint, updateNode } from './util.js'
 
 /**
  * The elementwise function an activation node computes, or `undefined` (not an activation layer,
@@ -90,6 +90,6 @@ export const fuseActivation: Pass = {
         epilogue: { stages },
         notes: [...p.notes, `fuse-activation(${n.name})`, ...n.notes]
       }))
-      return { graph: g, rewrite: { pass: 'fuse-activation', node: producer.name, detail: `${n.spec.className} ${n.name} fused into ${producer.spec.className} ${producer.name}'s epilogue` } }
+      return { graph: g, rewrite: { pass: 'fuse-activation', node: producer.name, detail: `${classOf(n)} ${n.name} fused into ${classOf(producer)} ${producer.name}'s epilogue` } }
     })
 }

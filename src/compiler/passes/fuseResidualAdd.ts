@@ -20,7 +20,7 @@
  */
 import { replaceValue, type Graph, type Node, type Value } from '../Graph.js'
 import type { Pass } from './Pass.js'
-import { hasEpilogue, operandsReadyBefore, readOnlyBy, toFixedPoint, updateNode, valueName, type Scan } from './util.js'
+import { classOf, hasEpilogue, operandsReadyBefore, readOnlyBy, toFixedPoint, updateNode, valueName, type Scan } from './util.js'
 
 /**
  * The producer an Add node fuses into and the value it adds, or `undefined`.
@@ -62,7 +62,7 @@ export const fuseResidualAdd: Pass = {
       }))
       return {
         graph: g,
-        rewrite: { pass: 'fuse-residual-add', node: producer.name, detail: `Add ${add.name} fused into ${producer.spec.className} ${producer.name}'s epilogue: + ${valueName(scan, other)}` }
+        rewrite: { pass: 'fuse-residual-add', node: producer.name, detail: `Add ${add.name} fused into ${classOf(producer)} ${producer.name}'s epilogue: + ${valueName(scan, other)}` }
       }
     })
 }

@@ -108,3 +108,9 @@ export const operandsReadyBefore = (scan: Scan, stages: ReadonlyArray<Stage>, no
     return p === undefined || (scan.position.get(p.id) as number) < at
   })
 }
+
+/**
+ * The Keras class a node computes, for the rewrites' details (a Conv1D lowered as a Conv2D: `Conv1D`).
+ * @category utils
+ */
+export const classOf = (n: Node): string => n.layerClass ?? n.spec.className

@@ -1,5 +1,6 @@
 /**
- * `conv` nodes (Conv2D, and DepthwiseConv2D as the grouped Conv2D it is: `asGroupedConv2D`) through the
+ * `conv` nodes (Conv2D, and DepthwiseConv2D as the grouped Conv2D it is: `asGroupedConv2D`; a Conv1D,
+ * DepthwiseConv1D or separable half lowered as those, its values read in the shapes of its view) through the
  * convolution kernels `compileConv2D` runs: the kernel `selectKernel` picks for the geometry (wasm SIMD
  * for float32 where the runtime has it, else the plain-TypeScript twin; `choice.backend` 'js' forces
  * the TypeScript kernels), built once by `prepareKernel`, run on views of the arena (its input read
@@ -34,7 +35,7 @@ import { THREADS_AVAILABLE } from '../../../kernel/threads.js'
 import { loraMerger } from '../../../layers/lora.js'
 import { asGroupedConv2D, type DepthwiseConv2DSpec } from '../../../conv/DepthwiseConv2D.js'
 import type { FloatArray } from '../../../numerics/FloatArray.js'
-import type { ExtraPadding, Graph, Node, Stage } from '../../Graph.js'
+import { viewedGraph, type ExtraPadding, type Graph, type Node, type Stage } from '../../Graph.js'
 import type { Arena, KernelChoice, StepIO, StepKernel } from '../../StepKernel.js'
 import { unaryOfActivation } from '../../Unary.js'
 import { makeEpilogue, sameShape, shapeOf } from './common.js'
@@ -123,8 +124,10 @@ export interface ConvSetup {
  * DepthwiseConv2D on a rank-3 value whose geometry gives the node's output shape.
  * @category kernels
  */
-export const convSetup = (node: Node, graph: Graph): ConvSetup | undefined => {
+export const convSetup = (node: Node, model: Graph): ConvSetup | undefined => {
   if (node.kind !== 'conv' || node.inputs.length !== 1) return undefined
+  // a rank-1 convolution lowered as its 2-D self: its values in the shapes of its view
+  const graph = viewedGraph(model, node)
   const dtype = graph.dtype
   const shape = shapeOf(graph, node.inputs[0] as number)
   if (shape.length !== 3) return undefined

@@ -6,6 +6,7 @@
 import type { KernelFactory } from '../../StepKernel.js'
 import { tsBatchNorm } from './batchNorm.js'
 import { tsConv } from './conv.js'
+import { tsConvNd } from './convNd.js'
 import { tsDense } from './dense.js'
 import { tsConcat, tsMerge } from './merge.js'
 import { tsPadCrop } from './padCrop.js'
@@ -18,4 +19,4 @@ import { tsUpsample } from './upsample.js'
  * The TypeScript families, one per concept (each declines the nodes it does not cover).
  * @category kernels
  */
-export const TS_KERNEL_FAMILIES: ReadonlyArray<KernelFactory> = [tsConv, tsDense, tsPool, tsGlobalPool, tsBatchNorm, tsUnary, tsMerge, tsConcat, tsPadCrop, tsUpsample, tsSoftmax]
+export const TS_KERNEL_FAMILIES: ReadonlyArray<KernelFactory> = [tsConv, tsConvNd, tsDense, tsPool, tsGlobalPool, tsBatchNorm, tsUnary, tsMerge, tsConcat, tsPadCrop, tsUpsample, tsSoftmax]
