@@ -1,13 +1,17 @@
 """Golden training steps from real Keras 3.15 (TensorFlow backend) for spec/train/keras-golden.spec.ts.
 
 Run by hand with the Keras venv (see README, "Golden fixtures"):
-    TF_ENABLE_ONEDNN_OPTS=0 /work/kvenv/bin/python scripts/golden/train.py
+    KERAS_BACKEND=tensorflow TF_ENABLE_ONEDNN_OPTS=0 /work/kvenv/bin/python scripts/golden/train.py
 
 For each case: a small model, its weights filled by golden.py's rule from a seed, a batch (inputs by
 golden.py's rule, labels from their own seed), `model.compile(optimizer, loss)`, then two
 `train_on_batch` steps. The fixture keeps the model JSON, the seeds, the serialized optimizer and the
 loss as compile took them, the two losses Keras returned and every weight after the second step (in
 `get_weights()` order, moving statistics included). No dropout (its random stream is Keras's own).
+
+Cases are only ever appended to CASES: case i's seeds are 100 + 10·i, so the earlier cases stay bit for
+bit what they were. The convolution family's cases (issue 14) follow the 2-D ones; TensorFlow's CPU
+transposed convolution refuses dilation > 1, so no transposed case dilates.
 """
 import json
 import os
@@ -59,6 +63,67 @@ def depthwise_residual():
     return keras.Model(x, y, name='depthwise_residual')
 
 
+def conv1d_causal():
+    return keras.Sequential([
+        keras.Input((12, 3)),
+        keras.layers.Conv1D(4, 3, padding='causal', dilation_rate=2, activation='relu'),
+        keras.layers.Conv1D(4, 2, strides=2, padding='same', activation='tanh'),
+        keras.layers.MaxPooling1D(2),
+        keras.layers.Conv1D(3, 2, padding='causal'),
+        keras.layers.GlobalAveragePooling1D(),
+        keras.layers.Dense(3, activation='softmax'),
+    ], name='conv1d_causal')
+
+
+def conv2d_transpose():
+    return keras.Sequential([
+        keras.Input((3, 3, 2)),
+        keras.layers.Conv2DTranspose(3, 3, strides=2, padding='same', activation='tanh'),
+        keras.layers.Conv2DTranspose(2, 2, strides=2, output_padding=1, padding='valid'),
+        keras.layers.Conv2DTranspose(2, 3, padding='same', activation='tanh'),
+        keras.layers.Flatten(),
+        keras.layers.Dense(3, activation='softmax'),
+    ], name='conv2d_transpose')
+
+
+def separable2d():
+    return keras.Sequential([
+        keras.Input((6, 6, 3)),
+        keras.layers.SeparableConv2D(4, 3, depth_multiplier=2, padding='same', activation='relu',
+                                     depthwise_regularizer=keras.regularizers.L2(0.01), pointwise_regularizer=keras.regularizers.L1(0.01)),
+        keras.layers.SeparableConv2D(3, 2, strides=2, activation='tanh'),
+        keras.layers.Flatten(),
+        keras.layers.Dense(3, activation='softmax'),
+    ], name='separable2d')
+
+
+def conv3d():
+    return keras.Sequential([
+        keras.Input((4, 5, 5, 2)),
+        keras.layers.Conv3D(3, (2, 3, 3), strides=(1, 2, 2), padding='same', activation='tanh'),
+        keras.layers.Conv3D(4, 2, groups=1, padding='valid'),
+        keras.layers.MaxPooling3D((1, 2, 2), padding='same'),
+        keras.layers.Conv3DTranspose(2, 2, strides=(2, 1, 1), activation='tanh'),
+        keras.layers.GlobalAveragePooling3D(),
+        keras.layers.Dense(3, activation='softmax'),
+    ], name='conv3d')
+
+
+def separable1d():
+    return keras.Sequential([
+        keras.Input((12, 2)),
+        keras.layers.DepthwiseConv1D(3, depth_multiplier=2, activation='tanh'),
+        keras.layers.SeparableConv1D(3, 3, strides=2, padding='same'),
+        keras.layers.Conv1DTranspose(2, 3, strides=2, activation='tanh'),
+        keras.layers.AveragePooling1D(2, padding='same'),
+        keras.layers.UpSampling1D(2),
+        keras.layers.ZeroPadding1D((1, 2)),
+        keras.layers.Cropping1D((2, 0)),
+        keras.layers.GlobalMaxPooling1D(),
+        keras.layers.Dense(3, activation='softmax'),
+    ], name='separable1d')
+
+
 def mlp(out_activation, units=3, reg=None):
     return keras.Sequential([
         keras.Input((4,)),
@@ -93,6 +158,12 @@ CASES = [
     ('mlp-adagrad-huber', lambda: mlp(None), lambda: keras.optimizers.Adagrad(0.1), 'huber'),
     ('mlp-adam-bce', lambda: mlp('sigmoid'), lambda: keras.optimizers.Adam(0.01), 'binary_crossentropy'),
     ('mlp-l2-sgd-mse', lambda: mlp(None, reg=keras.regularizers.L2(0.05)), lambda: keras.optimizers.SGD(0.1, clipnorm=0.5), 'mean_squared_error'),
+    # the convolution family (issue 14); appended, so the cases above keep their seeds
+    ('conv1d-causal-adam-sparse', conv1d_causal, lambda: keras.optimizers.Adam(0.01), 'sparse_categorical_crossentropy'),
+    ('conv2d-transpose-sgd-categorical', conv2d_transpose, lambda: keras.optimizers.SGD(0.1, momentum=0.9), 'categorical_crossentropy'),
+    ('separable2d-adam-sparse', separable2d, lambda: keras.optimizers.Adam(0.01), 'sparse_categorical_crossentropy'),
+    ('conv3d-rmsprop-sparse', conv3d, lambda: keras.optimizers.RMSprop(0.01), 'sparse_categorical_crossentropy'),
+    ('separable1d-adam-categorical', separable1d, lambda: keras.optimizers.Adam(0.02), 'categorical_crossentropy'),
 ]
 
 BATCH = 4

@@ -2,14 +2,19 @@
  * Training steps against real Keras 3.15 (TensorFlow backend): spec/fixtures/keras3/train/steps.json,
  * written by scripts/golden/train.py. Each case: a small model (convolutions with strides, dilation,
  * groups, BatchNormalization in training, max / average / global pooling, DepthwiseConv2D with a
- * residual Add, Dense), its weights by golden.py's rule, one batch, Keras's `compile(optimizer, loss)`
- * and two `train_on_batch` steps. Here the same file is decoded, the same weights are generated, and
+ * residual Add, Dense; issue 14's convolution family: causal / strided Conv1D with MaxPooling1D and
+ * GlobalAveragePooling1D, Conv2DTranspose with strides and output_padding, SeparableConv2D with
+ * depthwise / pointwise regularizers, Conv3D + MaxPooling3D + Conv3DTranspose, DepthwiseConv1D +
+ * SeparableConv1D + Conv1DTranspose with the 1-D pooling / upsampling / padding / cropping layers),
+ * its weights by golden.py's rule, one batch, Keras's `compile(optimizer, loss)` and two
+ * `train_on_batch` steps. Here the same file is decoded, the same weights are generated, and
  * two `Trainer.step`s run.
  *
  * Tolerance, per case: every weight after the two steps (moving statistics included) within
  * `5e-5 · u + 1e-7`, u the largest change Keras made to any weight of the case (the update is what is
  * compared), and each step's loss within 2e-6 relative. Measured (2026-12-06): at most 5.2e-6 · u
- * (conv-adam-categorical) and 3.6e-7 relative on the losses. Both sides compute in float32, in
+ * (conv-adam-categorical) and 3.6e-7 relative on the losses; the family's cases at most 1.7e-6 · u
+ * (conv3d-rmsprop-sparse) and 8.3e-8 relative on the losses. Both sides compute in float32, in
  * different orders.
  */
 import { describe, expect, it } from 'vitest'

@@ -14,7 +14,15 @@
  *   statistics, moving averages), Dropout / SpatialDropout2D (masks);
  * - backward: src/train/vjp/ (convolution, Dense, pooling, BatchNormalization, activations, merges,
  *   bilinear upsampling) and, for the layers that only move values (padding, cropping, Concatenate,
- *   Reshape, Flatten, nearest upsampling), the scatter of the forward's own gather map.
+ *   Reshape, Flatten, nearest upsampling; 1-D, 2-D and 3-D), the scatter of the forward's own gather map.
+ * - the convolution family (Conv1D, Conv3D, Conv1D/2D/3DTranspose, SeparableConv1D/2D,
+ *   DepthwiseConv1D): forward on compileConvNd, backward on vjp/convFamily.ts (the 2-D fast VJPs on
+ *   height-1 views and depth folds; a transposed layer's input gradient is the forward convolution it
+ *   is the adjoint of); 1-D / 3-D window pooling on vjp/poolNd.ts, global pooling on pool.ts's.
+ *
+ * Each op follows its node's spec (class name) and view: the trainer lowers one node per layer, but a
+ * graph lowered as the model compiler does (a Conv1D as a Conv2D on the height-1 view, causal padding
+ * as the node's extra padding, a separable layer as two nodes) trains to the same result.
  *
  * Which layers cannot be trained through, and why, is reported by {@link compileTrainGraph}.
  */
@@ -22,12 +30,22 @@ import * as E from 'fp-ts/lib/Either.js'
 import { quoteText } from '../core/describe.js'
 import { specError, type SpecError } from '../core/SpecError.js'
 import type { Tensor } from '../core/Tensor.js'
-import type { Graph, Node, Stage, Value } from '../compiler/Graph.js'
+import { viewedGraph, type Graph, type Node, type Stage, type Value } from '../compiler/Graph.js'
 import { convSetup } from '../compiler/kernels/ts/conv.js'
 import { planesOf } from '../compiler/kernels/ts/padCrop.js'
 import { unaryOfActivation, unaryOfRelu, applyUnary, type Unary } from '../compiler/Unary.js'
 import type { WeightExpr } from '../compiler/WeightExpr.js'
 import { axisPadding } from '../geometry/Padding.js'
+import { poolAxis } from '../geometry/Axis.js'
+import { convNdGeometry } from '../geometry/ConvNdGeometry.js'
+import type { ConvFamilySpec } from '../conv/ConvFamilySpec.js'
+import { convParams, pointwiseParams } from '../conv/inferConvFamily.js'
+import { compileConvNd } from '../conv/kernel.js'
+import { addChannelBias } from '../conv/kernelLayout.js'
+import type { ConvGeometry } from '../geometry/ConvGeometry.js'
+import { prepareKernel, selectKernel } from '../kernel/prepare.js'
+import type { PoolingNdSpec } from '../layers/spatial/poolingNd.js'
+import { splitShape } from '../layers/spatial/spatialNd.js'
 import type { DataFormat } from '../geometry/DataFormat.js'
 import { batchNormLayout, type BatchNormalizationSpec } from '../layers/elementwise/batchNormalization.js'
 import type { DropoutSpec, SpatialDropout2DSpec } from '../layers/elementwise/dropout.js'
@@ -47,6 +65,8 @@ import { denseVjp } from './vjp/dense.js'
 import { gatherVjp, probeAffine, probeGather } from './vjp/gather.js'
 import { bilinearVjp, mergeVjp } from './vjp/merge.js'
 import { globalPoolVjp, poolVjp } from './vjp/pool.js'
+import { poolNdVjp, type PoolVolume } from './vjp/poolNd.js'
+import { compileConvNdVjp } from './vjp/convFamily.js'
 import { unaryGradProblem, unaryVjp } from './vjp/unary.js'
 
 type Result<A> = E.Either<ReadonlyArray<SpecError>, A>
@@ -179,12 +199,28 @@ export interface TrainKernelOptions {
   readonly threads?: number
 }
 
+/** The forward of a 2-D convolution geometry (explicit paddings) on the fast kernel the model compiler would pick, bias added. */
+const paddedConv = (g: ConvGeometry, dtype: FloatDType, kernels: TrainKernelOptions) => {
+  const selected = selectKernel(g, dtype, kernels.backend ?? 'auto')
+  // the wasm pointwise kernel pads nothing (as kernels/ts/conv.ts: padded 1×1 windows run the tiled kernel)
+  const name = g.padTop + g.padBottom + g.padLeft + g.padRight > 0 && selected === 'wasm-pointwise' ? 'wasm-tiled' : selected
+  const kernel = prepareKernel(name, g, { dtype, activation: 'linear', threads: kernels.threads ?? 1 })
+  return (batch: number, x: FloatArray, w: FloatArray, bias: FloatArray | undefined): FloatArray => {
+    const out = allocate(dtype, batch * g.outputSize)
+    kernel.run({ kernel: w, bias }, batch, x, out)
+    if (!kernel.fusesBias && bias !== undefined) addChannelBias(out, batch, g.outHeight * g.outWidth, g.outChannels, g.dataFormat === 'channels_first', bias)
+    return out
+  }
+}
+
 /** Why a layer cannot be trained through (data augmentation, operations, …), or the op. */
 const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean, kernels: TrainKernelOptions): Result<NodeOp> => {
   const dtype = graph.dtype
   const spec = node.spec
-  const inShapes = node.inputs.map((v) => shapeOf(graph, v))
-  const outShape = shapeOf(graph, node.output)
+  // a node lowered as an equivalent stand-in (a Conv1D as its 2-D self) reads its values in its view's shapes (the same data)
+  const viewed = viewedGraph(graph, node)
+  const inShapes = node.inputs.map((v) => shapeOf(viewed, v))
+  const outShape = shapeOf(viewed, node.output)
   const fail = (message: string): Result<NodeOp> => E.left([specError(node.path, `${spec.className} ${quoteText(node.name)}: ${message}`)])
   if (isOperation(spec)) return fail('training through a keras.ops operation is not supported yet (layerspec has gradients for layers only)')
   if (node.epilogue.stages.some((s) => s.kind !== 'unary')) return fail('a fused residual Add in training (compile the trainer without rewrites)')
@@ -203,29 +239,39 @@ const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean, ke
       const setup = convSetup(node, graph)
       if (setup === undefined) return fail('the convolution does not fit its geometry')
       if (setup.lora !== undefined) return fail('training a LoRA-enabled convolution is not supported yet')
-      const layer = ref()
+      // the linear convolution: its activation is setup.stages' first (lowering moves it there, convSetup reads it from the spec otherwise)
+      const layer = referenceLayer({ ...spec, activation: 'linear' } as AnyLayerSpec, inShapes, dtype)
       if (E.isLeft(layer)) return layer
       const g = setup.g
       const useBias = setup.spec.useBias
       // the fast backward (src/train/vjp/convFast.ts), built once per node; a model input needs no gradient
       const vjp = compileConvVjp(g, { dtype, backend: kernels.backend ?? 'auto', threads: kernels.threads ?? 1 })
       const wantsDx = !graph.inputs.includes(node.inputs[0] as number)
-      return wrap(
-        E.right((inputs, weights, batch) => {
-          const x = inputs[0] as FloatArray
-          const out = layer.right.forward(weights.map((w, i) => ({ shape: wShapes[i] ?? [w.length], data: w })), tensorsOf(inputs, inShapes, batch)).data
-          return {
-            output: out,
-            backward: (dy) => {
-              if (!wantsDx) {
-                const r = vjp.weightGrads(batch, x, dy, useBias)
-                return { inputs: [undefined], weights: useBias ? [r.dw, r.db] : [r.dw] }
+      // padding lowering added (a causal Conv1D lowered as a `valid` Conv2D): the forward on the padded geometry's fast kernel
+      const padded = node.extraPadding === undefined ? undefined : paddedConv(g, dtype, kernels)
+      return E.right(
+        withStages(
+          (inputs, weights, batch) => {
+            const x = inputs[0] as FloatArray
+            const out =
+              padded === undefined
+                ? layer.right.forward(weights.map((w, i) => ({ shape: wShapes[i] ?? [w.length], data: w })), tensorsOf(inputs, inShapes, batch)).data
+                : padded(batch, x, weights[0] as FloatArray, useBias ? weights[1] : undefined)
+            return {
+              output: out,
+              backward: (dy) => {
+                if (!wantsDx) {
+                  const r = vjp.weightGrads(batch, x, dy, useBias)
+                  return { inputs: [undefined], weights: useBias ? [r.dw, r.db] : [r.dw] }
+                }
+                const r = vjp.run(batch, x, weights[0] as FloatArray, dy, useBias)
+                return { inputs: [r.dx], weights: useBias ? [r.dw, r.db] : [r.dw] }
               }
-              const r = vjp.run(batch, x, weights[0] as FloatArray, dy, useBias)
-              return { inputs: [r.dx], weights: useBias ? [r.dw, r.db] : [r.dw] }
             }
-          }
-        })
+          },
+          setup.stages,
+          lastAxis
+        )
       )
     }
     case 'Dense': {
@@ -460,6 +506,72 @@ const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean, ke
       }
       return gatherOp(node, graph, inShapes, fail, wrap)
     }
+    case 'Conv1D':
+    case 'Conv3D':
+    case 'Conv1DTranspose':
+    case 'Conv2DTranspose':
+    case 'Conv3DTranspose':
+    case 'SeparableConv1D':
+    case 'SeparableConv2D':
+    case 'DepthwiseConv1D':
+      return convFamilyOp(node, graph, kernels, fail, lastAxis)
+    case 'MaxPooling1D':
+    case 'AveragePooling1D':
+    case 'MaxPooling3D':
+    case 'AveragePooling3D': {
+      const p = spec as PoolingNdSpec
+      const layer = ref()
+      if (E.isLeft(layer)) return layer
+      const cf = p.dataFormat === 'channels_first'
+      const lead = <A>(xs: ReadonlyArray<A>, unit: A): readonly [A, A, A] => [...new Array<A>(3 - xs.length).fill(unit), ...xs] as unknown as readonly [A, A, A]
+      const volume = (shape: ReadonlyArray<number>): PoolVolume => {
+        const { spatial, channels } = splitShape(p.dataFormat, shape)
+        return { spatial: lead(spatial, 1), channels, channelsFirst: cf }
+      }
+      const inSpatial = splitShape(p.dataFormat, inShapes[0] as ReadonlyArray<number>).spatial
+      const before = inSpatial.map((n, i) => poolAxis(n, p.poolSize[i] as number, p.strides[i] as number, p.padding).before)
+      const win = { size: lead(p.poolSize as ReadonlyArray<number>, 1), strides: lead(p.strides as ReadonlyArray<number>, 1), before: lead(before, 0) }
+      const inV = volume(inShapes[0] as ReadonlyArray<number>)
+      const outV = volume(outShape)
+      const max = cls.startsWith('Max')
+      return wrap(
+        E.right((inputs, _w, batch) => {
+          const x = inputs[0] as FloatArray
+          return {
+            output: layer.right.forward([], tensorsOf(inputs, inShapes, batch)).data,
+            backward: (dy) => ({ inputs: [poolNdVjp(max, batch, x, inV, dy, outV, win)], weights: [] })
+          }
+        })
+      )
+    }
+    case 'GlobalAveragePooling1D':
+    case 'GlobalMaxPooling1D':
+    case 'GlobalAveragePooling3D':
+    case 'GlobalMaxPooling3D': {
+      const format = (spec as unknown as { readonly dataFormat: DataFormat }).dataFormat
+      const { spatial, channels } = splitShape(format, inShapes[0] as ReadonlyArray<number>)
+      const pixels = spatial.reduce((a, b) => a * b, 1)
+      // the spatial axes flattened into one row of pixels
+      const inL = format === 'channels_first' ? { planes: channels, rows: 1, cols: pixels, pixel: 1 } : { planes: 1, rows: 1, cols: pixels, pixel: channels }
+      const layer = ref()
+      if (E.isLeft(layer)) return layer
+      const max = cls.startsWith('GlobalMax')
+      return wrap(
+        E.right((inputs, _w, batch) => {
+          const x = inputs[0] as FloatArray
+          return {
+            output: layer.right.forward([], tensorsOf(inputs, inShapes, batch)).data,
+            backward: (dy) => ({ inputs: [globalPoolVjp(max, batch, x, inL, dy)], weights: [] })
+          }
+        })
+      )
+    }
+    case 'UpSampling1D':
+    case 'UpSampling3D':
+    case 'ZeroPadding1D':
+    case 'ZeroPadding3D':
+    case 'Cropping1D':
+    case 'Cropping3D':
     case 'ZeroPadding2D':
     case 'Cropping2D':
     case 'Concatenate':
@@ -498,6 +610,78 @@ const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean, ke
       }
       return fail('layerspec has no gradient for this layer yet')
   }
+}
+
+/**
+ * A convolution-family member (Conv1D, Conv3D, Conv1D/2D/3DTranspose, SeparableConv1D/2D,
+ * DepthwiseConv1D): the forward on the family's kernels (compileConvNd; a separable layer keeps its
+ * depthwise result for the backward), the backward on their fast VJPs (vjp/convFamily.ts; a separable
+ * layer's pointwise VJP, then its depthwise one on the pointwise part's input gradient). The layer's
+ * own activation runs as the first epilogue stage (whether lowering moved it there or left it in the
+ * spec), so the kernels compute the linear convolution.
+ */
+const convFamilyOp = (node: Node, graph: Graph, kernels: TrainKernelOptions, fail: (message: string) => Result<NodeOp>, lastAxis: number): Result<NodeOp> => {
+  const spec = node.spec as unknown as ConvFamilySpec
+  const dtype = graph.dtype
+  if (spec.kind === 'conv' && spec.loraRank !== null) return fail('training a LoRA-enabled convolution is not supported yet')
+  const gE = convNdGeometry(convParams(spec), shapeOf(graph, node.inputs[0] as number))
+  if (E.isLeft(gE)) return gE
+  const g = gE.right
+  const pointwiseE = spec.kind === 'separable' ? convNdGeometry(pointwiseParams(spec), g.outputShape) : undefined
+  if (pointwiseE !== undefined && E.isLeft(pointwiseE)) return pointwiseE
+  const own = unaryOfActivation(spec.activation, spec.dialect)
+  const problem = own === undefined ? undefined : unaryGradProblem(own)
+  if (problem !== undefined) return fail(problem)
+  const stages: ReadonlyArray<Stage> = own === undefined ? node.epilogue.stages : [{ kind: 'unary', fn: own }, ...node.epilogue.stages]
+  const options = { dtype, backend: kernels.backend ?? 'auto', threads: kernels.threads ?? 1 }
+  const wantsDx = !graph.inputs.includes(node.inputs[0] as number)
+  const useBias = spec.useBias
+  const first = compileConvNd(g, options)
+  const firstVjp = compileConvNdVjp(g, options)
+  if (pointwiseE !== undefined) {
+    const g2 = pointwiseE.right
+    const second = compileConvNd(g2, options)
+    const secondVjp = compileConvNdVjp(g2, options)
+    return E.right(
+      withStages(
+        (inputs, weights, batch) => {
+          const x = inputs[0] as FloatArray
+          const z = allocate(dtype, batch * g.outputSize)
+          first.run(batch, x, weights[0] as FloatArray, undefined, z)
+          const y = allocate(dtype, batch * g2.outputSize)
+          second.run(batch, z, weights[1] as FloatArray, useBias ? weights[2] : undefined, y)
+          return {
+            output: y,
+            backward: (dy) => {
+              const p = secondVjp.run(batch, z, weights[1] as FloatArray, dy, true, useBias)
+              const d = firstVjp.run(batch, x, weights[0] as FloatArray, p.dx as FloatArray, wantsDx, false)
+              return { inputs: [d.dx], weights: useBias ? [d.dw, p.dw, p.db] : [d.dw, p.dw] }
+            }
+          }
+        },
+        stages,
+        lastAxis
+      )
+    )
+  }
+  return E.right(
+    withStages(
+      (inputs, weights, batch) => {
+        const x = inputs[0] as FloatArray
+        const y = allocate(dtype, batch * g.outputSize)
+        first.run(batch, x, weights[0] as FloatArray, useBias ? weights[1] : undefined, y)
+        return {
+          output: y,
+          backward: (dy) => {
+            const r = firstVjp.run(batch, x, weights[0] as FloatArray, dy, wantsDx, useBias)
+            return { inputs: [r.dx], weights: useBias ? [r.dw, r.db] : [r.dw] }
+          }
+        }
+      },
+      stages,
+      lastAxis
+    )
+  )
 }
 
 /** The op of a layer that only moves values: its forward, and the scatter of its gather map. */

@@ -22,7 +22,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, quote } from '../core/describe.js'
-import { nameTable, ownValue, type NameTable } from '../core/NameTable.js'
+import { hasOwnKey, nameTable, ownValue, type NameTable } from '../core/NameTable.js'
 import { concatPaths, specError, type SpecError } from '../core/SpecError.js'
 import type { Tensor } from '../core/Tensor.js'
 import { lowerModel } from '../compiler/lower.js'
@@ -149,14 +149,30 @@ const lossWeightsOf = (u: unknown, outputs: number): Result<ReadonlyArray<number
 // compile
 // -------------------------------------------------------------------------------------
 
-/** Regularizer and constraint fields of a weight, by its Keras name (`kernel` → `kernelRegularizer`). */
+/**
+ * Regularizer and constraint fields of a weight, by its Keras name (`kernel` → `kernelRegularizer`).
+ * A depthwise layer's kernel is named `kernel` by Keras 3 (`depthwise_kernel` by tf.keras 2.x), its
+ * fields are `depthwise_*` in both: see {@link weightField}.
+ */
 const FIELD_OF: NameTable<string> = nameTable({
   kernel: 'kernel',
   bias: 'bias',
   depthwise_kernel: 'depthwise',
+  pointwise_kernel: 'pointwise',
   gamma: 'gamma',
   beta: 'beta'
 })
+
+/**
+ * The field prefix of a weight's regularizer and constraint in its layer's spec: {@link FIELD_OF}'s,
+ * except a `kernel` of a layer with no `kernel*` fields but `depthwise*` ones (Keras 3's
+ * DepthwiseConv1D / DepthwiseConv2D).
+ */
+const weightField = (spec: Readonly<Record<string, unknown>>, name: string): string | undefined => {
+  const field = FIELD_OF.get(name)
+  if (field === 'kernel' && !hasOwnKey(spec, 'kernelRegularizer') && hasOwnKey(spec, 'depthwiseRegularizer')) return 'depthwise'
+  return field
+}
 
 /**
  * Compiles a trainer for `model` (see the module comment); every problem of the config (with its path
@@ -251,7 +267,7 @@ export const compileTrainer = (model: ModelSpec, config: TrainConfig, options: T
   const fieldOf = (i: number, suffix: 'Regularizer' | 'Constraint'): unknown => {
     const spec = layerSpecOf.get(i)
     const name = weights[i]?.name ?? ''
-    const field = FIELD_OF.get(name)
+    const field = spec === undefined ? undefined : weightField(spec, name)
     return spec === undefined || field === undefined ? null : (ownValue(spec, `${field}${suffix}`) ?? null)
   }
   const regularizers = weights.map((_, i) => (trainable[i] ? (fieldOf(i, 'Regularizer') as Regularizer | null) : null))

@@ -119,7 +119,9 @@ export const compileConvVjp = (g: ConvGeometry, options: ConvVjpOptions = {}): C
   const backend = options.backend === 'js' || !wasmAvailable(dtype) ? 'js' : 'wasm'
   const threads = Math.max(1, Math.floor(options.threads ?? 1))
   const minMacs = options.parallelMinMacs ?? THREAD_MIN_MACS
-  const input = inputGradient(g, dtype, backend, threads, minMacs)
+  // prepared on first use: a layer whose input needs no gradient (weightGrads only) never builds it
+  let input: InputGradient | undefined
+  const inputOf = (): InputGradient => (input ??= inputGradient(g, dtype, backend, threads, minMacs))
   const depthwise = g.inChannelsPerGroup === 1 && g.groups > 1
   const wasmFilter = (): FilterGradient | undefined =>
     (options.filterKernel === 'gemm' ? undefined : wasmDirectFilterGradient(g, threads, minMacs)) ?? wasmGemmFilterGradient(g)
@@ -137,11 +139,13 @@ export const compileConvVjp = (g: ConvGeometry, options: ConvVjpOptions = {}): C
     return { dw, db }
   }
   return {
-    name: `dx:${input.name} dw:${filter.name}`,
+    get name() {
+      return `dx:${inputOf().name} dw:${filter.name}`
+    },
     run: (batch, x, w, dy, wantBias) => {
       check(batch, x, dy)
       if (w.length !== kernelSize) throw new RangeError(`convVjp: expected a kernel of ${kernelSize} values, got ${w.length}`)
-      const dx = input.run(batch, w, dy)
+      const dx = inputOf().run(batch, w, dy)
       return { dx, ...weightGrads(batch, x, dy, wantBias) }
     },
     weightGrads: (batch, x, dy, wantBias) => {
@@ -149,7 +153,7 @@ export const compileConvVjp = (g: ConvGeometry, options: ConvVjpOptions = {}): C
       return weightGrads(batch, x, dy, wantBias)
     },
     dispose: () => {
-      input.dispose()
+      input?.dispose()
       filter.dispose()
     }
   }
