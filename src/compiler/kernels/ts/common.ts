@@ -324,3 +324,29 @@ export const makeEpilogue = (stages: ReadonlyArray<Stage>, lastAxis: number): Ep
  */
 export const elementwiseStages = (stages: ReadonlyArray<Stage>): boolean =>
   stages.every((s) => s.kind === 'add' || s.fn.kind !== 'activation' || (s.fn.name !== 'softmax' && s.fn.name !== 'log_softmax' && s.fn.name !== 'sparsemax'))
+
+/**
+ * The input and output of a one-input step as views of the arena (`[batch, ...]` at the step's
+ * offsets), kept from call to call and rebuilt only when the arena's memory, the offsets or the batch
+ * change (a view costs an allocation; the kernels call this on every forward).
+ * @category utils
+ */
+export const ioViews = (inputSize: number, outputSize: number): ((arena: Arena, batch: number, io: StepIO) => { readonly xs: FloatArray; readonly ys: FloatArray }) => {
+  let lastView: FloatArray | undefined
+  let lastIn = -1
+  let lastOut = -1
+  let lastBatch = -1
+  let views = { xs: new Float32Array(0) as FloatArray, ys: new Float32Array(0) as FloatArray }
+  return (arena, batch, io) => {
+    const view = arena.view()
+    const at = io.inputs[0] as number
+    if (view !== lastView || at !== lastIn || io.output !== lastOut || batch !== lastBatch) {
+      views = { xs: view.subarray(at, at + batch * inputSize), ys: view.subarray(io.output, io.output + batch * outputSize) }
+      lastView = view
+      lastIn = at
+      lastOut = io.output
+      lastBatch = batch
+    }
+    return views
+  }
+}

@@ -38,7 +38,7 @@ import type { FloatArray } from '../../../numerics/FloatArray.js'
 import { viewedGraph, type ExtraPadding, type Graph, type Node, type Stage } from '../../Graph.js'
 import type { Arena, KernelChoice, StepIO, StepKernel } from '../../StepKernel.js'
 import { unaryOfActivation } from '../../Unary.js'
-import { makeEpilogue, sameShape, shapeOf } from './common.js'
+import { ioViews, makeEpilogue, sameShape, shapeOf } from './common.js'
 
 /**
  * The geometry of `g` (computed on the padded input) for the unpadded input of shape `shape`: the
@@ -180,12 +180,7 @@ export const tsConv = (node: Node, graph: Graph, choice: KernelChoice): StepKern
   const plane = g.outHeight * g.outWidth
 
   // views and params kept from the last call (rebuilt when the arena, the offsets, the batch or the weights change)
-  let lastView: FloatArray | undefined
-  let lastIn = -1
-  let lastOut = -1
-  let lastBatch = -1
-  let xs: FloatArray = new Float32Array(0)
-  let ys: FloatArray = new Float32Array(0)
+  const views = ioViews(g.inputSize, g.outputSize)
   let lastWeights: ReadonlyArray<Tensor> | undefined
   let params: KernelParams = { kernel: new Float32Array(0), bias: undefined }
   // a fused Keras ReLU whose bias holds a −0: the kernel's −0 outputs become +0 after it
@@ -198,16 +193,7 @@ export const tsConv = (node: Node, graph: Graph, choice: KernelChoice): StepKern
     scratchFloats: () => 0,
     inPlace: false,
     run: (arena: Arena, batch: number, io: StepIO, weights: ReadonlyArray<Tensor>) => {
-      const view = arena.view()
-      const at = io.inputs[0] as number
-      if (view !== lastView || at !== lastIn || io.output !== lastOut || batch !== lastBatch) {
-        xs = view.subarray(at, at + batch * g.inputSize)
-        ys = view.subarray(io.output, io.output + batch * g.outputSize)
-        lastView = view
-        lastIn = at
-        lastOut = io.output
-        lastBatch = batch
-      }
+      const { xs, ys } = views(arena, batch, io)
       if (weights !== lastWeights) {
         const k = (weights[0] as Tensor).data
         const merged = merge === undefined ? k : merge(k, (weights[loraAt] as Tensor).data, (weights[loraAt + 1] as Tensor).data)

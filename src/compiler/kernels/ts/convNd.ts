@@ -23,10 +23,9 @@ import { convParams } from '../../../conv/inferConvFamily.js'
 import { compileConvNd } from '../../../conv/kernel.js'
 import { convNdGeometry } from '../../../geometry/ConvNdGeometry.js'
 import { THREADS_AVAILABLE } from '../../../kernel/threads.js'
-import type { FloatArray } from '../../../numerics/FloatArray.js'
 import type { Graph, Node } from '../../Graph.js'
 import type { Arena, KernelChoice, StepIO, StepKernel } from '../../StepKernel.js'
-import { lastAxisOf, makeEpilogue, sameShape, shapeOf } from './common.js'
+import { ioViews, lastAxisOf, makeEpilogue, sameShape, shapeOf } from './common.js'
 
 /** The classes this family runs. */
 const CLASSES: ReadonlySet<string> = new Set(['Conv3D', 'Conv1DTranspose', 'Conv2DTranspose', 'Conv3DTranspose'])
@@ -52,13 +51,7 @@ export const tsConvNd = (node: Node, graph: Graph, choice: KernelChoice): StepKe
   const epilogue = makeEpilogue(node.epilogue.stages, lastAxisOf(outShape))
   const useBias = spec.useBias
 
-  // views kept from the last call (rebuilt when the arena, the offsets or the batch change)
-  let lastView: FloatArray | undefined
-  let lastIn = -1
-  let lastOut = -1
-  let lastBatch = -1
-  let xs: FloatArray = new Float32Array(0)
-  let ys: FloatArray = new Float32Array(0)
+  const views = ioViews(g.inputSize, g.outputSize)
   return {
     name: `convNd:${conv.name}`,
     packedFloats: 0,
@@ -66,16 +59,7 @@ export const tsConvNd = (node: Node, graph: Graph, choice: KernelChoice): StepKe
     scratchFloats: () => 0,
     inPlace: false,
     run: (arena: Arena, batch: number, io: StepIO, weights: ReadonlyArray<Tensor>) => {
-      const view = arena.view()
-      const at = io.inputs[0] as number
-      if (view !== lastView || at !== lastIn || io.output !== lastOut || batch !== lastBatch) {
-        xs = view.subarray(at, at + batch * g.inputSize)
-        ys = view.subarray(io.output, io.output + batch * g.outputSize)
-        lastView = view
-        lastIn = at
-        lastOut = io.output
-        lastBatch = batch
-      }
+      const { xs, ys } = views(arena, batch, io)
       // the evaluated weights are kept per params object: compileConvNd caches its rewritten kernels per array
       conv.run(batch, xs, (weights[0] as Tensor).data, useBias ? (weights[1] as Tensor).data : undefined, ys)
       epilogue(arena.view(), io.output, batch * g.outputSize, io.operands)
