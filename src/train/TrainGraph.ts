@@ -24,6 +24,13 @@
  * graph lowered as the model compiler does (a Conv1D as a Conv2D on the height-1 view, causal padding
  * as the node's extra padding, a separable layer as two nodes) trains to the same result.
  *
+ * Memory (src/train/Workspace.ts): the hot ops write their outputs, argmax maps, masks and input
+ * gradients into buffers planned per node and batch size and reused by the next run, a node's input
+ * gradient becomes its input value's gradient without a copy, and a ReLU / ReLU6 runs in the
+ * convolution kernel or in place (its gradient is read off its output). A run's outputs and logits are
+ * therefore valid until the graph's next run; the params' gradients and new statistics are fresh.
+ * Threads (`kernels.threads`): the convolutions' forward and backward split over the worker pool.
+ *
  * Which layers cannot be trained through, and why, is reported by {@link compileTrainGraph}.
  */
 import * as E from 'fp-ts/lib/Either.js'
@@ -64,10 +71,11 @@ import { compileConvVjp } from './vjp/convFast.js'
 import { denseVjp } from './vjp/dense.js'
 import { gatherVjp, probeAffine, probeGather } from './vjp/gather.js'
 import { bilinearVjp, mergeVjp } from './vjp/merge.js'
-import { globalPoolVjp, poolVjp } from './vjp/pool.js'
+import { globalPoolVjp, maxPoolArgmax, maxPoolScatter, poolVjp } from './vjp/pool.js'
 import { poolNdVjp, type PoolVolume } from './vjp/poolNd.js'
 import { compileConvNdVjp } from './vjp/convFamily.js'
 import { unaryGradProblem, unaryVjp } from './vjp/unary.js'
+import { workspace, type Buffers } from './Workspace.js'
 
 type Result<A> = E.Either<ReadonlyArray<SpecError>, A>
 
@@ -96,9 +104,12 @@ interface NodeRun {
 }
 
 /** A node compiled for training: its forward for a batch (inputs, weights in `node.weights` order). */
-type NodeOp = (inputs: ReadonlyArray<FloatArray>, weights: ReadonlyArray<FloatArray>, batch: number, mode: RunMode) => NodeRun
+type NodeOp = (inputs: ReadonlyArray<FloatArray>, weights: ReadonlyArray<FloatArray>, batch: number, mode: RunMode, buf: Buffers) => NodeRun
 
-/** One forward of a {@link TrainGraph}. */
+/**
+ * One forward of a {@link TrainGraph}. Its outputs, logits and `backward` read buffers the graph's next
+ * run writes: use them before running the graph again.
+ */
 export interface TrainRun {
   /** The model's outputs (`[batch, ...shape]`). */
   readonly outputs: ReadonlyArray<Tensor>
@@ -161,21 +172,34 @@ const none = (n: number): ReadonlyArray<undefined> => new Array<undefined>(n).fi
  * Wraps a node's own op with its epilogue's unary stages (the activation lowering moved there): each
  * stage's input is kept for its backward. A final softmax / sigmoid is offered as logits.
  */
-const withStages = (core: NodeOp, stages: ReadonlyArray<Stage>, lastAxis: number): NodeOp => {
+const withStages = (core: NodeOp, stages: ReadonlyArray<Stage>, lastAxis: number, firstApplied = false): NodeOp => {
   if (stages.length === 0) return core
   const fns = stages.map((s) => (s.kind === 'unary' ? s.fn : undefined)).filter((f): f is Unary => f !== undefined)
-  return (inputs, weights, batch, mode) => {
-    const r = core(inputs, weights, batch, mode)
+  const first = fns[0] as Unary
+  const firstInPlace = maskFromOutput(first)
+  return (inputs, weights, batch, mode, buf) => {
+    const r = core(inputs, weights, batch, mode, buf)
     const values: FloatArray[] = [r.output]
-    for (const fn of fns) {
+    // the first stage may overwrite the op's output when its gradient reads only its own output (ReLU, clamps)
+    // and that output is the op's own memory (not a view of an input)
+    const inPlace = firstInPlace && !inputs.some((x) => x.buffer === r.output.buffer)
+    fns.forEach((fn, k) => {
       const prev = values[values.length - 1] as FloatArray
-      const next = prev.slice()
+      if (k === 0 && firstApplied) {
+        values.push(prev)
+        return
+      }
+      const next = k === 0 && inPlace ? prev : buf.float(`stage${k}`, prev.length)
+      if (next !== prev) next.set(prev)
       applyUnary(fn, next, 0, next.length, lastAxis)
       values.push(next)
-    }
+    })
     const through = (dy: FloatArray, upTo: number): FloatArray => {
       let d: FloatArray = dy
-      for (let k = upTo - 1; k >= 0; k--) d = unaryVjp(fns[k] as Unary, values[k] as FloatArray, values[k + 1] as FloatArray, d, lastAxis)
+      for (let k = upTo - 1; k >= 0; k--) {
+        const fn = fns[k] as Unary
+        d = maskFromOutput(fn) ? outputMaskVjp(fn, values[k + 1] as FloatArray, d, buf.float(`stage${k}/dx`, d.length)) : unaryVjp(fn, values[k] as FloatArray, values[k + 1] as FloatArray, d, lastAxis)
+      }
       return d
     }
     const last = fns[fns.length - 1] as Unary
@@ -189,6 +213,30 @@ const withStages = (core: NodeOp, stages: ReadonlyArray<Stage>, lastAxis: number
   }
 }
 
+/**
+ * Whether a function's derivative is read off its output alone: a clamp `[lo, hi]` (ReLU, ReLU6; lo < hi),
+ * 1 strictly inside, 0 outside, as x is strictly inside exactly when y is; a leaky ReLU of slope ≥ 0
+ * (x > 0 exactly when y > 0 — at slope 0 both sides give 0).
+ */
+const maskFromOutput = (fn: Unary): boolean => (fn.kind === 'clamp' && fn.lo < fn.hi) || (fn.kind === 'leaky' && fn.slope >= 0)
+
+/** The input gradient of a {@link maskFromOutput} function from its output `y`, into `dx`. */
+const outputMaskVjp = (fn: Unary, y: FloatArray, dy: FloatArray, dx: FloatArray): FloatArray => {
+  const n = dy.length
+  if (fn.kind === 'clamp') {
+    const lo = fn.lo
+    const hi = fn.hi
+    for (let i = 0; i < n; i++) {
+      const v = y[i] as number
+      dx[i] = v > lo && v < hi ? (dy[i] as number) : 0
+    }
+  } else if (fn.kind === 'leaky') {
+    const slope = fn.slope
+    for (let i = 0; i < n; i++) dx[i] = (y[i] as number) > 0 ? (dy[i] as number) : slope * (dy[i] as number)
+  } else throw new Error(`layerspec: outputMaskVjp of a ${fn.kind}`)
+  return dx
+}
+
 // -------------------------------------------------------------------------------------
 // node ops
 // -------------------------------------------------------------------------------------
@@ -199,16 +247,20 @@ export interface TrainKernelOptions {
   readonly threads?: number
 }
 
-/** The forward of a 2-D convolution geometry (explicit paddings) on the fast kernel the model compiler would pick, bias added. */
-const paddedConv = (g: ConvGeometry, dtype: FloatDType, kernels: TrainKernelOptions) => {
+/**
+ * The forward of a 2-D convolution geometry (explicit paddings) on the fast kernel the model compiler
+ * would pick, bias added, then `activation` (a ReLU / ReLU6 clamp the kernel fuses where it can).
+ */
+const paddedConv = (g: ConvGeometry, dtype: FloatDType, kernels: TrainKernelOptions, activation: 'linear' | 'relu' | 'relu6' = 'linear') => {
   const selected = selectKernel(g, dtype, kernels.backend ?? 'auto')
   // the wasm pointwise kernel pads nothing (as kernels/ts/conv.ts: padded 1×1 windows run the tiled kernel)
   const name = g.padTop + g.padBottom + g.padLeft + g.padRight > 0 && selected === 'wasm-pointwise' ? 'wasm-tiled' : selected
-  const kernel = prepareKernel(name, g, { dtype, activation: 'linear', threads: kernels.threads ?? 1 })
-  return (batch: number, x: FloatArray, w: FloatArray, bias: FloatArray | undefined): FloatArray => {
-    const out = allocate(dtype, batch * g.outputSize)
+  const kernel = prepareKernel(name, g, { dtype, activation, threads: kernels.threads ?? 1 })
+  const clamp: Unary | undefined = activation === 'linear' || kernel.fusesActivation ? undefined : { kind: 'clamp', lo: 0, hi: activation === 'relu' ? Infinity : 6 }
+  return (batch: number, x: FloatArray, w: FloatArray, bias: FloatArray | undefined, out: FloatArray): FloatArray => {
     kernel.run({ kernel: w, bias }, batch, x, out)
     if (!kernel.fusesBias && bias !== undefined) addChannelBias(out, batch, g.outHeight * g.outWidth, g.outChannels, g.dataFormat === 'channels_first', bias)
+    if (clamp !== undefined) applyUnary(clamp, out, 0, out.length, g.outChannels)
     return out
   }
 }
@@ -239,24 +291,23 @@ const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean, ke
       const setup = convSetup(node, graph)
       if (setup === undefined) return fail('the convolution does not fit its geometry')
       if (setup.lora !== undefined) return fail('training a LoRA-enabled convolution is not supported yet')
-      // the linear convolution: its activation is setup.stages' first (lowering moves it there, convSetup reads it from the spec otherwise)
-      const layer = referenceLayer({ ...spec, activation: 'linear' } as AnyLayerSpec, inShapes, dtype)
-      if (E.isLeft(layer)) return layer
+      // the linear convolution (its activation is setup.stages' first: lowering moves it there, convSetup reads
+      // it from the spec otherwise) on the fast kernel the model compiler would pick, with the trainer's threads
       const g = setup.g
       const useBias = setup.spec.useBias
       // the fast backward (src/train/vjp/convFast.ts), built once per node; a model input needs no gradient
       const vjp = compileConvVjp(g, { dtype, backend: kernels.backend ?? 'auto', threads: kernels.threads ?? 1 })
       const wantsDx = !graph.inputs.includes(node.inputs[0] as number)
-      // padding lowering added (a causal Conv1D lowered as a `valid` Conv2D): the forward on the padded geometry's fast kernel
-      const padded = node.extraPadding === undefined ? undefined : paddedConv(g, dtype, kernels)
+      // (g holds any padding lowering added, e.g. a causal Conv1D lowered as a `valid` Conv2D)
+      // a leading ReLU / ReLU6 runs in the kernel (its gradient is read off the output)
+      const lead = setup.stages[0]
+      const fused = lead !== undefined && lead.kind === 'unary' && lead.fn.kind === 'clamp' && lead.fn.lo === 0 && (lead.fn.hi === Infinity || lead.fn.hi === 6) ? (lead.fn.hi === 6 ? 'relu6' : 'relu') : 'linear'
+      const forward = paddedConv(g, dtype, kernels, fused)
       return E.right(
         withStages(
-          (inputs, weights, batch) => {
+          (inputs, weights, batch, _mode, buf) => {
             const x = inputs[0] as FloatArray
-            const out =
-              padded === undefined
-                ? layer.right.forward(weights.map((w, i) => ({ shape: wShapes[i] ?? [w.length], data: w })), tensorsOf(inputs, inShapes, batch)).data
-                : padded(batch, x, weights[0] as FloatArray, useBias ? weights[1] : undefined)
+            const out = forward(batch, x, weights[0] as FloatArray, useBias ? weights[1] : undefined, buf.float('out', batch * g.outputSize))
             return {
               output: out,
               backward: (dy) => {
@@ -270,7 +321,8 @@ const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean, ke
             }
           },
           setup.stages,
-          lastAxis
+          lastAxis,
+          fused !== 'linear'
         )
       )
     }
@@ -312,12 +364,25 @@ const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean, ke
         top: axisPadding(inL.rows, p.poolSize[0], p.strides[0], 1, p.padding).before,
         left: axisPadding(inL.cols, p.poolSize[1], p.strides[1], 1, p.padding).before
       }
+      const inSize = sizeOfValue(graph, node.inputs[0] as number)
+      const outSize = sizeOfValue(graph, node.output)
+      if (cls === 'MaxPooling2D') {
+        // the forward records each window's argmax, the backward scatters to it
+        return wrap(
+          E.right((inputs, _w, batch, _mode, buf) => {
+            const out = buf.float('out', batch * outSize)
+            const arg = buf.int('argmax', batch * outSize)
+            maxPoolArgmax(batch, inputs[0] as FloatArray, inL, outL, win, out, arg)
+            return { output: out, backward: (dy) => ({ inputs: [maxPoolScatter(dy, arg, buf.float('dx', batch * inSize))], weights: [] }) }
+          })
+        )
+      }
       return wrap(
         E.right((inputs, _w, batch) => {
           const x = inputs[0] as FloatArray
           return {
             output: layer.right.forward([], tensorsOf(inputs, inShapes, batch)).data,
-            backward: (dy) => ({ inputs: [poolVjp(cls === 'MaxPooling2D', batch, x, inL, dy, outL, win)], weights: [] })
+            backward: (dy) => ({ inputs: [poolVjp(false, batch, x, inL, dy, outL, win)], weights: [] })
           }
         })
       )
@@ -644,11 +709,11 @@ const convFamilyOp = (node: Node, graph: Graph, kernels: TrainKernelOptions, fai
     const secondVjp = compileConvNdVjp(g2, options)
     return E.right(
       withStages(
-        (inputs, weights, batch) => {
+        (inputs, weights, batch, _mode, buf) => {
           const x = inputs[0] as FloatArray
-          const z = allocate(dtype, batch * g.outputSize)
+          const z = buf.float('depthwise', batch * g.outputSize)
           first.run(batch, x, weights[0] as FloatArray, undefined, z)
-          const y = allocate(dtype, batch * g2.outputSize)
+          const y = buf.float('out', batch * g2.outputSize)
           second.run(batch, z, weights[1] as FloatArray, useBias ? weights[2] : undefined, y)
           return {
             output: y,
@@ -666,9 +731,9 @@ const convFamilyOp = (node: Node, graph: Graph, kernels: TrainKernelOptions, fai
   }
   return E.right(
     withStages(
-      (inputs, weights, batch) => {
+      (inputs, weights, batch, _mode, buf) => {
         const x = inputs[0] as FloatArray
-        const y = allocate(dtype, batch * g.outputSize)
+        const y = buf.float('out', batch * g.outputSize)
         first.run(batch, x, weights[0] as FloatArray, useBias ? weights[1] : undefined, y)
         return {
           output: y,
@@ -745,22 +810,28 @@ const dropoutOp = (node: Node, perSample: ReadonlyArray<number>, dtype: FloatDTy
     }
   }
   const scale = rate >= 1 ? 0 : dtype === 'float32' ? Math.fround(1 / (1 - rate)) : 1 / (1 - rate)
-  return (inputs, _w, batch, mode) => {
+  // the mask covers every element (no broadcast): the mask is read elementwise
+  const full = perBatch && maskSize === size
+  /** `to = from ⊙ mask` (the mask broadcast as the layer says). */
+  const times = (from: FloatArray, masks: FloatArray, batch: number, to: FloatArray): FloatArray => {
+    if (full) for (let i = 0; i < to.length; i++) to[i] = (from[i] as number) * (masks[i] as number)
+    else {
+      for (let n = 0; n < batch; n++) {
+        const m0 = perBatch ? n * maskSize : 0
+        for (let e = 0; e < size; e++) to[n * size + e] = (from[n * size + e] as number) * (masks[m0 + (maskOf[e] as number)] as number)
+      }
+    }
+    return to
+  }
+  return (inputs, _w, batch, mode, buf) => {
     const x = inputs[0] as FloatArray
     if (!mode.training || rate === 0) return { output: x.slice(), backward: (dy) => ({ inputs: [Float64Array.from(dy)], weights: [] }) }
     const u = uniformStream(deriveSeed(mode.key, `dropout/${node.id}`))
-    const masks = new Float64Array((perBatch ? batch : 1) * maskSize)
+    const masks = buf.float('mask', (perBatch ? batch : 1) * maskSize)
     for (let i = 0; i < masks.length; i++) masks[i] = rate >= 1 ? 0 : u() >= rate ? scale : 0
-    const out = allocate(dtype, x.length)
-    const factor = (n: number, e: number): number => masks[(perBatch ? n * maskSize : 0) + (maskOf[e] as number)] as number
-    for (let n = 0; n < batch; n++) for (let e = 0; e < size; e++) out[n * size + e] = (x[n * size + e] as number) * factor(n, e)
     return {
-      output: out,
-      backward: (dy) => {
-        const dx = new Float64Array(dy.length)
-        for (let n = 0; n < batch; n++) for (let e = 0; e < size; e++) dx[n * size + e] = (dy[n * size + e] as number) * factor(n, e)
-        return { inputs: [dx], weights: [] }
-      }
+      output: times(x, masks, batch, buf.float('out', x.length)),
+      backward: (dy) => ({ inputs: [times(dy, masks, batch, buf.float('dx', dy.length))], weights: [] })
     }
   }
 }
@@ -803,8 +874,10 @@ export const compileTrainGraph = (graph: Graph, weights: ReadonlyArray<ModelWeig
   const dtype = graph.dtype
   const activity = graph.nodes.map((n) => (n.spec as { readonly activityRegularizer?: { readonly l1: number; readonly l2: number } | null }).activityRegularizer ?? null)
 
+  const plan = workspace(graph.dtype)
   const run = (params: ReadonlyArray<Tensor>, inputs: ReadonlyArray<Tensor>, mode: RunMode): TrainRun => {
     const batch = (inputs[0] as Tensor).shape[0] as number
+    const buffers = plan.forBatch(batch)
     const values: Array<FloatArray | undefined> = new Array<FloatArray | undefined>(graph.values.length).fill(undefined)
     graph.inputs.forEach((v, i) => (values[v] = (inputs[i] as Tensor).data))
     const runs: NodeRun[] = []
@@ -814,7 +887,7 @@ export const compileTrainGraph = (graph: Graph, weights: ReadonlyArray<ModelWeig
     graph.nodes.forEach((node, i) => {
       const ins = node.inputs.map((v) => values[v] as FloatArray)
       const ws = node.weights.map((e) => (params[paramIndex(e) as number] as Tensor).data)
-      const r = (ops[i] as NodeOp)(ins, ws, batch, mode)
+      const r = (ops[i] as NodeOp)(ins, ws, batch, mode, buffers(i))
       runs.push(r)
       values[node.output] = r.output
       for (const [slot, value] of r.updates ?? []) updates.set(paramIndex(node.weights[slot] as WeightExpr) as number, value)
@@ -846,12 +919,20 @@ export const compileTrainGraph = (graph: Graph, weights: ReadonlyArray<ModelWeig
       activityLoss,
       updates,
       backward: (outputGrads, fromLogits = []) => {
-        const grads: Array<Float64Array | undefined> = new Array<Float64Array | undefined>(graph.values.length).fill(undefined)
+        const grads: Array<FloatArray | undefined> = new Array<FloatArray | undefined>(graph.values.length).fill(undefined)
         const viaLogits = new Set<number>()
-        const add = (v: number, g: ArrayLike<number>): void => {
+        // a node's input gradient becomes the value's gradient as it is (its memory is the node's, read by no
+        // one else: by the time a later-processed node adds into it, its producer's backward is done), unless it
+        // was adopted already (an Add hands one array to both inputs) or is the caller's (the outputs' gradients)
+        const adopted = new Set<FloatArray>()
+        const add = (v: number, g: FloatArray, own: boolean): void => {
           const cur = grads[v]
-          if (cur === undefined) grads[v] = Float64Array.from(g)
-          else for (let k = 0; k < g.length; k++) cur[k] = (cur[k] as number) + (g[k] as number)
+          if (cur === undefined) {
+            if (own && !adopted.has(g)) {
+              adopted.add(g)
+              grads[v] = g
+            } else grads[v] = Float64Array.from(g)
+          } else for (let k = 0; k < g.length; k++) cur[k] = (cur[k] as number) + (g[k] as number)
         }
         graph.outputs.forEach((v, i) => {
           if (fromLogits[i] === true) {
@@ -860,21 +941,21 @@ export const compileTrainGraph = (graph: Graph, weights: ReadonlyArray<ModelWeig
             const p = producer.get(v)
             if (p === undefined || (runs[p] as NodeRun).logits === undefined) throw new Error('layerspec: an output without logits was given a logits gradient')
           }
-          add(v, outputGrads[i] as FloatArray)
+          add(v, outputGrads[i] as FloatArray, false)
         })
         const paramGrads: Array<Float64Array | undefined> = new Array<Float64Array | undefined>(params.length).fill(undefined)
         for (let i = graph.nodes.length - 1; i >= 0; i--) {
           const node = graph.nodes[i] as Node
           const r = runs[i] as NodeRun
           const act = activityGrads.get(i)
-          if (act !== undefined) add(node.output, act)
+          if (act !== undefined) add(node.output, act, true)
           const dy = grads[node.output]
           if (dy === undefined) continue
           const back = viaLogits.has(node.output) && r.logits !== undefined ? r.logits.backward : r.backward
           const d = back(dy)
           node.inputs.forEach((v, k) => {
             const g = d.inputs[k]
-            if (g !== undefined) add(v, g)
+            if (g !== undefined) add(v, g as FloatArray, true)
           })
           node.weights.forEach((e, k) => {
             const g = d.weights[k]

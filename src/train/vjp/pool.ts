@@ -122,3 +122,68 @@ export const globalPoolVjp = (max: boolean, batch: number, x: FloatArray, inL: P
   }
   return dx
 }
+
+/**
+ * Max pooling in training: the forward (`out`, layout `outL`) and, per output element, the index into
+ * `x` of the window's maximum (`arg`) — the first maximum in row-major window order, a NaN if the
+ * window holds one (the forward's value) — so that the backward is a scatter ({@link maxPoolScatter})
+ * instead of a second search. Values and routing are {@link poolVjp}'s.
+ * @category training
+ */
+export const maxPoolArgmax = (batch: number, x: FloatArray, inL: Planes, outL: Planes, w: PoolWindow, out: FloatArray, arg: Int32Array): void => {
+  const px = inL.pixel
+  const inRow = inL.cols * px
+  const inPlane = inL.rows * inRow
+  const outRow = outL.cols * px
+  const outPlane = outL.rows * outRow
+  const planes = batch * inL.planes
+  for (let p = 0; p < planes; p++) {
+    const xp = p * inPlane
+    const op = p * outPlane
+    for (let oh = 0; oh < outL.rows; oh++) {
+      const hStart = oh * w.sh - w.top
+      const h0 = Math.max(hStart, 0)
+      const h1 = Math.min(hStart + w.ph, inL.rows)
+      for (let ow = 0; ow < outL.cols; ow++) {
+        const wStart = ow * w.sw - w.left
+        const w0 = Math.max(wStart, 0)
+        const w1 = Math.min(wStart + w.pw, inL.cols)
+        const o = op + oh * outRow + ow * px
+        // the window's taps in row-major order, each over the pixel's values (contiguous): the first tap
+        // starts every running maximum, a later one replaces it when strictly greater or the first NaN
+        const first = xp + h0 * inRow + w0 * px
+        for (let c = 0; c < px; c++) {
+          out[o + c] = x[first + c] as number
+          arg[o + c] = first + c
+        }
+        for (let h = h0; h < h1; h++) {
+          for (let ww = h === h0 ? w0 + 1 : w0; ww < w1; ww++) {
+            const base = xp + h * inRow + ww * px
+            for (let c = 0; c < px; c++) {
+              const v = x[base + c] as number
+              const m = out[o + c] as number
+              if (v > m || (v !== v && m === m)) {
+                out[o + c] = v
+                arg[o + c] = base + c
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The input gradient of max pooling from the forward's argmax map: `dx` (length of the input, zeroed
+ * here) gets each output gradient added at its window's maximum.
+ * @category training
+ */
+export const maxPoolScatter = (dy: FloatArray, arg: Int32Array, dx: FloatArray): FloatArray => {
+  dx.fill(0)
+  for (let o = 0; o < dy.length; o++) {
+    const at = arg[o] as number
+    dx[at] = (dx[at] as number) + (dy[o] as number)
+  }
+  return dx
+}
