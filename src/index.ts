@@ -108,3 +108,9 @@ export type { ScheduleSpec } from './train/optimizer/ScheduleSpec.js'
 export { learningRateAt, scheduleCodec } from './train/optimizer/ScheduleSpec.js'
 export type { OptimizerState } from './train/optimizer/optimizer.js'
 export { applyGradients, initOptimizer, learningRateOf } from './train/optimizer/optimizer.js'
+
+// exporting (issue 13): Keras JSON, and TensorFlow.js model.json + .bin that tfjs-layers loads
+export type { KerasJsonOptions, KerasModelJson, TfjsArtifacts, TfjsExportOptions, TfjsModelJson, TfjsWeightEntry } from './model/exportModel.js'
+export { toKerasJson, toTfjsArtifacts, toTfjsTopology, withLayerNames } from './model/exportModel.js'
+export type { WrittenTfjsModel } from './cli/writeModel.js'
+export { writeTfjsModel } from './cli/writeModel.js'
