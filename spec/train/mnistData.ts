@@ -31,3 +31,39 @@ export const mnistSplit = (from: number, perClass: number): { readonly x: Tensor
   }
   return { x: { shape: [n, 28, 28, 1], data: x }, y: { shape: [n], data: y } }
 }
+
+/**
+ * All 10,000 digits of the package (863 to 1,127 per class) in the order of a seeded Fisher-Yates
+ * shuffle (a 32-bit xorshift from `seed`), as examples/train/mnist-convnet.mjs and the Keras reference
+ * (scripts/golden/mnist_convnet.py) split them: `[from, from + count)` of that order.
+ */
+export const mnistShuffled = (seed: number, from: number, count: number): { readonly x: Tensor; readonly y: Tensor } => {
+  const items: Array<readonly [number, number]> = []
+  digits.forEach((d, c) => {
+    for (let k = 0; k < d.length / PIXELS; k++) items.push([c, k])
+  })
+  let s = (seed * 2654435761) >>> 0 || 1
+  const next = (): number => {
+    s ^= s << 13
+    s >>>= 0
+    s ^= s >>> 17
+    s ^= s << 5
+    s >>>= 0
+    return s / 4294967296
+  }
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1))
+    const t = items[i] as readonly [number, number]
+    items[i] = items[j] as readonly [number, number]
+    items[j] = t
+  }
+  const chosen = items.slice(from, from + count)
+  const x = new Float32Array(chosen.length * PIXELS)
+  const y = new Float32Array(chosen.length)
+  chosen.forEach(([c, k], i) => {
+    const src = digits[c] as ReadonlyArray<number>
+    for (let p = 0; p < PIXELS; p++) x[i * PIXELS + p] = src[k * PIXELS + p] as number
+    y[i] = c
+  })
+  return { x: { shape: [chosen.length, 28, 28, 1], data: x }, y: { shape: [chosen.length], data: y } }
+}
