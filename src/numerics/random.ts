@@ -107,6 +107,13 @@ export const deriveSeed = (seed: number, label: string): number => {
 }
 
 /**
+ * A stream of uniform uint32 draws (xoshiro128**) from the given safe-integer seed: one generator
+ * step per draw, for the hot loops (dropout masks) where 32 bits of resolution suffice.
+ * @category constructors
+ */
+export const uint32Stream = (seed: number): Stream => xoshiro128ss(seed, 'uint32Stream')
+
+/**
  * A stream of uniform doubles in [0, 1) with 53 random bits each (every multiple of 2^-53 in [0, 1)
  * equally likely), from the given safe-integer seed.
  * @category constructors

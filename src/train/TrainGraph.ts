@@ -65,7 +65,7 @@ import { bilinearAxis, type UpSampling2DSpec } from '../layers/spatial/UpSamplin
 import { isOperation, type AnyLayerSpec } from '../model/ModelSpec.js'
 import type { ModelWeight } from '../model/infer.js'
 import { allocate, type FloatArray, type FloatDType } from '../numerics/FloatArray.js'
-import { deriveSeed, uniformStream } from '../numerics/random.js'
+import { deriveSeed, uint32Stream } from '../numerics/random.js'
 import { batchNormTrain, channelMap } from './vjp/batchNorm.js'
 import { compileConvVjp } from './vjp/convFast.js'
 import { denseVjp } from './vjp/dense.js'
@@ -198,7 +198,8 @@ const withStages = (core: NodeOp, stages: ReadonlyArray<Stage>, lastAxis: number
       let d: FloatArray = dy
       for (let k = upTo - 1; k >= 0; k--) {
         const fn = fns[k] as Unary
-        d = maskFromOutput(fn) ? outputMaskVjp(fn, values[k + 1] as FloatArray, d, buf.float(`stage${k}/dx`, d.length)) : unaryVjp(fn, values[k] as FloatArray, values[k + 1] as FloatArray, d, lastAxis)
+        // in place: the output gradient is the graph's own (a copy of the caller's, or memory no one reads again)
+        d = maskFromOutput(fn) ? outputMaskVjp(fn, values[k + 1] as FloatArray, d, d) : unaryVjp(fn, values[k] as FloatArray, values[k + 1] as FloatArray, d, lastAxis)
       }
       return d
     }
@@ -826,9 +827,11 @@ const dropoutOp = (node: Node, perSample: ReadonlyArray<number>, dtype: FloatDTy
   return (inputs, _w, batch, mode, buf) => {
     const x = inputs[0] as FloatArray
     if (!mode.training || rate === 0) return { output: x.slice(), backward: (dy) => ({ inputs: [Float64Array.from(dy)], weights: [] }) }
-    const u = uniformStream(deriveSeed(mode.key, `dropout/${node.id}`))
+    // one uint32 per mask element: kept when the draw is ≥ rate·2³² (probability 1 − rate, to 2⁻³²)
+    const u32 = uint32Stream(deriveSeed(mode.key, `dropout/${node.id}`))
     const masks = buf.float('mask', (perBatch ? batch : 1) * maskSize)
-    for (let i = 0; i < masks.length; i++) masks[i] = rate >= 1 ? 0 : u() >= rate ? scale : 0
+    const cut = rate * 4294967296
+    for (let i = 0; i < masks.length; i++) masks[i] = rate >= 1 ? 0 : u32() >= cut ? scale : 0
     return {
       output: times(x, masks, batch, buf.float('out', x.length)),
       backward: (dy) => ({ inputs: [times(dy, masks, batch, buf.float('dx', dy.length))], weights: [] })
