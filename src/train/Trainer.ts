@@ -21,14 +21,15 @@
  * results (the dropout masks come from the state's key and step).
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { describe, quote } from '../core/describe.js'
+import { describe, isPlainObject, quote } from '../core/describe.js'
 import { hasOwnKey, nameTable, ownValue, type NameTable } from '../core/NameTable.js'
-import { concatPaths, specError, type SpecError } from '../core/SpecError.js'
+import { concatPaths, formatPath, specError, type SpecError } from '../core/SpecError.js'
 import type { Tensor } from '../core/Tensor.js'
 import { lowerModel } from '../compiler/lower.js'
 import type { Constraint } from '../codec/Constraint.js'
 import type { Regularizer } from '../codec/Regularizer.js'
 import { compileModel, type CompiledModel, type CompileModelOptions, type ModelParams } from '../model/compileModel.js'
+import { withLayerNames } from '../model/exportModel.js'
 import type { ModelSpec } from '../model/ModelSpec.js'
 import { applyConstraint } from '../numerics/constraints.js'
 import { allocate, type FloatArray } from '../numerics/FloatArray.js'
@@ -37,7 +38,7 @@ import { penalty } from '../numerics/regularizers.js'
 import { compileLoss, type CompiledLoss } from './loss/loss.js'
 import { decodeLoss, type LossSpec } from './loss/LossSpec.js'
 import { compileMetric, type CompiledMetric } from './metric/metric.js'
-import { decodeMetrics, uniqueMetricNames } from './metric/MetricSpec.js'
+import { decodeMetrics, uniqueMetricNames, type MetricSpec } from './metric/MetricSpec.js'
 import { applyGradients, initOptimizer, type OptimizerState } from './optimizer/optimizer.js'
 import { decodeOptimizer, type OptimizerSpec } from './optimizer/OptimizerSpec.js'
 import { compileTrainGraph, type TrainGraph } from './TrainGraph.js'
@@ -124,25 +125,77 @@ export interface Trainer {
 // decoding
 // -------------------------------------------------------------------------------------
 
-const perOutput = <A>(u: unknown, outputs: number, path: string, decode: (v: unknown, p: string) => Result<A>): Result<ReadonlyArray<A>> => {
+/**
+ * The names Keras 3 gives a model's outputs (`model.output_names`): the layers that produce them (a
+ * Sequential model's last layer), unnamed layers named as Keras names them.
+ * @category training
+ */
+export const outputNamesOf = (spec: ModelSpec): ReadonlyArray<string> => {
+  const model = withLayerNames(spec)
+  return model.className === 'Sequential' ? [model.layers[model.layers.length - 1]?.name ?? model.name ?? 'sequential'] : model.outputs.map((r) => r.layer)
+}
+
+const perOutput = <A>(u: unknown, names: ReadonlyArray<string>, path: string, decode: (v: unknown, p: string) => Result<A>): Result<ReadonlyArray<A>> => {
+  const outputs = names.length
   if (Array.isArray(u)) {
     if (u.length !== outputs) return E.left([specError(path, `expected one entry per model output (${outputs}), found a list of ${u.length}`)])
     const rs = u.map((v, i) => decode(v, `${path}[${i}]`))
     const errors = rs.flatMap((r) => (E.isLeft(r) ? r.left : []))
     return errors.length > 0 ? E.left(errors) : E.right(rs.map((r) => (r as E.Right<A>).right))
   }
-  if (u !== null && typeof u === 'object' && !('class_name' in (u as object))) {
-    return E.left([specError(path, `a loss per output name (a dict) is not supported yet; give a list in output order, found ${describe(u)}`)])
+  if (isPlainObject(u) && !hasOwnKey(u, 'class_name')) {
+    // Keras 3: a dict keyed by every output name (model.output_names), no more, no fewer
+    const keys = Object.keys(u)
+    const missing = names.filter((n) => !hasOwnKey(u, n))
+    const unknown = keys.filter((k) => !names.includes(k))
+    if (missing.length > 0 || unknown.length > 0) {
+      return E.left([
+        specError(
+          path,
+          `expected a dict keyed by the model's output names ${names.map((n) => quote(n)).join(', ')}, found the keys ${keys.map((k) => quote(k)).join(', ') || 'none'}${missing.length > 0 ? ` (missing ${missing.map((n) => quote(n)).join(', ')})` : ''}`
+        )
+      ])
+    }
+    const rs = names.map((n) => decode(ownValue(u, n), concatPaths(path, formatPath([n]))))
+    const errors = rs.flatMap((r) => (E.isLeft(r) ? r.left : []))
+    return errors.length > 0 ? E.left(errors) : E.right(rs.map((r) => (r as E.Right<A>).right))
   }
   return E.map((a: A) => new Array<A>(outputs).fill(a))(decode(u, path))
 }
 
-const lossWeightsOf = (u: unknown, outputs: number): Result<ReadonlyArray<number>> => {
-  if (u === undefined || u === null) return E.right(new Array<number>(outputs).fill(1))
+const lossWeightsOf = (u: unknown, names: ReadonlyArray<string>): Result<ReadonlyArray<number>> => {
+  if (u === undefined || u === null) return E.right(new Array<number>(names.length).fill(1))
   const one = (v: unknown, p: string): Result<number> =>
     typeof v === 'number' && Number.isFinite(v) && v >= 0 ? E.right(v) : E.left([specError(p, `expected a finite, non-negative loss weight, found ${describe(v)}`)])
-  if (Array.isArray(u)) return perOutput(u, outputs, 'loss_weights', one)
-  return E.map((w: number) => new Array<number>(outputs).fill(w))(one(u, 'loss_weights'))
+  if (Array.isArray(u) || isPlainObject(u)) return perOutput(u, names, 'loss_weights', one)
+  return E.map((w: number) => new Array<number>(names.length).fill(w))(one(u, 'loss_weights'))
+}
+
+/**
+ * The metrics of each output. One output: Keras's `metrics=[...]` (decodeMetrics). Several (Keras 3):
+ * a list with one entry per output (a metric, a list of metrics, or null) or a dict by output name
+ * (outputs left out get none); a flat list of another length is Keras's error too.
+ */
+const metricsPerOutput = (u: unknown, names: ReadonlyArray<string>, path: string): Result<ReadonlyArray<ReadonlyArray<MetricSpec>>> => {
+  if (names.length === 1) return E.map((ms: ReadonlyArray<MetricSpec>) => [ms])(decodeMetrics(u, path))
+  if (u === null || u === undefined || (Array.isArray(u) && u.length === 0)) return E.right(names.map(() => []))
+  const entry = (v: unknown, p: string): Result<ReadonlyArray<MetricSpec>> => (v === null || v === undefined ? E.right([]) : decodeMetrics(Array.isArray(v) ? v : [v], p))
+  if (Array.isArray(u)) {
+    if (u.length !== names.length) {
+      return E.left([specError(path, `expected one entry per model output (${names.map((n) => quote(n)).join(', ')}) — a metric, a list of metrics or null each — found a list of ${u.length}`)])
+    }
+    const rs = u.map((v, i) => entry(v, `${path}[${i}]`))
+    const errors = rs.flatMap((r) => (E.isLeft(r) ? r.left : []))
+    return errors.length > 0 ? E.left(errors) : E.right(rs.map((r) => (r as E.Right<ReadonlyArray<MetricSpec>>).right))
+  }
+  if (isPlainObject(u) && !hasOwnKey(u, 'class_name')) {
+    const unknown = Object.keys(u).filter((k) => !names.includes(k))
+    if (unknown.length > 0) return E.left([specError(path, `expected a dict keyed by output names ${names.map((n) => quote(n)).join(', ')}, found ${unknown.map((k) => quote(k)).join(', ')}`)])
+    const rs = names.map((n) => entry(hasOwnKey(u, n) ? ownValue(u, n) : null, concatPaths(path, formatPath([n]))))
+    const errors = rs.flatMap((r) => (E.isLeft(r) ? r.left : []))
+    return errors.length > 0 ? E.left(errors) : E.right(rs.map((r) => (r as E.Right<ReadonlyArray<MetricSpec>>).right))
+  }
+  return E.left([specError(path, `expected a list with one entry per model output or a dict by output name, found ${describe(u)}`)])
 }
 
 // -------------------------------------------------------------------------------------
@@ -188,11 +241,12 @@ export const compileTrainer = (model: ModelSpec, config: TrainConfig, options: T
     configPath === undefined ? es : es.map((e) => (/^(loss|optimizer|metrics|loss_weights)\b/.test(e.path) ? { ...e, path: concatPaths(configPath, e.path) } : e))
   const compiled = compiledE.right
   const outputs = compiled.outputShapes.length
+  const names = outputNamesOf(model)
   const errors: SpecError[] = []
-  const lossesE = perOutput(config.loss, outputs, 'loss', decodeLoss)
+  const lossesE = perOutput(config.loss, names, 'loss', decodeLoss)
   const optimizerE = decodeOptimizer(config.optimizer ?? 'rmsprop', 'optimizer')
-  const metricsE = decodeMetrics(config.metrics ?? [], 'metrics')
-  const weightsE = lossWeightsOf(config.loss_weights, outputs)
+  const metricsE = metricsPerOutput(config.metrics ?? [], names, 'metrics')
+  const weightsE = lossWeightsOf(config.loss_weights, names)
   for (const r of [lossesE, optimizerE, metricsE, weightsE] as ReadonlyArray<Result<unknown>>) if (E.isLeft(r)) errors.push(...inConfig(r.left))
   const graphE = lowerModel(model, options.inputShapes ?? compiled.inputShapes, compiled.dtype)
   if (E.isLeft(graphE)) return graphE
@@ -207,14 +261,16 @@ export const compileTrainer = (model: ModelSpec, config: TrainConfig, options: T
   // that shape (Keras resolves "crossentropy" / "accuracy" and sparse labels (N,) or (N, 1) the same
   // way); checked now with the output's own shape and its sparse label shape, the two shapes Keras
   // accepts for every loss. A batch of another shape compiles them again (cached by shape).
-  const metricSpecs = metricsE.right
+  // each metric with its output; one output: the metrics' own names, several: `<output>_<metric>` (Keras 3)
+  const metricSpecs = metricsE.right.flatMap((ms, o) => ms.map((spec, k) => ({ spec, output: o, path: outputs === 1 ? `metrics[${k}]` : `metrics[${o}][${k}]` })))
   const setupErrors: SpecError[] = []
-  if (metricSpecs.length > 0 && outputs !== 1) setupErrors.push(specError('metrics', `metrics for a model of ${outputs} outputs are not supported yet; compile with metrics: [] or a single-output model`))
   losses.forEach((spec, i) => {
     if (spec.reduction === 'none') setupErrors.push(specError(outputs === 1 ? 'loss' : `loss[${i}]`, 'reduction "none" leaves a loss per sample; training needs one number: use "sum_over_batch_size" (Keras\'s default), "sum" or "mean_with_sample_weight"'))
   })
   if (setupErrors.length > 0) return E.left(inConfig(setupErrors))
-  const metricNames = uniqueMetricNames(metricSpecs.map((m) => m.name))
+  // several outputs: each output's unweighted loss is logged as `<output>_loss` (Keras), before the metrics
+  const outputLossNames = outputs === 1 ? [] : names.map((n) => `${n}_loss`)
+  const metricNames = uniqueMetricNames([...outputLossNames, ...metricSpecs.map((m) => (outputs === 1 ? m.spec.name : `${names[m.output] as string}_${m.spec.name}`))])
   interface ForLabels {
     readonly losses: ReadonlyArray<{ readonly probs: CompiledLoss; readonly logits: CompiledLoss | undefined }>
     readonly metrics: ReadonlyArray<CompiledMetric>
@@ -239,8 +295,8 @@ export const compileTrainer = (model: ModelSpec, config: TrainConfig, options: T
       const logits = shortcut ? compileLoss({ ...probs.right.spec, fromLogits: true }, outShape, labelShapes[i] as ReadonlyArray<number>, path) : undefined
       return { probs: probs.right, logits: logits !== undefined && E.isRight(logits) ? logits.right : undefined }
     })
-    const ms = outputs !== 1 ? [] : metricSpecs.map((m, i) => {
-      const c = compileMetric(m, compiled.outputShapes[0] as ReadonlyArray<number>, labelShapes[0] as ReadonlyArray<number>, `metrics[${i}]`)
+    const ms = metricSpecs.map((m) => {
+      const c = compileMetric(m.spec, compiled.outputShapes[m.output] as ReadonlyArray<number>, labelShapes[m.output] as ReadonlyArray<number>, m.path)
       if (E.isLeft(c)) {
         errors.push(...c.left)
         return undefined
@@ -293,8 +349,9 @@ export const compileTrainer = (model: ModelSpec, config: TrainConfig, options: T
     b: Batch,
     batch: number,
     withGrad: boolean
-  ): { readonly value: number; readonly grads: FloatArray[]; readonly fromLogits: boolean[] } => {
+  ): { readonly value: number; readonly perOutput: number[]; readonly grads: FloatArray[]; readonly fromLogits: boolean[] } => {
     let value = run.activityLoss
+    const perOutput: number[] = []
     const grads: FloatArray[] = []
     const fromLogits: boolean[] = []
     forLabels(b.y).losses.forEach((l, i) => {
@@ -306,14 +363,19 @@ export const compileTrainer = (model: ModelSpec, config: TrainConfig, options: T
       const yTrue = (b.y[i] as Tensor).data as FloatArray
       if (withGrad) {
         const r = c.valueAndGrad(yTrue, pred, batch, b.sampleWeight)
+        perOutput.push(r.value)
         value += w * r.value
         const g = r.grad
         if (w !== 1) for (let k = 0; k < g.length; k++) g[k] = (g[k] as number) * w
         grads.push(g)
-      } else value += w * c.value(yTrue, pred, batch, b.sampleWeight)
+      } else {
+        const v = c.value(yTrue, pred, batch, b.sampleWeight)
+        perOutput.push(v)
+        value += w * v
+      }
       fromLogits.push(useLogits)
     })
-    return { value, grads, fromLogits }
+    return { value, perOutput, grads, fromLogits }
   }
 
   const regularization = (params: ModelParams): number => {
@@ -324,10 +386,12 @@ export const compileTrainer = (model: ModelSpec, config: TrainConfig, options: T
     return total
   }
 
-  const metricsOf = (outputs: ReadonlyArray<Tensor>, b: Batch, batch: number): Record<string, { sum: number; count: number }> => {
+  const metricsOf = (outputs: ReadonlyArray<Tensor>, b: Batch, batch: number, lossPerOutput: ReadonlyArray<number>): Record<string, { sum: number; count: number }> => {
     const out: Record<string, { sum: number; count: number }> = {}
+    outputLossNames.forEach((name, o) => (out[name] = { sum: lossPerOutput[o] as number, count: 1 }))
     forLabels(b.y).metrics.forEach((m, i) => {
-      out[metricNames[i] as string] = m.update((b.y[0] as Tensor).data as FloatArray, (outputs[0] as Tensor).data as FloatArray, batch)
+      const o = (metricSpecs[i] as { readonly output: number }).output
+      out[metricNames[outputLossNames.length + i] as string] = m.update((b.y[o] as Tensor).data as FloatArray, (outputs[o] as Tensor).data as FloatArray, batch)
     })
     return out
   }
@@ -350,7 +414,7 @@ export const compileTrainer = (model: ModelSpec, config: TrainConfig, options: T
       }
       return g
     })
-    return { run, loss, grads }
+    return { run, loss, lossPerOutput: l.perOutput, grads }
   }
 
   const toTensor = (shape: ReadonlyArray<number>, g: Float64Array): Tensor => {
@@ -382,8 +446,8 @@ export const compileTrainer = (model: ModelSpec, config: TrainConfig, options: T
     },
     step: (state, b) => {
       const batch = checkBatch(b, 'Trainer.step')
-      const { run, loss, grads } = gradients(state.params, b, deriveSeed(state.key, `step/${state.step}`), batch)
-      const metrics = summarize(metricsOf(run.outputs, b, batch))
+      const { run, loss, lossPerOutput, grads } = gradients(state.params, b, deriveSeed(state.key, `step/${state.step}`), batch)
+      const metrics = summarize(metricsOf(run.outputs, b, batch, lossPerOutput))
       const vars = trainableIndex.map((i) => (state.params[i] as Tensor).data)
       // Keras 3 scales the loss by loss_scale_factor before the gradient, and the optimizer divides it out
       const scale = optimizer.lossScaleFactor ?? 1
@@ -415,7 +479,7 @@ export const compileTrainer = (model: ModelSpec, config: TrainConfig, options: T
       const batch = checkBatch(b, 'Trainer.evaluate')
       const run = tg.run(params, b.x, { training: false, key: 0 })
       const l = lossOf(run, b, batch, false)
-      return { loss: l.value + regularization(params), metrics: summarize(metricsOf(run.outputs, b, batch)) }
+      return { loss: l.value + regularization(params), metrics: summarize(metricsOf(run.outputs, b, batch, l.perOutput)) }
     }
   })
 }

@@ -424,7 +424,7 @@ export const decodeMetrics = (u: unknown, path: string): Result<ReadonlyArray<Me
     const items = u as ReadonlyArray<unknown>
     if (items.length === 1 && Array.isArray(items[0])) return decodeList(items[0] as ReadonlyArray<unknown>, `${path}[0]`)
     if (items.length > 1 && items.every(Array.isArray)) {
-      return E.left([specError(path, `expected the metrics of one output, found ${items.length} lists (one per output of a multi-output model), which layerspec does not train`)])
+      return E.left([specError(path, `expected the metrics of the model's one output, found ${items.length} lists (one per output, as for a model of ${items.length} outputs)`)])
     }
     return decodeList(items, path)
   }
@@ -438,7 +438,7 @@ export const decodeMetrics = (u: unknown, path: string): Result<ReadonlyArray<Me
       const inner = u[key]
       return decodeMetrics(Array.isArray(inner) || inner === null ? inner : [inner], concatPaths(path, formatPath([key])))
     }
-    return E.left([specError(path, `expected the metrics of one output, found an object with ${keys.length} keys (metrics per output of a multi-output model)`)])
+    return E.left([specError(path, `expected the metrics of the model's one output, found an object with ${keys.length} keys (metrics per output name, as for a model of several outputs)`)])
   }
   return E.left([specError(path, `expected a list of metrics (Keras's metrics=[...]), found ${describe(u)}`)])
 }
