@@ -90,7 +90,9 @@ const arbBase = (weightDecayRequired: boolean): fc.Arbitrary<OptimizerBase> =>
       learningRate: fc.oneof(arbRate, arbSchedule),
       weightDecay: weightDecayRequired ? arbNonNeg : fc.option(arbNonNeg, { nil: null }),
       clip: fc.oneof(fc.constant(null), fc.tuple(fc.constantFrom('clipnorm' as const, 'globalClipnorm' as const, 'clipvalue' as const), arbNonNeg)),
-      lossScaleFactor: fc.option(arbPositive, { nil: null })
+      lossScaleFactor: fc.option(arbPositive, { nil: null }),
+      ema: fc.option(fc.record({ momentum: arbUnit, overwriteFrequency: fc.option(fc.integer({ min: 1, max: 9 }), { nil: null }) }), { nil: null }),
+      gradientAccumulationSteps: fc.option(fc.integer({ min: 2, max: 9 }), { nil: null })
     })
     .map(({ clip, ...b }) => ({
       ...b,
@@ -150,6 +152,8 @@ const sgd = (o: Partial<Extract<OptimizerSpec, { className: 'SGD' }>>): Optimize
   lossScaleFactor: null,
   form: 'keras3',
   decay: 0,
+  ema: null,
+  gradientAccumulationSteps: null,
   momentum: 0,
   nesterov: false,
   ...o

@@ -197,6 +197,8 @@ describe('decoding forms', () => {
       lossScaleFactor: null,
       form: 'keras3',
       decay: 0,
+      ema: null,
+      gradientAccumulationSteps: null,
       beta1: 0.9,
       beta2: 0.999,
       epsilon: 1e-7,
@@ -380,9 +382,10 @@ describe('decoding errors', () => {
     expect(errorsOf(JSON.parse('{"class_name": "SGD", "config": {"name": "SGD", "__proto__": 1}}'))[0]?.path).toBe('config.__proto__')
   })
 
-  it('rejects what layerspec does not run: use_ema, gradient accumulation, AdamW without weight decay, legacy AdamW', () => {
-    expect(errorsOf(k3('Adam', { use_ema: true }))[0]?.path).toBe('config.use_ema')
-    expect(errorsOf(k3('Adam', { gradient_accumulation_steps: 4 }))[0]?.message).toMatch(/^gradient_accumulation_steps is not supported/)
+  it("reads Keras 3's use_ema and gradient accumulation; rejects tf.keras's use_ema, AdamW without weight decay, legacy AdamW", () => {
+    expect(decode(k3('Adam', { use_ema: true, ema_overwrite_frequency: 4 }))).toMatchObject({ ema: { momentum: 0.99, overwriteFrequency: 4 }, gradientAccumulationSteps: null })
+    expect(decode(k3('Adam', { gradient_accumulation_steps: 4 }))).toMatchObject({ ema: null, gradientAccumulationSteps: 4 })
+    expect(errorsOf({ class_name: 'Adam', config: { use_ema: true, is_legacy_optimizer: false } })[0]?.path).toBe('config.use_ema')
     expect(errorsOf(k3('AdamW', { weight_decay: null }))[0]?.path).toBe('config.weight_decay')
     expect(errorsOf({ class_name: 'AdamW', config: { learning_rate: 0.1 } })[0]?.message).toMatch(/^AdamW has no tf.keras legacy class/)
     expect(errorsOf({ class_name: 'SGD', config: { lr: 0.1, learning_rate: 0.1 } })[0]?.path).toBe('config.lr')

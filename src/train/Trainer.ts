@@ -39,7 +39,7 @@ import { compileLoss, type CompiledLoss } from './loss/loss.js'
 import { decodeLoss, type LossSpec } from './loss/LossSpec.js'
 import { compileMetric, type CompiledMetric } from './metric/metric.js'
 import { decodeMetrics, uniqueMetricNames, type MetricSpec } from './metric/MetricSpec.js'
-import { applyGradients, initOptimizer, type OptimizerState } from './optimizer/optimizer.js'
+import { applyGradients, finalizeVariables, initOptimizer, type OptimizerState } from './optimizer/optimizer.js'
 import { decodeOptimizer, type OptimizerSpec } from './optimizer/OptimizerSpec.js'
 import { compileTrainGraph, type TrainGraph } from './TrainGraph.js'
 
@@ -119,6 +119,11 @@ export interface Trainer {
   readonly valueAndGrad: (params: ModelParams, batch: Batch, key?: number) => { readonly loss: number; readonly grads: ReadonlyArray<Tensor | null> }
   /** The loss (regularization included) and metrics in inference mode. */
   readonly evaluate: (params: ModelParams, batch: Batch) => Scores
+  /**
+   * Keras's `optimizer.finalize_variable_values` (what `fit` does when it ends): with the optimizer's
+   * `use_ema`, the trainable params become their moving averages; otherwise the state as it is.
+   */
+  readonly finalize: (state: TrainState) => TrainState
 }
 
 // -------------------------------------------------------------------------------------
@@ -480,6 +485,17 @@ export const compileTrainer = (model: ModelSpec, config: TrainConfig, options: T
       const run = tg.run(params, b.x, { training: false, key: 0 })
       const l = lossOf(run, b, batch, false)
       return { loss: l.value + regularization(params), metrics: summarize(metricsOf(run.outputs, b, batch, l.perOutput)) }
+    },
+    finalize: (state) => {
+      if (optimizer.ema === null) return state
+      const final = finalizeVariables(
+        optimizer,
+        state.optimizer,
+        trainableIndex.map((i) => (state.params[i] as Tensor).data)
+      )
+      const params = [...state.params]
+      trainableIndex.forEach((i, k) => (params[i] = { shape: (state.params[i] as Tensor).shape, data: final[k] as FloatArray }))
+      return { ...state, params }
     }
   })
 }

@@ -11,6 +11,8 @@
  *   training-mode values (each batch weighted by its size), then `val_loss`, `val_<metric>` from an
  *   inference-mode pass over the validation data in batches of `batchSize`.
  * - `onEpochEnd(epoch, logs)` after each epoch (a progress line, early stopping by throwing, …).
+ * - At the end, `Trainer.finalize` (Keras's `finalize_variable_values`: an EMA optimizer's averages
+ *   become the weights).
  */
 import { describe, quote } from '../core/describe.js'
 import type { Tensor } from '../core/Tensor.js'
@@ -154,5 +156,7 @@ export const fit = (trainer: Trainer, state: TrainState, data: Dataset, options:
     for (const [k, v] of Object.entries(logs)) record(k, v)
     options.onEpochEnd?.(epoch, logs)
   }
+  // Keras's fit ends with `optimizer.finalize_variable_values` (use_ema: the weights become their averages)
+  if (epochs > initialEpoch) s = trainer.finalize(s)
   return { state: s, history }
 }

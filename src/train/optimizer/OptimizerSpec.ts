@@ -42,8 +42,10 @@
  *
  * Where Keras is lax the decoder is strict: learning rates, `weight_decay`, `epsilon`, the clip values
  * and `initial_accumulator_value` are finite and ≥ 0; `momentum` and `rho` lie in [0, 1] (Keras 3 raises
- * only for SGD's momentum); `beta_1`, `beta_2` in [0, 1). `use_ema: true` and
- * `gradient_accumulation_steps` are rejected: layerspec does not run them.
+ * only for SGD's momentum); `beta_1`, `beta_2` in [0, 1). Keras 3's `use_ema` (with `ema_momentum`,
+ * `ema_overwrite_frequency`) and `gradient_accumulation_steps` (≥ 2) are run as Keras 3 runs them; a
+ * tf.keras new-optimizer config's `use_ema: true` is refused (its average starts from the weights and
+ * is updated on another schedule, not reproduced here).
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
@@ -98,6 +100,14 @@ export interface OptimizerBase {
   readonly form: OptimizerForm
   /** tf.keras-legacy's (and tfjs Adamax's) learning-rate decay `lr / (1 + decay·iterations)`; 0 elsewhere. */
   readonly decay: number
+  /**
+   * Keras 3's `use_ema`: an exponential moving average of the trainable weights kept by the optimizer
+   * (`ema_momentum`), written over the weights every `ema_overwrite_frequency` updates if set and at the
+   * end of `fit`; `null` when off (and in every other form).
+   */
+  readonly ema: { readonly momentum: number; readonly overwriteFrequency: number | null } | null
+  /** Keras 3's `gradient_accumulation_steps` (≥ 2): gradients summed over that many steps, one update per that many; `null` for none. */
+  readonly gradientAccumulationSteps: number | null
 }
 
 /**
@@ -303,30 +313,24 @@ const notNormAndGlobal = (who: string): Rule<Raw> => ({
       : undefined
 })
 
-const noEma: Rule<Raw> = {
+const noTf2Ema: Rule<Raw> = {
   keys: [],
   check: (c) =>
     c['use_ema'] === true
       ? {
           key: 'use_ema',
           message:
-            'use_ema: true (an exponential moving average of the weights that overwrites them) is not supported by layerspec\'s trainer; found true (use false)'
+            'use_ema: true in a tf.keras new-optimizer config is not supported by layerspec\'s trainer (tf.keras starts the average from the weights and updates it on its own schedule; layerspec runs Keras 3\'s EMA); found true (use false, or a Keras 3 config)'
         }
       : undefined
 }
 
-const noAccumulation: Rule<Raw> = {
+const accumulationSteps: Rule<Raw> = {
   keys: [],
   check: (c) => {
     const s = c['gradient_accumulation_steps']
-    if (s === null || s === undefined) return undefined
-    return {
-      key: 'gradient_accumulation_steps',
-      message:
-        typeof s === 'number' && s < 2
-          ? `expected gradient_accumulation_steps to be null or an integer ≥ 2 (Keras raises otherwise), found ${String(s)}`
-          : `gradient_accumulation_steps is not supported by layerspec's trainer; found ${String(s)} (use null)`
-    }
+    if (s === null || s === undefined || (typeof s === 'number' && s >= 2)) return undefined
+    return { key: 'gradient_accumulation_steps', message: `expected gradient_accumulation_steps to be null or an integer ≥ 2 (Keras raises otherwise), found ${String(s)}` }
   }
 }
 
@@ -492,7 +496,9 @@ const baseOf = (cls: OptimizerClass, form: Exclude<OptimizerForm, 'tfjs'>, c: Ra
   clipvalue: numOrNull(c, 'clipvalue'),
   lossScaleFactor: form === 'keras3' ? numOrNull(c, 'loss_scale_factor') : null,
   form,
-  decay: form === 'tf2-legacy' ? num(c, 'decay') : 0
+  decay: form === 'tf2-legacy' ? num(c, 'decay') : 0,
+  ema: form === 'keras3' && c['use_ema'] === true ? { momentum: num(c, 'ema_momentum'), overwriteFrequency: numOrNull(c, 'ema_overwrite_frequency') } : null,
+  gradientAccumulationSteps: form === 'keras3' ? numOrNull(c, 'gradient_accumulation_steps') : null
 })
 
 /** The kerasObject codec of a config of `cls` in `form` (not tfjs). */
@@ -505,10 +511,10 @@ const rawCodec = (cls: OptimizerClass, form: Exclude<OptimizerForm, 'tfjs'>): t.
       return kerasObject(what, { ...keras3Base(cls), ...own }, {
         ignored: ['decay'],
         explained: KERAS3_EXPLAINED,
-        rules: [atMostOneClip, noEma, noAccumulation, ...adamw]
+        rules: [atMostOneClip, accumulationSteps, ...adamw]
       })
     case 'tf2-new':
-      return kerasObject(what, { ...tf2NewBase(cls), ...own }, { explained: TF2_NEW_EXPLAINED, rules: [notNormAndGlobal('tf.keras'), noEma, ...adamw] })
+      return kerasObject(what, { ...tf2NewBase(cls), ...own }, { explained: TF2_NEW_EXPLAINED, rules: [notNormAndGlobal('tf.keras'), noTf2Ema, ...adamw] })
     case 'tf2-legacy':
       return kerasObject(what, { ...tf2LegacyBase(), ...own }, {
         explained: TF2_LEGACY_EXPLAINED,
@@ -550,7 +556,9 @@ const tfjsDecoder = (cls: TfjsClass): t.Decoder<unknown, OptimizerSpec> => {
     clipvalue: null,
     lossScaleFactor: null,
     form: 'tfjs',
-    decay
+    decay,
+    ema: null,
+    gradientAccumulationSteps: null
   })
   const make = (fields: Fields, rules: ReadonlyArray<Rule<Raw>>, to: (c: Raw) => OptimizerSpec): t.Decoder<unknown, OptimizerSpec> => {
     const codec = kerasObject(`tfjs ${cls}`, fields, { rules }) as t.Decoder<unknown, Raw>
@@ -816,11 +824,11 @@ export const encodeOptimizer = (spec: OptimizerSpec): Record<string, unknown> =>
     clipnorm: spec.clipnorm,
     global_clipnorm: spec.globalClipnorm,
     clipvalue: spec.clipvalue,
-    use_ema: false,
-    ema_momentum: 0.99,
-    ema_overwrite_frequency: null,
+    use_ema: spec.ema !== null,
+    ema_momentum: spec.ema?.momentum ?? 0.99,
+    ema_overwrite_frequency: spec.ema?.overwriteFrequency ?? null,
     loss_scale_factor: spec.lossScaleFactor,
-    gradient_accumulation_steps: null,
+    gradient_accumulation_steps: spec.gradientAccumulationSteps,
     ...ownConfig(spec)
   },
   registered_name: null

@@ -31,7 +31,9 @@ import { learningRateAt } from './ScheduleSpec.js'
 // -------------------------------------------------------------------------------------
 
 /**
- * An optimizer's state: the iteration count (updates made so far; Keras's `optimizer.iterations`) and,
+ * An optimizer's state: the iteration count (calls of {@link applyGradients} so far, Keras's
+ * `optimizer._iterations`: the updates made, except with gradient accumulation, where the updates are
+ * `floor(iterations / steps)`, Keras's `optimizer.iterations`) and,
  * for each variable in order, its slots, each a buffer of the variable's length and dtype
  * ({@link slotNames} names them): SGD with momentum ≠ 0 `[momentum]` (none without); Adam / AdamW
  * `[momentum, velocity]` (+ `velocityHat` with amsgrad); RMSprop `[velocity]` (+ `momentum` when
@@ -43,6 +45,10 @@ import { learningRateAt } from './ScheduleSpec.js'
 export interface OptimizerState {
   readonly iterations: number
   readonly slots: ReadonlyArray<ReadonlyArray<FloatArray>>
+  /** With `gradientAccumulationSteps`: each variable's gradients summed since the last update. */
+  readonly accumulated?: ReadonlyArray<FloatArray>
+  /** With `ema`: each variable's exponential moving average (Keras 3 starts it at zeros; the first update sets it). */
+  readonly average?: ReadonlyArray<FloatArray>
 }
 
 /**
@@ -433,9 +439,19 @@ export const initOptimizer = (spec: OptimizerSpec, variables: ReadonlyArray<Floa
         if (spec.className === 'Adagrad') slot.fill(spec.form === 'tf2-legacy' ? roundOf(v)(spec.initialAccumulatorValue) : f32(spec.initialAccumulatorValue))
         return slot
       })
-    )
+    ),
+    ...(spec.gradientAccumulationSteps === null ? {} : { accumulated: variables.map(like) }),
+    ...(spec.ema === null ? {} : { average: variables.map(like) })
   }
 }
+
+/**
+ * Keras's `finalize_variable_values` (the end of `fit`): with `ema`, the variables become their moving
+ * averages (fresh copies); otherwise they are returned as they are.
+ * @category apply
+ */
+export const finalizeVariables = (spec: OptimizerSpec, state: OptimizerState, variables: ReadonlyArray<FloatArray>): ReadonlyArray<FloatArray> =>
+  spec.ema === null || state.average === undefined ? variables : state.average.map(copyOf)
 
 // -------------------------------------------------------------------------------------
 // apply
@@ -448,6 +464,14 @@ const check = (spec: OptimizerSpec, state: OptimizerState, variables: ReadonlyAr
   if (excluded !== undefined && excluded.length !== n) throw new RangeError(`applyGradients: expected ${n} excluded flags, got ${excluded.length}`)
   if (!Number.isSafeInteger(state.iterations) || state.iterations < 0) throw new RangeError(`applyGradients: expected a non-negative integer iteration count, got ${String(state.iterations)}`)
   const slots = slotNames(spec).length
+  for (const [what, needed, held] of [
+    ['accumulated gradients', spec.gradientAccumulationSteps !== null, state.accumulated],
+    ['moving averages', spec.ema !== null, state.average]
+  ] as const) {
+    if (needed && (held === undefined || held.length !== n || held.some((x, i) => x.length !== (variables[i] as FloatArray).length))) {
+      throw new RangeError(`applyGradients: the spec keeps ${what} but the state holds none for these ${n} variables (was the state made by initOptimizer with this spec?)`)
+    }
+  }
   for (let i = 0; i < n; i++) {
     const v = variables[i] as FloatArray
     const g = grads[i] as FloatArray
@@ -465,7 +489,12 @@ const check = (spec: OptimizerSpec, state: OptimizerState, variables: ReadonlyAr
  * dtype and divided by `lossScaleFactor` if set; clipping ({@link clipGradients}); decoupled weight
  * decay `θ ← θ − θ·wd·lr` before the step (skipping variables whose `excluded[i]` is true, Keras's
  * `exclude_from_weight_decay`); the class's update rule with the learning rate of
- * {@link learningRateOf} at `state.iterations` (before the increment); then `iterations + 1`.
+ * {@link learningRateOf} at `state.iterations` (before the increment); then `iterations + 1`. Keras 3's
+ * `gradient_accumulation_steps` (s): calls that are not every s-th only add their gradient to the
+ * state's sums; every s-th call updates with `(g + sums) / s` (then clipped, decayed), the rules
+ * counting updates `floor(iterations / s)`. Keras 3's `ema`: after every call, each moving average
+ * `avg ← m·avg + (1 − m)·θ` (m = 0 until the first update is counted), and the variables become the
+ * averages every `ema_overwrite_frequency` updates.
  * Constraints are the caller's, after this. Returns fresh arrays and the next state; never writes its
  * arguments, and the same arguments give bit-identical results. Throws a `RangeError` when the
  * arguments do not fit together (a programmer error).
@@ -480,6 +509,10 @@ export const applyGradients = (
 ): Update => {
   check(spec, state, variables, grads, excluded)
   const it = state.iterations
+  const steps = spec.gradientAccumulationSteps
+  // Keras's `optimizer.iterations`: updates made so far (with accumulation, one per `steps` calls)
+  const updates = steps === null ? it : Math.floor(it / steps)
+  // the schedule reads the call count (Keras 3's `_get_current_learning_rate` takes `_iterations`)
   const lr = learningRateOf(spec, it)
   let gs = grads.map((g, i) => castLike(variables[i] as FloatArray, g))
   const scale = spec.lossScaleFactor
@@ -492,40 +525,88 @@ export const applyGradients = (
       return out
     })
   }
-  gs = clipGradients(spec, gs).map((g, i) => castLike(variables[i] as FloatArray, g))
-  const vs = variables.map(copyOf)
-  const wd = spec.weightDecay
-  if (wd !== null) {
+  let vs: FloatArray[]
+  let slots: ReadonlyArray<ReadonlyArray<FloatArray>>
+  let accumulated = state.accumulated
+  if (steps !== null && (it + 1) % steps !== 0) {
+    // an accumulation step: the gradients are added up, nothing else moves
+    accumulated = (state.accumulated as ReadonlyArray<FloatArray>).map((a, i) => {
+      const r = roundOf(a)
+      const g = gs[i] as FloatArray
+      const out = like(a)
+      for (let j = 0; j < a.length; j++) out[j] = r((a[j] as number) + (g[j] as number))
+      return out
+    })
+    vs = variables.map(copyOf)
+    slots = state.slots
+  } else {
+    if (steps !== null) {
+      // the update step: the mean of the accumulated gradients and this one, `(g + acc) / steps`; the sums restart at zero
+      gs = gs.map((g, i) => {
+        const a = (state.accumulated as ReadonlyArray<FloatArray>)[i] as FloatArray
+        const r = roundOf(g)
+        const out = like(g)
+        for (let j = 0; j < g.length; j++) out[j] = r(r((g[j] as number) + (a[j] as number)) / steps)
+        return out
+      })
+      accumulated = variables.map(like)
+    }
+    gs = clipGradients(spec, gs).map((g, i) => castLike(variables[i] as FloatArray, g))
+    vs = variables.map(copyOf)
+    const wd = spec.weightDecay
+    if (wd !== null) {
+      vs.forEach((v, i) => {
+        if (excluded?.[i] === true) return
+        const r = roundOf(v)
+        const w = f32(wd) // `ops.cast(self.weight_decay, dtype)`
+        for (let j = 0; j < v.length; j++) v[j] = r((v[j] as number) - r(r((v[j] as number) * w) * lr))
+      })
+    }
+    const fresh = state.slots.map((x) => x.map(copyOf))
+    slots = fresh
+    // the rules' 1-based update number (Adam's bias correction, Nadam's momentum schedule)
+    const k = updates + 1
+    const legacy = spec.form === 'tf2-legacy'
+    const product = spec.className === 'Nadam' && vs.length > 0 ? nadamProduct(spec, k, roundOf(vs[0] as FloatArray), legacy) : 1
     vs.forEach((v, i) => {
-      if (excluded?.[i] === true) return
-      const r = roundOf(v)
-      const w = f32(wd) // `ops.cast(self.weight_decay, dtype)`
-      for (let j = 0; j < v.length; j++) v[j] = r((v[j] as number) - r(r((v[j] as number) * w) * lr))
+      const step: Step = { v, g: gs[i] as FloatArray, s: fresh[i] as ReadonlyArray<FloatArray>, lr, k, r: roundOf(v), legacy }
+      switch (spec.className) {
+        case 'SGD':
+          return sgd(spec, step)
+        case 'Adam':
+        case 'AdamW':
+          return adam(spec, step)
+        case 'RMSprop':
+          return rmsprop(spec, step)
+        case 'Adagrad':
+          return adagrad(spec, step)
+        case 'Adadelta':
+          return adadelta(spec, step)
+        case 'Adamax':
+          return adamax(spec, step)
+        case 'Nadam':
+          return nadam(spec, product, step)
+      }
     })
   }
-  const slots = state.slots.map((s) => s.map(copyOf))
-  const k = it + 1
-  const legacy = spec.form === 'tf2-legacy'
-  const product = spec.className === 'Nadam' && vs.length > 0 ? nadamProduct(spec, k, roundOf(vs[0] as FloatArray), legacy) : 1
-  vs.forEach((v, i) => {
-    const step: Step = { v, g: gs[i] as FloatArray, s: slots[i] as ReadonlyArray<FloatArray>, lr, k, r: roundOf(v), legacy }
-    switch (spec.className) {
-      case 'SGD':
-        return sgd(spec, step)
-      case 'Adam':
-      case 'AdamW':
-        return adam(spec, step)
-      case 'RMSprop':
-        return rmsprop(spec, step)
-      case 'Adagrad':
-        return adagrad(spec, step)
-      case 'Adadelta':
-        return adadelta(spec, step)
-      case 'Adamax':
-        return adamax(spec, step)
-      case 'Nadam':
-        return nadam(spec, product, step)
-    }
-  })
-  return { variables: vs, state: { iterations: k, slots } }
+  let average = state.average
+  if (spec.ema !== null) {
+    // Keras 3 (every call, after the update): avg ← m·avg + (1 − m)·θ, m = 0 before the first update counts
+    const ema = spec.ema
+    average = (state.average as ReadonlyArray<FloatArray>).map((a, i) => {
+      const v = vs[i] as FloatArray
+      const r = roundOf(v)
+      const m = updates === 0 ? 0 : r(ema.momentum)
+      const rest = r(1 - m)
+      const out = like(a)
+      for (let j = 0; j < a.length; j++) out[j] = r(r(m * (a[j] as number)) + r(rest * (v[j] as number)))
+      return out
+    })
+    // ... and the variables become the averages every `ema_overwrite_frequency` updates
+    if (ema.overwriteFrequency !== null && (updates + 1) % ema.overwriteFrequency === 0) vs = average.map(copyOf)
+  }
+  return {
+    variables: vs,
+    state: { iterations: it + 1, slots, ...(accumulated === undefined ? {} : { accumulated }), ...(average === undefined ? {} : { average }) }
+  }
 }
