@@ -132,6 +132,24 @@ def mlp(out_activation, units=3, reg=None):
     ], name='mlp')
 
 
+def lora_mlp():
+    model = mlp('softmax')
+    model.layers[0].enable_lora(2)
+    return model
+
+
+def lora_conv():
+    model = keras.Sequential([
+        keras.Input((5, 5, 3)),
+        keras.layers.Conv2D(4, 3, activation='relu', name='adapted'),
+        keras.layers.Flatten(),
+        keras.layers.Dense(3, activation='softmax'),
+    ], name='lora_conv')
+    model.layers[0].enable_lora(2, lora_alpha=6)
+    model.layers[2].enable_lora(1)
+    return model
+
+
 def labels_for(loss, batch, classes, seed):
     nxt = mulberry32(seed)
     if loss == 'sparse_categorical_crossentropy':
@@ -164,6 +182,9 @@ CASES = [
     ('separable2d-adam-sparse', separable2d, lambda: keras.optimizers.Adam(0.01), 'sparse_categorical_crossentropy'),
     ('conv3d-rmsprop-sparse', conv3d, lambda: keras.optimizers.RMSprop(0.01), 'sparse_categorical_crossentropy'),
     ('separable1d-adam-categorical', separable1d, lambda: keras.optimizers.Adam(0.02), 'categorical_crossentropy'),
+    # LoRA (Keras 3's enable_lora: the kernel frozen, lora_kernel_a / lora_kernel_b trained)
+    ('lora-dense-adam-sparse', lora_mlp, lambda: keras.optimizers.Adam(0.02), 'sparse_categorical_crossentropy'),
+    ('lora-conv-sgd-categorical', lora_conv, lambda: keras.optimizers.SGD(0.1, momentum=0.5), 'categorical_crossentropy'),
 ]
 
 BATCH = 4

@@ -5,7 +5,8 @@
  * residual Add, Dense; issue 14's convolution family: causal / strided Conv1D with MaxPooling1D and
  * GlobalAveragePooling1D, Conv2DTranspose with strides and output_padding, SeparableConv2D with
  * depthwise / pointwise regularizers, Conv3D + MaxPooling3D + Conv3DTranspose, DepthwiseConv1D +
- * SeparableConv1D + Conv1DTranspose with the 1-D pooling / upsampling / padding / cropping layers),
+ * SeparableConv1D + Conv1DTranspose with the 1-D pooling / upsampling / padding / cropping layers;
+ * LoRA-enabled Dense and Conv2D, the kernel frozen and lora_kernel_a / lora_kernel_b trained),
  * its weights by golden.py's rule, one batch, Keras's `compile(optimizer, loss)` and two
  * `train_on_batch` steps. Here the same file is decoded, the same weights are generated, and
  * two `Trainer.step`s run.

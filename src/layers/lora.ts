@@ -72,3 +72,31 @@ export const loraMerger = (lora: Lora, dtype: FloatDType): ((kernel: FloatArray,
     return merged
   }
 }
+
+/**
+ * The gradients of LoRA's two matrices from the gradient `dk` of the merged kernel (`[rows, units]`,
+ * rows the kernel's leading axes flattened): `dA = s · dK · Bᵀ`, `dB = s · Aᵀ · dK`, s = alpha / rank;
+ * the frozen kernel gets none. Float64 sums.
+ * @category training
+ */
+export const loraVjp = (dk: ArrayLike<number>, a: FloatArray, b: FloatArray, lora: Lora): { readonly da: Float64Array; readonly db: Float64Array } => {
+  const rank = lora.rank
+  const units = b.length / rank
+  const rows = dk.length / units
+  const scale = lora.alpha / rank
+  const da = new Float64Array(a.length)
+  const db = new Float64Array(b.length)
+  for (let i = 0; i < rows; i++) {
+    for (let k = 0; k < rank; k++) {
+      const ak = a[i * rank + k] as number
+      let acc = 0
+      for (let u = 0; u < units; u++) {
+        const d = dk[i * units + u] as number
+        acc += d * (b[k * units + u] as number)
+        db[k * units + u] = (db[k * units + u] as number) + scale * ak * d
+      }
+      da[i * rank + k] = scale * acc
+    }
+  }
+  return { da, db }
+}

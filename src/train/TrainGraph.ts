@@ -76,6 +76,7 @@ import { poolNdVjp, type PoolVolume } from './vjp/poolNd.js'
 import { compileConvNdVjp } from './vjp/convFamily.js'
 import { unaryGradProblem, unaryVjp } from './vjp/unary.js'
 import { workspace, type Buffers } from './Workspace.js'
+import { loraMerger, loraVjp, type Lora } from '../layers/lora.js'
 
 type Result<A> = E.Either<ReadonlyArray<SpecError>, A>
 
@@ -238,6 +239,27 @@ const outputMaskVjp = (fn: Unary, y: FloatArray, dy: FloatArray, dx: FloatArray)
   return dx
 }
 
+/**
+ * A kernel layer with Keras 3's LoRA (`lora_rank`): its op runs on the merged kernel
+ * `kernel + (alpha / rank)·A·B` (weights `[kernel, bias?, lora_kernel_a, lora_kernel_b]`, the op seeing
+ * `[merged, bias?]`), and the merged kernel's gradient becomes A's and B's (the kernel is frozen).
+ */
+const withLora = (op: NodeOp, lora: Lora, loraAt: number, dtype: FloatDType): NodeOp => {
+  const merge = loraMerger(lora, dtype)
+  return (inputs, weights, batch, mode, buf) => {
+    const a = weights[loraAt] as FloatArray
+    const b = weights[loraAt + 1] as FloatArray
+    const r = op(inputs, [merge(weights[0] as FloatArray, a, b), ...weights.slice(1, loraAt)], batch, mode, buf)
+    const lift = (back: NodeBackward): NodeBackward => (dy) => {
+      const d = back(dy)
+      const dk = d.weights[0]
+      const ab = dk === undefined ? undefined : loraVjp(dk, a, b, lora)
+      return { inputs: d.inputs, weights: [undefined, ...d.weights.slice(1, loraAt), ab?.da, ab?.db] }
+    }
+    return { ...r, backward: lift(r.backward), ...(r.logits === undefined ? {} : { logits: { ...r.logits, backward: lift(r.logits.backward) } }) }
+  }
+}
+
 // -------------------------------------------------------------------------------------
 // node ops
 // -------------------------------------------------------------------------------------
@@ -291,7 +313,6 @@ const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean, ke
     case 'DepthwiseConv2D': {
       const setup = convSetup(node, graph)
       if (setup === undefined) return fail('the convolution does not fit its geometry')
-      if (setup.lora !== undefined) return fail('training a LoRA-enabled convolution is not supported yet')
       // the linear convolution (its activation is setup.stages' first: lowering moves it there, convSetup reads
       // it from the spec otherwise) on the fast kernel the model compiler would pick, with the trainer's threads
       const g = setup.g
@@ -304,39 +325,40 @@ const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean, ke
       const lead = setup.stages[0]
       const fused = lead !== undefined && lead.kind === 'unary' && lead.fn.kind === 'clamp' && lead.fn.lo === 0 && (lead.fn.hi === Infinity || lead.fn.hi === 6) ? (lead.fn.hi === 6 ? 'relu6' : 'relu') : 'linear'
       const forward = paddedConv(g, dtype, kernels, fused)
-      return E.right(
-        withStages(
-          (inputs, weights, batch, _mode, buf) => {
-            const x = inputs[0] as FloatArray
-            const out = forward(batch, x, weights[0] as FloatArray, useBias ? weights[1] : undefined, buf.float('out', batch * g.outputSize))
-            return {
-              output: out,
-              backward: (dy) => {
-                if (!wantsDx) {
-                  const r = vjp.weightGrads(batch, x, dy, useBias)
-                  return { inputs: [undefined], weights: useBias ? [r.dw, r.db] : [r.dw] }
-                }
-                const r = vjp.run(batch, x, weights[0] as FloatArray, dy, useBias)
-                return { inputs: [r.dx], weights: useBias ? [r.dw, r.db] : [r.dw] }
+      const conv: NodeOp = withStages(
+        (inputs, weights, batch, _mode, buf) => {
+          const x = inputs[0] as FloatArray
+          const out = forward(batch, x, weights[0] as FloatArray, useBias ? weights[1] : undefined, buf.float('out', batch * g.outputSize))
+          return {
+            output: out,
+            backward: (dy) => {
+              if (!wantsDx) {
+                const r = vjp.weightGrads(batch, x, dy, useBias)
+                return { inputs: [undefined], weights: useBias ? [r.dw, r.db] : [r.dw] }
               }
+              const r = vjp.run(batch, x, weights[0] as FloatArray, dy, useBias)
+              return { inputs: [r.dx], weights: useBias ? [r.dw, r.db] : [r.dw] }
             }
-          },
-          setup.stages,
-          lastAxis,
-          fused !== 'linear'
-        )
+          }
+        },
+        setup.stages,
+        lastAxis,
+        fused !== 'linear'
       )
+      const l = setup.lora
+      return E.right(l === undefined ? conv : withLora(conv, { rank: l.loraRank as number, alpha: l.loraAlpha ?? (l.loraRank as number) }, setup.loraAt, dtype))
     }
     case 'Dense': {
-      const s = spec as unknown as { readonly useBias: boolean; readonly units: number; readonly loraRank: number | null }
-      if (s.loraRank !== null) return fail('training a LoRA-enabled Dense is not supported yet')
-      const layer = ref()
+      const s = spec as unknown as { readonly useBias: boolean; readonly units: number; readonly loraRank: number | null; readonly loraAlpha: number | null }
+      // the op runs on the merged kernel (withLora below): the reference layer without LoRA's weights
+      const layer = referenceLayer({ ...spec, loraRank: null, loraAlpha: null } as AnyLayerSpec, inShapes, dtype)
       if (E.isLeft(layer)) return layer
       const inShape = inShapes[0] as ReadonlyArray<number>
       const k = inShape[inShape.length - 1] as number
       const rowsPerSample = sizeOfValue(graph, node.inputs[0] as number) / k
+      const loraOf = (op: NodeOp): NodeOp => (s.loraRank === null ? op : withLora(op, { rank: s.loraRank, alpha: s.loraAlpha ?? s.loraRank }, s.useBias ? 2 : 1, dtype))
       return wrap(
-        E.right((inputs, weights, batch) => {
+        E.right(loraOf((inputs, weights, batch) => {
           const x = inputs[0] as FloatArray
           const out = layer.right.forward(weights.map((w, i) => ({ shape: wShapes[i] ?? [w.length], data: w })), tensorsOf(inputs, inShapes, batch)).data
           return {
@@ -346,7 +368,7 @@ const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean, ke
               return { inputs: [r.dx], weights: s.useBias ? [r.dw, r.db] : [r.dw] }
             }
           }
-        })
+        }))
       )
     }
     case 'MaxPooling2D':
@@ -689,7 +711,6 @@ const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean, ke
 const convFamilyOp = (node: Node, graph: Graph, kernels: TrainKernelOptions, fail: (message: string) => Result<NodeOp>, lastAxis: number): Result<NodeOp> => {
   const spec = node.spec as unknown as ConvFamilySpec
   const dtype = graph.dtype
-  if (spec.kind === 'conv' && spec.loraRank !== null) return fail('training a LoRA-enabled convolution is not supported yet')
   const gE = convNdGeometry(convParams(spec), shapeOf(graph, node.inputs[0] as number))
   if (E.isLeft(gE)) return gE
   const g = gE.right
@@ -730,24 +751,23 @@ const convFamilyOp = (node: Node, graph: Graph, kernels: TrainKernelOptions, fai
       )
     )
   }
-  return E.right(
-    withStages(
-      (inputs, weights, batch, _mode, buf) => {
-        const x = inputs[0] as FloatArray
-        const y = buf.float('out', batch * g.outputSize)
-        first.run(batch, x, weights[0] as FloatArray, useBias ? weights[1] : undefined, y)
-        return {
-          output: y,
-          backward: (dy) => {
-            const r = firstVjp.run(batch, x, weights[0] as FloatArray, dy, wantsDx, useBias)
-            return { inputs: [r.dx], weights: useBias ? [r.dw, r.db] : [r.dw] }
-          }
+  const single: NodeOp = withStages(
+    (inputs, weights, batch, _mode, buf) => {
+      const x = inputs[0] as FloatArray
+      const y = buf.float('out', batch * g.outputSize)
+      first.run(batch, x, weights[0] as FloatArray, useBias ? weights[1] : undefined, y)
+      return {
+        output: y,
+        backward: (dy) => {
+          const r = firstVjp.run(batch, x, weights[0] as FloatArray, dy, wantsDx, useBias)
+          return { inputs: [r.dx], weights: useBias ? [r.dw, r.db] : [r.dw] }
         }
-      },
-      stages,
-      lastAxis
-    )
+      }
+    },
+    stages,
+    lastAxis
   )
+  return E.right(spec.kind === 'conv' && spec.loraRank !== null ? withLora(single, { rank: spec.loraRank, alpha: spec.loraAlpha ?? spec.loraRank }, useBias ? 2 : 1, dtype) : single)
 }
 
 /** The op of a layer that only moves values: its forward, and the scatter of its gather map. */
