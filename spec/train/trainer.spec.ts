@@ -157,11 +157,14 @@ describe('errors: every problem at once, with its path', () => {
     expect(errors.map((e) => e.path)).toEqual(expect.arrayContaining(['loss', 'optimizer']))
   })
 
-  it('a layer without a gradient (RandomFlip in training) is named with its path', () => {
+  it("a layer without a gradient (sparsemax; tf.keras 2.x's RandomFlip) is named with its path and the reason", () => {
     const x = input([4, 4, 1])
-    const model = right(functional({ inputs: [x], outputs: [apply(layers.flatten(), apply(layer('RandomFlip', { mode: 'horizontal' }), x))] }))
+    const model = right(functional({ inputs: [x], outputs: [apply(layers.activation({ activation: 'sparsemax' }), apply(layers.flatten(), x))] }))
     const errors = left(compileTrainer(model, { loss: 'mse', optimizer: 'sgd' }))
-    expect(errors.some((e) => /RandomFlip/.test(e.message) && /augment/.test(e.message))).toBe(true)
+    expect(errors.some((e) => /sparsemax/.test(e.message) && /softmax/.test(e.message))).toBe(true)
+    const tf2 = right(sequential([layer('RandomFlip', { mode: 'horizontal' }), layers.flatten()], { input_shape: [4, 4, 1], dialect: 'keras2' }))
+    const tf2Errors = left(compileTrainer(tf2, { loss: 'mse', optimizer: 'sgd' }))
+    expect(tf2Errors.some((e) => /RandomFlip/.test(e.message) && /tf\.keras 2\.x/.test(e.message))).toBe(true)
   })
 
   it('a batch of the wrong form is a TypeError naming what was expected', () => {

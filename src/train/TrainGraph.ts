@@ -65,7 +65,8 @@ import { bilinearAxis, type UpSampling2DSpec } from '../layers/spatial/UpSamplin
 import { isOperation, type AnyLayerSpec } from '../model/ModelSpec.js'
 import type { ModelWeight } from '../model/infer.js'
 import { allocate, type FloatArray, type FloatDType } from '../numerics/FloatArray.js'
-import { deriveSeed, uint32Stream } from '../numerics/random.js'
+import { deriveSeed, uint32Stream, uniformStream } from '../numerics/random.js'
+import { augmentationOf, augmentImages, drawAugmentation, type AugmentationSpec, type ImageLayout } from './augment.js'
 import { batchNormTrain, channelMap } from './vjp/batchNorm.js'
 import { compileConvVjp } from './vjp/convFast.js'
 import { denseVjp } from './vjp/dense.js'
@@ -692,9 +693,16 @@ const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean, ke
     case 'Dropout':
     case 'SpatialDropout2D':
       return wrap(E.right(dropoutOp(node, inShapes[0] as ReadonlyArray<number>, dtype)))
+    case 'RandomFlip':
+    case 'RandomRotation':
+    case 'RandomZoom':
+    case 'RandomTranslation':
+    case 'RandomContrast':
+    case 'RandomBrightness':
+      return augmentOp(node, inShapes[0] as ReadonlyArray<number>, dtype, fail, wrap)
     default:
       if (cls.startsWith('Random')) {
-        return fail('training through a random augmentation layer is not supported yet (it transforms its input at random in training); augment the data before fit, or remove the layer for training')
+        return fail('training through this random augmentation layer is not supported (tf.keras 2.x\'s RandomHeight / RandomWidth change the image size at random in training); augment the data before fit, or remove the layer for training')
       }
       return fail('layerspec has no gradient for this layer yet')
   }
@@ -790,6 +798,45 @@ const gatherOp = (
       output: layer.right.forward([], tensorsOf(inputs, inShapes, batch)).data,
       backward: (dy) => ({ inputs: gatherVjp(map, sizes, batch, dy), weights: [] })
     }))
+  )
+}
+
+/**
+ * Keras 3's image augmentation layers (src/train/augment.ts): in training, a random transform per image
+ * drawn from the run's key and the node (Keras's own random stream cannot be reproduced), its backward
+ * exact; outside training, the identity. tf.keras 2.x's versions of these layers draw and transform
+ * otherwise (independent flips per axis, its own rotation convention): refused.
+ */
+const augmentOp = (
+  node: Node,
+  perSample: ReadonlyArray<number>,
+  dtype: FloatDType,
+  fail: (message: string) => Result<NodeOp>,
+  wrap: (op: Result<NodeOp>) => Result<NodeOp>
+): Result<NodeOp> => {
+  const spec = node.spec as unknown as AugmentationSpec & { readonly dataFormat: DataFormat; readonly dialect: string }
+  if (node.spec.dialect !== 'keras3') {
+    return fail("training through tf.keras 2.x's augmentation layers is not supported (layerspec trains them as Keras 3 does, and tf.keras 2.x draws and transforms otherwise); augment the data before fit, or use a Keras 3 file")
+  }
+  if (perSample.length !== 3) return fail(`expected images (a rank-3 value per sample), found a value of shape ${JSON.stringify(perSample)}`)
+  const cf = spec.dataFormat === 'channels_first'
+  const layout: ImageLayout = cf
+    ? { rows: perSample[1] as number, cols: perSample[2] as number, channels: perSample[0] as number, channelsFirst: true }
+    : { rows: perSample[0] as number, cols: perSample[1] as number, channels: perSample[2] as number, channelsFirst: false }
+  return wrap(
+    E.right((inputs, _w, batch, mode, buf) => {
+      const x = inputs[0] as FloatArray
+      if (!mode.training) {
+        const out = buf.float('out', x.length)
+        out.set(x)
+        return { output: out, backward: (dy) => ({ inputs: [Float64Array.from(dy)], weights: [] }) }
+      }
+      const draws = drawAugmentation(spec, batch, layout, uniformStream(deriveSeed(mode.key, `augment/${node.id}`)))
+      const pixels = batch * layout.rows * layout.cols
+      const out = buf.float('out', x.length)
+      const back = augmentImages(augmentationOf(spec, layout, draws), batch, layout, x, out, { at: buf.int('at', 4 * pixels), w: buf.float('w', 4 * pixels) }, dtype)
+      return { output: out, backward: (dy) => ({ inputs: [back(dy, buf.float('dx', dy.length))], weights: [] }) }
+    })
   )
 }
 
