@@ -27,6 +27,7 @@
  * tfjs expects and what the model has. Nothing is dropped or approximated silently.
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { nameTable, type NameTable } from '../core/NameTable.js'
 import { describe, isPlainObject, quoteText } from '../core/describe.js'
 import { concatPaths, formatPath, specError, type PathSegments, type SpecError } from '../core/SpecError.js'
 import type { Dialect } from '../codec/Dialect.js'
@@ -397,11 +398,11 @@ const TFJS_LAYERS: ReadonlySet<string> = new Set([
 const CHANNELS_LAST_ONLY: ReadonlySet<string> = new Set(['Conv1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalAveragePooling1D', 'GlobalMaxPooling1D', 'SeparableConv2D'])
 
 /** Why a class cannot be exported, where there is more to say than "tfjs-layers 4.22 has no such layer". */
-const MISSING_WHY: Readonly<Record<string, string>> = {
+const MISSING_WHY: NameTable<string> = nameTable<string>({
   Subtract: 'tfjs-layers 4.22 has no Subtract layer (nothing is registered under that name)',
   SpatialDropout2D: 'tfjs-layers 4.22 has SpatialDropout1D only; a Dropout keeps the inference-time behaviour but drops elementwise when trained',
   Normalization: 'tfjs-layers 4.22 has no Normalization layer; fold it into the data or a Rescaling'
-}
+})
 
 /** A BatchNormalization's input rank, from the summary of the model holding it (one row per layer name). */
 const outputRank = (summary: ModelSummary | null, name: string | null): number | null => {
@@ -421,7 +422,7 @@ const tfjsProblems = (model: ModelSpec, at: PathSegments): SpecError[] => {
     if (isModelSpec(spec)) return tfjsProblems(spec, [...here, 'config'])
     const out: SpecError[] = []
     if (!TFJS_LAYERS.has(spec.className)) {
-      const why = MISSING_WHY[spec.className] ?? 'tfjs-layers 4.22 has no such layer, or layerspec does not export it'
+      const why = MISSING_WHY.get(spec.className) ?? 'tfjs-layers 4.22 has no such layer, or layerspec does not export it'
       return [specError(formatPath([...here, 'class_name']), `${layerLabel(spec)}: ${why}; expected one of ${[...TFJS_LAYERS].join(', ')} or a nested Sequential / Functional model`)]
     }
     if (isInputLayer(spec)) {
@@ -504,7 +505,7 @@ const tfjsProblems = (model: ModelSpec, at: PathSegments): SpecError[] => {
  * presets `LeCunNormal` / `LeCunUniform`, a name neither Keras (nor layerspec's decoder) knows, so they
  * are written as the `VarianceScaling` they are defined as, which both read.
  */
-const TFJS_INITIALIZERS: Readonly<Record<string, string>> = {
+const TFJS_INITIALIZERS: NameTable<string> = nameTable<string>({
   Zeros: 'Zeros',
   Ones: 'Ones',
   Constant: 'Constant',
@@ -520,7 +521,7 @@ const TFJS_INITIALIZERS: Readonly<Record<string, string>> = {
   LecunNormal: 'VarianceScaling',
   Orthogonal: 'Orthogonal',
   Identity: 'Identity'
-}
+})
 const TFJS_CONSTRAINTS: ReadonlySet<string> = new Set(['MaxNorm', 'MinMaxNorm', 'NonNeg', 'UnitNorm'])
 
 interface Renamed {
@@ -547,8 +548,8 @@ const renameForTfjs = (u: unknown, at: PathSegments, layerClass: string | null =
     if (k.endsWith('_initializer') && isPlainObject(v)) {
       const name = v['class_name']
       const config = isPlainObject(v['config']) ? v['config'] : {}
-      const tfjsName = typeof name === 'string' ? TFJS_INITIALIZERS[name] : undefined
-      if (tfjsName === undefined) errors.push(specError(formatPath([...here, 'class_name']), `tfjs-layers 4.22 has no initializer ${describe(name)}; expected one of ${Object.keys(TFJS_INITIALIZERS).join(', ')}`))
+      const tfjsName = typeof name === 'string' ? TFJS_INITIALIZERS.get(name) : undefined
+      if (tfjsName === undefined) errors.push(specError(formatPath([...here, 'class_name']), `tfjs-layers 4.22 has no initializer ${describe(name)}; expected one of ${[...TFJS_INITIALIZERS.names].join(', ')}`))
       else if ((name === 'Orthogonal' || name === 'Identity') && cls !== 'Dense') errors.push(specError(formatPath([...here, 'class_name']), `tfjs-layers 4.22 builds ${name} only for a 2-D weight (it fails on a ${cls ?? 'layer'}'s, "rMat.flatten is not a function") while it loads the model; expected another initializer (the exported weights do not depend on it)`))
       else if (name === 'VarianceScaling' && config['distribution'] === 'untruncated_normal') errors.push(specError(formatPath([...here, 'config', 'distribution']), `tfjs-layers 4.22's VarianceScaling has no "untruncated_normal"; expected "truncated_normal", "normal" or "uniform"`))
       const lecun = name === 'LecunNormal' ? 'truncated_normal' : name === 'LecunUniform' ? 'uniform' : null

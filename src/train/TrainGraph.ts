@@ -63,6 +63,10 @@ import { layoutOf } from '../layers/spatial/common.js'
 import type { Pooling2DSpec } from '../layers/spatial/pooling.js'
 import { bilinearAxis, type UpSampling2DSpec } from '../layers/spatial/UpSampling2D.js'
 import { isOperation, type AnyLayerSpec } from '../model/ModelSpec.js'
+import type { OperationSpec } from '../ops/OperationSpec.js'
+import { bindOperands } from '../ops/OpKind.js'
+import { findOpKind } from '../ops/registry.js'
+import { opVjp } from './vjp/ops.js'
 import type { ModelWeight } from '../model/infer.js'
 import { allocate, type FloatArray, type FloatDType } from '../numerics/FloatArray.js'
 import { deriveSeed, uint32Stream, uniformStream } from '../numerics/random.js'
@@ -298,13 +302,13 @@ const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean, ke
   const inShapes = node.inputs.map((v) => shapeOf(viewed, v))
   const outShape = shapeOf(viewed, node.output)
   const fail = (message: string): Result<NodeOp> => E.left([specError(node.path, `${spec.className} ${quoteText(node.name)}: ${message}`)])
-  if (isOperation(spec)) return fail('training through a keras.ops operation is not supported yet (layerspec has gradients for layers only)')
   if (node.epilogue.stages.some((s) => s.kind !== 'unary')) return fail('a fused residual Add in training (compile the trainer without rewrites)')
   for (const s of node.epilogue.stages) {
     const p = s.kind === 'unary' ? unaryGradProblem(s.fn) : undefined
     if (p !== undefined) return fail(p)
   }
   const lastAxis = outShape.length === 0 ? 1 : (outShape[outShape.length - 1] as number)
+  if (isOperation(spec)) return operationOp(node, inShapes, dtype, fail, lastAxis)
   const wShapes = node.weights.map((e) => (e.kind === 'param' ? e.shape : undefined))
   const ref = (): Result<CompiledLayer> => referenceLayer(spec, inShapes, dtype)
   const wrap = (op: Result<NodeOp>): Result<NodeOp> => E.map((o: NodeOp) => withStages(o, node.epilogue.stages, lastAxis))(op)
@@ -798,6 +802,34 @@ const gatherOp = (
       output: layer.right.forward([], tensorsOf(inputs, inShapes, batch)).data,
       backward: (dy) => ({ inputs: gatherVjp(map, sizes, batch, dy), weights: [] })
     }))
+  )
+}
+
+/**
+ * A Keras 3 operation node (`keras.src.ops.*`): the forward on the operation's own kernel, the backward
+ * from src/train/vjp/ops.ts (TensorFlow's gradient conventions); an operation without one is refused.
+ */
+const operationOp = (node: Node, inShapes: ReadonlyArray<ReadonlyArray<number>>, dtype: FloatDType, fail: (message: string) => Result<NodeOp>, lastAxis: number): Result<NodeOp> => {
+  const spec = node.spec as OperationSpec
+  const kind = findOpKind(spec.module, spec.className)
+  if (kind === undefined || node.operands === undefined) return fail('no such operation')
+  const bound = bindOperands(kind, node.operands, inShapes, node.path)
+  if (E.isLeft(bound)) return bound
+  const forward = kind.compile(spec.args, bound.right, { dtype })
+  if (E.isLeft(forward)) return forward
+  const probe = kind.compile(spec.args, bound.right, { dtype: 'float64' })
+  if (E.isLeft(probe)) return probe
+  const back = opVjp(spec.className, spec.args as Readonly<Record<string, unknown>>, bound.right, probe.right, node.inputs.length)
+  if (E.isLeft(back)) return fail(`training through this operation is not supported: ${back.left}`)
+  return E.right(
+    withStages(
+      (inputs, _w, batch) => {
+        const y = forward.right.run(inputs.map((data, i) => ({ shape: [batch, ...(inShapes[i] as ReadonlyArray<number>)], data }))).data as FloatArray
+        return { output: y, backward: (dy) => ({ inputs: back.right(inputs, y, dy, batch), weights: [] }) }
+      },
+      node.epilogue.stages,
+      lastAxis
+    )
   )
 }
 

@@ -94,6 +94,13 @@ const derivative = (a: Activation, dialect: Dialect): ((x: number) => number) | 
 }
 
 /**
+ * f′(x) of an elementwise Keras activation in float64, or `undefined` for the row-wise ones (`softmax`,
+ * `log_softmax`, `sparsemax`).
+ * @category training
+ */
+export const activationDerivative = (a: Activation, dialect: Dialect): ((x: number) => number) | undefined => derivative(a, dialect)
+
+/**
  * Why a function cannot be trained through, or `undefined` when it can.
  * @category training
  */
@@ -121,12 +128,23 @@ export const unaryVjp = (fn: Unary, x: FloatArray, y: FloatArray, dy: FloatArray
       for (let i = 0; i < n; i++) dx[i] = (x[i] as number) > 0 ? (dy[i] as number) : fn.slope * (dy[i] as number)
       return dx
     case 'relu': {
-      // y = min(x > t ? x : 0, max) − slope·max(t − x, 0) (Keras's relu with threshold t; t = 0: x > 0)
-      const hi = fn.maxValue ?? Infinity
+      // Keras's relu(x, negative_slope s, max_value m, threshold t) as its TensorFlow ops differentiate it:
+      // s only → leaky_relu (1 where x > 0, else s); else the positive part x·[x > t] (t ≠ 0), relu6
+      // (t = 0, m = 6: 0 < x < 6) or relu (x > 0), then clip(·, 0, m) passing [0, m] bounds included,
+      // minus s·relu(t − x) (+s where t − x > 0)
+      const t = fn.threshold
+      const m = fn.maxValue
+      const s = fn.negativeSlope
       for (let i = 0; i < n; i++) {
         const v = x[i] as number
-        let d = v > fn.threshold && v < hi ? 1 : 0
-        if (fn.negativeSlope !== 0 && fn.threshold - v > 0) d += fn.negativeSlope
+        let d: number
+        if (s !== 0 && m === null && t === 0) d = v > 0 ? 1 : s
+        else {
+          if (t !== 0) d = v > t && (m === null || (v >= 0 && v <= m)) ? 1 : 0
+          else if (m === 6) d = v > 0 && v < 6 ? 1 : 0
+          else d = v > 0 && (m === null || v <= m) ? 1 : 0
+          if (s !== 0 && t - v > 0) d += s
+        }
         dx[i] = d * (dy[i] as number)
       }
       return dx
