@@ -127,3 +127,22 @@ describe('gradients through operation nodes against central finite differences (
     expect(worst / (1 + scale)).toBeLessThan(1e-6)
   })
 })
+
+describe("Keras 3.15's sparsemax activation (TensorFlow's gradient of its formula) against finite differences", () => {
+  it.each([1, 2, 3, 4])('seed %i', (seed) => {
+    const x = input([6])
+    const y = apply(layers.dense({ units: 2 }), apply(layers.activation({ activation: 'sparsemax' }), apply(layers.dense({ units: 5 }), x)))
+    const trainer = right(compileTrainer(right(functional({ inputs: [x], outputs: [y] })), { loss: 'mse', optimizer: 'sgd' }, { dtype: 'float64' }))
+    const params = trainer.compiled.init(seed).map((p) => ({ shape: p.shape, data: p.data.map((v) => v * 0.5) }) as Tensor)
+    const batch = { x: [{ shape: [4, 6], data: Float64Array.from(makeInput([4, 6], seed, -1, 1)) }], y: [{ shape: [4, 2], data: Float64Array.from(makeInput([4, 2], seed + 1, -1, 1)) }] }
+    const g = trainer.valueAndGrad(params, batch).grads[0]?.data ?? []
+    const scale = Math.max(...Array.from(g, Math.abs))
+    expect(scale).toBeGreaterThan(0)
+    let worst = 0
+    for (let i = 0; i < g.length; i++) {
+      const at = (d: number): number => trainer.valueAndGrad(params.map((p, k) => (k === 0 ? { shape: p.shape, data: p.data.map((v, j) => (j === i ? v + d : v)) } : p)), batch).loss
+      worst = Math.max(worst, Math.abs((at(1e-6) - at(-1e-6)) / 2e-6 - (g[i] as number)))
+    }
+    expect(worst / (1 + scale)).toBeLessThan(1e-6)
+  })
+})

@@ -5,7 +5,7 @@
  *
  * At the kinks the derivative TensorFlow's gradients give: 0 at a ReLU's 0 (and at a clamp's bounds),
  * the slope side for leaky ReLU at 0 (`x > 0` is the linear side), 0 at the clip points of
- * hard_sigmoid / hard_tanh. Keras's `sparsemax` has no gradient here (see {@link unaryGradProblem}).
+ * hard_sigmoid / hard_tanh. Keras 3.15's `sparsemax` as TensorFlow differentiates its formula.
  */
 import type { Activation } from '../../codec/Activation.js'
 import type { Dialect } from '../../codec/Dialect.js'
@@ -104,10 +104,41 @@ export const activationDerivative = (a: Activation, dialect: Dialect): ((x: numb
  * Why a function cannot be trained through, or `undefined` when it can.
  * @category training
  */
-export const unaryGradProblem = (fn: Unary): string | undefined =>
-  fn.kind === 'activation' && fn.name === 'sparsemax'
-    ? 'Keras 3.15\'s sparsemax (a formula of its own, not the simplex projection) has no gradient in layerspec; train with softmax'
-    : undefined
+export const unaryGradProblem = (_fn: Unary): string | undefined => undefined
+
+/**
+ * The gradient of Keras 3.15's sparsemax (TensorFlow backend) along one row `[s0, s0 + k)`, as
+ * TensorFlow differentiates Keras's formula: with the row sorted in descending order (ties by index, as
+ * `tf.sort` orders them), cumulative sums c, the support S (positions j with `s_j − (c_j − 1)/j > 0`),
+ * `τ = (Σ_{j∈S} c_j − 1)/|S|` and `y = max(x − τ, 0)`: `dx_i = a_i·dy_i − (Σ_m a_m·dy_m)·#{j ∈ S, j ≥
+ * pos(i)}/|S|`, a the mask `x − τ ≥ 0` (tf.maximum passes a tie). Checked against TensorFlow's own
+ * gradient (ties included) when written.
+ */
+const sparsemaxRowVjp = (x: FloatArray, dy: FloatArray, dx: Float64Array, s0: number, k: number): void => {
+  const order = Array.from({ length: k }, (_, i) => i).sort((a, b) => (x[s0 + b] as number) - (x[s0 + a] as number) || a - b)
+  const inS = new Array<boolean>(k)
+  let c = 0
+  let sumC = 0
+  let size = 0
+  order.forEach((i, pos) => {
+    c += x[s0 + i] as number
+    inS[pos] = (x[s0 + i] as number) - (c - 1) / (pos + 1) > 0
+    if (inS[pos] === true) {
+      sumC += c
+      size++
+    }
+  })
+  const tau = (sumC - 1) / size
+  // #{j ∈ S, j ≥ pos}, from the end
+  const atOrAfter = new Array<number>(k + 1).fill(0)
+  for (let pos = k - 1; pos >= 0; pos--) atOrAfter[pos] = (atOrAfter[pos + 1] as number) + (inS[pos] === true ? 1 : 0)
+  let total = 0
+  for (let i = 0; i < k; i++) if ((x[s0 + i] as number) - tau >= 0) total += dy[s0 + i] as number
+  order.forEach((i, pos) => {
+    const active = (x[s0 + i] as number) - tau >= 0
+    dx[s0 + i] = (active ? (dy[s0 + i] as number) : 0) - (total * (atOrAfter[pos] as number)) / size
+  })
+}
 
 /**
  * The input gradient of `fn` given its input `x`, output `y` and output gradient `dy` (all of the
@@ -170,6 +201,10 @@ export const unaryVjp = (fn: Unary, x: FloatArray, y: FloatArray, dy: FloatArray
           for (let j = 0; j < k; j++) sum += dy[s + j] as number
           for (let j = 0; j < k; j++) dx[s + j] = (dy[s + j] as number) - Math.exp(y[s + j] as number) * sum
         }
+        return dx
+      }
+      if (fn.name === 'sparsemax') {
+        for (let s0 = 0; s0 < n; s0 += k) sparsemaxRowVjp(x, dy, dx, s0, k)
         return dx
       }
       throw new Error(`layerspec: no gradient for activation ${fn.name} (${unaryGradProblem(fn) ?? 'unknown'})`)
