@@ -42,6 +42,10 @@ def weight_range(name, shape):
         return (0.8, 1.2)
     if n in ('moving_variance', 'variance'):
         return (0.5, 1.5)
+    if n in ('moving_stddev', 'renorm_stddev'):
+        return (0.7, 1.3)
+    if n == 'renorm_mean':
+        return (-0.1, 0.1)
     if n in ('bias', 'beta', 'moving_mean', 'mean'):
         return (-0.1, 0.1)
     if n == 'depthwise_kernel':

@@ -150,6 +150,21 @@ def lora_conv():
     return model
 
 
+def renorm_conv(clipping, center_scale):
+    def build():
+        return keras.Sequential([
+            keras.Input((5, 5, 2)),
+            # no bias before the normalization: its exact gradient is 0, and Adam would turn float32 noise into full steps
+            keras.layers.Conv2D(3, 3, padding='same', use_bias=False),
+            keras.layers.BatchNormalization(renorm=True, renorm_clipping=clipping, renorm_momentum=0.9, momentum=0.8,
+                                            center=center_scale, scale=center_scale),
+            keras.layers.Activation('relu'),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(3, activation='softmax'),
+        ], name='renorm_conv')
+    return build
+
+
 def labels_for(loss, batch, classes, seed):
     nxt = mulberry32(seed)
     if loss == 'sparse_categorical_crossentropy':
@@ -185,6 +200,9 @@ CASES = [
     # LoRA (Keras 3's enable_lora: the kernel frozen, lora_kernel_a / lora_kernel_b trained)
     ('lora-dense-adam-sparse', lora_mlp, lambda: keras.optimizers.Adam(0.02), 'sparse_categorical_crossentropy'),
     ('lora-conv-sgd-categorical', lora_conv, lambda: keras.optimizers.SGD(0.1, momentum=0.5), 'categorical_crossentropy'),
+    # batch renormalization (Keras 3's renorm: r and d corrections, renorm / moving statistics updated)
+    ('renorm-clipped-sgd-sparse', renorm_conv({'rmax': 1.2, 'rmin': 0.9, 'dmax': 0.05}, True), lambda: keras.optimizers.SGD(0.1), 'sparse_categorical_crossentropy'),
+    ('renorm-plain-adam-categorical', renorm_conv(None, False), lambda: keras.optimizers.Adam(0.02), 'categorical_crossentropy'),
 ]
 
 BATCH = 4

@@ -31,6 +31,8 @@ export const weightRange = (name: string, shape: ReadonlyArray<number>): readonl
   const n = (name.split('/').pop() ?? name).split(':')[0] as string
   if (n === 'gamma') return [0.8, 1.2]
   if (n === 'moving_variance' || n === 'variance') return [0.5, 1.5]
+  if (n === 'moving_stddev' || n === 'renorm_stddev') return [0.7, 1.3]
+  if (n === 'renorm_mean') return [-0.1, 0.1]
   if (n === 'bias' || n === 'beta' || n === 'moving_mean' || n === 'mean') return [-0.1, 0.1]
   const fanIn = n === 'depthwise_kernel' ? (shape.length > 2 ? product(shape.slice(0, -2)) : 1) : shape.length > 1 ? product(shape.slice(0, -1)) : 1
   const a = Math.sqrt(3 / Math.max(1, fanIn))

@@ -29,6 +29,11 @@ export interface ModelWeight extends WeightSpec {
   /** `conv2d/kernel`, `sequential_1/conv2d/kernel` for a nested model's layer. */
   readonly path: string
   readonly layer: string
+  /**
+   * Present (true) when its layer or a model around it has `trainable: false`: the layer runs in
+   * inference mode in training (BatchNormalization), whatever its weights' own flags.
+   */
+  readonly frozen?: true
 }
 
 /**
@@ -115,7 +120,7 @@ const inferCall = (spec: AnyLayerSpec, inputs: ReadonlyArray<SymbolicShape>, nam
     const r = inferModel(spec, { inputShapes: inputs, nested: true })
     return E.map((s: ModelSummary): LayerResult => ({
       outputs: s.outputShapes,
-      weights: s.weights.map((w) => ({ ...w, path: `${name}/${w.path}`, trainable: w.trainable && spec.trainable })),
+      weights: s.weights.map((w) => ({ ...w, path: `${name}/${w.path}`, trainable: w.trainable && spec.trainable, ...(w.frozen === true || !spec.trainable ? { frozen: true as const } : {}) })),
       summary: s
     }))(E.mapLeft((errs: ReadonlyArray<SpecError>) => errs.map((e) => ({ path: concatPaths('config', e.path), message: e.message })))(r))
   }
@@ -125,7 +130,7 @@ const inferCall = (spec: AnyLayerSpec, inputs: ReadonlyArray<SymbolicShape>, nam
   const r = kind.infer(spec, inputs)
   return E.map((l: { readonly outputShape: SymbolicShape; readonly weights: ReadonlyArray<WeightSpec> }): LayerResult => ({
     outputs: [l.outputShape],
-    weights: l.weights.map((w) => ({ ...w, path: `${name}/${w.name}`, layer: name, trainable: w.trainable && spec.trainable })),
+    weights: l.weights.map((w) => ({ ...w, path: `${name}/${w.name}`, layer: name, trainable: w.trainable && spec.trainable, ...(spec.trainable ? {} : { frozen: true as const }) })),
     summary: null
   }))(E.mapLeft((errs: ReadonlyArray<SpecError>) => errs.map((e) => ({ path: e.path === '' ? '' : concatPaths('config', e.path), message: e.message })))(r))
 }
