@@ -69,12 +69,13 @@ import { findOpKind } from '../ops/registry.js'
 import { opVjp } from './vjp/ops.js'
 import type { ModelWeight } from '../model/infer.js'
 import { allocate, type FloatArray, type FloatDType } from '../numerics/FloatArray.js'
+import type { Activation } from '../codec/Activation.js'
 import { deriveSeed, uint32Stream, uniformStream } from '../numerics/random.js'
 import { augmentationOf, augmentImages, drawAugmentation, type AugmentationSpec, type ImageLayout } from './augment.js'
 import { batchNormTrain, channelMap } from './vjp/batchNorm.js'
 import { compileConvVjp } from './vjp/convFast.js'
-import { denseVjp } from './vjp/dense.js'
-import { gatherVjp, probeAffine, probeGather } from './vjp/gather.js'
+import { denseForward, denseVjp } from './vjp/dense.js'
+import { gatherForward, gatherVjp, probeAffine, probeGather } from './vjp/gather.js'
 import { bilinearVjp, mergeVjp } from './vjp/merge.js'
 import { globalPoolVjp, maxPoolArgmax, maxPoolScatter, poolVjp } from './vjp/pool.js'
 import { poolNdVjp, type PoolVolume } from './vjp/poolNd.js'
@@ -361,15 +362,22 @@ const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean, ke
       const inShape = inShapes[0] as ReadonlyArray<number>
       const k = inShape[inShape.length - 1] as number
       const rowsPerSample = sizeOfValue(graph, node.inputs[0] as number) / k
+      const ownActivation = (spec as unknown as { readonly activation: Activation }).activation
+      if (ownActivation !== 'linear' && unaryOfActivation(ownActivation, spec.dialect) !== undefined) {
+        // an activation left in the spec (not lowered to the stages) would need its own backward
+        return fail(`the Dense's own activation ${quoteText(ownActivation)} was not moved to its epilogue`)
+      }
       const loraOf = (op: NodeOp): NodeOp => (s.loraRank === null ? op : withLora(op, { rank: s.loraRank, alpha: s.loraAlpha ?? s.loraRank }, s.useBias ? 2 : 1, dtype))
       return wrap(
-        E.right(loraOf((inputs, weights, batch) => {
+        E.right(loraOf((inputs, weights, batch, _mode, buf) => {
           const x = inputs[0] as FloatArray
-          const out = layer.right.forward(weights.map((w, i) => ({ shape: wShapes[i] ?? [w.length], data: w })), tensorsOf(inputs, inShapes, batch)).data
+          const rows = batch * rowsPerSample
+          // the linear part, in a planned buffer (lowering moved the activation to the stages)
+          const out = denseForward(rows, k, s.units, x, weights[0] as FloatArray, s.useBias ? weights[1] : undefined, buf.float('out', rows * s.units))
           return {
             output: out,
             backward: (dy) => {
-              const r = denseVjp(batch * rowsPerSample, k, s.units, x, weights[0] as FloatArray, dy, s.useBias)
+              const r = denseVjp(rows, k, s.units, x, weights[0] as FloatArray, dy, s.useBias, buf.float('dx', rows * k))
               return { inputs: [r.dx], weights: s.useBias ? [r.dw, r.db] : [r.dw] }
             }
           }
@@ -892,10 +900,12 @@ const gatherOp = (
   const map = probeGather(probe.right, inShapes, [])
   if (map === undefined) return fail('the layer does not only move values (no gather map)')
   const sizes = node.inputs.map((v) => sizeOfValue(graph, v))
+  const outSize = sizeOfValue(graph, node.output)
+  // forward and backward through the gather map, in planned buffers
   return wrap(
-    E.right((inputs, _w, batch) => ({
-      output: layer.right.forward([], tensorsOf(inputs, inShapes, batch)).data,
-      backward: (dy) => ({ inputs: gatherVjp(map, sizes, batch, dy), weights: [] })
+    E.right((inputs, _w, batch, _mode, buf) => ({
+      output: gatherForward(map, sizes, batch, inputs, buf.float('out', batch * outSize)),
+      backward: (dy) => ({ inputs: gatherVjp(map, sizes, batch, dy, sizes.map((n, i) => buf.float(`dx${i}`, batch * n))), weights: [] })
     }))
   )
 }

@@ -7,17 +7,38 @@ import type { FloatArray } from '../../numerics/FloatArray.js'
 
 /** Gradients of a Dense call. */
 export interface DenseGrads {
-  readonly dx: Float64Array
+  readonly dx: FloatArray
   readonly dw: Float64Array
   readonly db: Float64Array | undefined
 }
 
 /**
- * Dense's VJP for `rows` rows of `k` inputs and `units` outputs.
+ * Dense's forward `y = x·W + b` for `rows` rows into `out`, as the Dense layer computes it (float64
+ * sums started at the bias, stored in `out`'s type).
  * @category training
  */
-export const denseVjp = (rows: number, k: number, units: number, x: FloatArray, w: FloatArray, dy: FloatArray, wantBias: boolean): DenseGrads => {
-  const dx = new Float64Array(rows * k)
+export const denseForward = (rows: number, k: number, units: number, x: FloatArray, w: FloatArray, b: FloatArray | undefined, out: FloatArray): FloatArray => {
+  const acc = new Float64Array(units)
+  for (let r = 0; r < rows; r++) {
+    if (b === undefined) acc.fill(0)
+    else for (let u = 0; u < units; u++) acc[u] = b[u] as number
+    const xr = r * k
+    for (let i = 0; i < k; i++) {
+      const v = x[xr + i] as number
+      const wi = i * units
+      for (let u = 0; u < units; u++) acc[u] = (acc[u] as number) + v * (w[wi + u] as number)
+    }
+    out.set(acc, r * units)
+  }
+  return out
+}
+
+/**
+ * Dense's VJP for `rows` rows of `k` inputs and `units` outputs (`dxInto`: a buffer for dx, written whole).
+ * @category training
+ */
+export const denseVjp = (rows: number, k: number, units: number, x: FloatArray, w: FloatArray, dy: FloatArray, wantBias: boolean, dxInto?: FloatArray): DenseGrads => {
+  const dx = dxInto ?? new Float64Array(rows * k)
   const dw = new Float64Array(k * units)
   const db = wantBias ? new Float64Array(units) : undefined
   const d = new Float64Array(units)

@@ -53,23 +53,39 @@ export const probeGather = (layer: CompiledLayer, shapes: ReadonlyArray<Readonly
 
 /**
  * The input gradients of a gather for `batch` samples: `dy` the output gradient; `sizes` the inputs'
- * per-sample sizes.
+ * per-sample sizes; `into` (optional) the buffers to write them to (zeroed here).
  * @category training
  */
-export const gatherVjp = (map: GatherMap, sizes: ReadonlyArray<number>, batch: number, dy: FloatArray): ReadonlyArray<Float64Array> => {
-  const dxs = sizes.map((s) => new Float64Array(batch * s))
+export const gatherVjp = (map: GatherMap, sizes: ReadonlyArray<number>, batch: number, dy: FloatArray, into?: ReadonlyArray<FloatArray>): ReadonlyArray<FloatArray> => {
+  const dxs = into === undefined ? sizes.map((s) => new Float64Array(batch * s)) : into.map((d) => d.fill(0))
   const outSize = map.input.length
   for (let n = 0; n < batch; n++) {
     const o0 = n * outSize
     for (let o = 0; o < outSize; o++) {
       const i = map.input[o] as number
       if (i < 0) continue
-      const dx = dxs[i] as Float64Array
+      const dx = dxs[i] as FloatArray
       const at = n * (sizes[i] as number) + (map.element[o] as number)
       dx[at] = (dx[at] as number) + (dy[o0 + o] as number)
     }
   }
   return dxs
+}
+
+/**
+ * The forward of a gather for `batch` samples into `out`: each output element its source element, or 0.
+ * @category training
+ */
+export const gatherForward = (map: GatherMap, sizes: ReadonlyArray<number>, batch: number, xs: ReadonlyArray<FloatArray>, out: FloatArray): FloatArray => {
+  const outSize = map.input.length
+  for (let n = 0; n < batch; n++) {
+    const o0 = n * outSize
+    for (let o = 0; o < outSize; o++) {
+      const i = map.input[o] as number
+      out[o0 + o] = i < 0 ? 0 : ((xs[i] as FloatArray)[n * (sizes[i] as number) + (map.element[o] as number)] as number)
+    }
+  }
+  return out
 }
 
 /**
