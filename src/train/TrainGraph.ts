@@ -460,17 +460,18 @@ const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean, ke
       const meanAt = (s.scale ? 1 : 0) + (s.center ? 1 : 0)
       const learns = trainable(node)
       return wrap(
-        E.right((inputs, weights, batch, mode) => {
+        E.right((inputs, weights, batch, mode, buf) => {
           const x = inputs[0] as FloatArray
           const gamma = gammaAt >= 0 ? (weights[gammaAt] as FloatArray) : undefined
           const beta = betaAt >= 0 ? (weights[betaAt] as FloatArray) : undefined
           const mean = weights[meanAt] as FloatArray
           const variance = weights[meanAt + 1] as FloatArray
-          if (mode.training && learns && s.renorm) return renormTrain(batch, x, map, weights, gammaAt, betaAt, meanAt, s, epsilon, dtype)
+          const into = { y: buf.float('out', x.length), xhat: buf.float('xhat', x.length), dx: buf.float('dx', x.length) }
+          if (mode.training && learns && s.renorm) return renormTrain(batch, x, map, weights, gammaAt, betaAt, meanAt, s, epsilon, dtype, into)
           if (mode.training && learns) {
-            const f = batchNormTrain(batch, x, map, gamma, beta, mean, variance, s.momentum, epsilon, layout.fused)
+            const f = batchNormTrain(batch, x, map, gamma, beta, mean, variance, s.momentum, epsilon, layout.fused, into)
             return {
-              output: toDtype(dtype, f.y),
+              output: f.y,
               updates: [
                 [meanAt, toDtype(dtype, f.movingMean)],
                 [meanAt + 1, toDtype(dtype, f.movingVariance)]
@@ -742,7 +743,8 @@ const renormTrain = (
   meanAt: number,
   s: BatchNormalizationSpec,
   epsilon: number,
-  dtype: FloatDType
+  dtype: FloatDType,
+  into: { readonly y: FloatArray; readonly xhat: FloatArray; readonly dx: FloatArray }
 ): NodeRun => {
   const C = map.channels
   const size = map.of.length
@@ -786,7 +788,7 @@ const renormTrain = (
   const gammaEff = Float64Array.from({ length: C }, (_, c) => (r[c] as number) * (gamma === undefined ? 1 : (gamma[c] as number)))
   const betaEff = Float64Array.from({ length: C }, (_, c) => (d[c] as number) * (gamma === undefined ? 1 : (gamma[c] as number)) + (beta === undefined ? 0 : (beta[c] as number)))
   // the batch-normalized output with the composed scale and offset (its moving updates are not renorm's)
-  const f = batchNormTrain(batch, x, map, gammaEff, betaEff, movingMean, weights[meanAt + 1] as FloatArray, s.momentum, epsilon, false)
+  const f = batchNormTrain(batch, x, map, gammaEff, betaEff, movingMean, weights[meanAt + 1] as FloatArray, s.momentum, epsilon, false, into)
   const m = s.momentum
   const mr = s.renormMomentum
   const moved = (old: FloatArray, value: Float64Array, momentum: number): FloatArray =>
@@ -796,7 +798,7 @@ const renormTrain = (
     )
   const newStddev = moved(movingStddev, stddev, m)
   return {
-    output: toDtype(dtype, f.y),
+    output: f.y,
     updates: [
       [meanAt, moved(movingMean, mean, m)],
       [meanAt + 1, toDtype(dtype, Float64Array.from(newStddev, (v) => Math.max(v * v - epsilon, 0)))],

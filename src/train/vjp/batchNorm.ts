@@ -42,17 +42,18 @@ export const channelMap = (perSample: ReadonlyArray<number>, axes: ReadonlyArray
 
 /** A training-mode forward's output, what its backward needs, and the moving statistics after it. */
 export interface BatchNormTrainForward {
-  readonly y: Float64Array
+  readonly y: FloatArray
   readonly movingMean: Float64Array
   readonly movingVariance: Float64Array
   /** dx, dγ, dβ from dy. */
-  readonly backward: (dy: FloatArray) => { readonly dx: Float64Array; readonly dgamma: Float64Array; readonly dbeta: Float64Array }
+  readonly backward: (dy: FloatArray) => { readonly dx: FloatArray; readonly dgamma: Float64Array; readonly dbeta: Float64Array }
 }
 
 /**
  * The training-mode forward of `batch` samples `x` (per-sample elements mapped to channels by `map`).
  * `gamma` / `beta` undefined when the layer has no scale / center; `unbiased` selects tf.keras's fused
- * moving variance.
+ * moving variance. `into` (optional): buffers for the output, the normalized input the backward
+ * keeps, and the input gradient (each of the input's length; `y` and `dx` written whole).
  * @category training
  */
 export const batchNormTrain = (
@@ -65,7 +66,8 @@ export const batchNormTrain = (
   movingVariance: FloatArray,
   momentum: number,
   epsilon: number,
-  unbiased: boolean
+  unbiased: boolean,
+  into?: { readonly y: FloatArray; readonly xhat: FloatArray; readonly dx: FloatArray }
 ): BatchNormTrainForward => {
   const C = map.channels
   const size = map.of.length
@@ -94,8 +96,8 @@ export const batchNormTrain = (
     variance[c] = (variance[c] as number) / (count[c] as number)
     inv[c] = 1 / Math.sqrt((variance[c] as number) + epsilon)
   }
-  const xhat = new Float64Array(batch * size)
-  const y = new Float64Array(batch * size)
+  const xhat = into?.xhat ?? new Float64Array(batch * size)
+  const y = into?.y ?? new Float64Array(batch * size)
   for (let n = 0; n < batch; n++) {
     const o = n * size
     for (let e = 0; e < size; e++) {
@@ -129,7 +131,7 @@ export const batchNormTrain = (
           sumDyXhat[c] = (sumDyXhat[c] as number) + d * (xhat[o + e] as number)
         }
       }
-      const dx = new Float64Array(batch * size)
+      const dx = into?.dx ?? new Float64Array(batch * size)
       for (let n = 0; n < batch; n++) {
         const o = n * size
         for (let e = 0; e < size; e++) {
