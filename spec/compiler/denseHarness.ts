@@ -190,14 +190,39 @@ export interface WasmRun {
 }
 
 /** Runs the wasm kernel of a case on a fresh memory filled with `fill` bits (poison by default). */
-export const runWasm = (c: DenseCase, g: DenseGraph, d: DenseData, options: WasmDenseOptions = {}, fill = POISON_BITS): WasmRun | undefined => {
+export const runWasm = (
+  c: DenseCase,
+  g: DenseGraph,
+  d: DenseData,
+  options: WasmDenseOptions = {},
+  fill = POISON_BITS,
+  threading?: { readonly threads: number; readonly split?: () => boolean; readonly calls?: number }
+): WasmRun | undefined => {
   const wasm = wasmApi
   if (wasm === undefined) return undefined
   const layout = layoutOf(c, g, packedDenseFloats(c.K, c.N))
-  const memory = new wasm.Memory({ initial: Math.ceil((layout.end * 4) / 65536) + 1, maximum: 65536 })
-  const choice: KernelChoice = { dtype: 'float32', backend: 'wasm', threads: 1, memory: () => memory }
+  const pages = Math.ceil((layout.end * 4) / 65536) + 1
+  // threads: a shared memory, as a model compiled with threads computes in
+  const memory = threading === undefined ? new wasm.Memory({ initial: pages, maximum: 65536 }) : new wasm.Memory({ initial: pages, maximum: 65536, shared: true })
+  const choice: KernelChoice = {
+    dtype: 'float32',
+    backend: 'wasm',
+    threads: threading?.threads ?? 1,
+    memory: () => memory,
+    ...(threading?.split === undefined ? {} : { split: threading.split })
+  }
   const kernel = wasmDenseKernel(g.node, g.graph, choice, { warm: false, ...options })
   if (kernel === undefined) return undefined
+  // earlier calls on the same arena (their results overwritten by the last, on fresh poison)
+  for (let k = 1; k < (threading?.calls ?? 1); k++) {
+    new Uint32Array(memory.buffer).fill(fill)
+    const arena: Arena = { dtype: 'float32', memory, view: () => new Float32Array(memory.buffer) }
+    const view = arena.view()
+    kernel.pack(d.weights, view, layout.weights)
+    view.set(d.x, layout.x)
+    d.residuals.forEach((r, i) => view.set(r, layout.residuals[i] as number))
+    kernel.run(arena, c.batch, ioOf(layout), d.weights)
+  }
   new Uint32Array(memory.buffer).fill(fill)
   const arena: Arena = { dtype: 'float32', memory, view: () => new Float32Array(memory.buffer) }
   const view = arena.view()

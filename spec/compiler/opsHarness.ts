@@ -107,9 +107,9 @@ export const oneNode = (
 const PAGE = 65536
 
 /** A fresh non-shared wasm memory of `pages` pages (maximum 4 GiB, as the compiler's arena). */
-export const newMemory = (pages = 1): WasmMemory => {
+export const newMemory = (pages = 1, shared = false): WasmMemory => {
   if (wasmApi === undefined) throw new Error('no WebAssembly')
-  return new wasmApi.Memory({ initial: pages, maximum: 65536 })
+  return new wasmApi.Memory(shared ? { initial: pages, maximum: 65536, shared: true } : { initial: pages, maximum: 65536 })
 }
 const POISON = 0x7fa00001 // a NaN with a payload no arithmetic produces
 
@@ -162,6 +162,7 @@ const runOn = (
 ): RunResult => {
   const view = new Float32Array(memory.buffer)
   new Int32Array(memory.buffer).fill(POISON)
+  // (a shared memory's views are plain typed arrays over a SharedArrayBuffer: `slice` copies them out)
   const w = layout.weights
   if (kernel.packedFloats > 0) kernel.pack(weights, view, w)
   data.forEach((d, i) => view.set(d, (layout.inputs[i] as number) + shift))
@@ -187,7 +188,7 @@ const runOn = (
   const after = new Float32Array(memory.buffer)
   const n = batch * one.outSize
   const bits = new Int32Array(memory.buffer)
-  const beforeBits = new Int32Array(before.buffer)
+  const beforeBits = new Int32Array(before.buffer, before.byteOffset, before.length)
   let untouched = true
   for (let i = 0; i < bits.length; i++) {
     if (i >= out && i < out + n) continue
@@ -278,4 +279,53 @@ export const floats = (n: number, seed: number, r = 4, specials = 0): Float32Arr
     out[i] = next() < specials ? (SPECIAL[Math.floor(next() * SPECIAL.length)] as number) : (next() * 2 - 1) * r
   }
   return out
+}
+
+/** Options of {@link compareThreads}. */
+export interface ThreadsOptions {
+  readonly batch: number
+  readonly threads: number
+  readonly gap?: number
+  readonly inPlace?: boolean
+  /** The family's threshold (floats moved per call) for the threaded kernel. */
+  readonly parallelMinFloats: number
+  /** The model's per-forward decision, asked at each call (default: always split). */
+  readonly split?: () => boolean
+}
+
+/** A family with the wasm-ops options (wasm-ops.ts's families take them as a fourth argument). */
+export type OpsFamily = (node: OneNode['node'], graph: OneNode['graph'], choice: KernelChoice, options?: { readonly parallelMinFloats?: number }) => StepKernel | undefined
+
+/**
+ * The family's kernel on one thread (a plain memory) and on `threads` (a shared memory, as a model
+ * compiled with threads has), the same layout, each on a poisoned arena; `calls` runs of the threaded
+ * kernel in a row on the same arena (each refilled with poison), to catch state one call leaves to the next.
+ */
+export const compareThreads = (
+  family: OpsFamily,
+  one: OneNode,
+  weights: ReadonlyArray<Tensor>,
+  data: ReadonlyArray<Float32Array>,
+  options: ThreadsOptions,
+  calls = 1
+): { readonly single: RunResult; readonly threaded: ReadonlyArray<RunResult> } | undefined => {
+  const make = (threads: number, shared: boolean): { readonly kernel: StepKernel; readonly memory: WasmMemory } | undefined => {
+    const memory = newMemory(1, shared)
+    const choice: KernelChoice = { dtype: 'float32', backend: 'wasm', threads, memory: () => memory, ...(options.split === undefined ? {} : { split: options.split }) }
+    const kernel = family(one.node, one.graph, choice, { parallelMinFloats: options.parallelMinFloats })
+    return kernel === undefined ? undefined : { kernel, memory }
+  }
+  const a = make(1, false)
+  const b = make(options.threads, true)
+  if (a === undefined || b === undefined) return undefined
+  const sizes = one.inShapes.map((s) => options.batch * s.reduce((x, y) => x * y, 1))
+  const layout = layoutFor(a.kernel.packedFloats, sizes, options.batch * one.outSize, options.gap ?? 0, (options.inPlace ?? false) && a.kernel.inPlace)
+  for (const m of [a.memory, b.memory]) {
+    const pages = Math.ceil(((layout.total + 64) * 4) / PAGE)
+    const have = m.buffer.byteLength / PAGE
+    if (pages > have) m.grow(pages - have)
+  }
+  const single = runOn(a.kernel, one, weights, data, options.batch, a.memory, layout, 0)
+  const threaded = Array.from({ length: calls }, () => runOn(b.kernel, one, weights, data, options.batch, b.memory, layout, 0))
+  return { single, threaded }
 }

@@ -169,7 +169,8 @@ export const compileGraph = (
   let memory: WasmMemory | undefined
   const api = wasmApi
   const canWasm = backend !== 'js' && wasmAvailable(dtype) && api !== undefined
-  // threads: a shared arena, on which the convolutions split large calls over the worker pool
+  // threads: a shared arena, on which the large steps (convolutions, Dense, pooling, BatchNormalization,
+  // elementwise, Concatenate, UpSampling2D) split their calls over the worker pool
   const shared = canWasm && (options.threads ?? 1) > 1 && THREADS_AVAILABLE && HAS_SHARED_MEMORY
   // with threads, each forward splits its large steps or runs them all on one thread, whichever its
   // calls measure faster (splitPolicy.ts: the break-even moves with the machine's load)

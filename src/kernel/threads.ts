@@ -35,8 +35,13 @@ const CMD = 2
 const ID = 3
 const ARGS = 4 // 9 i32 arguments of a job: x, w, o, stage, pads, padChunk, padUnits, chunks, scratch
 const ARG_COUNT = 9
+const CALL_N = 13 // a call job (`Job.call`): its argument count (0: the classic `run(x, w, o, u0, u1, s)`)
+const CALL_AT = 14 // where u0, u1 go in the call's arguments
 const STATUS = 15
-const CTRL_INTS = 16
+const CALL_ARGS = 16 // the call's arguments
+/** Most arguments of a call job ({@link Job.call}). */
+export const JOB_MAX_CALL_ARGS = 96
+const CTRL_INTS = CALL_ARGS + JOB_MAX_CALL_ARGS
 
 const CMD_JOB = 1
 const CMD_REGISTER = 2
@@ -67,7 +72,9 @@ const { workerData, receiveMessageOnPort } = require('node:worker_threads')
 const ctrl = new Int32Array(workerData.ctrl)
 const port = workerData.port
 const instances = new Map()
+const entries = new Map()
 const headers = new Map()
+const callArgs = []
 let seen = 0
 // waits until ok(H[i]) (or an abort): spins first, then sleeps in short timed waits (woken by notify),
 // so that a thread the OS has descheduled does not cost the waiter whole time slices of spinning
@@ -98,6 +105,12 @@ for (;;) {
       const a = ${ARGS}
       const x = ctrl[a], w = ctrl[a + 1], o = ctrl[a + 2], stage = ctrl[a + 3], pads = ctrl[a + 4], padChunk = ctrl[a + 5]
       const padUnits = ctrl[a + 6], chunks = ctrl[a + 7], s = ctrl[a + 8]
+      const callN = ctrl[${CALL_N}], callAt = ctrl[${CALL_AT}]
+      const entry = callN > 0 ? entries.get(id) : undefined
+      if (callN > 0) {
+        callArgs.length = callN
+        for (let i = 0; i < callN; i++) callArgs[i] = ctrl[${CALL_ARGS} + i]
+      }
       const items = pads + chunks
       until(H, ${READY}, (v) => v !== 0)
       for (;;) {
@@ -113,17 +126,24 @@ for (;;) {
           until(H, ${PADDED}, (v) => v >= pads)
           if (Atomics.load(H, ${ABORT}) !== 0) break
           const j = ${STARTS} + k - pads
-          ex.run(x, w, o, H[j], H[j + 1], s)
+          if (entry !== undefined) {
+            callArgs[callAt] = H[j]
+            callArgs[callAt + 1] = H[j + 1]
+            Reflect.apply(entry, undefined, callArgs)
+          } else ex.run(x, w, o, H[j], H[j + 1], s)
           Atomics.store(H, ${FLAGS} + k - pads, 1)
           Atomics.notify(H, ${FLAGS} + k - pads)
         }
       }
     } else if (cmd === ${CMD_REGISTER}) {
       const m = receiveMessageOnPort(port).message
-      instances.set(m.id, new WebAssembly.Instance(m.module, { env: { memory: m.memory } }))
+      const inst = new WebAssembly.Instance(m.module, { env: { memory: m.memory } })
+      instances.set(m.id, inst)
+      entries.set(m.id, inst.exports[m.entry])
       headers.set(m.id, new Int32Array(m.header !== undefined ? m.header : m.memory.buffer, 0, ${JOB_HEADER_BYTES / 4}))
     } else if (cmd === ${CMD_UNREGISTER}) {
       instances.delete(ctrl[${ID}])
+      entries.delete(ctrl[${ID}])
       headers.delete(ctrl[${ID}])
     }
   } catch (e) {
@@ -197,12 +217,15 @@ class PoolWorker {
    * a worker that found nothing left to claim to say so (that worker may still be waking up), so the
    * acknowledgement is awaited here, before the next command, when it has almost always arrived.
    */
-  post(cmd: number, id: number, args: ReadonlyArray<number> = []): void {
+  post(cmd: number, id: number, args: ReadonlyArray<number> = [], call?: JobCall): void {
     if (!this.finished()) this.wait()
     const c = this.ctrl
     c[CMD] = cmd
     c[ID] = id
     for (let k = 0; k < ARG_COUNT; k++) c[ARGS + k] = args[k] ?? 0
+    c[CALL_N] = call === undefined ? 0 : call.args.length
+    c[CALL_AT] = call === undefined ? 0 : call.at
+    if (call !== undefined) for (let k = 0; k < call.args.length; k++) c[CALL_ARGS + k] = call.args[k] as number
     this.seq = (this.seq + 1) | 0
     Atomics.store(c, SEQ, this.seq)
     Atomics.notify(c, SEQ)
@@ -224,8 +247,8 @@ class PoolWorker {
     if (Atomics.load(c, STATUS) !== 0) throw new Error('layerspec: a worker thread failed to run a convolution')
   }
 
-  register(id: number, module: WasmModule, memory: WasmMemory, header: SharedArrayBuffer | undefined): void {
-    this.port.postMessage({ id, module, memory, header })
+  register(id: number, module: WasmModule, memory: WasmMemory, header: SharedArrayBuffer | undefined, entry: string): void {
+    this.port.postMessage({ id, module, memory, header, entry })
     this.post(CMD_REGISTER, id)
     this.wait()
     this.registered.add(id)
@@ -278,6 +301,19 @@ export interface Job {
   /** The calling thread's scratch; worker `k`'s is at `scratch + (k + 1) · scratchBytes`. */
   readonly scratch: number
   readonly scratchBytes: number
+  /**
+   * Instead of `run(x, w, o, u0, u1, scratch)`, the workers call the module's export
+   * {@link ThreadedModuleOptions.entry} with these arguments, a chunk's first and end work units at
+   * `at` and `at + 1` (the model compiler's non-convolution steps: `fn(o, x…, d…, u0, u1)`, Dense's
+   * `dense(x, w, o, r0, r1, p0, p1, d…)`); at most {@link JOB_MAX_CALL_ARGS} arguments, no padding.
+   */
+  readonly call?: JobCall
+}
+
+/** The arguments of a call job ({@link Job.call}). */
+export interface JobCall {
+  readonly args: ReadonlyArray<number>
+  readonly at: number
 }
 
 /** What the calling thread does in a job (see the module comment). */
@@ -306,6 +342,8 @@ export interface ThreadedModuleOptions {
    * disposed: the model compiler's steps); the pool ends when no module uses it.
    */
   readonly collect?: boolean
+  /** The export a call job ({@link Job.call}) calls (default `run`). */
+  readonly entry?: string
 }
 
 /** Workers' registrations of collected modules (`collect`): dropped, and the pool ended when unused. */
@@ -342,7 +380,7 @@ export class ThreadedModule {
   runJob(job: Job, steps: JobSteps): void {
     if (this.workers === undefined || this.generation !== generation) {
       const ws = ensureWorkers(this.helpers)
-      for (const wk of ws) wk.register(this.id, this.module, this.memory, this.header?.buffer as SharedArrayBuffer | undefined)
+      for (const wk of ws) wk.register(this.id, this.module, this.memory, this.header?.buffer as SharedArrayBuffer | undefined, this.options.entry ?? 'run')
       this.workers = ws
       this.generation = generation
       if (this.options.collect === true) {
@@ -351,6 +389,9 @@ export class ThreadedModule {
       }
     }
     const ws = this.workers
+    if (job.call !== undefined && (job.call.args.length > JOB_MAX_CALL_ARGS || job.call.at < 0 || job.call.at + 2 > job.call.args.length || job.pads > 0)) {
+      throw new RangeError('layerspec: a call job takes at most JOB_MAX_CALL_ARGS arguments, its unit range inside them, and no padding')
+    }
     threadStats.calls++
     // the workers' last commands (a previous job of any module) done: the header may be reset
     for (const wk of ws) if (!wk.finished()) wk.wait()
@@ -359,7 +400,7 @@ export class ThreadedModule {
     H.fill(0, 0, FLAGS + chunks)
     H.set(job.starts, STARTS)
     ws.forEach((wk, k) =>
-      wk.post(CMD_JOB, this.id, [job.x, job.w, job.o, job.stage, job.pads, job.padChunk, job.padUnits, chunks, job.scratch + (k + 1) * job.scratchBytes])
+      wk.post(CMD_JOB, this.id, [job.x, job.w, job.o, job.stage, job.pads, job.padChunk, job.padUnits, chunks, job.scratch + (k + 1) * job.scratchBytes], job.call)
     )
     /**
      * Waits until `ok(H[i])`: spins, then sleeps in short timed waits (the workers notify); throws if

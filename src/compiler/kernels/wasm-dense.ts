@@ -20,7 +20,10 @@
  *
  * It takes a node only when the backend allows wasm, the model is float32, SIMD validates and the
  * arena memory exists; otherwise the next family (or the reference kernel) runs it. `dense` takes row
- * and panel ranges, so a threaded runner can split either; today a call runs on one thread.
+ * and panel ranges: in a model compiled with threads (a shared arena), a call of at least
+ * {@link DENSE_THREAD_MIN_MACS} multiply-adds splits over the worker pool (split.ts) — by panels of
+ * output columns (each thread streams its share of the weights: batch 1's GEMV, and any call with
+ * more columns than rows) or by rows ({@link denseSplitAxis}) — bit for bit the one-thread call.
  */
 import type { Tensor } from '../../core/Tensor.js'
 import type { DenseSpec } from '../../layers/Dense.js'
@@ -33,6 +36,8 @@ import type { KernelChoice, KernelFactory, StepKernel } from '../StepKernel.js'
 import { unaryOfActivation } from '../Unary.js'
 import { applyStages } from './epilogue.js'
 import { denseCode, packDense, packedDenseFloats, panelCount, panelFloats, type DenseTiling, type FusedOp } from './wasm/denseCode.js'
+import { JOB_MAX_CALL_ARGS } from '../../kernel/threads.js'
+import { splitAllowed, stepSplitter } from './split.js'
 
 // -------------------------------------------------------------------------------------
 // tiling
@@ -108,6 +113,7 @@ const opKey = (op: FusedOp): string => {
 
 interface CachedModule {
   readonly module: WasmModule
+  readonly key: string
   warm: boolean
 }
 
@@ -122,7 +128,7 @@ const moduleFor = (K: number, N: number, tiling: DenseTiling, ops: ReadonlyArray
   const hit = modules.get(key)
   if (hit !== undefined) return hit
   const bytes = encodeModule([{ name: 'dense', code: denseCode({ K, N, tiling, ops, fma }) }], { shared, initialPages: 0, maxPages: 65536 })
-  const entry: CachedModule = { module: new api.Module(bytes), warm: false }
+  const entry: CachedModule = { module: new api.Module(bytes), key, warm: false }
   if (modules.size >= MAX_CACHED_MODULES) modules.delete(modules.keys().next().value as string)
   modules.set(key, entry)
   return entry
@@ -172,7 +178,28 @@ export interface WasmDenseOptions {
   readonly warm?: boolean
   /** Another tiling (benchmarks). */
   readonly tiling?: DenseTiling
+  /** Multiply-adds per call from which a model compiled with threads splits it (default {@link DENSE_THREAD_MIN_MACS}). */
+  readonly parallelMinMacs?: number
+  /** How a split call is divided (default `auto`: {@link denseSplitAxis}). */
+  readonly splitAxis?: 'auto' | 'rows' | 'panels'
 }
+
+/**
+ * Multiply-adds from which a Dense call of a model compiled with threads (on its shared arena) splits
+ * over the worker pool: as the arena convolutions' `ARENA_THREAD_MIN_MACS`.
+ * @category kernels
+ */
+export const DENSE_THREAD_MIN_MACS = 1_000_000
+
+/**
+ * Which range a split Dense call divides: its panels of output columns (each thread reads its own
+ * share of the weights, every row: the GEMV of batch 1, and any call whose weights outweigh its
+ * inputs), or its rows (each thread its own rows, all the weights: calls of many rows over few
+ * weights). Either is bit for bit one thread (each output is the same sum whichever tile computes it).
+ * @category kernels
+ */
+export const denseSplitAxis = (rows: number, K: number, N: number, threads: number): 'rows' | 'panels' =>
+  panelCount(N) >= 2 * threads && K * N >= rows * K ? 'panels' : rows >= 2 * threads ? 'rows' : 'panels'
 
 const isShared = (m: WasmMemory): boolean => typeof SharedArrayBuffer !== 'undefined' && m.buffer instanceof SharedArrayBuffer
 
@@ -209,9 +236,11 @@ export const wasmDenseKernel = (node: Node, graph: Graph, choice: KernelChoice, 
   const fma = (options.fma ?? true) && HAS_RELAXED_SIMD
   const tiling = options.tiling ?? denseTiling(K)
   let fn: DenseFn
+  let cached: CachedModule
   try {
     const entry = moduleFor(K, N, tiling, fused, fma, shared)
     if (entry === undefined) return undefined
+    cached = entry
     fn = new wasmApi.Instance(entry.module, { env: { memory } }).exports['dense'] as DenseFn
     if (options.warm ?? true) warmUp(entry, K, N, adds, shared)
   } catch {
@@ -222,6 +251,22 @@ export const wasmDenseKernel = (node: Node, graph: Graph, choice: KernelChoice, 
   const merge = lora ? loraMerger({ rank: spec.loraRank ?? 1, alpha: spec.loraAlpha ?? spec.loraRank ?? 1 }, 'float32') : undefined
   // per-call buffers, filled in place (run allocates nothing of its own)
   const args = new Array<number>(7 + adds).fill(0)
+  const splitter = args.length <= JOB_MAX_CALL_ARGS ? stepSplitter(choice, memory, cached.module, cached.key, 'dense') : undefined
+  const threads = Math.max(1, Math.floor(choice.threads))
+  const minMacs = options.parallelMinMacs ?? DENSE_THREAD_MIN_MACS
+  // panel chunks in multiples of every tile's panel count (whole register tiles on each side of a cut)
+  const panelAlign = tiling.panels.slice(1).reduce((a, b) => lcm(a, Math.max(1, b)), 1)
+  const rowAlign = tiling.MR
+  const localRows = (u0: number, u1: number): void => {
+    args[3] = u0
+    args[4] = u1
+    Reflect.apply(fn, undefined, args)
+  }
+  const localPanels = (u0: number, u1: number): void => {
+    args[5] = u0
+    args[6] = u1
+    Reflect.apply(fn, undefined, args)
+  }
   const restOperands = new Array<number>(rest.filter((s) => s.kind === 'add').length).fill(0)
   return {
     name: `wasm-dense-${tiling.MR}x${NR_WIDE(tiling)}${fma ? '-fma' : ''}`,
@@ -240,10 +285,20 @@ export const wasmDenseKernel = (node: Node, graph: Graph, choice: KernelChoice, 
       args[0] = (io.inputs[0] as number) * 4
       args[1] = io.weights * 4
       args[2] = io.output * 4
+      // the whole call (a split call's last chunk left its range here)
+      args[3] = 0
       args[4] = rows
+      args[5] = 0
       args[6] = panels
       for (let k = 0; k < adds; k++) args[7 + k] = (((io.operands[k] as number) - io.output) * 4) | 0
-      Reflect.apply(fn, undefined, args)
+      if (splitter !== undefined && rows * K * N >= minMacs && splitAllowed(choice)) {
+        const axis = options.splitAxis === undefined || options.splitAxis === 'auto' ? denseSplitAxis(rows, K, N, threads) : options.splitAxis
+        if (axis === 'panels' && panels >= 2) {
+          splitter(args, 5, panels, Math.min(panelAlign, Math.max(1, Math.floor(panels / (2 * threads)))), localPanels)
+        } else if (axis === 'rows' && rows >= 2 * rowAlign) {
+          splitter(args, 3, rows, rowAlign, localRows)
+        } else Reflect.apply(fn, undefined, args)
+      } else Reflect.apply(fn, undefined, args)
       if (rest.length > 0) {
         for (let k = 0; k < restOperands.length; k++) restOperands[k] = io.operands[adds + k] as number
         applyStages(rest, arena.view(), io.output, rows * N, restOperands, N)
@@ -251,6 +306,9 @@ export const wasmDenseKernel = (node: Node, graph: Graph, choice: KernelChoice, 
     }
   }
 }
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b))
+const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b
 
 /** Columns of the full register tile. */
 const NR_WIDE = (t: DenseTiling): number => 8 * (t.panels[t.MR] ?? 1)

@@ -19,8 +19,9 @@
  * ReLUs (opsStages.ts) and the rest in TypeScript afterwards, and gives the reference kernel's result
  * bit for bit (where the reference rounds a float64 result once, the code computes in float64 too:
  * averages, BatchNormalization, merges of three or more inputs). Each generated function takes a unit
- * range (output rows, pixels, planes or floats: `units(batch)`), so that a threaded runner can split a
- * call. The families take a node only for a float32 model whose backend allows wasm, on a runtime
+ * range (output rows, pixels, planes or floats: `units(batch)`): in a model compiled with threads (a
+ * shared arena), a call moving at least {@link OPS_THREAD_MIN_FLOATS} floats splits its units over the
+ * worker pool (split.ts), bit for bit the one-thread call; the unfused stages then run once, after. The families take a node only for a float32 model whose backend allows wasm, on a runtime
  * with SIMD, and return `undefined` otherwise (the next family, finally the reference, takes it).
  */
 import * as E from 'fp-ts/lib/Either.js'
@@ -40,7 +41,9 @@ import { isElementwise, unaryOfActivation, unaryOfRelu, type Unary } from '../Un
 import { affineCode, affinePackedFloats, mapCode, packAffine, type Combine } from './wasm/opsElementwise.js'
 import { concatCode, upsampleCode } from './wasm/opsCopy.js'
 import { globalPoolCode, globalUnitsPerSample, poolCode } from './wasm/opsPool.js'
-import { instantiate, type WarmPlan, type WasmFn } from './wasm/opsRuntime.js'
+import { instantiateModule, type WarmPlan, type WasmFn } from './wasm/opsRuntime.js'
+import { JOB_MAX_CALL_ARGS } from '../../kernel/threads.js'
+import { splitAllowed, stepSplitter } from './split.js'
 import { applyRestStages, splitStages, type SplitStages } from './wasm/opsStages.js'
 
 // -------------------------------------------------------------------------------------
@@ -73,6 +76,24 @@ interface WasmStep {
    * output), and floats of packed weights.
    */
   readonly warm: { readonly units: number; readonly inFloats: number; readonly outFloats: number }
+  /** Units a split chunk is a multiple of (default 1; 16 for floats: a cache line per chunk edge). */
+  readonly align?: number
+}
+
+/**
+ * Floats a call reads and writes (inputs, fused operands, output) from which a model compiled with
+ * threads splits a non-convolution step over the worker pool (split.ts).
+ * @category kernels
+ */
+export const OPS_THREAD_MIN_FLOATS = 262_144
+
+/**
+ * Options of the wasm-ops families beyond the kernel choice (tests).
+ * @category kernels
+ */
+export interface WasmOpsOptions {
+  /** Floats moved per call from which a step splits over the worker pool (default {@link OPS_THREAD_MIN_FLOATS}). */
+  readonly parallelMinFloats?: number
 }
 
 /** The private-memory layout and arguments that warm a step's module up. */
@@ -103,9 +124,23 @@ export interface RangedStepKernel extends StepKernel {
  * A step kernel whose `run` calls `fn(o, x…, [w], d…, sizes…, 0, units)` and applies the unfused stages.
  * The argument array is allocated once per kernel.
  */
-const wasmKernel = (node: Node, graph: Graph, memory: NonNullable<ReturnType<KernelChoice['memory']>>, step: WasmStep): RangedStepKernel => {
-  const fn: WasmFn = instantiate(step.code, memory, warmPlanOf(step))
+const wasmKernel = (
+  node: Node,
+  graph: Graph,
+  memory: NonNullable<ReturnType<KernelChoice['memory']>>,
+  step: WasmStep,
+  choice: KernelChoice,
+  options: WasmOpsOptions = {}
+): RangedStepKernel => {
+  const made = instantiateModule(step.code, memory, warmPlanOf(step))
+  const fn: WasmFn = made.fn
   const out = valueOf(graph, node.output)
+  // floats a sample moves: its inputs, the fused operands and its output
+  const movedPerSample = node.inputs.reduce((a, v) => a + valueOf(graph, v).size, 0) + out.size * (1 + step.split.adds)
+  const minFloats = options.parallelMinFloats ?? OPS_THREAD_MIN_FLOATS
+  // (a call job carries at most JOB_MAX_CALL_ARGS arguments: a merge of dozens of inputs stays on one thread)
+  const splitter = 1 + step.inputs + (step.packed !== undefined ? 1 : 0) + step.split.adds + (step.sizes?.length ?? 0) + 2 <= JOB_MAX_CALL_ARGS ? stepSplitter(choice, memory, made.module, made.key, 'run') : undefined
+  const align = step.align ?? 1
   const lastAxis = lastAxisOf(out)
   const { split } = step
   const hasW = step.packed !== undefined
@@ -114,16 +149,24 @@ const wasmKernel = (node: Node, graph: Graph, memory: NonNullable<ReturnType<Ker
   const dAt = 1 + step.inputs + (hasW ? 1 : 0)
   const uAt = dAt + split.adds + sizes.length
   sizes.forEach((v, i) => (args[dAt + split.adds + i] = v))
-  const runUnits = (_arena: Arena, _batch: number, io: StepIO, u0: number, u1: number): void => {
+  const setArgs = (io: StepIO): void => {
     const o = io.output
     args[0] = o * 4
     for (let k = 0; k < step.inputs; k++) args[1 + k] = (io.inputs[k] as number) * 4
     if (hasW) args[1 + step.inputs] = io.weights * 4
     for (let k = 0; k < split.adds; k++) args[dAt + k] = ((io.operands[k] as number) - o) * 4
+  }
+  const local = (u0: number, u1: number): void => {
     args[uAt] = u0
     args[uAt + 1] = u1
     Reflect.apply(fn, undefined, args)
   }
+  const runUnits = (_arena: Arena, _batch: number, io: StepIO, u0: number, u1: number): void => {
+    setArgs(io)
+    local(u0, u1)
+  }
+  /** Whether a call of `batch` samples may split (then it does when the model's policy says so). */
+  const parallel = (batch: number): boolean => splitter !== undefined && batch * movedPerSample >= minFloats && step.units(batch) >= 2 * align
   const finish = (arena: Arena, batch: number, io: StepIO): void => {
     if (split.rest.length > 0) applyRestStages(split.rest, arena.view(), io.output, batch * out.size, io.operands, split.adds, lastAxis)
   }
@@ -137,7 +180,11 @@ const wasmKernel = (node: Node, graph: Graph, memory: NonNullable<ReturnType<Ker
     runUnits,
     finish,
     run: (arena: Arena, batch: number, io: StepIO) => {
-      runUnits(arena, batch, io, 0, step.units(batch))
+      const units = step.units(batch)
+      if (splitter !== undefined && parallel(batch) && splitAllowed(choice)) {
+        setArgs(io)
+        splitter(args, uAt, units, align, local)
+      } else runUnits(arena, batch, io, 0, units)
       finish(arena, batch, io)
     }
   }
@@ -188,7 +235,7 @@ const unaryOfNode = (node: Node): Unary | undefined | 'unsupported' => {
  * stages run in TypeScript in place — what the reference computes, without its allocation and copies.
  * @category kernels
  */
-export const unaryFamily: KernelFactory = (node, graph, choice) => {
+export const unaryFamily = (node: Node, graph: Graph, choice: KernelChoice, options: WasmOpsOptions = {}): StepKernel | undefined => {
   if (node.kind !== 'unary' || node.inputs.length !== 1 || !usable(graph, choice)) return undefined
   const own = unaryOfNode(node)
   // softmax-like activations act along an axis: the reference's layer (or another family) runs them
@@ -224,8 +271,9 @@ export const unaryFamily: KernelFactory = (node, graph, choice) => {
     inputs: 1,
     split,
     warm: flatWarm(out.size),
+    align: 16,
     inPlace: !restReadsOperand(split)
-  })
+  }, choice, options)
 }
 
 // -------------------------------------------------------------------------------------
@@ -261,7 +309,7 @@ const MAX_MERGE_INPUTS = 64
  * broadcasting), epilogue fused as for `unary`.
  * @category kernels
  */
-export const mergeFamily: KernelFactory = (node, graph, choice) => {
+export const mergeFamily = (node: Node, graph: Graph, choice: KernelChoice, options: WasmOpsOptions = {}): StepKernel | undefined => {
   if (node.kind !== 'merge' || !usable(graph, choice) || node.inputs.length > MAX_MERGE_INPUTS) return undefined
   const out = valueOf(graph, node.output)
   const sameShape = (v: Value): boolean => v.shape.length === out.shape.length && v.shape.every((d, i) => d === out.shape[i])
@@ -278,8 +326,9 @@ export const mergeFamily: KernelFactory = (node, graph, choice) => {
     inputs: node.inputs.length,
     split,
     warm: flatWarm(out.size),
+    align: 16,
     inPlace: !restReadsOperand(split)
-  })
+  }, choice, options)
 }
 
 // -------------------------------------------------------------------------------------
@@ -293,7 +342,7 @@ export const mergeFamily: KernelFactory = (node, graph, choice) => {
  * outputs): units are rows of channels; otherwise units are planes of one channel.
  * @category kernels
  */
-export const batchNormFamily: KernelFactory = (node, graph, choice) => {
+export const batchNormFamily = (node: Node, graph: Graph, choice: KernelChoice, options: WasmOpsOptions = {}): StepKernel | undefined => {
   if (node.kind !== 'batchNorm' || node.spec.className !== 'BatchNormalization' || node.inputs.length !== 1 || !usable(graph, choice)) return undefined
   const spec = node.spec as BatchNormalizationSpec
   const input = valueOf(graph, node.inputs[0] as number)
@@ -344,7 +393,7 @@ export const batchNormFamily: KernelFactory = (node, graph, choice) => {
     },
     split,
     inPlace: !restReadsOperand(split)
-  })
+  }, choice, options)
 }
 
 // -------------------------------------------------------------------------------------
@@ -356,7 +405,7 @@ export const batchNormFamily: KernelFactory = (node, graph, choice) => {
  * channels) and channels-first (vectors along output rows).
  * @category kernels
  */
-export const poolFamily: KernelFactory = (node, graph, choice) => {
+export const poolFamily = (node: Node, graph: Graph, choice: KernelChoice, options: WasmOpsOptions = {}): StepKernel | undefined => {
   if (node.kind !== 'pool' || node.inputs.length !== 1 || !usable(graph, choice)) return undefined
   const cls = node.spec.className
   if (cls !== 'MaxPooling2D' && cls !== 'AveragePooling2D') return undefined
@@ -399,7 +448,7 @@ export const poolFamily: KernelFactory = (node, graph, choice) => {
     split,
     warm: { units: warmRows, inFloats: Math.min(H, warmRows * sh + kh) * W * (cl ? C : 1), outFloats: warmRows * OW * (cl ? C : 1) },
     inPlace: false
-  })
+  }, choice, options)
 }
 
 /**
@@ -407,7 +456,7 @@ export const poolFamily: KernelFactory = (node, graph, choice) => {
  * `keepdims`.
  * @category kernels
  */
-export const globalPoolFamily: KernelFactory = (node, graph, choice) => {
+export const globalPoolFamily = (node: Node, graph: Graph, choice: KernelChoice, options: WasmOpsOptions = {}): StepKernel | undefined => {
   if (node.kind !== 'globalPool' || node.inputs.length !== 1 || !usable(graph, choice)) return undefined
   const cls = node.spec.className
   if (cls !== 'GlobalAveragePooling2D' && cls !== 'GlobalMaxPooling2D') return undefined
@@ -431,7 +480,7 @@ export const globalPoolFamily: KernelFactory = (node, graph, choice) => {
     // unit 0: the first 16 channels (channels-last, strided over the whole sample) or 4 planes
     warm: { units: 1, inFloats: cl ? P * C : Math.min(4, C) * P, outFloats: C },
     inPlace: false
-  })
+  }, choice, options)
 }
 
 // -------------------------------------------------------------------------------------
@@ -443,7 +492,7 @@ export const globalPoolFamily: KernelFactory = (node, graph, choice) => {
  * output row (one `memory.copy` per long run), epilogue fused.
  * @category kernels
  */
-export const concatFamily: KernelFactory = (node, graph, choice) => {
+export const concatFamily = (node: Node, graph: Graph, choice: KernelChoice, options: WasmOpsOptions = {}): StepKernel | undefined => {
   if (node.kind !== 'concat' || node.spec.className !== 'Concatenate' || node.inputs.length < 1 || node.inputs.length > MAX_MERGE_INPUTS || !usable(graph, choice)) return undefined
   const out = valueOf(graph, node.output)
   const ins = node.inputs.map((v) => valueOf(graph, v))
@@ -474,7 +523,7 @@ export const concatFamily: KernelFactory = (node, graph, choice) => {
     split,
     inPlace: false,
     warm: { units: warmRows, inFloats: warmRows * row, outFloats: warmRows * row }
-  })
+  }, choice, options)
 }
 
 // -------------------------------------------------------------------------------------
@@ -485,7 +534,7 @@ export const concatFamily: KernelFactory = (node, graph, choice) => {
  * `upsample`: UpSampling2D with `nearest` interpolation, either data format, epilogue fused.
  * @category kernels
  */
-export const upsampleFamily: KernelFactory = (node, graph, choice) => {
+export const upsampleFamily = (node: Node, graph: Graph, choice: KernelChoice, options: WasmOpsOptions = {}): StepKernel | undefined => {
   if (node.kind !== 'upsample' || node.spec.className !== 'UpSampling2D' || node.inputs.length !== 1 || !usable(graph, choice)) return undefined
   const spec = node.spec as UpSampling2DSpec
   if (spec.interpolation !== 'nearest') return undefined
@@ -508,7 +557,7 @@ export const upsampleFamily: KernelFactory = (node, graph, choice) => {
     split,
     inPlace: false,
     warm: { units: warmRows, inFloats: warmRows * inRow, outFloats: warmRows * inRow * fh * fw }
-  })
+  }, choice, options)
 }
 
 /**

@@ -21,7 +21,7 @@ const MAX_PAGES = 65536
 /** Compiled modules by code (a model compiled again reuses them, tier-up included); oldest dropped first. */
 const modules = new Map<string, WasmModule>()
 const MAX_MODULES = 256
-const instances = new WeakMap<WasmMemory, Map<string, WasmFn>>()
+const instances = new WeakMap<WasmMemory, Map<string, { readonly fn: WasmFn; readonly module: WasmModule; readonly key: string }>>()
 
 /**
  * How to warm a module up: a private memory of `floats` floats (zeros), the call's arguments there,
@@ -65,7 +65,14 @@ const keyOf = (bytes: Uint8Array): string => {
  * first time is warmed up with `warm` first.
  * @category runtime
  */
-export const instantiate = (code: Code, memory: WasmMemory, warm?: WarmPlan): WasmFn => {
+export const instantiate = (code: Code, memory: WasmMemory, warm?: WarmPlan): WasmFn => instantiateModule(code, memory, warm).fn
+
+/**
+ * {@link instantiate}, with the compiled module and its cache key (for a threaded runner: the workers
+ * instantiate the same module on the same memory).
+ * @category runtime
+ */
+export const instantiateModule = (code: Code, memory: WasmMemory, warm?: WarmPlan): { readonly fn: WasmFn; readonly module: WasmModule; readonly key: string } => {
   const api = wasmApi
   if (api === undefined) throw new Error('wasm-ops: no WebAssembly in this runtime')
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer
@@ -86,7 +93,7 @@ export const instantiate = (code: Code, memory: WasmMemory, warm?: WarmPlan): Wa
     if (warm !== undefined) warmUp(module, shared, warm)
   }
   const instance = new api.Instance(module, { env: { memory } })
-  const fn = instance.exports['run'] as WasmFn
-  perMemory.set(key, fn)
-  return fn
+  const made = { fn: instance.exports['run'] as WasmFn, module, key }
+  perMemory.set(key, made)
+  return made
 }
