@@ -9,7 +9,8 @@
 import { describe, expect, it } from 'vitest'
 import { DENSE_THREAD_MIN_MACS, denseSplitAxis } from '../../src/compiler/kernels/wasm-dense.js'
 import { batchNormFamily, concatFamily, globalPoolFamily, mergeFamily, OPS_THREAD_MIN_FLOATS, poolFamily, unaryFamily, upsampleFamily } from '../../src/compiler/kernels/wasm-ops.js'
-import { WINOGRAD_MIN_ROW_TILES, wasmConvKernel } from '../../src/compiler/kernels/wasm-conv.js'
+import { wasmConvKernel } from '../../src/compiler/kernels/wasm-conv.js'
+import { WASM_WINOGRAD_MIN_ROW_TILES } from '../../src/kernel/prepare.js'
 import type { KernelChoice } from '../../src/compiler/StepKernel.js'
 import type { Tensor } from '../../src/core/Tensor.js'
 import { THREADS_AVAILABLE, threadStats } from '../../src/kernel/threads.js'
@@ -181,20 +182,19 @@ describe.runIf(RUNS)('Dense split over the worker pool on a shared arena', () =>
 })
 
 describe.runIf(HAS_SIMD && wasmApi !== undefined)('arena convolutions: Winograd only where its tile groups fill', () => {
-  it(`an output narrower than ${2 * WINOGRAD_MIN_ROW_TILES - 1} columns runs on the tiled kernel (winogradMinRowTiles 0: the layer's own choice)`, () => {
+  it(`an output narrower than ${2 * WASM_WINOGRAD_MIN_ROW_TILES - 1} columns runs on the tiled kernel (selectKernel's rule)`, () => {
     const memory = new (wasmApi as NonNullable<typeof wasmApi>).Memory({ initial: 1, maximum: 65536 })
     const choice: KernelChoice = { dtype: 'float32', backend: 'auto', threads: 1, memory: () => memory }
-    const kernelAt = (width: number, minRowTiles?: number): string => {
+    const kernelAt = (width: number): string => {
       const model = right(sequential([layer('Conv2D', { filters: 16, kernel_size: [3, 3], padding: 'same' })], { input_shape: [width, width, 16] }))
       const graph = right(lowerModel(model, undefined, 'float32'))
       const node = graph.nodes[0] as (typeof graph.nodes)[number]
-      return wasmConvKernel(node, graph, choice, minRowTiles === undefined ? {} : { winogradMinRowTiles: minRowTiles })?.name ?? 'none'
+      return wasmConvKernel(node, graph, choice)?.name ?? 'none'
     }
     expect(kernelAt(2)).toBe('conv:wasm-tiled@arena')
     expect(kernelAt(6)).toBe('conv:wasm-tiled@arena')
     expect(kernelAt(7)).toBe('conv:wasm-winograd@arena')
     expect(kernelAt(8)).toBe('conv:wasm-winograd@arena')
-    expect(kernelAt(4, 0)).toBe('conv:wasm-winograd@arena')
   })
 })
 

@@ -252,8 +252,7 @@ describe.runIf(HAS_SIMD && wasm !== undefined)('wasm convolution kernels on the 
     fc.assert(
       fc.property(caseArb, (c) => {
         const { graph, node } = conv(c.l, c.shape, c.stages, c.extraPadding)
-        // the layer's own selection (no narrow-output Winograd → tiled switch: WINOGRAD_MIN_ROW_TILES)
-        const r = checkOnArena(graph, node, c.batch, c.seed, c.special, { options: { winogradMinRowTiles: 0 } })
+        const r = checkOnArena(graph, node, c.batch, c.seed, c.special)
         expect(r.name).toMatch(/^conv:wasm-(tiled|winograd|pointwise|depthwise)@arena$/)
         names.set(r.name, (names.get(r.name) ?? 0) + 1)
         runs++

@@ -78,7 +78,20 @@ export const jsWinogradPays = (g: ConvGeometry): boolean => g.inChannels >= 4 &&
  * transforms). With 512 channels on a 7×7 image both kernels stream their weights from memory and
  * run at parity.
  */
-export const wasmWinogradPays = (g: ConvGeometry): boolean => g.inChannels >= 2 && g.inChannels * g.outChannels >= 8
+export const wasmWinogradPays = (g: ConvGeometry): boolean =>
+  g.inChannels >= 2 && g.inChannels * g.outChannels >= 8 && Math.ceil(g.outWidth / 2) >= WASM_WINOGRAD_MIN_ROW_TILES
+
+/**
+ * Winograd's 2×2 output tiles per output row below which the wasm backend runs the tiled kernel: it
+ * computes its tiles in groups of 4 along a row, so a row of 1-3 tiles (an output 1-6 wide) wastes a
+ * quarter or more of its work and transforms, and streams 16/9 as many packed weights as the tiled
+ * kernel. Measured, one thread, per step (2026-12-06, 2-core EPYC): ResNet50's 2×2×512 outputs 2.6 →
+ * 0.83 ms at batch 1, 15-16 → 5.0 ms at batch 8; 4×4×256 0.94 → 0.47 ms; J.json's 6×6×512 7.2 → 5.5 ms
+ * (batch 1) and 54 → 35 ms (batch 8); its 8×8×512 (4 tiles a row) stays on Winograd (17-19 against 26 ms
+ * tiled at batch 8).
+ * @category kernels
+ */
+export const WASM_WINOGRAD_MIN_ROW_TILES = 4
 
 /** The path that fits a geometry best on a backend. */
 export const selectPath = (g: ConvGeometry, backend: Backend = 'wasm'): KernelPath => {

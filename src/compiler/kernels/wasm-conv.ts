@@ -28,10 +28,6 @@
  * call whose output holds a non-finite value runs again on the tiled kernel (±∞ and NaN where Keras puts
  * them: kernel/finite.ts), the output overwritten in place.
  *
- * Narrow outputs: a geometry `selectKernel` gives Winograd runs the tiled kernel when its output rows
- * hold fewer than {@link WINOGRAD_MIN_ROW_TILES} Winograd tiles (its tile groups would run part empty).
- * The choice depends on the geometry only (the same program on one thread or more).
- *
  * Threads: a model compiled with `threads > 1` has a shared arena (compile.ts), and a call of at least
  * `ARENA_THREAD_MIN_MACS` multiply-adds (with work units for two threads at least) runs split over the worker
  * pool on the arena itself (`wasmProgramOn`'s threading: the padding and the work units in chunks claimed
@@ -165,20 +161,6 @@ const mapWarm = (size: number, adds: number): { readonly floats: number; readonl
  */
 export const ARENA_THREAD_MIN_MACS = 1_000_000
 
-/** Winograd's 2×2 output tiles per output row pair (the kernel computes them in groups of WASM_WINOGRAD_GROUP). */
-const winogradRowTiles = (g: ConvGeometry): number => Math.ceil(g.outWidth / 2)
-
-/**
- * Winograd tiles per row below which a geometry runs on the tiled kernel instead: Winograd computes
- * its tiles in groups of {@link WASM_WINOGRAD_GROUP} along a row, so a row of 1-3 tiles (an output
- * 1-6 wide) wastes a quarter or more of its work and transforms, and streams 16/9 as many packed
- * weights as the tiled kernel. Measured, one thread, per step (2026-12-06, 2-core EPYC, beside another
- * process): ResNet50 at 64×64, 2×2×512 outputs 2.6 → 0.83 ms at batch 1, 15-16 → 5.0 ms at batch 8;
- * 4×4×256 0.94 → 0.47 ms and 4.2 → 3.3 ms; J.json's 6×6×512 7.2 → 5.5 ms and 54 → 35 ms; its 8×8×512
- * (4 tiles a row) stays on Winograd: 17-19 ms against 26 tiled at batch 8.
- * @category kernels
- */
-export const WINOGRAD_MIN_ROW_TILES = 4
 
 /**
  * Options of {@link wasmConvKernel} beyond the kernel choice (tests).
@@ -192,8 +174,6 @@ export interface WasmConvOptions {
    * ARENA_THREAD_MIN_MACS on a shared arena, else THREAD_MIN_MACS: the copying threaded kernel).
    */
   readonly parallelMinMacs?: number
-  /** Fewer Winograd tiles per output row than this: the tiled kernel instead (default {@link WINOGRAD_MIN_ROW_TILES}; 0: never). */
-  readonly winogradMinRowTiles?: number
 }
 
 /**
@@ -208,8 +188,8 @@ export const wasmConvKernel = (node: Node, graph: Graph, choice: KernelChoice, o
   const selected = selectKernel(g, 'float32', choice.backend)
   if (!selected.startsWith('wasm-')) return undefined
   const padded = g.padTop + g.padBottom + g.padLeft + g.padRight > 0
-  const chosen: WasmConvPath = selected === 'wasm-pointwise' && padded ? 'tiled' : (selected.slice(5) as WasmConvPath)
-  const path: WasmConvPath = chosen === 'winograd' && winogradRowTiles(g) < (options.winogradMinRowTiles ?? WINOGRAD_MIN_ROW_TILES) ? 'tiled' : chosen
+  // (narrow outputs, fewer than WASM_WINOGRAD_MIN_ROW_TILES Winograd tiles a row, are already tiled: selectKernel)
+  const path: WasmConvPath = selected === 'wasm-pointwise' && padded ? 'tiled' : (selected.slice(5) as WasmConvPath)
   const memory = choice.memory()
   if (memory === undefined) return undefined
   const fused = fusableStage(stages[0])
