@@ -37,81 +37,48 @@ import * as E from 'fp-ts/lib/Either.js'
 import { quoteText } from '../core/describe.js'
 import { specError, type SpecError } from '../core/SpecError.js'
 import type { Tensor } from '../core/Tensor.js'
-import { viewedGraph, type Graph, type Node, type Stage, type Value } from '../compiler/Graph.js'
+import { viewedGraph, type Graph, type Node } from '../compiler/Graph.js'
 import { convSetup } from '../compiler/kernels/ts/conv.js'
 import { planesOf } from '../compiler/kernels/ts/padCrop.js'
-import { unaryOfActivation, unaryOfRelu, applyUnary, type Unary } from '../compiler/Unary.js'
+import { unaryOfActivation, unaryOfRelu, type Unary } from '../compiler/Unary.js'
 import type { WeightExpr } from '../compiler/WeightExpr.js'
 import { axisPadding } from '../geometry/Padding.js'
 import { poolAxis } from '../geometry/Axis.js'
-import { convNdGeometry } from '../geometry/ConvNdGeometry.js'
-import type { ConvFamilySpec } from '../conv/ConvFamilySpec.js'
-import { convParams, pointwiseParams } from '../conv/inferConvFamily.js'
-import { compileConvNd } from '../conv/kernel.js'
-import { addChannelBias } from '../conv/kernelLayout.js'
-import type { ConvGeometry } from '../geometry/ConvGeometry.js'
-import { prepareKernel, selectKernel } from '../kernel/prepare.js'
 import type { PoolingNdSpec } from '../layers/spatial/poolingNd.js'
 import { splitShape } from '../layers/spatial/spatialNd.js'
 import type { DataFormat } from '../geometry/DataFormat.js'
 import { batchNormLayout, type BatchNormalizationSpec } from '../layers/elementwise/batchNormalization.js'
-import type { DropoutSpec, SpatialDropout2DSpec } from '../layers/elementwise/dropout.js'
 import type { SoftmaxSpec } from '../layers/elementwise/activations.js'
 import type { CompiledLayer } from '../layers/LayerKind.js'
-import { findLayerKind } from '../model/registry.js'
 import { layoutOf } from '../layers/spatial/common.js'
 import type { Pooling2DSpec } from '../layers/spatial/pooling.js'
 import { bilinearAxis, type UpSampling2DSpec } from '../layers/spatial/UpSampling2D.js'
 import { isOperation, type AnyLayerSpec } from '../model/ModelSpec.js'
-import type { OperationSpec } from '../ops/OperationSpec.js'
-import { bindOperands } from '../ops/OpKind.js'
-import { findOpKind } from '../ops/registry.js'
-import { opVjp } from './vjp/ops.js'
 import type { ModelWeight } from '../model/infer.js'
-import { allocate, type FloatArray, type FloatDType } from '../numerics/FloatArray.js'
+import type { FloatArray } from '../numerics/FloatArray.js'
 import type { Activation } from '../codec/Activation.js'
-import { deriveSeed, uint32Stream, uniformStream } from '../numerics/random.js'
-import { augmentationOf, augmentImages, drawAugmentation, type AugmentationSpec, type ImageLayout } from './augment.js'
 import { batchNormTrain, channelMap } from './vjp/batchNorm.js'
 import { compileConvVjp } from './vjp/convFast.js'
 import { denseForward, denseVjp } from './vjp/dense.js'
-import { gatherForward, gatherVjp, probeAffine, probeGather } from './vjp/gather.js'
+import { probeAffine } from './vjp/gather.js'
 import { bilinearVjp, mergeVjp } from './vjp/merge.js'
 import { globalPoolVjp, maxPoolArgmax, maxPoolScatter, poolVjp } from './vjp/pool.js'
 import { poolNdVjp, type PoolVolume } from './vjp/poolNd.js'
-import { compileConvNdVjp } from './vjp/convFamily.js'
 import { unaryGradProblem, unaryVjp } from './vjp/unary.js'
-import { workspace, type Buffers } from './Workspace.js'
-import { loraMerger, loraVjp, type Lora } from '../layers/lora.js'
+import { workspace } from './Workspace.js'
+import { type Result, type RunMode, type NodeBackward, type NodeRun, type NodeOp, shapeOf, sizeOfValue, toDtype, referenceLayer, tensorsOf, none, withStages, withLora, type TrainKernelOptions, paddedConv } from './NodeOp.js'
+import { renormTrain } from './ops/renorm.js'
+import { convFamilyOp } from './ops/convFamily.js'
+import { gatherOp } from './ops/gather.js'
+import { operationOp } from './ops/operation.js'
+import { augmentOp } from './ops/augmentation.js'
+import { dropoutOp } from './ops/dropout.js'
 
-type Result<A> = E.Either<ReadonlyArray<SpecError>, A>
+export type { RunMode, TrainKernelOptions } from './NodeOp.js'
 
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
-
-/** How a forward runs: training mode (dropout, batch statistics) or not, and the random key of its masks. */
-export interface RunMode {
-  readonly training: boolean
-  /** Seeds the dropout masks: the same key gives the same masks. */
-  readonly key: number
-}
-
-/** A node's backward: the gradients of its inputs and of its weights (in `node.weights` order), `undefined` where none flows. */
-type NodeBackward = (dy: FloatArray) => { readonly inputs: ReadonlyArray<FloatArray | undefined>; readonly weights: ReadonlyArray<FloatArray | undefined> }
-
-/** What a node's forward leaves: its output, its backward, and new values of its non-trainable weights. */
-interface NodeRun {
-  readonly output: FloatArray
-  /** The value before a final softmax / sigmoid stage (a logits shortcut for crossentropy losses), and the backward from it. */
-  readonly logits?: { readonly kind: 'softmax' | 'sigmoid'; readonly value: FloatArray; readonly backward: NodeBackward }
-  readonly backward: NodeBackward
-  /** Weight slot (index into `node.weights`) → its value after this call (BatchNormalization's moving statistics). */
-  readonly updates?: ReadonlyArray<readonly [number, FloatArray]>
-}
-
-/** A node compiled for training: its forward for a batch (inputs, weights in `node.weights` order). */
-type NodeOp = (inputs: ReadonlyArray<FloatArray>, weights: ReadonlyArray<FloatArray>, batch: number, mode: RunMode, buf: Buffers) => NodeRun
 
 /**
  * One forward of a {@link TrainGraph}. Its outputs, logits and `backward` read buffers the graph's next
@@ -146,153 +113,8 @@ export interface TrainGraph {
 }
 
 // -------------------------------------------------------------------------------------
-// helpers
-// -------------------------------------------------------------------------------------
-
-const shapeOf = (g: Graph, v: number): ReadonlyArray<number> => (g.values[v] as Value).shape
-const sizeOfValue = (g: Graph, v: number): number => (g.values[v] as Value).size
-
-const toDtype = (dtype: FloatDType, a: ArrayLike<number>): FloatArray => {
-  const out = allocate(dtype, a.length)
-  for (let i = 0; i < a.length; i++) out[i] = a[i] as number
-  return out
-}
-
-/** The reference implementation of a node's own arithmetic for its input shapes and a dtype. */
-const referenceLayer = (spec: AnyLayerSpec, inShapes: ReadonlyArray<ReadonlyArray<number>>, dtype: FloatDType): Result<CompiledLayer> => {
-  const kind = findLayerKind(spec.className)
-  if (kind === undefined) return E.left([specError('', `no layer kind for class ${quoteText(spec.className)}`)])
-  return kind.compile(spec, inShapes, { dtype })
-}
-
-const tensorsOf = (xs: ReadonlyArray<FloatArray>, shapes: ReadonlyArray<ReadonlyArray<number>>, batch: number): Tensor[] =>
-  xs.map((data, i) => ({ shape: [batch, ...(shapes[i] as ReadonlyArray<number>)], data }))
-
-/** No gradient for any weight. */
-const none = (n: number): ReadonlyArray<undefined> => new Array<undefined>(n).fill(undefined)
-
-// -------------------------------------------------------------------------------------
-// epilogue stages
-// -------------------------------------------------------------------------------------
-
-/**
- * Wraps a node's own op with its epilogue's unary stages (the activation lowering moved there): each
- * stage's input is kept for its backward. A final softmax / sigmoid is offered as logits.
- */
-const withStages = (core: NodeOp, stages: ReadonlyArray<Stage>, lastAxis: number, firstApplied = false): NodeOp => {
-  if (stages.length === 0) return core
-  const fns = stages.map((s) => (s.kind === 'unary' ? s.fn : undefined)).filter((f): f is Unary => f !== undefined)
-  const first = fns[0] as Unary
-  const firstInPlace = maskFromOutput(first)
-  return (inputs, weights, batch, mode, buf) => {
-    const r = core(inputs, weights, batch, mode, buf)
-    const values: FloatArray[] = [r.output]
-    // the first stage may overwrite the op's output when its gradient reads only its own output (ReLU, clamps)
-    // and that output is the op's own memory (not a view of an input)
-    const inPlace = firstInPlace && !inputs.some((x) => x.buffer === r.output.buffer)
-    fns.forEach((fn, k) => {
-      const prev = values[values.length - 1] as FloatArray
-      if (k === 0 && firstApplied) {
-        values.push(prev)
-        return
-      }
-      const next = k === 0 && inPlace ? prev : buf.float(`stage${k}`, prev.length)
-      if (next !== prev) next.set(prev)
-      applyUnary(fn, next, 0, next.length, lastAxis)
-      values.push(next)
-    })
-    const through = (dy: FloatArray, upTo: number): FloatArray => {
-      let d: FloatArray = dy
-      for (let k = upTo - 1; k >= 0; k--) {
-        const fn = fns[k] as Unary
-        // in place: the output gradient is the graph's own (a copy of the caller's, or memory no one reads again)
-        d = maskFromOutput(fn) ? outputMaskVjp(fn, values[k + 1] as FloatArray, d, d) : unaryVjp(fn, values[k] as FloatArray, values[k + 1] as FloatArray, d, lastAxis)
-      }
-      return d
-    }
-    const last = fns[fns.length - 1] as Unary
-    const lastKind = last.kind === 'activation' && (last.name === 'softmax' || last.name === 'sigmoid') ? last.name : undefined
-    return {
-      output: values[values.length - 1] as FloatArray,
-      backward: (dy) => r.backward(through(dy, fns.length)),
-      ...(lastKind === undefined ? {} : { logits: { kind: lastKind, value: values[values.length - 2] as FloatArray, backward: (dz: FloatArray) => r.backward(through(dz, fns.length - 1)) } }),
-      ...(r.updates === undefined ? {} : { updates: r.updates })
-    }
-  }
-}
-
-/**
- * Whether a function's derivative is read off its output alone: a clamp `[lo, hi]` (ReLU, ReLU6; lo < hi),
- * 1 strictly inside, 0 outside, as x is strictly inside exactly when y is; a leaky ReLU of slope ≥ 0
- * (x > 0 exactly when y > 0 — at slope 0 both sides give 0).
- */
-const maskFromOutput = (fn: Unary): boolean => (fn.kind === 'clamp' && fn.lo < fn.hi) || (fn.kind === 'leaky' && fn.slope >= 0)
-
-/** The input gradient of a {@link maskFromOutput} function from its output `y`, into `dx`. */
-const outputMaskVjp = (fn: Unary, y: FloatArray, dy: FloatArray, dx: FloatArray): FloatArray => {
-  const n = dy.length
-  if (fn.kind === 'clamp') {
-    const lo = fn.lo
-    const hi = fn.hi
-    for (let i = 0; i < n; i++) {
-      const v = y[i] as number
-      dx[i] = v > lo && v < hi ? (dy[i] as number) : 0
-    }
-  } else if (fn.kind === 'leaky') {
-    const slope = fn.slope
-    for (let i = 0; i < n; i++) dx[i] = (y[i] as number) > 0 ? (dy[i] as number) : slope * (dy[i] as number)
-  } else throw new Error(`layerspec: outputMaskVjp of a ${fn.kind}`)
-  return dx
-}
-
-/**
- * A kernel layer with Keras 3's LoRA (`lora_rank`): its op runs on the merged kernel
- * `kernel + (alpha / rank)·A·B` (weights `[kernel, bias?, lora_kernel_a, lora_kernel_b]`, the op seeing
- * `[merged, bias?]`), and the merged kernel's gradient becomes A's and B's (the kernel is frozen).
- */
-const withLora = (op: NodeOp, lora: Lora, loraAt: number, dtype: FloatDType): NodeOp => {
-  const merge = loraMerger(lora, dtype)
-  return (inputs, weights, batch, mode, buf) => {
-    const a = weights[loraAt] as FloatArray
-    const b = weights[loraAt + 1] as FloatArray
-    const r = op(inputs, [merge(weights[0] as FloatArray, a, b), ...weights.slice(1, loraAt)], batch, mode, buf)
-    const lift = (back: NodeBackward): NodeBackward => (dy) => {
-      const d = back(dy)
-      const dk = d.weights[0]
-      const ab = dk === undefined ? undefined : loraVjp(dk, a, b, lora)
-      return { inputs: d.inputs, weights: [undefined, ...d.weights.slice(1, loraAt), ab?.da, ab?.db] }
-    }
-    return { ...r, backward: lift(r.backward), ...(r.logits === undefined ? {} : { logits: { ...r.logits, backward: lift(r.logits.backward) } }) }
-  }
-}
-
-// -------------------------------------------------------------------------------------
 // node ops
 // -------------------------------------------------------------------------------------
-
-/** How the trainer's kernels run: `compileModel`'s backend and threads. */
-export interface TrainKernelOptions {
-  readonly backend?: 'js' | 'wasm' | 'auto'
-  readonly threads?: number
-}
-
-/**
- * The forward of a 2-D convolution geometry (explicit paddings) on the fast kernel the model compiler
- * would pick, bias added, then `activation` (a ReLU / ReLU6 clamp the kernel fuses where it can).
- */
-const paddedConv = (g: ConvGeometry, dtype: FloatDType, kernels: TrainKernelOptions, activation: 'linear' | 'relu' | 'relu6' = 'linear') => {
-  const selected = selectKernel(g, dtype, kernels.backend ?? 'auto')
-  // the wasm pointwise kernel pads nothing (as kernels/ts/conv.ts: padded 1×1 windows run the tiled kernel)
-  const name = g.padTop + g.padBottom + g.padLeft + g.padRight > 0 && selected === 'wasm-pointwise' ? 'wasm-tiled' : selected
-  const kernel = prepareKernel(name, g, { dtype, activation, threads: kernels.threads ?? 1 })
-  const clamp: Unary | undefined = activation === 'linear' || kernel.fusesActivation ? undefined : { kind: 'clamp', lo: 0, hi: activation === 'relu' ? Infinity : 6 }
-  return (batch: number, x: FloatArray, w: FloatArray, bias: FloatArray | undefined, out: FloatArray): FloatArray => {
-    kernel.run({ kernel: w, bias }, batch, x, out)
-    if (!kernel.fusesBias && bias !== undefined) addChannelBias(out, batch, g.outHeight * g.outWidth, g.outChannels, g.dataFormat === 'channels_first', bias)
-    if (clamp !== undefined) applyUnary(clamp, out, 0, out.length, g.outChannels)
-    return out
-  }
-}
 
 /** Why a layer cannot be trained through (data augmentation, operations, …), or the op. */
 const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean, kernels: TrainKernelOptions): Result<NodeOp> => {
@@ -721,327 +543,6 @@ const nodeOp = (node: Node, graph: Graph, trainable: (node: Node) => boolean, ke
         return fail('training through this random augmentation layer is not supported (tf.keras 2.x\'s RandomHeight / RandomWidth change the image size at random in training); augment the data before fit, or remove the layer for training')
       }
       return fail('layerspec has no gradient for this layer yet')
-  }
-}
-
-/**
- * Keras 3's batch renormalization in training (`BatchNormalization(renorm=True)`): with the batch's
- * mean μ and variance σ², σ = √(σ² + ε) and the renorm statistics (μ_r, σ_r ← max(σ_r, √ε)), the
- * corrections `r = σ/σ_r`, `d = (μ − μ_r)/σ_r` (clipped by `renorm_clipping`, and constants for the
- * gradient) turn γ, β into `r·γ`, `d·γ + β` for the batch-normalized output; then μ_r, σ_r move by
- * `renorm_momentum`, the moving mean and moving stddev by `momentum`, and the moving variance becomes
- * `relu(stddev² − ε)`. Weights: [γ?, β?, moving_mean, moving_variance, moving_stddev, renorm_mean,
- * renorm_stddev].
- */
-const renormTrain = (
-  batch: number,
-  x: FloatArray,
-  map: { readonly channels: number; readonly of: Int32Array },
-  weights: ReadonlyArray<FloatArray>,
-  gammaAt: number,
-  betaAt: number,
-  meanAt: number,
-  s: BatchNormalizationSpec,
-  epsilon: number,
-  dtype: FloatDType,
-  into: { readonly y: FloatArray; readonly xhat: FloatArray; readonly dx: FloatArray }
-): NodeRun => {
-  const C = map.channels
-  const size = map.of.length
-  const mean = new Float64Array(C)
-  const variance = new Float64Array(C)
-  const count = new Float64Array(C)
-  for (let n = 0; n < batch; n++) {
-    for (let e = 0; e < size; e++) {
-      const c = map.of[e] as number
-      mean[c] = (mean[c] as number) + (x[n * size + e] as number)
-      count[c] = (count[c] as number) + 1
-    }
-  }
-  for (let c = 0; c < C; c++) mean[c] = (mean[c] as number) / (count[c] as number)
-  for (let n = 0; n < batch; n++) {
-    for (let e = 0; e < size; e++) {
-      const c = map.of[e] as number
-      const v = (x[n * size + e] as number) - (mean[c] as number)
-      variance[c] = (variance[c] as number) + v * v
-    }
-  }
-  for (let c = 0; c < C; c++) variance[c] = (variance[c] as number) / (count[c] as number)
-  const gamma = gammaAt >= 0 ? (weights[gammaAt] as FloatArray) : undefined
-  const beta = betaAt >= 0 ? (weights[betaAt] as FloatArray) : undefined
-  const [movingMean, , movingStddev, renormMean, renormStddev] = [0, 1, 2, 3, 4].map((k) => weights[meanAt + k] as FloatArray) as [FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]
-  const clip = s.renormClipping
-  const r = new Float64Array(C)
-  const d = new Float64Array(C)
-  const stddev = new Float64Array(C)
-  for (let c = 0; c < C; c++) {
-    stddev[c] = Math.sqrt((variance[c] as number) + epsilon)
-    const rs = Math.max(renormStddev[c] as number, Math.sqrt(epsilon))
-    let rc = (stddev[c] as number) / rs
-    let dc = ((mean[c] as number) - (renormMean[c] as number)) / rs
-    if (clip?.rmin !== null && clip?.rmin !== undefined) rc = Math.max(rc, clip.rmin)
-    if (clip?.rmax !== null && clip?.rmax !== undefined) rc = Math.min(rc, clip.rmax)
-    if (clip?.dmax !== null && clip?.dmax !== undefined) dc = Math.min(Math.max(dc, -clip.dmax), clip.dmax)
-    r[c] = rc
-    d[c] = dc
-  }
-  const gammaEff = Float64Array.from({ length: C }, (_, c) => (r[c] as number) * (gamma === undefined ? 1 : (gamma[c] as number)))
-  const betaEff = Float64Array.from({ length: C }, (_, c) => (d[c] as number) * (gamma === undefined ? 1 : (gamma[c] as number)) + (beta === undefined ? 0 : (beta[c] as number)))
-  // the batch-normalized output with the composed scale and offset (its moving updates are not renorm's)
-  const f = batchNormTrain(batch, x, map, gammaEff, betaEff, movingMean, weights[meanAt + 1] as FloatArray, s.momentum, epsilon, false, into)
-  const m = s.momentum
-  const mr = s.renormMomentum
-  const moved = (old: FloatArray, value: Float64Array, momentum: number): FloatArray =>
-    toDtype(
-      dtype,
-      Float64Array.from({ length: C }, (_, c) => (old[c] as number) * momentum + (value[c] as number) * (1 - momentum))
-    )
-  const newStddev = moved(movingStddev, stddev, m)
-  return {
-    output: f.y,
-    updates: [
-      [meanAt, moved(movingMean, mean, m)],
-      [meanAt + 1, toDtype(dtype, Float64Array.from(newStddev, (v) => Math.max(v * v - epsilon, 0)))],
-      [meanAt + 2, newStddev],
-      [meanAt + 3, moved(renormMean, mean, mr)],
-      [meanAt + 4, moved(renormStddev, stddev, mr)]
-    ],
-    backward: (dy) => {
-      const b = f.backward(dy)
-      const w: Array<Float64Array | undefined> = new Array<Float64Array | undefined>(weights.length).fill(undefined)
-      // γ_eff = r·γ, β_eff = d·γ + β (r, d constants): ∂L/∂γ = r·∂L/∂γ_eff + d·∂L/∂β_eff
-      if (gammaAt >= 0) w[gammaAt] = Float64Array.from({ length: C }, (_, c) => (r[c] as number) * (b.dgamma[c] as number) + (d[c] as number) * (b.dbeta[c] as number))
-      if (betaAt >= 0) w[betaAt] = b.dbeta
-      return { inputs: [b.dx], weights: w }
-    }
-  }
-}
-
-/**
- * A convolution-family member (Conv1D, Conv3D, Conv1D/2D/3DTranspose, SeparableConv1D/2D,
- * DepthwiseConv1D): the forward on the family's kernels (compileConvNd; a separable layer keeps its
- * depthwise result for the backward), the backward on their fast VJPs (vjp/convFamily.ts; a separable
- * layer's pointwise VJP, then its depthwise one on the pointwise part's input gradient). The layer's
- * own activation runs as the first epilogue stage (whether lowering moved it there or left it in the
- * spec), so the kernels compute the linear convolution.
- */
-const convFamilyOp = (node: Node, graph: Graph, kernels: TrainKernelOptions, fail: (message: string) => Result<NodeOp>, lastAxis: number): Result<NodeOp> => {
-  const spec = node.spec as unknown as ConvFamilySpec
-  const dtype = graph.dtype
-  const gE = convNdGeometry(convParams(spec), shapeOf(graph, node.inputs[0] as number))
-  if (E.isLeft(gE)) return gE
-  const g = gE.right
-  const pointwiseE = spec.kind === 'separable' ? convNdGeometry(pointwiseParams(spec), g.outputShape) : undefined
-  if (pointwiseE !== undefined && E.isLeft(pointwiseE)) return pointwiseE
-  const own = unaryOfActivation(spec.activation, spec.dialect)
-  const problem = own === undefined ? undefined : unaryGradProblem(own)
-  if (problem !== undefined) return fail(problem)
-  const stages: ReadonlyArray<Stage> = own === undefined ? node.epilogue.stages : [{ kind: 'unary', fn: own }, ...node.epilogue.stages]
-  const options = { dtype, backend: kernels.backend ?? 'auto', threads: kernels.threads ?? 1 }
-  const wantsDx = !graph.inputs.includes(node.inputs[0] as number)
-  const useBias = spec.useBias
-  const first = compileConvNd(g, options)
-  const firstVjp = compileConvNdVjp(g, options)
-  if (pointwiseE !== undefined) {
-    const g2 = pointwiseE.right
-    const second = compileConvNd(g2, options)
-    const secondVjp = compileConvNdVjp(g2, options)
-    return E.right(
-      withStages(
-        (inputs, weights, batch, _mode, buf) => {
-          const x = inputs[0] as FloatArray
-          const z = buf.float('depthwise', batch * g.outputSize)
-          first.run(batch, x, weights[0] as FloatArray, undefined, z)
-          const y = buf.float('out', batch * g2.outputSize)
-          second.run(batch, z, weights[1] as FloatArray, useBias ? weights[2] : undefined, y)
-          return {
-            output: y,
-            backward: (dy) => {
-              const p = secondVjp.run(batch, z, weights[1] as FloatArray, dy, true, useBias)
-              const d = firstVjp.run(batch, x, weights[0] as FloatArray, p.dx as FloatArray, wantsDx, false)
-              return { inputs: [d.dx], weights: useBias ? [d.dw, p.dw, p.db] : [d.dw, p.dw] }
-            }
-          }
-        },
-        stages,
-        lastAxis
-      )
-    )
-  }
-  const single: NodeOp = withStages(
-    (inputs, weights, batch, _mode, buf) => {
-      const x = inputs[0] as FloatArray
-      const y = buf.float('out', batch * g.outputSize)
-      first.run(batch, x, weights[0] as FloatArray, useBias ? weights[1] : undefined, y)
-      return {
-        output: y,
-        backward: (dy) => {
-          const r = firstVjp.run(batch, x, weights[0] as FloatArray, dy, wantsDx, useBias)
-          return { inputs: [r.dx], weights: useBias ? [r.dw, r.db] : [r.dw] }
-        }
-      }
-    },
-    stages,
-    lastAxis
-  )
-  return E.right(spec.kind === 'conv' && spec.loraRank !== null ? withLora(single, { rank: spec.loraRank, alpha: spec.loraAlpha ?? spec.loraRank }, useBias ? 2 : 1, dtype) : single)
-}
-
-/** The op of a layer that only moves values: its forward, and the scatter of its gather map. */
-const gatherOp = (
-  node: Node,
-  graph: Graph,
-  inShapes: ReadonlyArray<ReadonlyArray<number>>,
-  fail: (message: string) => Result<NodeOp>,
-  wrap: (op: Result<NodeOp>) => Result<NodeOp>
-): Result<NodeOp> => {
-  const layer = referenceLayer(node.spec, inShapes, graph.dtype)
-  const probe = referenceLayer(node.spec, inShapes, 'float64')
-  if (E.isLeft(layer)) return layer
-  if (E.isLeft(probe)) return probe
-  const map = probeGather(probe.right, inShapes, [])
-  if (map === undefined) return fail('the layer does not only move values (no gather map)')
-  const sizes = node.inputs.map((v) => sizeOfValue(graph, v))
-  const outSize = sizeOfValue(graph, node.output)
-  // forward and backward through the gather map, in planned buffers
-  return wrap(
-    E.right((inputs, _w, batch, _mode, buf) => ({
-      output: gatherForward(map, sizes, batch, inputs, buf.float('out', batch * outSize)),
-      backward: (dy) => ({ inputs: gatherVjp(map, sizes, batch, dy, sizes.map((n, i) => buf.float(`dx${i}`, batch * n))), weights: [] })
-    }))
-  )
-}
-
-/**
- * A Keras 3 operation node (`keras.src.ops.*`): the forward on the operation's own kernel, the backward
- * from src/train/vjp/ops.ts (TensorFlow's gradient conventions); an operation without one is refused.
- */
-const operationOp = (node: Node, inShapes: ReadonlyArray<ReadonlyArray<number>>, dtype: FloatDType, fail: (message: string) => Result<NodeOp>, lastAxis: number): Result<NodeOp> => {
-  const spec = node.spec as OperationSpec
-  const kind = findOpKind(spec.module, spec.className)
-  if (kind === undefined || node.operands === undefined) return fail('no such operation')
-  const bound = bindOperands(kind, node.operands, inShapes, node.path)
-  if (E.isLeft(bound)) return bound
-  const forward = kind.compile(spec.args, bound.right, { dtype })
-  if (E.isLeft(forward)) return forward
-  const probe = kind.compile(spec.args, bound.right, { dtype: 'float64' })
-  if (E.isLeft(probe)) return probe
-  const back = opVjp(spec.className, spec.args as Readonly<Record<string, unknown>>, bound.right, probe.right, node.inputs.length)
-  if (E.isLeft(back)) return fail(`training through this operation is not supported: ${back.left}`)
-  return E.right(
-    withStages(
-      (inputs, _w, batch) => {
-        const y = forward.right.run(inputs.map((data, i) => ({ shape: [batch, ...(inShapes[i] as ReadonlyArray<number>)], data }))).data as FloatArray
-        return { output: y, backward: (dy) => ({ inputs: back.right(inputs, y, dy, batch), weights: [] }) }
-      },
-      node.epilogue.stages,
-      lastAxis
-    )
-  )
-}
-
-/**
- * Keras 3's image augmentation layers (src/train/augment.ts): in training, a random transform per image
- * drawn from the run's key and the node (Keras's own random stream cannot be reproduced), its backward
- * exact; outside training, the identity. tf.keras 2.x's versions of these layers draw and transform
- * otherwise (independent flips per axis, its own rotation convention): refused.
- */
-const augmentOp = (
-  node: Node,
-  perSample: ReadonlyArray<number>,
-  dtype: FloatDType,
-  fail: (message: string) => Result<NodeOp>,
-  wrap: (op: Result<NodeOp>) => Result<NodeOp>
-): Result<NodeOp> => {
-  const spec = node.spec as unknown as AugmentationSpec & { readonly dataFormat: DataFormat; readonly dialect: string }
-  if (node.spec.dialect !== 'keras3') {
-    return fail("training through tf.keras 2.x's augmentation layers is not supported (layerspec trains them as Keras 3 does, and tf.keras 2.x draws and transforms otherwise); augment the data before fit, or use a Keras 3 file")
-  }
-  if (perSample.length !== 3) return fail(`expected images (a rank-3 value per sample), found a value of shape ${JSON.stringify(perSample)}`)
-  const cf = spec.dataFormat === 'channels_first'
-  const layout: ImageLayout = cf
-    ? { rows: perSample[1] as number, cols: perSample[2] as number, channels: perSample[0] as number, channelsFirst: true }
-    : { rows: perSample[0] as number, cols: perSample[1] as number, channels: perSample[2] as number, channelsFirst: false }
-  return wrap(
-    E.right((inputs, _w, batch, mode, buf) => {
-      const x = inputs[0] as FloatArray
-      if (!mode.training) {
-        const out = buf.float('out', x.length)
-        out.set(x)
-        return { output: out, backward: (dy) => ({ inputs: [Float64Array.from(dy)], weights: [] }) }
-      }
-      const draws = drawAugmentation(spec, batch, layout, uniformStream(deriveSeed(mode.key, `augment/${node.id}`)))
-      const pixels = batch * layout.rows * layout.cols
-      const out = buf.float('out', x.length)
-      const back = augmentImages(augmentationOf(spec, layout, draws), batch, layout, x, out, { at: buf.int('at', 4 * pixels), w: buf.float('w', 4 * pixels) }, dtype)
-      return { output: out, backward: (dy) => ({ inputs: [back(dy, buf.float('dx', dy.length))], weights: [] }) }
-    })
-  )
-}
-
-/**
- * Dropout / SpatialDropout2D: in training, inverted dropout (keep with probability 1 − rate, kept
- * values × 1/(1 − rate), the factor rounded to the dtype as Keras's TensorFlow backend does; rate 1
- * drops everything), the mask drawn from the run's key and the node; `noise_shape` (batch axis
- * first) broadcasts the mask; SpatialDropout2D drops whole channels. Outside training: the identity.
- */
-const dropoutOp = (node: Node, perSample: ReadonlyArray<number>, dtype: FloatDType): NodeOp => {
-  const spec = node.spec as DropoutSpec | SpatialDropout2DSpec
-  const rate = spec.rate
-  const size = perSample.reduce((a, b) => a * b, 1)
-  // the mask's shape per sample (1 where it broadcasts) and whether the batch axis broadcasts
-  let maskShape: ReadonlyArray<number> = perSample
-  let perBatch = true
-  if (spec.className === 'SpatialDropout2D') {
-    maskShape = spec.dataFormat === 'channels_first' ? [perSample[0] as number, 1, 1] : [1, 1, perSample[2] as number]
-  } else if (spec.noiseShape !== null && spec.noiseShape.length === perSample.length + 1) {
-    perBatch = spec.noiseShape[0] !== 1
-    maskShape = perSample.map((d, i) => {
-      const m = spec.noiseShape?.[i + 1]
-      return m === null || m === undefined ? d : m
-    })
-  }
-  const maskSize = maskShape.reduce((a, b) => a * b, 1)
-  // element → mask element
-  const strides = maskShape.map((_, i) => maskShape.slice(i + 1).reduce((a, b) => a * b, 1))
-  const maskOf = new Int32Array(size)
-  const coord = perSample.map(() => 0)
-  for (let e = 0; e < size; e++) {
-    let m = 0
-    for (let a = 0; a < perSample.length; a++) m += ((maskShape[a] as number) === 1 ? 0 : (coord[a] as number)) * (strides[a] as number)
-    maskOf[e] = m
-    for (let a = perSample.length - 1; a >= 0; a--) {
-      coord[a] = (coord[a] as number) + 1
-      if ((coord[a] as number) < (perSample[a] as number)) break
-      coord[a] = 0
-    }
-  }
-  const scale = rate >= 1 ? 0 : dtype === 'float32' ? Math.fround(1 / (1 - rate)) : 1 / (1 - rate)
-  // the mask covers every element (no broadcast): the mask is read elementwise
-  const full = perBatch && maskSize === size
-  /** `to = from ⊙ mask` (the mask broadcast as the layer says). */
-  const times = (from: FloatArray, masks: FloatArray, batch: number, to: FloatArray): FloatArray => {
-    if (full) for (let i = 0; i < to.length; i++) to[i] = (from[i] as number) * (masks[i] as number)
-    else {
-      for (let n = 0; n < batch; n++) {
-        const m0 = perBatch ? n * maskSize : 0
-        for (let e = 0; e < size; e++) to[n * size + e] = (from[n * size + e] as number) * (masks[m0 + (maskOf[e] as number)] as number)
-      }
-    }
-    return to
-  }
-  return (inputs, _w, batch, mode, buf) => {
-    const x = inputs[0] as FloatArray
-    if (!mode.training || rate === 0) return { output: x.slice(), backward: (dy) => ({ inputs: [Float64Array.from(dy)], weights: [] }) }
-    // one uint32 per mask element: kept when the draw is ≥ rate·2³² (probability 1 − rate, to 2⁻³²)
-    const u32 = uint32Stream(deriveSeed(mode.key, `dropout/${node.id}`))
-    const masks = buf.float('mask', (perBatch ? batch : 1) * maskSize)
-    const cut = rate * 4294967296
-    for (let i = 0; i < masks.length; i++) masks[i] = rate >= 1 ? 0 : u32() >= cut ? scale : 0
-    return {
-      output: times(x, masks, batch, buf.float('out', x.length)),
-      backward: (dy) => ({ inputs: [times(dy, masks, batch, buf.float('dx', dy.length))], weights: [] })
-    }
   }
 }
 
