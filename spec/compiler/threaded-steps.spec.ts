@@ -6,6 +6,7 @@
  * changes the next, split or not), and only from their thresholds on. Also the narrow-output Winograd →
  * tiled switch of the arena convolutions, and whole models with such steps: threads 2 = threads 1.
  */
+import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { DENSE_THREAD_MIN_MACS, denseSplitAxis } from '../../src/compiler/kernels/wasm-dense.js'
 import { batchNormFamily, concatFamily, globalPoolFamily, mergeFamily, OPS_THREAD_MIN_FLOATS, poolFamily, unaryFamily, upsampleFamily } from '../../src/compiler/kernels/wasm-ops.js'
@@ -224,14 +225,27 @@ describe.runIf(RUNS)('whole models with threads: Dense, BatchNormalization, pool
         const n = batch * shape.reduce((a, b) => a * b, 1)
         const xs = [{ shape: [batch, ...shape], data: floats(n, 7 + batch) }]
         const want = (one.forward(params, xs)[0] as Tensor).data as Float32Array
-        // the warm-up's schedule runs both ways (splitPolicy.ts): all the same bits
-        for (let call = 0; call < 6; call++) {
+        // the first ten calls run both ways (splitPolicy.ts: eight split, two on one thread): all the same bits
+        for (let call = 0; call < 12; call++) {
           const got = (two.forward(params, xs)[0] as Tensor).data as Float32Array
           expect(firstBitDifference(got, want), `batch ${batch} call ${call}`).toBe(-1)
+        }
+        // and the fixed choices
+        for (const split of ['always', 'never'] as const) {
+          const fixed = right(compileModel(model, { threads: 2, split }))
+          const before = threadStats.calls
+          const got = (fixed.forward(params, xs)[0] as Tensor).data as Float32Array
+          expect(firstBitDifference(got, want), `batch ${batch} split ${split}`).toBe(-1)
+          if (split === 'never') expect(threadStats.calls, 'split: never dispatches no job').toBe(before)
         }
       }
       expect(threadStats.calls).toBeGreaterThan(calls)
     }
   })
-})
 
+  it('options.split: a value other than adaptive / always / never is refused with its path', () => {
+    const model = right(sequential([layer('Dense', { units: 4 })], { input_shape: [3] }))
+    const r = compileModel(model, { threads: 2, split: 'sometimes' as never })
+    expect(E.isLeft(r) ? r.left : []).toEqual([{ path: 'options.split', message: 'expected "adaptive", "always" or "never", found "sometimes"' }])
+  })
+})

@@ -12,7 +12,7 @@ import { wasmApi, type WasmMemory } from '../kernel/wasm/api.js'
 import { wasmAvailable } from '../kernel/prepare.js'
 import { THREADS_AVAILABLE } from '../kernel/threads.js'
 import { HAS_SHARED_MEMORY } from '../kernel/wasm/encoder.js'
-import { adaptiveSplit } from '../kernel/splitPolicy.js'
+import { adaptiveSplit, fixedSplit } from '../kernel/splitPolicy.js'
 import { makeExecutor, type Executor, type ForwardSplit } from './executor.js'
 import { viewedGraph, type Graph, type Stage } from './Graph.js'
 import { KERNEL_FAMILIES } from './kernels/index.js'
@@ -75,6 +75,12 @@ export interface CompilerOptions {
   readonly threads?: number
   /** `fast` (default): the kernel families; `reference`: the reference kernel on every step (the oracle). */
   readonly kernels?: 'fast' | 'reference'
+  /**
+   * With `threads > 1`: `adaptive` (default) splits the large steps of a forward or runs them on one
+   * thread, whichever its calls measure faster (splitPolicy.ts); `always` / `never` fix the choice
+   * (for measuring either way; the arithmetic is the same bit for bit).
+   */
+  readonly split?: 'adaptive' | 'always' | 'never'
 }
 
 /**
@@ -175,7 +181,8 @@ export const compileGraph = (
   // with threads, each forward splits its large steps or runs them all on one thread, whichever its
   // calls measure faster (splitPolicy.ts: the break-even moves with the machine's load)
   let splitNow = true
-  const splitting: ForwardSplit | undefined = shared ? { policy: adaptiveSplit(), set: (on) => (splitNow = on) } : undefined
+  const policy = options.split === 'always' || options.split === 'never' ? fixedSplit(options.split === 'always') : adaptiveSplit()
+  const splitting: ForwardSplit | undefined = shared ? { policy, set: (on) => (splitNow = on) } : undefined
   const choice: KernelChoice = {
     dtype,
     backend,

@@ -6,23 +6,25 @@
  * slower in the other (bench:models, K.json at batch 1), and two independent single-threaded
  * processes at times slowed each other by 1.5×: the host does not always give the second core. A
  * threshold fixed at compile time (the multiply-adds below which a call never splits) keeps the
- * calls that cannot win on one thread; above it, each call site measures both ways and keeps the
- * faster, the way autotuners do (FFTW's plans, ATLAS), but at run time, because the machine changes:
+ * calls that cannot win on one thread; above it, the compiler's choice — split — is the prior, and
+ * each call site checks it against its own measured calls, the way autotuners do (FFTW's plans,
+ * ATLAS), but at run time, because the machine changes:
  *
- * - a change of way costs a call (the worker wakes, the caches refill): the first call after a
- *   change is never measured, nor are the first two calls of all (packing, V8's baseline code);
- * - then pairs of calls each way in turn, in the order split, one, one, split (so that a trend — V8
- *   still tiering the code up — weighs on both alike): `warmup` measured calls each way (default 1:
- *   six calls in all, split, split, one, one after the two unmeasured; bench:models gives a model of
- *   200 ms per forward a dozen calls, and a longer warm-up half on one thread would be most of them —
- *   a first choice made on one cold sample each is corrected by the next probes, as the fastest of
- *   the kept calls only falls);
+ * - the calls start split (the prior: on a quiet machine every call site above the thresholds is
+ *   faster split — bench:models, `split: 'always'` against `threads: 1` on every model); the first
+ *   `SKIP` calls are not measured (packing, V8's baseline code), nor is the first call after a change
+ *   of way (the worker wakes, the caches refill);
+ * - the prior is checked early: the last two of the first `firstProbe` calls (default 8) run on one
+ *   thread. An earlier design measured both ways in turn before choosing; a model of 100 ms per
+ *   forward, called a dozen times (bench:models's budget, or a user's short run), then spent half of
+ *   its calls on the slower way, and the two-thread medians came out equal to one thread's
+ *   (resnet50 at batch 8: 1.01 adaptive, 1.50 with every call split);
  * - then each call runs the way whose fastest of its last `window` measured calls is faster (one
  *   thread unless the split is faster by `margin`), except two calls in every `probeEvery`, which
  *   run the other way, so that a change of the machine is seen. The fastest, not the median: the
  *   slow calls are the collector's and the machine's (a scavenge every few forwards landed on the
- *   measured split calls of the warm-up and made a 1.5× faster split look slower), and a machine
- *   that stops giving the second core slows every split call, the fastest included.
+ *   measured split calls and made a 1.5× faster split look slower), and a machine that stops giving
+ *   the second core slows every split call, the fastest included.
  *
  * Which way a call runs changes no arithmetic (a split is bit-identical to one thread), only its
  * time. The state is per batch size (a model runs one batch size call after call).
@@ -32,9 +34,9 @@
 export interface SplitPolicyOptions {
   /** Measured calls each way kept, the fastest of which is compared (default 8). */
   readonly window?: number
-  /** Measured calls each way before the first choice (default 1). */
-  readonly warmup?: number
-  /** Every this many calls, two run the way not chosen (default 32). */
+  /** The first check of the prior: calls after the unmeasured start, the last two on one thread (default 8). */
+  readonly firstProbe?: number
+  /** Every this many calls after that, two run the way not chosen (default 32). */
   readonly probeEvery?: number
   /** The split is chosen when its fastest is below one thread's fastest × (1 − margin) (default 0.03). */
   readonly margin?: number
@@ -58,12 +60,12 @@ interface BatchState {
 /** Calls at the start that are never measured. */
 const SKIP = 2
 
-/** A {@link SplitPolicy} that measures and keeps the faster way (see the module comment). */
+/** A {@link SplitPolicy} that splits unless its calls measure one thread faster (see the module comment). */
 export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => {
   const window = Math.max(1, Math.floor(options.window ?? 8))
   const probeEvery = Math.max(4, Math.floor(options.probeEvery ?? 32))
+  const firstProbe = Math.max(3, Math.floor(options.firstProbe ?? 8))
   const margin = options.margin ?? 0.03
-  const warm = 4 * Math.max(1, Math.floor(options.warmup ?? 1))
   const states = new Map<number, BatchState>()
   const stateOf = (batch: number): BatchState => {
     let s = states.get(batch)
@@ -77,10 +79,9 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
   const schedule = (s: BatchState, c: number): readonly [boolean, boolean] => {
     if (c < SKIP) return [true, false]
     const w = c - SKIP
-    // blocks of four: split, split, one, one — then one, one, split, split (ABBA: a time trend, V8
-    // still tiering up, weighs on both ways alike)
-    if (w < warm) return [((w >> 2) & 1) === 0 ? (w & 2) === 0 : (w & 2) !== 0, (w & 1) === 1]
-    const p = (w - warm) % probeEvery
+    // the first check of the prior: split, then the last two on one thread (the first of them unmeasured)
+    if (w < firstProbe) return w < firstProbe - 2 ? [true, true] : [false, w === firstProbe - 1]
+    const p = (w - firstProbe) % probeEvery
     // the last two calls of each period the other way, then back (the first call of each way unmeasured)
     return p >= probeEvery - 2 ? [!s.chosen, p === probeEvery - 1] : [s.chosen, p !== 0]
   }
@@ -107,3 +108,6 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
     }
   }
 }
+
+/** A {@link SplitPolicy} that always (or never) splits. */
+export const fixedSplit = (split: boolean): SplitPolicy => ({ split: () => split, record: () => undefined })

@@ -64,6 +64,12 @@ export interface CompileModelOptions {
    * against; `plan` is then `null`.
    */
   readonly interpreter?: boolean
+  /**
+   * With `threads > 1`: `adaptive` (default) splits a forward's large steps over the worker pool or
+   * keeps them on one thread, whichever its calls measure faster; `always` / `never` fix that choice
+   * (to measure either way; the outputs are the same bit for bit).
+   */
+  readonly split?: 'adaptive' | 'always' | 'never'
 }
 
 /**
@@ -260,6 +266,10 @@ export const compileModel = (model: ModelSpec, options: CompileModelOptions = {}
   if (backend !== 'auto' && backend !== 'js' && backend !== 'wasm') {
     return E.left([specError('options.backend', `expected "js", "wasm" or "auto", found ${quote(options.backend)}`)])
   }
+  const split: unknown = options.split ?? 'adaptive'
+  if (split !== 'adaptive' && split !== 'always' && split !== 'never') {
+    return E.left([specError('options.split', `expected "adaptive", "always" or "never", found ${quote(options.split)}`)])
+  }
   let inner: Inner
   let plan: ModelPlan | null = null
   let profileSteps: ((params: ModelParams, inputs: ReadonlyArray<Tensor>) => ReadonlyArray<{ readonly step: string; readonly kernel: string; readonly ms: number }>) | undefined
@@ -274,7 +284,7 @@ export const compileModel = (model: ModelSpec, options: CompileModelOptions = {}
     if (kernels !== 'fast' && kernels !== 'reference') {
       return E.left([specError('options.kernels', `expected "fast" or "reference", found ${quote(options.kernels)}`)])
     }
-    const compiledE = compileGraph(model, options.inputShapes, dtype, { rewrites: options.rewrites ?? true, backend, threads, kernels })
+    const compiledE = compileGraph(model, options.inputShapes, dtype, { rewrites: options.rewrites ?? true, backend, threads, kernels, split })
     if (E.isLeft(compiledE)) return compiledE
     const g = compiledE.right
     plan = g.plan
