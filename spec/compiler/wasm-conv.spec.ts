@@ -21,6 +21,7 @@ import type { Arena, KernelChoice, StepIO, StepKernel } from '../../src/compiler
 import type { Tensor } from '../../src/core/Tensor.js'
 import { wasmScratch } from '../../src/kernel/prepare.js'
 import { HAS_SIMD } from '../../src/kernel/wasm/encoder.js'
+import { pointwiseParts } from '../../src/kernel/wasm/tiled.js'
 import { THREADS_AVAILABLE, threadStats } from '../../src/kernel/threads.js'
 import { HAS_SHARED_MEMORY } from '../../src/kernel/wasm/encoder.js'
 import { layer, type LayerJson } from '../../src/model/builder.js'
@@ -422,6 +423,42 @@ describe.runIf(HAS_SIMD && wasm !== undefined)('wasm convolution kernels on the 
     expect(threadStats.calls - before).toBe(split)
   })
 
+  it.runIf(THREADS_AVAILABLE && HAS_SHARED_MEMORY)('threads on a shared arena: a pointwise call with few pixels splits its output channels in parts (ResNet50\'s 2×2 stage, a 1×1 head), bit for bit one thread', () => {
+    const before = threadStats.calls
+    for (const [shape, filters, parts] of [
+      [[2, 2, 48], 256, 8],
+      [[1, 1, 40], 96, 3],
+      [[3, 2, 16], 64, 2],
+      [[3, 3, 24], 1000, 5],
+      [[4, 4, 8], 64, 1]
+    ] as const) {
+      for (const stages of [['relu6'], ['add', 'relu']] as ReadonlyArray<ReadonlyArray<StageName>>) {
+        const { graph, node } = conv(layer('Conv2D', { filters, kernel_size: 1 }), shape, stages)
+        const g = convSetup(node, graph)?.g
+        expect(g === undefined ? -1 : pointwiseParts(g), `${shape} → ${filters}`).toBe(parts)
+        for (const batch of [1, 3]) {
+          const one = checkOnArena(graph, node, batch, 5, 0.02)
+          const two = checkOnArena(graph, node, batch, 5, 0.02, { shared: true, threads: 2, options: { parallelMinMacs: 0 } })
+          expect(two.name).toBe('conv:wasm-pointwise@arena')
+          expect(two.exact, `${shape} → ${filters} batch ${batch}: split = reference bits`).toBe(one.exact)
+          const x = randomData('float32', batch * shape[0] * shape[1] * shape[2], 11, 0.02)
+          const size = batch * shape[0] * shape[1] * filters
+          const ops = stages.includes('add') ? [randomData('float32', size, 12, 0)] : []
+          const weights = randomWeights(node, 'float32', 13)
+          const plain = newMemory()
+          const k1 = wasmConvKernel(node, graph, choiceOn(plain)) as StepKernel
+          const shared = newMemory(true)
+          const k2 = wasmConvKernel(node, graph, choiceOn(shared, 2), { parallelMinMacs: 0 }) as StepKernel
+          const a = runOnMemory(k1, plain, graph, node, batch, [x], ops, weights, NaN).output
+          const b = runOnMemory(k2, shared, graph, node, batch, [x], ops, weights, Infinity)
+          expect(b.trespass).toEqual([])
+          expect(sameBits(a, b.output), `${shape} → ${filters} batch ${batch} ${stages}`).toBe(true)
+        }
+      }
+    }
+    expect(threadStats.calls).toBeGreaterThan(before)
+  })
+
   it.runIf(THREADS_AVAILABLE && HAS_SHARED_MEMORY)('threads on a shared arena: ±∞ and NaN through Winograd split over the pool keep Keras\'s results (the exact rerun)', () => {
     for (const format of ['channels_last', 'channels_first'] as const) {
       const { graph, node } = conv(layer('Conv2D', { filters: 8, kernel_size: 3, padding: 'same', data_format: format }), image(format, 8, 8, 4), ['relu6', 'add', 'relu'])
@@ -530,22 +567,22 @@ describe.runIf(HAS_SIMD && wasm !== undefined && THREADS_AVAILABLE && HAS_SHARED
     expect(threadStats.calls).toBeGreaterThan(calls)
   })
 
-  it('each forward splits its large steps or runs them all on one thread (splitPolicy.ts): both ways in the warm-up, bit for bit the same', () => {
+  it('each forward splits its large steps or runs them all on one thread (splitPolicy.ts): both ways in the first ten calls, bit for bit the same', () => {
     const file = right(decodeModelFile(readShared('real-keras-models/A.json')))
     const one = right(compileModel(file.model, { threads: 1 }))
     const two = right(compileModel(file.model, { threads: 2 }))
     const params = one.init(3)
     const xs = inputsFor(one.inputShapes, 1, 5)
     const want = (one.forward(params, xs)[0] as Tensor).data
-    // the warm-up's schedule: two calls unmeasured, then a pair each way (split, split, one, one)
+    // the first calls: split (the prior), the ninth and tenth on one thread to check it
     const ways: boolean[] = []
-    for (let c = 0; c < 6; c++) {
+    for (let c = 0; c < 10; c++) {
       const before = threadStats.calls
       const got = (two.forward(params, xs)[0] as Tensor).data
       ways.push(threadStats.calls > before)
       expect(sameBits(got, want), `call ${c}`).toBe(true)
     }
-    expect(ways).toEqual([true, true, true, true, false, false])
+    expect(ways).toEqual([true, true, true, true, true, true, true, true, false, false])
   })
 })
 

@@ -338,19 +338,95 @@ export const tiledRowsCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Act
 }
 
 /**
- * The pointwise kernel's `run` over pixels `[u0, u1)` of `batch · H · W` (1×1, stride 1,
- * channels_last: the input is the pixel-major matrix `[pixels, C]`, the output `[pixels, F]`), in
- * chunks of {@link POINTWISE_CHUNK} pixels.
+ * Parts the output channels of a pointwise call on the model's arena are split into, so that a call
+ * with few pixels still has work units for two threads: 1 (units are pixels) unless one sample has
+ * fewer than `POINTWISE_PART_PIXELS` pixels (ResNet50's and DenseNet121's last stages at 2 × 2; a
+ * 1 × 1 classifier head), else the most parts (≤ 8) that divide the channel blocks evenly, each of at
+ * least 4 blocks of `WASM_Q` channels. Weights are read once whichever part reads them; only the
+ * (small) input block is read once per part.
  */
-export const pointwiseCode = (g: ConvGeometry, activation: Activation, fma: boolean): Code => {
+export const pointwiseParts = (g: ConvGeometry): number => {
+  if (g.groups !== 1 || g.outChannels % WASM_Q !== 0 || g.inHeight * g.inWidth >= POINTWISE_PART_PIXELS) return 1
+  const blocks = g.outChannels / WASM_Q
+  for (let s = 8; s >= 2; s--) if (blocks % s === 0 && blocks / s >= 4) return s
+  return 1
+}
+
+/** Pixels per sample below which a pointwise call on the arena splits its output channels too. */
+export const POINTWISE_PART_PIXELS = 16
+
+/**
+ * The pointwise kernel's work units for `parts` channel parts (`pointwiseParts`): output pixels when
+ * 1, else (sample, part, pixel) in that order, `parts × H·W` per sample.
+ */
+export const pointwiseUnits = (g: ConvGeometry, parts: number): ((batch: number) => number) => (batch) => batch * parts * g.inHeight * g.inWidth
+
+/** The alignment of a split's chunks of pointwise units (whole 4-pixel tiles where they line up). */
+export const pointwiseAlign = (g: ConvGeometry, parts: number): number => (parts === 1 || (g.inHeight * g.inWidth) % WASM_P === 0 ? WASM_P : 1)
+
+/**
+ * The pointwise kernel's `run` over units `[u0, u1)` (1×1, stride 1, channels_last: the input is the
+ * pixel-major matrix `[pixels, C]`, the output `[pixels, F]`). With one part (default) a unit is a
+ * pixel of `batch · H · W`, in chunks of {@link POINTWISE_CHUNK} pixels; with `parts` > 1 (the
+ * model's arena only: `pointwiseParts`) units run (sample, part, pixel), each part `F / parts`
+ * output channels of the same pixels from its own panels — the same instructions per output value,
+ * so any split of the units is bit for bit one call.
+ */
+export const pointwiseCode = (g: ConvGeometry, activation: Activation, fma: boolean, parts = 1): Code => {
   const c = new Code([I32, I32, I32, I32, I32])
   const L = declareLocals(c)
-  const C = g.inChannels
   const F = g.outChannels
+  if (parts === 1) {
+    c.get(U0).get(U1).i32GeS().if_().return_().end()
+    emitPointwiseRange(c, L, g, F, activation, fma)
+    return c
+  }
+  const Fp = F / parts
+  if (g.groups !== 1 || !Number.isInteger(Fp) || Fp % WASM_Q !== 0) throw new RangeError(`pointwise parts: ${parts} parts of ${F} channels in blocks of ${WASM_Q} (groups ${g.groups})`)
+  const gp: ConvGeometry = { ...g, outChannels: Fp, outChannelsPerGroup: Fp }
+  const HW = g.inHeight * g.inWidth
+  const partBytes = (Fp / WASM_Q) * tiledBlockSize(g, WASM_Q) * 4
+  const u = c.local(I32)
+  const end = c.local(I32)
+  const seg = c.local(I32)
+  const segEnd = c.local(I32)
+  const w0 = c.local(I32)
+  const o0 = c.local(I32)
+  const base = c.local(I32)
+  c.get(U0).set(u)
+  c.get(U1).set(end)
+  c.get(W).set(w0)
+  c.get(O).set(o0)
+  c.block()
+  c.loop()
+  c.get(u).get(end).i32GeS().brIf(1)
+  // segment = sample · parts + part: units [seg · HW, (seg + 1) · HW) are its pixels
+  c.get(u).i32(HW).i32DivU().set(seg)
+  c.get(seg).i32(1).i32Add().i32(HW).i32Mul().set(segEnd)
+  c.get(segEnd).get(end).i32GtS().if_().get(end).set(segEnd).end()
+  // the sample's first pixel, less the segment's first unit: pixel = unit + base
+  c.get(seg).i32(parts).i32DivU().i32(HW).i32Mul().get(seg).i32(HW).i32Mul().i32Sub().set(base)
+  c.get(u).get(base).i32Add().set(U0)
+  c.get(segEnd).get(base).i32Add().set(U1)
+  c.get(w0).get(seg).i32(parts).i32RemU().i32(partBytes).i32Mul().i32Add().set(W)
+  c.get(o0).get(seg).i32(parts).i32RemU().i32(Fp * 4).i32Mul().i32Add().set(O)
+  emitPointwiseRange(c, L, gp, F, activation, fma)
+  c.get(segEnd).set(u)
+  c.br(0)
+  c.end()
+  c.end()
+  return c
+}
+
+/**
+ * Pixels `[U0, U1)` (non-empty) of a pointwise call: `g`'s output channels (panels from `W`) of an
+ * output whose pixels are `F` channels apart.
+ */
+const emitPointwiseRange = (c: Code, L: Locals, g: ConvGeometry, F: number, activation: Activation, fma: boolean): void => {
+  const C = g.inChannels
   const red: Reduction = { rows: 1, runs: 1, runLen: g.inChannelsPerGroup, step: 4, runStep: 0, rowStep: 0, pixelStep: C * 4 }
   const out: OutStrides = { pixel: F * 4, channel: 4 }
   const chunk = POINTWISE_CHUNK
-  c.get(U0).get(U1).i32GeS().if_().return_().end()
   c.get(U0).set(L.u)
   c.get(X).get(U0).i32(C * 4).i32Mul().i32Add().set(L.xRow)
   c.get(O).get(U0).i32(F * 4).i32Mul().i32Add().set(L.oRow)
@@ -385,7 +461,6 @@ export const pointwiseCode = (g: ConvGeometry, activation: Activation, fma: bool
   c.end()
   c.end()
   c.end()
-  return c
 }
 
 /** Emits one depthwise tile of `P` pixels × `nq` channels at (xt, wb, ot) over an NHWC padded input. */
