@@ -15,6 +15,12 @@ import type { KernelFactory } from '../src/compiler/StepKernel.js'
 import type { Unary } from '../src/compiler/Unary.js'
 import { compare, firstBitDifference, floats, oneNode, type TestStage } from '../spec/compiler/opsHarness.js'
 import { params } from './settings.js'
+import { softmaxCode } from '../src/compiler/kernels/wasm/opsSoftmax.js'
+import { encodeModule, HAS_SIMD } from '../src/kernel/wasm/encoder.js'
+import { wasmApi } from '../src/kernel/wasm/api.js'
+import { applyActivation } from '../src/numerics/activations.js'
+
+const softmaxRuns = HAS_SIMD && wasmApi !== undefined
 
 interface Placement {
   readonly batch: number
@@ -201,6 +207,33 @@ describe('wasm-ops kernels = reference kernel, bit for bit (random nodes)', () =
         }
       ),
       params(100)
+    )
+  })
+})
+
+describe('the generated softmax (wasm/opsSoftmax.ts): fdlibm\'s exponential in float64 lanes', () => {
+  it.runIf(softmaxRuns)('any rows of any floats (±0, ±∞, NaN, subnormals, huge spreads): bit for bit the TypeScript softmax, out of place and in place', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 24 }),
+        fc.array(fc.float({ noDefaultInfinity: false, noNaN: false }), { minLength: 1, maxLength: 200 }),
+        fc.boolean(),
+        (n, values, inPlace) => {
+          const rows = Math.max(1, Math.floor(values.length / n))
+          const x = Float32Array.from({ length: rows * n }, (_, i) => values[i % values.length] as number)
+          const want = Float32Array.from(x)
+          applyActivation('softmax', 'keras3', want, n)
+          const api = wasmApi as NonNullable<typeof wasmApi>
+          const memory = new api.Memory({ initial: 1, maximum: 65536 })
+          const run = new api.Instance(new api.Module(encodeModule([{ name: 'run', code: softmaxCode(n) }], { shared: false, initialPages: 1, maxPages: 65536 })), { env: { memory } }).exports['run'] as (o: number, x: number, u0: number, u1: number) => void
+          const heap = new Float32Array(memory.buffer)
+          heap.set(x, 0)
+          const out = inPlace ? 0 : x.length + 4
+          run(out * 4, 0, 0, rows)
+          expect(firstBitDifference(heap.subarray(out, out + x.length), want)).toBe(-1)
+        }
+      ),
+      params(200)
     )
   })
 })

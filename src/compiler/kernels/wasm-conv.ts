@@ -57,7 +57,8 @@ import type { Arena, KernelChoice, KernelFactory, StepIO, StepKernel } from '../
 import { convSetup, fusableStage, hasNegativeZero } from './ts/conv.js'
 import { mapCode } from './wasm/opsElementwise.js'
 import { instantiate, type WasmFn } from './wasm/opsRuntime.js'
-import { applyRestStages, splitStages } from './wasm/opsStages.js'
+import { splitStages } from './wasm/opsStages.js'
+import { restStages } from './restStages.js'
 
 // -------------------------------------------------------------------------------------
 // programs
@@ -206,7 +207,8 @@ export const wasmConvKernel = (node: Node, graph: Graph, choice: KernelChoice, o
   if (on === undefined) return undefined
   // the rest of the epilogue, in place on the output: its leading residual adds, clamps, ReLUs and leaky
   // ReLUs by one generated map (wasm-ops' store operations, bit for bit `applyStages`), the stages from
-  // the first other one on in TypeScript
+  // the first other one on by restStages.ts (a softmax over short rows generated, split with threads;
+  // the others in TypeScript)
   const split = splitStages(fused !== undefined ? stages.slice(1) : stages)
   const lastAxis = g.outputShape[2] as number
   let map: WasmFn | undefined
@@ -216,6 +218,7 @@ export const wasmConvKernel = (node: Node, graph: Graph, choice: KernelChoice, o
     return undefined
   }
   const mapArgs = new Array<number>(2 + split.adds + 2).fill(0)
+  const rest = restStages(split.rest, lastAxis, memory, choice)
   const merge = lora === undefined ? undefined : loraMerger({ rank: lora.loraRank as number, alpha: lora.loraAlpha ?? (lora.loraRank as number) }, 'float32')
   const kernelOf = (weights: ReadonlyArray<Tensor>): FloatArray => {
     const k = (weights[0] as Tensor).data
@@ -269,7 +272,7 @@ export const wasmConvKernel = (node: Node, graph: Graph, choice: KernelChoice, o
         mapArgs[3 + split.adds] = n
         Reflect.apply(map, undefined, mapArgs)
       }
-      if (split.rest.length > 0) applyRestStages(split.rest, arena.view(), io.output, n, io.operands, split.adds, lastAxis)
+      if (split.rest.length > 0) rest(arena.view(), io.output, n, io.operands, split.adds)
     }
   }
 }

@@ -16,7 +16,9 @@ import { wasmApi } from './api.js'
 export const I32 = 0x7f
 export const F32 = 0x7d
 export const V128 = 0x7b
-export type ValType = typeof I32 | typeof F32 | typeof V128
+export const F64 = 0x7c
+export const I64 = 0x7e
+export type ValType = typeof I32 | typeof F32 | typeof V128 | typeof F64 | typeof I64
 
 // -------------------------------------------------------------------------------------
 // utils
