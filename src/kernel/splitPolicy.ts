@@ -19,12 +19,16 @@
  *   forward, called a dozen times (bench:models's budget, or a user's short run), then spent half of
  *   its calls on the slower way, and the two-thread medians came out equal to one thread's
  *   (resnet50 at batch 8: 1.01 adaptive, 1.50 with every call split);
- * - then each call runs the way whose fastest of its last `window` measured calls is faster (one
+ * - then each call runs the way whose fastest of its last `window` (32) measured calls is faster (one
  *   thread unless the split is faster by `margin`), except two calls in every `probeEvery`, which
  *   run the other way, so that a change of the machine is seen. The fastest, not the median: the
  *   slow calls are the collector's and the machine's (a scavenge every few forwards landed on the
  *   measured split calls and made a 1.5× faster split look slower), and a machine that stops giving
- *   the second core slows every split call, the fastest included.
+ *   the second core slows every split call, the fastest included. The window is long (32, was 8)
+ *   because the machine has regimes: a one-thread forward of MobileNet at batch 8 ran 3.8 ms for
+ *   tens of milliseconds, then 6 ms for as long, in a process alone; eight split calls can all fall
+ *   in a slow regime and a single one-thread probe in a fast one (Q.json at batch 1 then ran on one
+ *   thread, 8.1 ms, where two threads take 4.1).
  *
  * Which way a call runs changes no arithmetic (a split is bit-identical to one thread), only its
  * time. The state is per batch size (a model runs one batch size call after call).
@@ -32,7 +36,7 @@
 
 /** Tuning of a {@link SplitPolicy}. */
 export interface SplitPolicyOptions {
-  /** Measured calls each way kept, the fastest of which is compared (default 8). */
+  /** Measured calls each way kept, the fastest of which is compared (default 32). */
   readonly window?: number
   /** The first check of the prior: calls after the unmeasured start, the last two on one thread (default 8). */
   readonly firstProbe?: number
@@ -62,7 +66,7 @@ const SKIP = 2
 
 /** A {@link SplitPolicy} that splits unless its calls measure one thread faster (see the module comment). */
 export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => {
-  const window = Math.max(1, Math.floor(options.window ?? 8))
+  const window = Math.max(1, Math.floor(options.window ?? 32))
   const probeEvery = Math.max(4, Math.floor(options.probeEvery ?? 32))
   const firstProbe = Math.max(3, Math.floor(options.firstProbe ?? 8))
   const margin = options.margin ?? 0.03
