@@ -115,3 +115,103 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
 
 /** A {@link SplitPolicy} that always (or never) splits. */
 export const fixedSplit = (split: boolean): SplitPolicy => ({ split: () => split, record: () => undefined })
+
+/** Tuning of a {@link pairedSplit}. */
+export interface PairedSplitOptions {
+  /** The first check of the prior: calls after the unmeasured start, the last two on one thread (default 8). */
+  readonly firstProbe?: number
+  /** Every this many calls after that, two run the way not chosen (default 32). */
+  readonly probeEvery?: number
+  /** The chosen way's measured calls a probe is compared with: their median (default 3, the last ones). */
+  readonly neighbours?: number
+  /** Probe ratios kept: the choice follows their median (default 3). */
+  readonly ratios?: number
+  /** The split is chosen when the median ratio split ÷ one thread is below 1 − margin (default 0.03). */
+  readonly margin?: number
+}
+
+interface PairedState {
+  calls: number
+  chosen: boolean
+  /** The chosen way's last measured calls (a ring; emptied when the choice changes). */
+  readonly recent: number[]
+  /** Split ÷ one-thread time ratios of the last probes (a ring). */
+  readonly ratios: number[]
+  nextRecent: number
+  nextRatio: number
+}
+
+const medianOf = (xs: ReadonlyArray<number>): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
+}
+
+/**
+ * A {@link SplitPolicy} that compares like with like: the same schedule as {@link adaptiveSplit}
+ * (split first, the prior; two one-thread calls at the eighth; two calls the other way in every
+ * `probeEvery`, the first of them unmeasured), but each measured probe is compared with the chosen
+ * way's calls made just before it (the median of the last `neighbours`), and the choice follows the
+ * median of the last `ratios` such paired ratios. A 2-core virtual machine's speed changes by
+ * regimes of tens of milliseconds (a one-thread MobileNet forward ran 3.8 ms, then 6 ms for as
+ * long, in a process alone): calls a few apart run in the same regime, while the fastest of a
+ * window set a sample of one regime against a sample of another (bench:models at 22:50: K.json at
+ * batch 1 split at 0.83× one thread's speed, I.json at batch 8 ran on one thread at 0.96× though a
+ * split is 1.5× faster). Reacts at probes: a machine that stops giving the second core is noticed
+ * within two probes.
+ */
+export const pairedSplit = (options: PairedSplitOptions = {}): SplitPolicy => {
+  const probeEvery = Math.max(4, Math.floor(options.probeEvery ?? 32))
+  const firstProbe = Math.max(3, Math.floor(options.firstProbe ?? 8))
+  const neighbours = Math.max(1, Math.floor(options.neighbours ?? 3))
+  const keep = Math.max(1, Math.floor(options.ratios ?? 3))
+  const margin = options.margin ?? 0.03
+  const states = new Map<number, PairedState>()
+  const stateOf = (batch: number): PairedState => {
+    let s = states.get(batch)
+    if (s === undefined) {
+      s = { calls: 0, chosen: true, recent: [], ratios: [], nextRecent: 0, nextRatio: 0 }
+      states.set(batch, s)
+    }
+    return s
+  }
+  /** Call `c`'s way, whether it is measured, and whether it is a probe (the way not chosen). */
+  const schedule = (s: PairedState, c: number): readonly [boolean, boolean, boolean] => {
+    if (c < SKIP) return [true, false, false]
+    const w = c - SKIP
+    if (w < firstProbe) return w < firstProbe - 2 ? [true, true, false] : [false, w === firstProbe - 1, true]
+    const p = (w - firstProbe) % probeEvery
+    return p >= probeEvery - 2 ? [!s.chosen, p === probeEvery - 1, true] : [s.chosen, p !== 0, false]
+  }
+  return {
+    split: (batch) => {
+      const s = stateOf(batch)
+      return schedule(s, s.calls)[0]
+    },
+    record: (batch, split, ms) => {
+      const s = stateOf(batch)
+      const [way, measured, probe] = schedule(s, s.calls)
+      s.calls++
+      // a call that ran another way than scheduled (a profiled call in between) is not measured
+      if (!measured || way !== split) return
+      if (!probe) {
+        if (s.recent.length < neighbours) s.recent.push(ms)
+        else s.recent[s.nextRecent] = ms
+        s.nextRecent = (s.nextRecent + 1) % neighbours
+        return
+      }
+      if (s.recent.length === 0) return
+      const near = medianOf(s.recent)
+      const ratio = split ? ms / near : near / ms
+      if (s.ratios.length < keep) s.ratios.push(ratio)
+      else s.ratios[s.nextRatio] = ratio
+      s.nextRatio = (s.nextRatio + 1) % keep
+      const chosen = medianOf(s.ratios) < 1 - margin
+      if (chosen !== s.chosen) {
+        s.chosen = chosen
+        s.recent.length = 0
+        s.nextRecent = 0
+      }
+    }
+  }
+}
