@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { adaptiveSplit, pairedSplit, type SplitPolicy } from '../../src/kernel/splitPolicy.js'
+import { adaptiveSplit, type SplitPolicy } from '../../src/kernel/splitPolicy.js'
 
 /** Runs `calls` calls through the policy, each taking `time(split, call)` ms; the ways taken. */
 const drive = (policy: SplitPolicy, calls: number, time: (split: boolean, call: number) => number, batch = 1): boolean[] => {
@@ -93,62 +93,6 @@ describe('adaptiveSplit: each call site splits unless its own calls measure one 
     for (let c = 0; c < 40; c++) {
       const scheduled = policy.split(1)
       policy.record(1, scheduled ? false : true, scheduled ? 1 : 50)
-    }
-    expect(count(drive(policy, 32, (split) => (split ? 5 : 10)), true)).toBe(28)
-  })
-})
-
-describe('pairedSplit: each probe against the calls just before it, the choice by the median of the last three ratios', () => {
-  it('the schedule of adaptiveSplit: split first, two one-thread calls at the eighth; equal times keep one thread', () => {
-    expect(drive(pairedSplit(), 2 + 8 + 4, () => 1)).toEqual([true, true, true, true, true, true, true, true, false, false, false, false, false, false])
-  })
-
-  it('splits when splitting is faster (two one-thread calls in every probeEvery), stays on one thread when it is slower or not faster by the margin', () => {
-    const fast = drive(pairedSplit({ probeEvery: 16 }), 10 + 160, (split) => (split ? 6 : 10))
-    expect(count(fast.slice(10), false)).toBe(20)
-    for (const splitMs of [12, 10, 9.8]) {
-      expect(count(drive(pairedSplit({ probeEvery: 16 }), 10 + 160, (split) => (split ? splitMs : 10)).slice(10), true), `split ${splitMs} ms`).toBe(20)
-    }
-    expect(count(drive(pairedSplit({ probeEvery: 16 }), 10 + 160, (split) => (split ? 9.6 : 10)).slice(10), true)).toBe(140)
-  })
-
-  it('a machine with slow and fast regimes (1.6x, 24 calls each) does not move the choice: calls a few apart run in the same regime', () => {
-    const regime = (c: number): number => (Math.floor(c / 24) % 2 === 0 ? 1 : 1.6)
-    for (const [splitMs, want] of [
-      [6, true],
-      [12, false]
-    ] as const) {
-      const ways = drive(pairedSplit({ probeEvery: 16 }), 10 + 320, (split, c) => (split ? splitMs : 10) * regime(c))
-      expect(count(ways.slice(10), want), `split ${splitMs} ms`).toBe(320 - 40)
-    }
-    // adaptiveSplit's fastest-of-window compares across regimes: a split 1.4x faster loses some calls
-    const adaptive = drive(adaptiveSplit({ probeEvery: 16, window: 4 }), 10 + 320, (split, c) => (split ? 7 : 10) * regime(c))
-    const paired = drive(pairedSplit({ probeEvery: 16 }), 10 + 320, (split, c) => (split ? 7 : 10) * regime(c))
-    expect(count(paired.slice(10), true)).toBe(280)
-    expect(count(adaptive.slice(10), true)).toBeLessThan(280)
-  })
-
-  it('a collector pause on one call in eight does not flip the choice (medians of three)', () => {
-    const ways = drive(pairedSplit({ probeEvery: 16 }), 200, (split, c) => (split ? 6 : 10) + (c % 8 === 3 ? 40 : 0))
-    expect(count(ways.slice(10), true)).toBe(190 - 2 * Math.floor(190 / 16) - (190 % 16 >= 15 ? 1 : 0))
-  })
-
-  it('follows a change of the machine within two probes', () => {
-    const ways = drive(pairedSplit({ probeEvery: 16 }), 600, (split, c) => (c < 300 ? (split ? 6 : 10) : split ? 13 : 10))
-    // probes at calls 10 + 16k + 14, 15: the two after call 300 end at 313 and 329
-    expect(ways.slice(330, 400).filter((w, i) => w && (330 + i - 10) % 16 < 14).length).toBe(0)
-    expect(count(ways.slice(400), true)).toBe(24)
-  })
-
-  it('keeps a state per batch size; a call made the other way than scheduled (a profiled call) is not measured', () => {
-    const policy = pairedSplit({ probeEvery: 16 })
-    drive(policy, 60, (split) => (split ? 5 : 10), 1)
-    drive(policy, 60, (split) => (split ? 20 : 10), 8)
-    expect(count(drive(policy, 32, (split) => (split ? 5 : 10), 1), true)).toBe(28)
-    expect(count(drive(policy, 32, (split) => (split ? 20 : 10), 8), true)).toBe(4)
-    for (let c = 0; c < 40; c++) {
-      const scheduled = policy.split(1)
-      policy.record(1, !scheduled, scheduled ? 1 : 50)
     }
     expect(count(drive(policy, 32, (split) => (split ? 5 : 10)), true)).toBe(28)
   })
