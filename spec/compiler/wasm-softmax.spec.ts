@@ -13,32 +13,13 @@ import { THREADS_AVAILABLE, threadStats } from '../../src/kernel/threads.js'
 import { encodeModule, HAS_SHARED_MEMORY, HAS_SIMD } from '../../src/kernel/wasm/encoder.js'
 import { wasmApi, type WasmMemory } from '../../src/kernel/wasm/api.js'
 import { applyActivation } from '../../src/numerics/activations.js'
-import { firstBitDifference, newMemory } from './opsHarness.js'
+import { firstBitDifference, floats, newMemory } from './opsHarness.js'
 
-/** A pseudo-random stream (xorshift32) in [0, 1). */
-const stream = (seed: number): (() => number) => {
-  let s = seed >>> 0 || 1
-  return () => {
-    s ^= s << 13
-    s >>>= 0
-    s ^= s >>> 17
-    s ^= s << 5
-    s >>>= 0
-    return s / 4294967296
-  }
-}
+/** Scales cycling along the data: ordinary logits, wide spreads (zero and subnormal exponentials), tiny differences. */
+const SCALES = [2, 15, 400, 2.5e-7]
 
-/** Rows of logits: mostly ordinary, some huge spreads (subnormal and zero exponentials), some specials. */
-const logits = (count: number, seed: number): Float32Array => {
-  const r = stream(seed)
-  const specials = [Infinity, -Infinity, NaN, 0, -0, 1e-40, -745.2, -708.4, 0.3465735902799727, -1.0397207708399179]
-  const x = new Float32Array(count)
-  for (let i = 0; i < count; i++) {
-    const u = r()
-    x[i] = u < 0.004 ? (specials[Math.floor(r() * specials.length)] as number) : (r() - 0.5) * (u < 0.5 ? 8 : u < 0.8 ? 60 : u < 0.95 ? 1600 : 1e-6)
-  }
-  return x
-}
+/** Rows of logits: opsHarness's floats (specials 0.4 %), scaled by SCALES in turn. */
+const logits = (count: number, seed: number): Float32Array => floats(count, seed, 1, 0.004).map((v, i) => v * (SCALES[i % SCALES.length] as number))
 
 const reference = (x: Float32Array, n: number): Float32Array => {
   const want = Float32Array.from(x)

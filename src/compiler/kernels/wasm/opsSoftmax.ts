@@ -144,6 +144,11 @@ const emitExp2 = (c: Code, L: ExpLocals): void => {
   k2(HALF_LN2_UP)
   f64x2Ge(c)
   c.set(L.reduced)
+  // the mask r2 = |x| ≥ 1.5 ln2, in L.t for the moment
+  c.get(L.ax)
+  k2(THREE_HALVES_LN2)
+  f64x2Ge(c)
+  c.set(L.t)
   sel(
     () => {
       k2(INVLN2)
@@ -159,14 +164,7 @@ const emitExp2 = (c: Code, L: ExpLocals): void => {
       c.get(L.reduced)
       bitselect(c)
     },
-    (() => {
-      // the mask r2 = |x| ≥ 1.5 ln2, in L.t for the moment
-      c.get(L.ax)
-      k2(THREE_HALVES_LN2)
-      f64x2Ge(c)
-      c.set(L.t)
-      return L.t
-    })()
+    L.t
   )
   c.set(L.kf)
   // hi = x − k·ln2HI, lo = k·ln2LO, xr = reduced ? hi − lo : x
@@ -253,7 +251,11 @@ const emitExp2 = (c: Code, L: ExpLocals): void => {
   c.get(L.reduced)
   bitselect(c)
   c.set(L.y)
-  // |x| < 2^−28: 1 + x
+  // |x| < 2^−28: 1 + x (the mask in L.t)
+  c.get(L.ax)
+  k2(TINY)
+  f64x2Lt(c)
+  c.set(L.t)
   sel(
     () => {
       k2(1)
@@ -261,13 +263,7 @@ const emitExp2 = (c: Code, L: ExpLocals): void => {
       f64x2Add(c)
     },
     () => void c.get(L.y),
-    (() => {
-      c.get(L.ax)
-      k2(TINY)
-      f64x2Lt(c)
-      c.set(L.t)
-      return L.t
-    })()
+    L.t
   )
   c.set(L.y)
   // x < underflow threshold (−∞ too) → +0
