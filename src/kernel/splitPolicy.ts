@@ -10,8 +10,9 @@
  * each call site checks it against its own measured calls, the way autotuners do (FFTW's plans,
  * ATLAS), but at run time, because the machine changes:
  *
- * - the calls start split (the prior: on a quiet machine every call site above the thresholds is
- *   faster split — bench:models, `split: 'always'` against `threads: 1` on every model); the first
+ * - the calls start split (the prior: on a quiet machine most models above the thresholds are
+ *   faster split — `split: 'always'` against `threads: 1`: every model of 200 MFLOP and more at
+ *   batch 8 by 1.5-1.9×; some small ones at batch 1 are slower, which the first check catches); the first
  *   `SKIP` calls are not measured (packing, V8's baseline code), nor is the first call after a change
  *   of way (the worker wakes, the caches refill);
  * - the prior is checked early: the last two of the first `firstProbe` calls (default 8) run on one
