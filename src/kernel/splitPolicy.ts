@@ -8,28 +8,39 @@
  * threshold fixed at compile time (the multiply-adds below which a call never splits) keeps the
  * calls that cannot win on one thread; above it, the compiler's choice — split — is the prior, and
  * each call site checks it against its own measured calls, the way autotuners do (FFTW's plans,
- * ATLAS), but at run time, because the machine changes:
+ * ATLAS), but at run time, because the machine changes.
  *
- * - the calls start split (the prior: on a quiet machine most models above the thresholds are
- *   faster split — `split: 'always'` against `threads: 1`: every model of 200 MFLOP and more at
- *   batch 8 by 1.5-1.9×; some small ones at batch 1 are slower, which the first check catches); the first
- *   `SKIP` calls are not measured (packing, V8's baseline code), nor is the first call after a change
- *   of way (the worker wakes, the caches refill);
- * - the prior is checked early: the last two of the first `firstProbe` calls (default 8) run on one
- *   thread. An earlier design measured both ways in turn before choosing; a model of 100 ms per
- *   forward, called a dozen times (bench:models's budget, or a user's short run), then spent half of
- *   its calls on the slower way, and the two-thread medians came out equal to one thread's
- *   (resnet50 at batch 8: 1.01 adaptive, 1.50 with every call split);
- * - then each call runs the way whose fastest of its last `window` (32) measured calls is faster (one
- *   thread unless the split is faster by `margin`), except two calls in every `probeEvery`, which
- *   run the other way, so that a change of the machine is seen. The fastest, not the median: the
- *   slow calls are the collector's and the machine's (a scavenge every few forwards landed on the
- *   measured split calls and made a 1.5× faster split look slower), and a machine that stops giving
- *   the second core slows every split call, the fastest included. The window is long (32, was 8)
- *   because the machine has regimes: a one-thread forward of MobileNet at batch 8 ran 3.8 ms for
- *   tens of milliseconds, then 6 ms for as long, in a process alone; eight split calls can all fall
- *   in a slow regime and a single one-thread probe in a fast one (Q.json at batch 1 then ran on one
- *   thread, 8.1 ms, where two threads take 4.1).
+ * What makes this hard is that the machine's speed changes by *regimes*: a one-thread MobileNet
+ * forward at batch 8 ran 3.8 ms for tens of milliseconds, then 6 ms for as long, in a process alone.
+ * Two earlier designs compared samples taken in different regimes and chose wrong: the fastest of a
+ * window of each way (the one-thread probes, 1 in 32 calls, spanned a thousand calls and kept the
+ * luckiest regime; the split calls spanned the last 32: M.json at batch 1 then ran on one thread at
+ * 1.0× where a split is 1.6× faster), and one probe against the calls just before it, deciding on
+ * its first ratio (a probe taken next to another engine's calls decided resnet50 at batch 8 for the
+ * rest of the run). So here:
+ *
+ * - the calls start split (the prior: with `split: 'always'` every model of 200 MFLOP and more ran
+ *   1.3-1.9× faster than one thread, at batch 1 and 8); the first `SKIP` calls are not measured
+ *   (packing, V8's baseline code), nor is the first call after each change of way (the worker wakes,
+ *   the caches refill);
+ * - a *probe* is three calls the way not chosen (the first unmeasured); the faster of its two
+ *   measured calls is compared with the faster of the chosen way's measured calls just before and
+ *   just after it — bracketed, so that a speed that drifts cancels, and the fastest of each side,
+ *   because the slow calls come in bursts (the collector, the machine) that fall on either way —
+ *   giving one ratio, split time ÷ one-thread time (two samples a side: no side is favoured);
+ * - the choice follows the median of the last `ratios` (3) ratios, and is made only once there are
+ *   that many: one ratio taken in a bad moment cannot decide. Split is chosen when the median is
+ *   below 1 − `margin` (a tie goes to one thread: a split occupies the other core for nothing);
+ * - a *cold* call — one that starts more than 1 ms (and a quarter of its own time) after the previous
+ *   call ended: the worker has gone to sleep and other work has filled the caches — is not measured,
+ *   unless the last eight calls were all cold (a model called now and then: cold is its regime). In
+ *   bench:models's main rounds, where each engine runs ~20 ms of calls in turn, F.json's first split
+ *   call of each turn took 10-16 ms and the next ones 4.5-6 (one thread: 5.7-7): measured, they made
+ *   one thread look faster;
+ * - probes come early and then rarely: from the 8th call, `earlyEvery` (8) calls apart until
+ *   `earlyProbes` (3) have run, so the prior is checked by call ~30, then three calls in every
+ *   `probeEvery` (32), so that a change of the machine is followed within two probes. Their cost is
+ *   3 calls in 32 on the slower way (+4-6 % of the time when one way is 1.5-2× faster).
  *
  * Which way a call runs changes no arithmetic (a split is bit-identical to one thread), only its
  * time. The state is per batch size (a model runs one batch size call after call).
@@ -37,14 +48,28 @@
 
 /** Tuning of a {@link SplitPolicy}. */
 export interface SplitPolicyOptions {
-  /** Measured calls each way kept, the fastest of which is compared (default 32). */
-  readonly window?: number
-  /** The first check of the prior: calls after the unmeasured start, the last two on one thread (default 8). */
+  /** Where the first probe starts: its second call, counted from the first measured call (default 8). */
   readonly firstProbe?: number
-  /** Every this many calls after that, two run the way not chosen (default 32). */
+  /** Probes before the first choice, `earlyEvery` calls apart (default 3: the choice is a median of three). */
+  readonly earlyProbes?: number
+  /** Calls between the early probes (default 8). */
+  readonly earlyEvery?: number
+  /** After the early probes, one probe (two calls the way not chosen) in every this many calls (default 32). */
   readonly probeEvery?: number
-  /** The split is chosen when its fastest is below one thread's fastest × (1 − margin) (default 0.03). */
+  /** Calls of a probe, the first unmeasured (default 3). */
+  readonly probeCalls?: number
+  /** The chosen way's measured calls on each side of a probe it is compared with (default 1). */
+  readonly neighbours?: number
+  /** Probe ratios kept; the choice follows their median (default 3). */
+  readonly ratios?: number
+  /** The split is chosen when the median ratio split ÷ one thread is below 1 − margin (default 0.03). */
   readonly margin?: number
+  /** A call that starts more than this many ms (and a quarter of its own time) after the previous call ended is cold (default 1). */
+  readonly coldGapMs?: number
+  /** After this many cold calls in a row, cold calls are the regime and are measured (default 8). */
+  readonly coldRun?: number
+  /** The clock (ms), for tests (default `performance.now`). */
+  readonly now?: () => number
 }
 
 /** One call site's choice, call after call: `split(batch)` before a call, `record(...)` after it. */
@@ -55,61 +80,123 @@ export interface SplitPolicy {
   readonly record: (batch: number, split: boolean, ms: number) => void
 }
 
+interface Pending {
+  /** The probe's first call, its way and its measured times. */
+  readonly start: number
+  readonly split: boolean
+  readonly ms: number[]
+  /** The chosen way's measured calls before it, then after it. */
+  readonly near: number[]
+  after: number
+}
+
 interface BatchState {
   calls: number
-  readonly times: readonly [Float64Array, Float64Array] // [one thread, split], rings of `window`
-  readonly counts: [number, number]
   chosen: boolean
+  /** The way the previous call ran (undefined: none yet). */
+  last: boolean | undefined
+  /** The chosen way's last measured calls (at most `neighbours`; emptied when the choice changes). */
+  readonly recent: number[]
+  /** Split ÷ one-thread ratios of the last probes (a ring of `ratios`). */
+  readonly kept: number[]
+  next: number
+  pending: Pending | undefined
 }
 
 /** Calls at the start that are never measured. */
 const SKIP = 2
 
-/** A {@link SplitPolicy} that splits unless its calls measure one thread faster (see the module comment). */
+const medianOf = (xs: ReadonlyArray<number>): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
+}
+
+/** A {@link SplitPolicy} that splits unless bracketed probes measure one thread faster (see the module comment). */
 export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => {
-  const window = Math.max(1, Math.floor(options.window ?? 32))
-  const probeEvery = Math.max(4, Math.floor(options.probeEvery ?? 32))
   const firstProbe = Math.max(3, Math.floor(options.firstProbe ?? 8))
+  const earlyProbes = Math.max(1, Math.floor(options.earlyProbes ?? 3))
+  const neighbours = Math.max(1, Math.floor(options.neighbours ?? 1))
+  const probeCalls = Math.max(2, Math.floor(options.probeCalls ?? 3))
+  // room between probes for the calls after one (one unmeasured, `neighbours` measured) and before the next
+  const earlyEvery = Math.max(probeCalls + 2 * neighbours + 2, Math.floor(options.earlyEvery ?? 8))
+  const probeEvery = Math.max(earlyEvery, Math.floor(options.probeEvery ?? 32))
+  const keep = Math.max(1, Math.floor(options.ratios ?? 3))
   const margin = options.margin ?? 0.03
+  const lastEarly = firstProbe - 2 + (earlyProbes - 1) * earlyEvery
+  const coldGap = options.coldGapMs ?? 1
+  const coldRun = Math.max(0, Math.floor(options.coldRun ?? 8))
+  const now = options.now ?? (() => performance.now())
+  // the calls' clock, across batch sizes: when the last call ended, when this one started, cold calls in a row
+  let endedAt = -Infinity
+  let startedAt = 0
+  let colds = 0
   const states = new Map<number, BatchState>()
   const stateOf = (batch: number): BatchState => {
     let s = states.get(batch)
     if (s === undefined) {
-      s = { calls: 0, times: [new Float64Array(window), new Float64Array(window)], counts: [0, 0], chosen: true }
+      s = { calls: 0, chosen: true, last: undefined, recent: [], kept: [], next: 0, pending: undefined }
       states.set(batch, s)
     }
     return s
   }
-  /** Call `c`'s way and whether its time is measured. */
-  const schedule = (s: BatchState, c: number): readonly [boolean, boolean] => {
-    if (c < SKIP) return [true, false]
-    const w = c - SKIP
-    // the first check of the prior: split, then the last two on one thread (the first of them unmeasured)
-    if (w < firstProbe) return w < firstProbe - 2 ? [true, true] : [false, w === firstProbe - 1]
-    const p = (w - firstProbe) % probeEvery
-    // the last two calls of each period the other way, then back (the first call of each way unmeasured)
-    return p >= probeEvery - 2 ? [!s.chosen, p === probeEvery - 1] : [s.chosen, p !== 0]
+  /** The first call of the probe call `w` (counted after the unmeasured start) belongs to, or -1. */
+  const probeOf = (w: number): number => {
+    if (w < 0) return -1
+    if (w < lastEarly + probeCalls) {
+      const d = w - (firstProbe - 2)
+      return d >= 0 && d % earlyEvery < probeCalls ? w - (d % earlyEvery) : -1
+    }
+    const d = (w - lastEarly) % probeEvery
+    return d < probeCalls ? w - d : -1
   }
-  const fastest = (ring: Float64Array, count: number): number => {
-    let m = Infinity
-    for (let i = 0; i < Math.min(count, window); i++) m = Math.min(m, ring[i] as number)
-    return m
+  const wayOf = (s: BatchState): boolean => (s.calls < SKIP ? true : probeOf(s.calls - SKIP) >= 0 ? !s.chosen : s.chosen)
+  const decide = (s: BatchState, ratio: number): void => {
+    if (s.kept.length < keep) s.kept.push(ratio)
+    else s.kept[s.next] = ratio
+    s.next = (s.next + 1) % keep
+    if (s.kept.length < keep) return
+    const chosen = medianOf(s.kept) < 1 - margin
+    if (chosen !== s.chosen) {
+      s.chosen = chosen
+      s.recent.length = 0
+    }
   }
   return {
     split: (batch) => {
-      const s = stateOf(batch)
-      return schedule(s, s.calls)[0]
+      startedAt = now()
+      return wayOf(stateOf(batch))
     },
     record: (batch, split, ms) => {
       const s = stateOf(batch)
-      const [way, measured] = schedule(s, s.calls)
+      const way = wayOf(s)
+      const probe = probeOf(s.calls - SKIP)
+      // cold: the process did other work since the last call (the worker asleep, the caches refilled by
+      // other arrays); not compared with warm calls unless every call is cold (a model called now and then)
+      const cold = startedAt - endedAt > Math.max(coldGap, ms / 4)
+      colds = cold ? colds + 1 : 0
+      endedAt = now()
+      const measured = s.calls >= SKIP && way === split && s.last === split && (!cold || colds > coldRun)
       s.calls++
+      s.last = split
       // a call that ran another way than scheduled (a profiled call in between) is not measured
-      if (!measured || way !== split) return
-      const k = split ? 1 : 0
-      ;(s.times[k] as Float64Array)[s.counts[k] % window] = ms
-      s.counts[k]++
-      if (s.counts[0] > 0 && s.counts[1] > 0) s.chosen = fastest(s.times[1], s.counts[1]) < fastest(s.times[0], s.counts[0]) * (1 - margin)
+      if (!measured) return
+      if (probe >= 0) {
+        if (s.pending?.start === probe) s.pending.ms.push(ms)
+        else s.pending = { start: probe, split, ms: [ms], near: [...s.recent], after: 0 }
+        return
+      }
+      if (s.recent.length === neighbours) s.recent.shift()
+      s.recent.push(ms)
+      const p = s.pending
+      if (p === undefined || p.split === split) return
+      p.near.push(ms)
+      if (++p.after < neighbours) return
+      s.pending = undefined
+      // the fastest of each side: the slow calls come in bursts (the collector, the machine) and fall on either way
+      const near = Math.min(...p.near)
+      const probed = Math.min(...p.ms)
+      decide(s, p.split ? probed / near : near / probed)
     }
   }
 }
