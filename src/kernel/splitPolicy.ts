@@ -38,9 +38,11 @@
  *   call of each turn took 10-16 ms and the next ones 4.5-6 (one thread: 5.7-7): measured, they made
  *   one thread look faster;
  * - probes come early and then rarely: from the 8th call, `earlyEvery` (8) calls apart until
- *   `earlyProbes` (3) have run, so the prior is checked by call ~30, then three calls in every
- *   `probeEvery` (32), so that a change of the machine is followed within two probes. Their cost is
- *   3 calls in 32 on the slower way (+4-6 % of the time when one way is 1.5-2× faster).
+ *   `earlyProbes` (3) have run, so the prior is checked by call ~30, then one in every `probeEvery`
+ *   (32) calls, so that a change of the machine is followed within two probes — or every 16 while
+ *   the ways measure close (the median ratio within `close`, 1.25×, of 1), where a wrong choice is
+ *   likely and a probe costs little. Their cost is 3 calls in 32 on the slower way (+4-6 % of the
+ *   time when one way is 1.5-2× faster).
  *
  * Which way a call runs changes no arithmetic (a split is bit-identical to one thread), only its
  * time. The state is per batch size (a model runs one batch size call after call).
@@ -54,8 +56,10 @@ export interface SplitPolicyOptions {
   readonly earlyProbes?: number
   /** Calls between the early probes (default 8). */
   readonly earlyEvery?: number
-  /** After the early probes, one probe (two calls the way not chosen) in every this many calls (default 32). */
+  /** After the early probes, one probe in every this many calls (default 32), or in half as many while the ways are close. */
   readonly probeEvery?: number
+  /** The ways are close while the median ratio is within this factor of 1 (default 1.25). */
+  readonly close?: number
   /** Calls of a probe, the first unmeasured (default 3). */
   readonly probeCalls?: number
   /** The chosen way's measured calls on each side of a probe it is compared with (default 1). */
@@ -101,6 +105,10 @@ interface BatchState {
   readonly kept: number[]
   next: number
   pending: Pending | undefined
+  /** The first call of the last probe begun, of the next one, and the probes begun (calls counted after the unmeasured start). */
+  probeStart: number
+  nextProbe: number
+  probes: number
 }
 
 /** Calls at the start that are never measured. */
@@ -123,7 +131,7 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
   const probeEvery = Math.max(earlyEvery, Math.floor(options.probeEvery ?? 32))
   const keep = Math.max(1, Math.floor(options.ratios ?? 3))
   const margin = options.margin ?? 0.03
-  const lastEarly = firstProbe - 2 + (earlyProbes - 1) * earlyEvery
+  const close = Math.log(Math.max(1, options.close ?? 1.25))
   const coldGap = options.coldGapMs ?? 1
   const coldRun = Math.max(0, Math.floor(options.coldRun ?? 8))
   const now = options.now ?? (() => performance.now())
@@ -135,22 +143,27 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
   const stateOf = (batch: number): BatchState => {
     let s = states.get(batch)
     if (s === undefined) {
-      s = { calls: 0, chosen: true, last: undefined, recent: [], kept: [], next: 0, pending: undefined }
+      s = { calls: 0, chosen: true, last: undefined, recent: [], kept: [], next: 0, pending: undefined, probeStart: -Infinity, nextProbe: firstProbe - 2, probes: 0 }
       states.set(batch, s)
     }
     return s
   }
-  /** The first call of the probe call `w` (counted after the unmeasured start) belongs to, or -1. */
-  const probeOf = (w: number): number => {
-    if (w < 0) return -1
-    if (w < lastEarly + probeCalls) {
-      const d = w - (firstProbe - 2)
-      return d >= 0 && d % earlyEvery < probeCalls ? w - (d % earlyEvery) : -1
-    }
-    const d = (w - lastEarly) % probeEvery
-    return d < probeCalls ? w - d : -1
+  /** Calls from a probe's start to the next's: short early and while the ways measure close. */
+  const gapAfter = (s: BatchState): number => {
+    if (s.probes < earlyProbes) return earlyEvery
+    return s.kept.length === 0 || Math.abs(Math.log(medianOf(s.kept))) < close ? Math.max(earlyEvery, probeEvery >> 1) : probeEvery
   }
-  const wayOf = (s: BatchState): boolean => (s.calls < SKIP ? true : probeOf(s.calls - SKIP) >= 0 ? !s.chosen : s.chosen)
+  /** The first call of the probe that call `w` (counted after the unmeasured start) belongs to, or -1. */
+  const probeOf = (s: BatchState, w: number): number => {
+    if (w < 0) return -1
+    if (w >= s.nextProbe) {
+      s.probeStart = s.nextProbe
+      s.probes++
+      s.nextProbe = s.probeStart + gapAfter(s)
+    }
+    return w < s.probeStart + probeCalls ? s.probeStart : -1
+  }
+  const wayOf = (s: BatchState): boolean => (probeOf(s, s.calls - SKIP) >= 0 ? !s.chosen : s.chosen)
   const decide = (s: BatchState, ratio: number): void => {
     if (s.kept.length < keep) s.kept.push(ratio)
     else s.kept[s.next] = ratio
@@ -170,7 +183,7 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
     record: (batch, split, ms) => {
       const s = stateOf(batch)
       const way = wayOf(s)
-      const probe = probeOf(s.calls - SKIP)
+      const probe = probeOf(s, s.calls - SKIP)
       // cold: the process did other work since the last call (the worker asleep, the caches refilled by
       // other arrays); not compared with warm calls unless every call is cold (a model called now and then)
       const cold = startedAt - endedAt > Math.max(coldGap, ms / 4)
