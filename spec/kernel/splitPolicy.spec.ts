@@ -142,6 +142,22 @@ describe('adaptiveSplit: each call site splits unless bracketed probes measure o
     ways.slice(349).forEach((w, i) => expect(w, `call ${349 + i}`).toBe(isProbe(349 + i)))
   })
 
+  it('a batch size whose split calls dispatch nothing (every step below its threshold) stops deciding: no probes, no timing', () => {
+    const policy = quiet()
+    const ways: boolean[] = []
+    for (let c = 0; c < 100; c++) {
+      const split = policy.split(1)
+      ways.push(split)
+      // one thread looks 10× faster, but nothing was split: the way makes no difference
+      policy.record(1, split, split ? 10 : 1, false)
+    }
+    expect(ways.every((w) => w)).toBe(true)
+    expect(policy.measures(1)).toBe(false) // the caller need not read the clock
+    expect(policy.measures(8)).toBe(true)
+    // another batch size of the same model does split: it decides as usual
+    expect(count(drive(policy, 12, (split) => (split ? 6 : 10), 8), false)).toBe(3)
+  })
+
   it('keeps a state per batch size', () => {
     const policy = quiet()
     drive(policy, 60, (split) => (split ? 5 : 10), 1)

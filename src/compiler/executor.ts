@@ -110,6 +110,8 @@ interface Packed {
 export interface ForwardSplit {
   readonly policy: SplitPolicy
   readonly set: (split: boolean) => void
+  /** Jobs dispatched to the worker pool so far (process-wide; a forward runs on the calling thread, so the difference is its own). */
+  readonly jobs: () => number
 }
 
 /**
@@ -171,7 +173,9 @@ export const makeExecutor = (program: Program, memory?: WasmMemory, splitting?: 
     const batch = (inputs[0] as Tensor).shape[0] as number
     const split = splitting?.policy.split(batch) ?? true
     splitting?.set(split)
-    const started = splitting !== undefined && timer === undefined ? performance.now() : 0
+    const timing = splitting !== undefined && timer === undefined && splitting.policy.measures(batch)
+    const jobs = timing ? splitting.jobs() : 0
+    const started = timing ? performance.now() : 0
     const packed = packedFor(params)
     const plan = planFor(batch)
     // values start after every slot ever made (slots are only added, never moved)
@@ -204,7 +208,7 @@ export const makeExecutor = (program: Program, memory?: WasmMemory, splitting?: 
       const start = at(v)
       return { shape: [batch, ...value.shape], data: out.slice(start, start + batch * value.size) }
     })
-    if (splitting !== undefined && timer === undefined) splitting.policy.record(batch, split, performance.now() - started)
+    if (timing) splitting.policy.record(batch, split, performance.now() - started, splitting.jobs() !== jobs)
     return outputs
   }
 

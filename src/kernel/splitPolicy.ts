@@ -42,7 +42,10 @@
  *   (32) calls, so that a change of the machine is followed within two probes — or every 16 while
  *   the ways measure close (the median ratio within `close`, 1.25×, of 1), where a wrong choice is
  *   likely and a probe costs little. Their cost is 3 calls in 32 on the slower way (+4-6 % of the
- *   time when one way is 1.5-2× faster).
+ *   time when one way is 1.5-2× faster);
+ * - a batch size whose split calls dispatch no work to the pool (every step below its threshold:
+ *   a 7 µs model) stops deciding after two such calls: its way changes nothing, and its probes and
+ *   timings would only cost.
  *
  * Which way a call runs changes no arithmetic (a split is bit-identical to one thread), only its
  * time. The state is per batch size (a model runs one batch size call after call).
@@ -80,8 +83,14 @@ export interface SplitPolicyOptions {
 export interface SplitPolicy {
   /** Whether the next call at this batch size splits. */
   readonly split: (batch: number) => boolean
-  /** The time the call just made took (ms), and whether it split. */
-  readonly record: (batch: number, split: boolean, ms: number) => void
+  /** Whether `record` wants the next call's time (when not, the caller need not read the clock: ~0.2 µs a call). */
+  readonly measures: (batch: number) => boolean
+  /**
+   * The time the call just made took (ms), whether it split, and whether it dispatched work to the
+   * worker pool (default true): a batch size whose split calls dispatch nothing twice (every step
+   * below its threshold) is inert from then on — always "split", a no-op, never timed or probed.
+   */
+  readonly record: (batch: number, split: boolean, ms: number, dispatched?: boolean) => void
 }
 
 interface Pending {
@@ -109,6 +118,8 @@ interface BatchState {
   probeStart: number
   nextProbe: number
   probes: number
+  /** Split calls that dispatched nothing (two: the batch size is inert). */
+  idle: number
 }
 
 /** Calls at the start that are never measured. */
@@ -143,7 +154,7 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
   const stateOf = (batch: number): BatchState => {
     let s = states.get(batch)
     if (s === undefined) {
-      s = { calls: 0, chosen: true, last: undefined, recent: [], kept: [], next: 0, pending: undefined, probeStart: -Infinity, nextProbe: firstProbe - 2, probes: 0 }
+      s = { calls: 0, chosen: true, last: undefined, recent: [], kept: [], next: 0, pending: undefined, probeStart: -Infinity, nextProbe: firstProbe - 2, probes: 0, idle: 0 }
       states.set(batch, s)
     }
     return s
@@ -163,7 +174,7 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
     }
     return w < s.probeStart + probeCalls ? s.probeStart : -1
   }
-  const wayOf = (s: BatchState): boolean => (probeOf(s, s.calls - SKIP) >= 0 ? !s.chosen : s.chosen)
+  const wayOf = (s: BatchState): boolean => s.idle >= 2 || (probeOf(s, s.calls - SKIP) >= 0 ? !s.chosen : s.chosen)
   const decide = (s: BatchState, ratio: number): void => {
     if (s.kept.length < keep) s.kept.push(ratio)
     else s.kept[s.next] = ratio
@@ -180,8 +191,15 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
       startedAt = now()
       return wayOf(stateOf(batch))
     },
-    record: (batch, split, ms) => {
+    measures: (batch) => stateOf(batch).idle < 2,
+    record: (batch, split, ms, dispatched = true) => {
       const s = stateOf(batch)
+      // nothing to split at this batch size: the way makes no difference (a tiny model); stop deciding
+      if (s.idle >= 2) return
+      if (split && !dispatched) {
+        s.idle++
+        return
+      }
       const way = wayOf(s)
       const probe = probeOf(s, s.calls - SKIP)
       // cold: the process did other work since the last call (the worker asleep, the caches refilled by
@@ -215,4 +233,4 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
 }
 
 /** A {@link SplitPolicy} that always (or never) splits. */
-export const fixedSplit = (split: boolean): SplitPolicy => ({ split: () => split, record: () => undefined })
+export const fixedSplit = (split: boolean): SplitPolicy => ({ split: () => split, measures: () => false, record: () => undefined })

@@ -267,7 +267,7 @@ class PoolWorker {
   }
 }
 
-/** Diagnostics: calls split over workers so far (tests check that splitting happens). */
+/** Calls split over workers so far: a model's forward tells its split policy whether it split anything (executor.ts); tests check that splitting happens. */
 export const threadStats = { calls: 0 }
 
 let pool: PoolWorker[] = []
