@@ -111,6 +111,26 @@ describe('compiled by default (every rewrite, the fast kernels) = the interprete
   })
 })
 
+describe('the arena grows between calls', () => {
+  it.each([['js', 1], ['auto', 1], ['auto', 2]] as const)('backend %s, threads %d: after a larger batch and a second params object (a new weights slot moves the values), every call = a fresh model\'s', (backend, threads) => {
+    const file = right(decodeModelFile(readShared('real-keras-models/A.json')))
+    const fresh = () => right(compileModel(file.model, { backend, threads }))
+    const model = fresh()
+    const first = model.init(1)
+    const second = model.init(2)
+    const small = inputsFor(model.inputShapes, 1, 31)
+    const large = inputsFor(model.inputShapes, 8, 32)
+    const calls: ReadonlyArray<readonly [ReadonlyArray<Tensor>, Tensor[]]> = [
+      [first, small], [first, large], [second, small], [first, small], [second, large], [first, large]
+    ]
+    for (const [i, [params, xs]] of calls.entries()) {
+      const want = fresh().forward(params, xs)
+      const got = model.forward(params, xs)
+      got.forEach((t, k) => expect(Array.from(t.data), `call ${i}`).toEqual(Array.from((want[k] as Tensor).data)))
+    }
+  })
+})
+
 // -------------------------------------------------------------------------------------
 // the convolution family (issue 14): Keras's golden cases through the compiler
 // -------------------------------------------------------------------------------------
