@@ -14,7 +14,7 @@ import { wasmConvKernel } from '../../src/compiler/kernels/wasm-conv.js'
 import { WASM_WINOGRAD_MIN_ROW_TILES } from '../../src/kernel/prepare.js'
 import type { KernelChoice } from '../../src/compiler/StepKernel.js'
 import type { Tensor } from '../../src/core/Tensor.js'
-import { THREADS_AVAILABLE, threadStats } from '../../src/kernel/threads.js'
+import { holdWorkers, THREADS_AVAILABLE, threadStats } from '../../src/kernel/threads.js'
 import { wasmApi } from '../../src/kernel/wasm/api.js'
 import { HAS_SHARED_MEMORY, HAS_SIMD } from '../../src/kernel/wasm/encoder.js'
 import { layer, layers, sequential } from '../../src/model/builder.js'
@@ -237,6 +237,19 @@ describe.runIf(RUNS)('whole models with threads: Dense, BatchNormalization, pool
           const got = (fixed.forward(params, xs)[0] as Tensor).data as Float32Array
           expect(firstBitDifference(got, want), `batch ${batch} split ${split}`).toBe(-1)
           if (split === 'never') expect(threadStats.calls, 'split: never dispatches no job').toBe(before)
+        }
+        // a worker held busy (as the OS may hold it): the split steps start on the calling thread and
+        // hand over, or run alone; the same bits
+        const always = right(compileModel(model, { threads: 2, split: 'always' }))
+        always.forward(params, xs)
+        for (const us of [100, 1000, 50_000]) {
+          const { late, calls } = threadStats
+          holdWorkers(1, us)
+          const got = (always.forward(params, xs)[0] as Tensor).data as Float32Array
+          expect(firstBitDifference(got, want), `batch ${batch} worker held ${us} µs`).toBe(-1)
+          // held longer than the forward: every split step found it busy (a short hold may end before
+          // the first split step)
+          if (us === 50_000) expect(threadStats.late - late, `batch ${batch}`).toBe(threadStats.calls - calls)
         }
       }
       expect(threadStats.calls).toBeGreaterThan(calls)

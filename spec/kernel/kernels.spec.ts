@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { decodeConv2D } from '../../src/conv/conv2DCodec.js'
 import type { Tensor } from '../../src/core/Tensor.js'
 import { KERNEL_NAMES } from '../../src/kernel/ConvKernel.js'
-import { disposeThreads, JOB_HEADER_BYTES, JOB_MAX_CHUNKS, ThreadedModule, threadStats, THREADS_AVAILABLE } from '../../src/kernel/threads.js'
+import { disposeThreads, holdWorkers, JOB_HEADER_BYTES, JOB_MAX_CHUNKS, ThreadedModule, threadStats, THREADS_AVAILABLE } from '../../src/kernel/threads.js'
 import { chunkStarts } from '../../src/kernel/wasm/runtime.js'
 import { wasmApi } from '../../src/kernel/wasm/api.js'
 import { Code, encodeModule, HAS_SIMD, I32 } from '../../src/kernel/wasm/encoder.js'
@@ -223,6 +223,35 @@ describe('threads', () => {
     expect(sorted.every(([u0, u1], k) => u0 < u1 && u0 === (k === 0 ? 0 : sorted[k - 1]?.[1]))).toBe(true)
     expect(sorted[sorted.length - 1]?.[1]).toBe(units)
     expect(pieces.length).toBeLessThan(units)
+  })
+
+  it.skipIf(!THREADS_AVAILABLE || !HAS_SIMD)('a worker still on its previous command is not waited for: the call starts on this thread and hands the rest over, or runs alone; the 1-thread result bit for bit', () => {
+    // 'same' padding (padded in wasm by the job's pad items) and 'valid'; one call ~5-20 ms on one thread
+    for (const padding of ['same', 'valid']) {
+      const cfg = { filters: 64, kernel_size: 3, padding }
+      const one = compile(cfg, [64, 64, 48], { threads: 1 })
+      const two = compile(cfg, [64, 64, 48], { threads: 2 })
+      const params = one.init(3)
+      const x = input([1, 64, 64, 48], 5)
+      const want = Array.from(one.forward(params, x).data)
+      expect(Array.from(two.forward(params, x).data)).toEqual(want) // workers started, module registered
+      // held for 0.3 ms (less than the call's first chunk): the call starts alone and hands over
+      const late = threadStats.late
+      const alone = threadStats.alone
+      holdWorkers(1, 300)
+      expect(Array.from(two.forward(params, x).data), padding).toEqual(want)
+      expect(threadStats.late).toBe(late + 1)
+      expect(threadStats.alone).toBe(alone)
+      // held for longer than the call: it runs on this thread alone
+      holdWorkers(1, 400_000)
+      expect(Array.from(two.forward(params, x).data), padding).toEqual(want)
+      expect(threadStats.late).toBe(late + 2)
+      expect(threadStats.alone).toBe(alone + 1)
+      // the next call waits for nothing it needs: the worker rejoins once free
+      expect(Array.from(two.forward(params, x).data), padding).toEqual(want)
+      two.dispose()
+      one.dispose()
+    }
   })
 
   it('worker threads never keep the process alive (no dispose needed)', () => {

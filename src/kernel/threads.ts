@@ -22,23 +22,27 @@
  *   also ends once no layer uses it.
  * - A worker spins briefly after a job before sleeping, so back-to-back calls skip the 40-60 µs
  *   wake-up of `Atomics.wait`/`notify`; it sleeps (burning nothing) otherwise.
+ * - A job never waits for a worker still on its previous command: the calling thread starts on the
+ *   chunks itself and hands the rest over once the worker is free (`threadStats.late` / `alone`).
  * - Node only (`worker_threads`, loaded lazily); where it is missing, every call runs on the calling
  *   thread.
  */
 
 import type { WasmMemory, WasmModule } from './wasm/api.js'
 
-// control block layout (Int32Array over a SharedArrayBuffer, one per worker)
+// control block layout (Int32Array over a SharedArrayBuffer, one per worker). SEQ, DONE and STATUS
+// share the first cache line; the arguments start on another, so that the caller's writes of a
+// command's arguments do not bounce the line a spinning worker reads SEQ from (one transfer, not 15)
 const SEQ = 0 // bumped by the caller to post a command
 const DONE = 1 // set to SEQ by the worker when the command is done
-const CMD = 2
-const ID = 3
-const ARGS = 4 // 9 i32 arguments of a job: x, w, o, stage, pads, padChunk, padUnits, chunks, scratch
+const STATUS = 2
+const CMD = 16
+const ID = 17
+const ARGS = 18 // 9 i32 arguments of a job: x, w, o, stage, pads, padChunk, padUnits, chunks, scratch
 const ARG_COUNT = 9
-const CALL_N = 13 // a call job (`Job.call`): its argument count (0: the classic `run(x, w, o, u0, u1, s)`)
-const CALL_AT = 14 // where u0, u1 go in the call's arguments
-const STATUS = 15
-const CALL_ARGS = 16 // the call's arguments
+const CALL_N = 27 // a call job (`Job.call`): its argument count (0: the classic `run(x, w, o, u0, u1, s)`)
+const CALL_AT = 28 // where u0, u1 go in the call's arguments
+const CALL_ARGS = 32 // the call's arguments
 /** Most arguments of a call job ({@link Job.call}). */
 export const JOB_MAX_CALL_ARGS = 96
 const CTRL_INTS = CALL_ARGS + JOB_MAX_CALL_ARGS
@@ -47,6 +51,7 @@ const CMD_JOB = 1
 const CMD_REGISTER = 2
 const CMD_UNREGISTER = 3
 const CMD_EXIT = 4
+const CMD_HOLD = 5
 
 // job header at the start of the module's memory (i32 indices)
 const CLAIM = 0 // next item, claimed with Atomics.add
@@ -141,6 +146,9 @@ for (;;) {
       instances.set(m.id, inst)
       entries.set(m.id, inst.exports[m.entry])
       headers.set(m.id, new Int32Array(m.header !== undefined ? m.header : m.memory.buffer, 0, ${JOB_HEADER_BYTES / 4}))
+    } else if (cmd === ${CMD_HOLD}) {
+      const end = performance.now() + ctrl[${ARGS}] / 1000
+      while (performance.now() < end);
     } else if (cmd === ${CMD_UNREGISTER}) {
       instances.delete(ctrl[${ID}])
       entries.delete(ctrl[${ID}])
@@ -267,8 +275,13 @@ class PoolWorker {
   }
 }
 
-/** Calls split over workers so far: a model's forward tells its split policy whether it split anything (executor.ts); tests check that splitting happens. */
-export const threadStats = { calls: 0 }
+/**
+ * Calls split over workers so far (`calls`): a model's forward tells its split policy whether it
+ * split anything (executor.ts); tests check that splitting happens. `late`: those that found a
+ * worker still on its previous command and started on their own; `alone`: those that then ran to
+ * the end on the calling thread.
+ */
+export const threadStats = { calls: 0, late: 0, alone: 0 }
 
 let pool: PoolWorker[] = []
 let generation = 0
@@ -393,14 +406,40 @@ export class ThreadedModule {
       throw new RangeError('layerspec: a call job takes at most JOB_MAX_CALL_ARGS arguments, its unit range inside them, and no padding')
     }
     threadStats.calls++
-    // the workers' last commands (a previous job of any module) done: the header may be reset
-    for (const wk of ws) if (!wk.finished()) wk.wait()
+    /** Whether a worker is still on its previous command (a job of any module). */
+    const busy = (): boolean => {
+      for (const wk of ws) if (!wk.finished()) return true
+      return false
+    }
+    // A worker must finish its previous command before the header is reset. One still on it (it woke
+    // too late for the last job and has yet to say so, or the OS gave its core to another thread) is
+    // not waited for — measured on this 2-core VM, such a wait took 0.3-0.5 ms, more than many a
+    // whole job: this thread starts on the chunks itself and hands the rest over once every worker
+    // is free (none, when they stay busy to the end: the job ran on this thread alone).
+    const all = job.starts.length - 1
+    let first = 0
+    let pads = job.pads
+    if (busy()) {
+      threadStats.late++
+      steps.copyIn()
+      if (pads > 0) steps.pad(0, job.padUnits)
+      pads = 0
+      for (; first < all && busy(); first++) {
+        steps.run(job.starts[first] as number, job.starts[first + 1] as number)
+        steps.copyOut(job.starts[first] as number, job.starts[first + 1] as number)
+      }
+      if (first === all) {
+        threadStats.alone++
+        return
+      }
+    }
+    const starts = first === 0 ? job.starts : job.starts.slice(first)
     const H = this.header ?? new Int32Array(this.memory.buffer, 0, JOB_HEADER_BYTES / 4)
-    const chunks = job.starts.length - 1
+    const chunks = all - first
     H.fill(0, 0, FLAGS + chunks)
-    H.set(job.starts, STARTS)
+    H.set(starts, STARTS)
     ws.forEach((wk, k) =>
-      wk.post(CMD_JOB, this.id, [job.x, job.w, job.o, job.stage, job.pads, job.padChunk, job.padUnits, chunks, job.scratch + (k + 1) * job.scratchBytes], job.call)
+      wk.post(CMD_JOB, this.id, [job.x, job.w, job.o, job.stage, pads, job.padChunk, job.padUnits, chunks, job.scratch + (k + 1) * job.scratchBytes], job.call)
     )
     /**
      * Waits until `ok(H[i])`: spins, then sleeps in short timed waits (the workers notify); throws if
@@ -418,13 +457,13 @@ export class ThreadedModule {
       }
     }
     /** The first work unit of chunk `j` (all units past the last). */
-    const start = (j: number): number => job.starts[j] as number
+    const start = (j: number): number => starts[j] as number
     let error: unknown
     try {
-      steps.copyIn()
+      if (first === 0) steps.copyIn()
       Atomics.store(H, READY, 1)
       Atomics.notify(H, READY)
-      const items = job.pads + chunks
+      const items = pads + chunks
       const copied = new Uint8Array(chunks)
       let low = 0 // chunks below are copied out
       // copies the finished chunks not copied yet, each run of consecutive ones in one go (a
@@ -446,15 +485,15 @@ export class ThreadedModule {
       for (;;) {
         const k = Atomics.add(H, CLAIM, 1)
         if (k >= items) break
-        if (k < job.pads) {
+        if (k < pads) {
           const u0 = k * job.padChunk
           steps.pad(u0, Math.min(job.padUnits, u0 + job.padChunk))
           Atomics.add(H, PADDED, 1)
           Atomics.notify(H, PADDED)
           continue
         }
-        until(PADDED, (v) => v >= job.pads)
-        const j = k - job.pads
+        until(PADDED, (v) => v >= pads)
+        const j = k - pads
         steps.run(start(j), start(j + 1))
         Atomics.store(H, FLAGS + j, 1)
         // this chunk while it is in cache, with whatever the workers have finished
@@ -493,6 +532,14 @@ export class ThreadedModule {
     this.workers = undefined
     if (pool.every((wk) => wk.registered.size === 0)) disposeThreads()
   }
+}
+
+/**
+ * Keeps each of the pool's first `workers` workers (started if need be) busy for `us` microseconds,
+ * returning at once: what a worker descheduled by the OS looks like to the next job. For tests.
+ */
+export const holdWorkers = (workers: number, us: number): void => {
+  for (const wk of ensureWorkers(workers)) wk.post(CMD_HOLD, 0, [Math.max(0, Math.round(us))])
 }
 
 /** Ends every worker thread (the next threaded call starts new ones). */
