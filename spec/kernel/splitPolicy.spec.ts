@@ -43,9 +43,24 @@ describe('adaptiveSplit: each call site splits unless bracketed probes measure o
     expect(count(ways.slice(29), false)).toBe(30) // 3 of every 32
   })
 
-  it('a short run (a model of 100 ms, a dozen calls in all) spends only three calls on the slower way', () => {
-    const ways = drive(quiet(), 12, (split) => (split ? 70 : 100))
+  it('a short run of short calls (a dozen calls in all) spends only three calls on the slower way', () => {
+    const ways = drive(quiet(), 12, (split) => (split ? 7 : 10))
     expect(count(ways, false)).toBe(3)
+  })
+
+  it('long calls (≥ longMs, a 4-second forward): a probe is one call, measured; the choice is made as soon, and followed', () => {
+    // split 1.8× faster: the slower way runs only the three early probes' one call each, then one in 32
+    const fast = drive(quiet(), 12, (split) => (split ? 2200 : 4000))
+    expect(fast.map((w, c) => (w ? '' : c)).join('')).toBe('8')
+    const steady = drive(quiet(), 29 + 320, (split) => (split ? 2200 : 4000))
+    expect(count(steady, false)).toBe(3 + 10)
+    // split slower: dropped after the third probe (calls 8, 16, 24, each bracketed by measured calls)
+    const slow = drive(quiet(), 60, (split) => (split ? 120 : 100))
+    expect(slow.slice(0, 26).filter((w) => !w).length).toBe(3)
+    expect(count(slow.slice(26), true)).toBeLessThanOrEqual(3) // only its probes split, one call in 16
+    // a short model with a slow call now and then (the collector) keeps its three-call probes
+    const gc = drive(quiet(), 40, (split, c) => (c % 7 === 6 ? 80 : split ? 6 : 10))
+    expect(count(gc.slice(0, 29), false)).toBe(9)
   })
 
   it('a split that does not pay is dropped once three probes agree; then only the probes split', () => {
@@ -66,12 +81,12 @@ describe('adaptiveSplit: each call site splits unless bracketed probes measure o
   })
 
   it('ignores the first call after each change of way (a sleeping worker, cold caches)', () => {
-    // the first call of each run of one way costs 100 ms more: measured, it would decide everything
+    // the first call of each run of one way costs 30 ms more: measured, it would decide everything
     for (const [one, two] of [[10, 6], [10, 12]] as const) {
       const ways = drive(quiet(), 200, (split) => (split ? two : one))
       let last: boolean | undefined
       const cold = drive(quiet(), 200, (split) => {
-        const t = (split ? two : one) + (split !== last ? 100 : 0)
+        const t = (split ? two : one) + (split !== last ? 30 : 0)
         last = split
         return t
       })

@@ -43,6 +43,12 @@
  *   the ways measure close (the median ratio within `close`, 1.25×, of 1), where a wrong choice is
  *   likely and a probe costs little. Their cost is 3 calls in 32 on the slower way (+4-6 % of the
  *   time when one way is 1.5-2× faster);
+ * - *long* calls (the last call and the chosen way's last measured one took `longMs`, 50, or more:
+ *   a model of hundreds of MFLOP at batch 8) are probed with a single call, measured, and measured
+ *   the first call after a change of way too: next to tens of milliseconds, a worker's wake-up and the caches'
+ *   refill do not count, and the slower way's calls do (three one-thread calls of a 4-second
+ *   forward are 5 s lost; in bench:models, H.json at batch 8 — three timed calls a way — measured
+ *   two probe calls and printed 1.10 where a split is 1.8× faster);
  * - a batch size whose split calls dispatch no work to the pool (every step below its threshold:
  *   a 7 µs model) stops deciding after two such calls: its way changes nothing, and its probes and
  *   timings would only cost.
@@ -65,6 +71,8 @@ export interface SplitPolicyOptions {
   readonly close?: number
   /** Calls of a probe, the first unmeasured (default 3). */
   readonly probeCalls?: number
+  /** A call this long (ms) or longer makes the next probe one call, measured, and is measured after a change of way (default 50). */
+  readonly longMs?: number
   /** The chosen way's measured calls on each side of a probe it is compared with (default 1). */
   readonly neighbours?: number
   /** Probe ratios kept; the choice follows their median (default 3). */
@@ -120,6 +128,9 @@ interface BatchState {
   probes: number
   /** Split calls that dispatched nothing (two: the batch size is inert). */
   idle: number
+  /** The calls of the probe begun (`probeCalls`, or 1 after a long call), and the last call's time. */
+  probeLen: number
+  lastMs: number
 }
 
 /** Calls at the start that are never measured. */
@@ -143,6 +154,7 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
   const keep = Math.max(1, Math.floor(options.ratios ?? 3))
   const margin = options.margin ?? 0.03
   const close = Math.log(Math.max(1, options.close ?? 1.25))
+  const longMs = options.longMs ?? 50
   const coldGap = options.coldGapMs ?? 1
   const coldRun = Math.max(0, Math.floor(options.coldRun ?? 8))
   const now = options.now ?? (() => performance.now())
@@ -154,7 +166,7 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
   const stateOf = (batch: number): BatchState => {
     let s = states.get(batch)
     if (s === undefined) {
-      s = { calls: 0, chosen: true, last: undefined, recent: [], kept: [], next: 0, pending: undefined, probeStart: -Infinity, nextProbe: firstProbe - 2, probes: 0, idle: 0 }
+      s = { calls: 0, chosen: true, last: undefined, recent: [], kept: [], next: 0, pending: undefined, probeStart: -Infinity, nextProbe: firstProbe - 2, probes: 0, idle: 0, probeLen: probeCalls, lastMs: 0 }
       states.set(batch, s)
     }
     return s
@@ -171,8 +183,10 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
       s.probeStart = s.nextProbe
       s.probes++
       s.nextProbe = s.probeStart + gapAfter(s)
+      // long: the last call and the chosen way's last measured one (one slow call, a collector's pause, is not enough)
+      s.probeLen = Math.min(s.lastMs, s.recent[s.recent.length - 1] ?? 0) >= longMs ? 1 : probeCalls
     }
-    return w < s.probeStart + probeCalls ? s.probeStart : -1
+    return w < s.probeStart + s.probeLen ? s.probeStart : -1
   }
   const wayOf = (s: BatchState): boolean => s.idle >= 2 || (probeOf(s, s.calls - SKIP) >= 0 ? !s.chosen : s.chosen)
   const decide = (s: BatchState, ratio: number): void => {
@@ -207,9 +221,11 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
       const cold = startedAt - endedAt > Math.max(coldGap, ms / 4)
       colds = cold ? colds + 1 : 0
       endedAt = now()
-      const measured = s.calls >= SKIP && way === split && s.last === split && (!cold || colds > coldRun)
+      // (a long call after a long one is measured after a change of way: a wake-up and a cache refill are noise to it)
+      const measured = s.calls >= SKIP && way === split && (s.last === split || Math.min(ms, s.lastMs) >= longMs) && (!cold || colds > coldRun)
       s.calls++
       s.last = split
+      s.lastMs = ms
       // a call that ran another way than scheduled (a profiled call in between) is not measured
       if (!measured) return
       if (probe >= 0) {
