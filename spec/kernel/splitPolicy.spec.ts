@@ -148,13 +148,21 @@ describe('adaptiveSplit: each call site splits unless bracketed probes measure o
     ways.forEach((w, c) => expect(w, `call ${c}`).toBe(!isProbe(c)))
   })
 
-  it('follows a change of the machine: a split that stops paying is dropped within two probes', () => {
+  it('follows a change of the machine: a split that stops paying is dropped within two probes, the second 8 calls after the first', () => {
     // two threads help for 300 calls, then the second core is gone (splitting costs 30 % more)
     const ways = drive(quiet(), 600, (split, c) => (c < 300 ? (split ? 6 : 10) : split ? 13 : 10))
     ways.slice(0, 300).forEach((w, c) => expect(w, `call ${c}`).toBe(!isProbe(c)))
-    // probes at 312-314 and 344-346 make two of the three ratios kept above 1; the second is complete
-    // at call 348 (347 follows a change of way and is not measured): one thread from 349 on
-    ways.slice(349).forEach((w, i) => expect(w, `call ${349 + i}`).toBe(isProbe(349 + i)))
+    // the probe at 312-314 goes against the choice: the next comes at 320-322 (not 344), and makes two of
+    // the three ratios kept above 1, complete at call 324 (323 follows a change of way and is not
+    // measured): one thread from 325 on, probing the split every 32 calls from the last probe (352)
+    ways.slice(300, 325).forEach((w, i) => expect(w, `call ${300 + i}`).toBe(![312, 313, 314, 320, 321, 322].includes(300 + i)))
+    ways.slice(325).forEach((w, i) => expect(w, `call ${325 + i}`).toBe(325 + i >= 352 && (325 + i - 352) % 32 < 3))
+  })
+
+  it('one ratio against the choice (a bad moment) is followed up 8 calls later, and outvoted', () => {
+    // split 1.6× faster, but the probe at 312-314 falls in a slow stretch of split calls (300-318)
+    const ways = drive(quiet(), 420, (split, c) => (split ? (c >= 300 && c <= 318 ? 20 : 6) : 10))
+    ways.forEach((w, c) => expect(w, `call ${c}`).toBe(c < 320 ? !isProbe(c) : ![320, 321, 322].includes(c) && !(c >= 352 && (c - 352) % 32 < 3)))
   })
 
   it('a batch size whose split calls dispatch nothing (every step below its threshold) stops deciding: no probes, no timing', () => {

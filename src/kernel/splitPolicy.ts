@@ -41,8 +41,10 @@
  *   `earlyProbes` (3) have run, so the prior is checked by call ~30, then one in every `probeEvery`
  *   (32) calls, so that a change of the machine is followed within two probes — or every 16 while
  *   the ways measure close (the median ratio within `close`, 1.25×, of 1), where a wrong choice is
- *   likely and a probe costs little. Their cost is 3 calls in 32 on the slower way (+4-6 % of the
- *   time when one way is 1.5-2× faster);
+ *   likely and a probe costs little; and `earlyEvery` calls after a probe whose ratio goes against
+ *   the choice (a second such ratio flips the median: in bench:models a choice made in the main
+ *   rounds, between tfjs's calls, took two probes 32 calls apart to undo). Their cost is 3 calls in
+ *   32 on the slower way (+4-6 % of the time when one way is 1.5-2× faster);
  * - *long* calls (the last call and the chosen way's last measured one took `longMs`, 50, or more:
  *   a model of hundreds of MFLOP at batch 8) are probed with a single call, measured, and measured
  *   the first call after a change of way too: next to tens of milliseconds, a worker's wake-up and the caches'
@@ -198,6 +200,10 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
     if (chosen !== s.chosen) {
       s.chosen = chosen
       s.recent.length = 0
+    } else if (s.probes > earlyProbes && ratio < 1 - margin !== chosen) {
+      // a ratio against the choice is followed up soon (the machine may have changed: a second such
+      // ratio flips the median), not a whole `probeEvery` later
+      s.nextProbe = Math.min(s.nextProbe, s.probeStart + earlyEvery)
     }
   }
   return {

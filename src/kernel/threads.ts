@@ -59,6 +59,8 @@ const READY = 1 // 1 once the input is in wasm memory
 const PADDED = 2 // pad items done
 const ABORT = 3 // 1 once a thread failed: everyone stops
 const FLAGS = 16 // one done flag per compute chunk
+/** Spins (a few µs) a job gives a worker to acknowledge its previous command before starting without it. */
+const LATE_SPINS = 256
 /** Spins of a wait before it sleeps in timed waits of WAIT_MS. */
 const SPINS = 4000
 const WAIT_MS = 0.05
@@ -419,6 +421,9 @@ export class ThreadedModule {
     const all = job.starts.length - 1
     let first = 0
     let pads = job.pads
+    // an acknowledgement in flight (the worker finished the last job's final chunk a moment ago)
+    // arrives within a few spins: only a worker still busy after them is left behind
+    for (let n = 0; n < LATE_SPINS && busy(); n++);
     if (busy()) {
       threadStats.late++
       steps.copyIn()
