@@ -10,7 +10,7 @@ import type { ModelSpec } from '../model/ModelSpec.js'
 import type { FloatDType } from '../numerics/FloatArray.js'
 import { wasmApi, type WasmMemory } from '../kernel/wasm/api.js'
 import { wasmAvailable } from '../kernel/prepare.js'
-import { THREADS_AVAILABLE, threadStats } from '../kernel/threads.js'
+import { keepWorkersAwake, THREADS_AVAILABLE, threadStats } from '../kernel/threads.js'
 import { HAS_SHARED_MEMORY } from '../kernel/wasm/encoder.js'
 import { adaptiveSplit, fixedSplit } from '../kernel/splitPolicy.js'
 import { makeExecutor, type Executor, type ForwardSplit } from './executor.js'
@@ -182,7 +182,7 @@ export const compileGraph = (
   // calls measure faster (splitPolicy.ts: the break-even moves with the machine's load)
   let splitNow = true
   const policy = options.split === 'always' || options.split === 'never' ? fixedSplit(options.split === 'always') : adaptiveSplit()
-  const splitting: ForwardSplit | undefined = shared ? { policy, set: (on) => (splitNow = on), jobs: () => threadStats.calls } : undefined
+  const splitting: ForwardSplit | undefined = shared ? { policy, set: (on) => (splitNow = on), jobs: () => threadStats.calls, awake: keepWorkersAwake } : undefined
   const choice: KernelChoice = {
     dtype,
     backend,

@@ -120,6 +120,8 @@ export interface ForwardSplit {
   readonly set: (split: boolean) => void
   /** Jobs dispatched to the worker pool so far (process-wide; a forward runs on the calling thread, so the difference is its own). */
   readonly jobs: () => number
+  /** Keeps the pool's workers spinning between the jobs of a split forward (`true` at its start, `false` at its end). */
+  readonly awake?: (on: boolean) => void
 }
 
 /**
@@ -144,6 +146,8 @@ export const makeExecutor = (program: Program, memory?: WasmMemory, splitting?: 
   const packedOf = new WeakMap<object, Packed>()
   const registry = new FinalizationRegistry<number>((slot) => freeSlots.push(slot))
   const plans = new Map<number, MemoryPlan>()
+  /** Whether the last split forward at a batch size dispatched a job to the worker pool. */
+  const dispatches = new Map<number, boolean>()
 
   const planFor = (batch: number): MemoryPlan => {
     let p = plans.get(batch)
@@ -186,6 +190,23 @@ export const makeExecutor = (program: Program, memory?: WasmMemory, splitting?: 
     const started = timing ? performance.now() : 0
     const packed = packedFor(params)
     const plan = planFor(batch)
+    // the workers spin through the forward's unsplit stretches — unless its last split forward at this
+    // batch size dispatched no job (every step below its threshold: nothing to be awake for)
+    const hold = split && splitting?.awake !== undefined && dispatches.get(batch) !== false
+    const before = splitting?.jobs() ?? 0
+    if (hold) splitting.awake?.(true)
+    try {
+      runSteps(packed, plan, batch, inputs, timer)
+    } finally {
+      if (hold) splitting.awake?.(false)
+    }
+    if (split && splitting !== undefined) dispatches.set(batch, splitting.jobs() !== before)
+    const outputs = copyOut(plan, batch)
+    if (timing) splitting.policy.record(batch, split, performance.now() - started, splitting.jobs() !== jobs)
+    return outputs
+  }
+
+  const runSteps = (packed: Packed, plan: MemoryPlan, batch: number, inputs: ReadonlyArray<Tensor>, timer?: { readonly now: () => number; readonly times: number[] }): void => {
     // values start after every slot ever made (slots are only added, never moved)
     const valuesBase = Math.ceil((slotCount * slotFloats) / 16) * 16
     arena.ensure(valuesBase + plan.peakFloats)
@@ -210,14 +231,17 @@ export const makeExecutor = (program: Program, memory?: WasmMemory, splitting?: 
       )
       if (timer !== undefined) timer.times[i] = timer.now() - (t0 as number)
     })
+  }
+
+  const copyOut = (plan: MemoryPlan, batch: number): ReadonlyArray<Tensor> => {
+    const valuesBase = Math.ceil((slotCount * slotFloats) / 16) * 16
+    const at = (v: number): number => valuesBase + (plan.valueOffset[v] as number)
     const out = arena.view()
-    const outputs = graph.outputs.map((v) => {
+    return graph.outputs.map((v) => {
       const value = graph.values[v] as Value
       const start = at(v)
       return { shape: [batch, ...value.shape], data: out.slice(start, start + batch * value.size) }
     })
-    if (timing) splitting.policy.record(batch, split, performance.now() - started, splitting.jobs() !== jobs)
-    return outputs
   }
 
   return {

@@ -36,6 +36,7 @@ import type { WasmMemory, WasmModule } from './wasm/api.js'
 const SEQ = 0 // bumped by the caller to post a command
 const DONE = 1 // set to SEQ by the worker when the command is done
 const STATUS = 2
+const HOT = 3 // set by the caller while a model's forward runs (`keepWorkersAwake`): spin between jobs, do not sleep
 const CMD = 16
 const ID = 17
 const ARGS = 18 // 9 i32 arguments of a job: x, w, o, stage, pads, padChunk, padUnits, chunks, scratch
@@ -61,6 +62,8 @@ const ABORT = 3 // 1 once a thread failed: everyone stops
 const FLAGS = 16 // one done flag per compute chunk
 /** Spins (a few µs) a job gives a worker to acknowledge its previous command before starting without it. */
 const LATE_SPINS = 256
+/** Longest a worker spins for the next job while a forward holds it awake (then it sleeps anyway). */
+const HOT_MAX_MS = 20
 /** Spins of a wait before it sleeps in timed waits of WAIT_MS. */
 const SPINS = 4000
 const WAIT_MS = 0.05
@@ -94,11 +97,18 @@ const until = (H, i, ok) => {
 }
 for (;;) {
   if (Atomics.load(ctrl, ${SEQ}) === seen) {
-    // spin up to 0.3 ms, reading the clock every 1024 spins (each reading allocates a number, and a
-    // worker that allocates while it spins collects garbage every few calls)
+    // spin up to 0.3 ms (up to ${HOT_MAX_MS} ms while the caller holds HOT: a forward between its
+    // split steps), reading the clock every 1024 spins (each reading allocates a number, and a worker
+    // that allocates while it spins collects garbage every few calls)
     const t0 = performance.now()
-    for (let n = 1; Atomics.load(ctrl, ${SEQ}) === seen; n++) if ((n & 1023) === 0 && performance.now() - t0 >= ${0.3}) break
-    if (Atomics.load(ctrl, ${SEQ}) === seen) Atomics.wait(ctrl, ${SEQ}, seen)
+    for (let n = 1; Atomics.load(ctrl, ${SEQ}) === seen; n++) {
+      if ((n & 1023) === 0 && performance.now() - t0 >= (Atomics.load(ctrl, ${HOT}) !== 0 ? ${HOT_MAX_MS} : ${0.3})) break
+    }
+    // asleep until a command, or a wake-up (keepWorkersAwake) that sends it back to spinning
+    if (Atomics.load(ctrl, ${SEQ}) === seen) {
+      Atomics.wait(ctrl, ${SEQ}, seen)
+      continue
+    }
   }
   seen = Atomics.load(ctrl, ${SEQ})
   const cmd = ctrl[${CMD}]
@@ -546,6 +556,23 @@ export class ThreadedModule {
 export const holdWorkers = (workers: number, us: number): void => {
   for (const wk of ensureWorkers(workers)) wk.post(CMD_HOLD, 0, [Math.max(0, Math.round(us))])
 }
+
+/**
+ * While a model's forward runs its steps (`on`), the pool's workers spin between jobs instead of
+ * going to sleep after 0.3 ms, and sleeping ones are woken now: a forward's unsplit stretches (a
+ * DenseNet stage of small steps, 2-3 ms) otherwise put the worker to sleep, and the next split step
+ * then waits out its wake-up (0.05-0.5 ms on this VM) or runs without it. Counted: nested or
+ * interleaved holders keep the workers awake until the last lets go. No workers yet: nothing to do.
+ */
+export const keepWorkersAwake = (on: boolean): void => {
+  awake = Math.max(0, awake + (on ? 1 : -1))
+  const flag = awake > 0 ? 1 : 0
+  for (const wk of pool) {
+    Atomics.store(wk.ctrl, HOT, flag)
+    if (flag === 1) Atomics.notify(wk.ctrl, SEQ)
+  }
+}
+let awake = 0
 
 /** Ends every worker thread (the next threaded call starts new ones). */
 export const disposeThreads = (): void => {
