@@ -235,17 +235,25 @@ describe('threads', () => {
       const x = input([1, 64, 64, 48], 5)
       const want = Array.from(one.forward(params, x).data)
       expect(Array.from(two.forward(params, x).data)).toEqual(want) // workers started, module registered
-      // held for 0.3 ms (less than the call's first chunk): the call starts alone and hands over
+      // held for 0.3 ms (less than the call's first chunk): the call starts alone and hands over — on a
+      // loaded machine the held worker may not run for the whole call, so up to ten tries for one hand-over
       const late = threadStats.late
+      let handedOver = 0
+      for (let attempt = 0; attempt < 10 && handedOver === 0; attempt++) {
+        const before = { late: threadStats.late, alone: threadStats.alone }
+        holdWorkers(1, 300)
+        expect(Array.from(two.forward(params, x).data), padding).toEqual(want)
+        expect(threadStats.late).toBe(before.late + 1)
+        if (threadStats.alone === before.alone) handedOver++
+      }
+      expect(handedOver, padding).toBe(1)
       const alone = threadStats.alone
-      holdWorkers(1, 300)
-      expect(Array.from(two.forward(params, x).data), padding).toEqual(want)
-      expect(threadStats.late).toBe(late + 1)
-      expect(threadStats.alone).toBe(alone)
+      const lateNow = threadStats.late
       // held for longer than the call: it runs on this thread alone
       holdWorkers(1, 400_000)
       expect(Array.from(two.forward(params, x).data), padding).toEqual(want)
-      expect(threadStats.late).toBe(late + 2)
+      expect(threadStats.late).toBe(lateNow + 1)
+      expect(threadStats.late).toBeGreaterThan(late)
       expect(threadStats.alone).toBe(alone + 1)
       // the next call waits for nothing it needs: the worker rejoins once free
       expect(Array.from(two.forward(params, x).data), padding).toEqual(want)
