@@ -24,6 +24,8 @@
  *   wake-up of `Atomics.wait`/`notify`; it sleeps (burning nothing) otherwise.
  * - A job never waits for a worker still on its previous command: the calling thread starts on the
  *   chunks itself and hands the rest over once the worker is free (`threadStats.late` / `alone`).
+ * - While a model's forward that splits runs, `keepWorkersAwake` keeps the workers spinning between
+ *   its jobs (at most HOT_MAX_MS without one) instead of sleeping through its unsplit stretches.
  * - Node only (`worker_threads`, loaded lazily); where it is missing, every call runs on the calling
  *   thread.
  */
