@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { decodeConv2D } from '../../src/conv/conv2DCodec.js'
 import type { Tensor } from '../../src/core/Tensor.js'
 import { KERNEL_NAMES } from '../../src/kernel/ConvKernel.js'
-import { disposeThreads, holdWorkers, JOB_HEADER_BYTES, JOB_MAX_CHUNKS, ThreadedModule, threadStats, THREADS_AVAILABLE } from '../../src/kernel/threads.js'
+import { disposeThreads, holdWorkers, JOB_HEADER_BYTES, JOB_MAX_CHUNKS, JOB_MAX_PARTS, ThreadedModule, threadStats, THREADS_AVAILABLE } from '../../src/kernel/threads.js'
 import { chunkStarts } from '../../src/kernel/wasm/runtime.js'
 import { wasmApi } from '../../src/kernel/wasm/api.js'
 import { Code, encodeModule, HAS_SIMD, I32 } from '../../src/kernel/wasm/encoder.js'
@@ -159,23 +159,81 @@ describe('threads', () => {
     [3136, 4, 2],
     [256, 1, 4],
     [5, 1, 2],
+    [7, 1, 8],
     [1_000_000, 1, 2]
-  ] as const)('%i work units (multiples of %i) over %i threads: guided chunks, large first, down to the smallest', (units, align, threads) => {
+  ] as const)('%i work units (multiples of %i) over %i threads: a part per thread, each in guided chunks, large first, down to the smallest', (units, align, threads) => {
     const starts = chunkStarts(units, align, threads)
-    const sizes = starts.slice(1).map((u, j) => u - (starts[j] as number))
     expect(starts[0]).toBe(0)
     expect(starts[starts.length - 1]).toBe(units)
-    expect(sizes.length).toBeLessThanOrEqual(JOB_MAX_CHUNKS)
-    const min = Math.max(align, Math.ceil(units / JOB_MAX_CHUNKS / align) * align)
-    sizes.forEach((n, j) => {
-      if (j < sizes.length - 1) expect(n % align).toBe(0)
-      expect(n).toBeGreaterThan(0)
-      if (j > 0) expect(n).toBeLessThanOrEqual(sizes[j - 1] as number)
-      // each a 1/(2·threads) share of what is left, rounded up to whole `align`s, at least `min`
-      const left = units - (starts[j] as number)
-      expect(n).toBe(Math.min(left, Math.max(min, Math.ceil(left / (2 * threads) / align) * align)))
-    })
-    expect(sizes[0]).toBe(Math.min(units, Math.max(min, Math.ceil(units / (2 * threads) / align) * align)))
+    expect(starts.length - 1).toBeLessThanOrEqual(JOB_MAX_CHUNKS)
+    const parts = Math.min(threads, JOB_MAX_PARTS)
+    const min = Math.max(align, Math.ceil(units / (JOB_MAX_CHUNKS - parts) / align) * align)
+    // part p is [ceil(p/parts of the units) in whole aligns, the next part's start): each begins at a chunk start
+    const bounds = Array.from({ length: parts + 1 }, (_, p) => (p === parts ? units : Math.min(units, Math.ceil((p * units) / parts / align) * align)))
+    for (const b of bounds) expect(starts).toContain(b)
+    for (let p = 0; p < parts; p++) {
+      const lo = bounds[p] as number
+      const hi = bounds[p + 1] as number
+      const inPart = starts.filter((u) => u >= lo && u <= hi)
+      const sizes = inPart.slice(1).map((u, j) => u - (inPart[j] as number))
+      sizes.forEach((n, j) => {
+        if (inPart[j + 1] !== units) expect(n % align).toBe(0)
+        expect(n).toBeGreaterThan(0)
+        if (j > 0) expect(n).toBeLessThanOrEqual(sizes[j - 1] as number)
+        // each a 1/(2·threads) share of what is left of the part, rounded up to whole `align`s, at least `min`
+        const left = hi - (inPart[j] as number)
+        expect(n).toBe(Math.min(left, Math.max(min, Math.ceil(left / (2 * threads) / align) * align)))
+      })
+    }
+  })
+
+  it('each thread computes its own part of the units first (the same rows step after step), then helps with the others', () => {
+    const wasm = wasmApi
+    if (!THREADS_AVAILABLE || wasm === undefined) return
+    // run(x, w, o, u0, u1, s): for each unit of [u0, u1), spins a while, then writes the byte s (the
+    // thread's scratch: 0 on the calling thread, 1 on the worker) into its 4 bytes at o
+    const c = new Code([I32, I32, I32, I32, I32, I32])
+    const u = c.local(I32)
+    const k = c.local(I32)
+    c.get(3).set(u).block().loop()
+    c.get(u).get(4).i32GeS().brIf(1)
+    c.i32(20_000).set(k).loop()
+    c.get(k).i32(1).i32Sub().tee(k).brIf(0)
+    c.end()
+    c.get(2).get(u).i32(4).i32Mul().i32Add().get(5).i32(4).memoryFill()
+    c.get(u).i32(1).i32Add().set(u).br(0)
+    c.end().end()
+    const module = new wasm.Module(encodeModule([{ name: 'run', code: c }], { shared: true, initialPages: 1, maxPages: 2 }))
+    const memory = new wasm.Memory({ initial: 1, maximum: 2, shared: true })
+    const run = new wasm.Instance(module, { env: { memory } }).exports['run'] as (...a: number[]) => void
+    const threaded = new ThreadedModule(module, memory, 1)
+    const units = 40
+    const starts = chunkStarts(units, 1, 2)
+    const half = starts.indexOf(units / 2)
+    expect(half).toBeGreaterThan(2)
+    const o = JOB_HEADER_BYTES
+    const heap = new Uint8Array(memory.buffer)
+    // jobs in which both threads computed units (on a loaded machine one thread may get no core for a
+    // while: the other then computes everything, correctly, and the job tells nothing about parts)
+    let shared = 0
+    let owned = 0
+    for (let job = 0; job < 200 && shared < 10; job++) {
+      heap.fill(255, o, o + units * 4)
+      threaded.runJob(
+        { x: 0, w: 0, o, stage: 0, pads: 0, padChunk: 1, padUnits: 0, starts, scratch: 0, scratchBytes: 1 },
+        { copyIn: () => undefined, pad: () => undefined, run: (u0, u1) => run(0, 0, o, u0, u1, 0), copyOut: () => undefined }
+      )
+      const by = Array.from({ length: units }, (_, i) => heap[o + 4 * i])
+      expect(by.every((t) => t === 0 || t === 1)).toBe(true)
+      if (!by.includes(0) || !by.includes(1)) continue
+      shared++
+      // the caller's first three chunks and the worker's first two, each from where its part begins
+      if (by.slice(0, starts[3]).every((t) => t === 0) && by.slice(units / 2, starts[half + 2]).every((t) => t === 1)) owned++
+    }
+    threaded.dispose()
+    expect(shared).toBeGreaterThanOrEqual(3)
+    // one shared counter hands the worker the chunks after the caller's first, in order, whenever both run at once
+    expect(owned).toBeGreaterThanOrEqual(Math.ceil(shared / 2))
   })
 
   it("a job's output is copied out exactly once, each run of chunks the workers finished in one piece", () => {
@@ -236,15 +294,16 @@ describe('threads', () => {
       const want = Array.from(one.forward(params, x).data)
       expect(Array.from(two.forward(params, x).data)).toEqual(want) // workers started, module registered
       // held for 0.3 ms (less than the call's first chunk): the call starts alone and hands over — on a
-      // loaded machine the held worker may not run for the whole call, so up to ten tries for one hand-over
+      // loaded machine the held worker may not run for the whole call (the call runs alone), or may be
+      // done before the call starts (not late), so up to twenty tries for one hand-over
       const late = threadStats.late
       let handedOver = 0
-      for (let attempt = 0; attempt < 10 && handedOver === 0; attempt++) {
+      for (let attempt = 0; attempt < 20 && handedOver === 0; attempt++) {
         const before = { late: threadStats.late, alone: threadStats.alone }
         holdWorkers(1, 300)
         expect(Array.from(two.forward(params, x).data), padding).toEqual(want)
-        expect(threadStats.late).toBe(before.late + 1)
-        if (threadStats.alone === before.alone) handedOver++
+        expect(threadStats.late - before.late).toBeLessThanOrEqual(1)
+        if (threadStats.late === before.late + 1 && threadStats.alone === before.alone) handedOver++
       }
       expect(handedOver, padding).toBe(1)
       const alone = threadStats.alone

@@ -6,16 +6,18 @@
  *
  * A job is one call of a kernel, in one dispatch: the calling thread copies the input into wasm
  * memory (only it can read the caller's array) and flags it ready; every thread then claims items
- * from a shared counter — first the padding of the input in chunks (`pad`, when the kernel pads
- * inside wasm), then the computation in chunks of work units (`run`, bounds from a table in the job
- * header, chosen by the kernel: wasm/runtime.ts's `chunkStarts`; a chunk waits until all padding
- * is done: the raw input is staged in the output region, so no output may be written before every
- * row is padded). The result array belongs to the caller and is not shared, so only the calling
+ * — first the padding of the input in chunks (`pad`, when the kernel pads inside wasm), then the
+ * computation in chunks of work units (`run`, bounds from a table in the job header, chosen by the
+ * kernel: wasm/runtime.ts's `chunkStarts`; a chunk waits until all padding is done: the raw input is
+ * staged in the output region, so no output may be written before every row is padded). Items go
+ * in parts, one per thread, each part a stretch of consecutive units with a claim counter of its
+ * own: a thread claims from its own part first, then from the others' (`JOB_MAX_PARTS`), so that
+ * consecutive steps of a model give each thread the same rows and its input is in its own cache. The result array belongs to the caller and is not shared, so only the calling
  * thread can copy the output into it: after each chunk it computes, it copies that chunk and every
  * chunk the workers have finished (a done flag per chunk), each run of consecutive chunks in one
  * piece (a channels_first chunk is a piece of each channel's plane: a run means fewer, longer
- * copies). Claiming from a counter balances the load: the calling thread, busy copying, simply
- * takes fewer chunks, and its copying (with the page faults of a fresh result array) overlaps the
+ * copies). Claiming from counters balances the load: the calling thread, busy copying, simply
+ * takes fewer chunks (the workers then finish its part), and its copying (with the page faults of a fresh result array) overlaps the
  * workers' computing instead of following it.
  *
  * - Workers are `unref`'d: they never keep the process alive. `disposeThreads()` ends them; the pool
@@ -45,6 +47,8 @@ const ARGS = 18 // 9 i32 arguments of a job: x, w, o, stage, pads, padChunk, pad
 const ARG_COUNT = 9
 const CALL_N = 27 // a call job (`Job.call`): its argument count (0: the classic `run(x, w, o, u0, u1, s)`)
 const CALL_AT = 28 // where u0, u1 go in the call's arguments
+const THREAD = 29 // the worker's thread index in the job (the calling thread is 0)
+const PARTS_N = 30 // the job's parts (see JOB_MAX_PARTS)
 const CALL_ARGS = 32 // the call's arguments
 /** Most arguments of a call job ({@link Job.call}). */
 export const JOB_MAX_CALL_ARGS = 96
@@ -57,7 +61,7 @@ const CMD_EXIT = 4
 const CMD_HOLD = 5
 
 // job header at the start of the module's memory (i32 indices)
-const CLAIM = 0 // next item, claimed with Atomics.add
+// i32 0 is unused (it held the one claim counter before jobs had parts)
 const READY = 1 // 1 once the input is in wasm memory
 const PADDED = 2 // pad items done
 const ABORT = 3 // 1 once a thread failed: everyone stops
@@ -72,10 +76,26 @@ const WAIT_MS = 0.05
 
 /** Bytes reserved at the start of a threaded module's memory for the job header. */
 export const JOB_HEADER_BYTES = 4096
+/**
+ * The parts area at the end of the header: a job's chunks (and pad items) go in up to
+ * JOB_MAX_PARTS parts of consecutive work units, part `p` owned by thread `p` (the calling thread
+ * 0): each thread claims its own part's items first, then the others' (see `runJob`).
+ */
+const PARTS = JOB_HEADER_BYTES / 4 - 16
+const PART_END = PARTS // + p: the chunk index where part p ends
+const PART_CLAIM = PARTS + 4 // + p: chunks of part p claimed so far
+const PAD_CLAIM = PARTS + 8 // + p: pad items of part p claimed so far
 /** The first of 48 header bytes (16-aligned) that no job uses: i32 4 to 15, between ABORT and FLAGS. */
 export const JOB_SPARE_BYTE = 4 * (ABORT + 1)
 /** Compute chunks a job may have (a done flag and a first work unit each in the header). */
-export const JOB_MAX_CHUNKS = Math.floor((JOB_HEADER_BYTES / 4 - FLAGS - 1) / 2)
+export const JOB_MAX_CHUNKS = Math.floor((PARTS - FLAGS - 1) / 2)
+/**
+ * Parts a job's work units go in, one per thread up to this many: thread `t` owns part `t`, so that
+ * step after step each thread computes the same stretch of units (the same rows of the tensors, in
+ * the kernels' layouts) and finds its input in its own core's cache — the rows it wrote in the step
+ * before — instead of fetching the other core's half.
+ */
+export const JOB_MAX_PARTS = 4
 const STARTS = FLAGS + JOB_MAX_CHUNKS // chunk j is work units [H[STARTS + j], H[STARTS + j + 1])
 
 /** The worker's program (a CommonJS script, run with `eval`). */
@@ -130,28 +150,39 @@ for (;;) {
         callArgs.length = callN
         for (let i = 0; i < callN; i++) callArgs[i] = ctrl[${CALL_ARGS} + i]
       }
-      const items = pads + chunks
+      const t = ctrl[${THREAD}], parts = ctrl[${PARTS_N}]
       until(H, ${READY}, (v) => v !== 0)
-      for (;;) {
-        if (Atomics.load(H, ${ABORT}) !== 0) break
-        const k = Atomics.add(H, ${CLAIM}, 1)
-        if (k >= items) break
-        if (k < pads) {
+      // pad items: this thread's part first, then the others'
+      for (let q = 0; q < parts && pads > 0; q++) {
+        const p = (t + q) % parts
+        const lo = Math.floor((p * pads) / parts), hi = Math.floor(((p + 1) * pads) / parts)
+        for (;;) {
+          if (Atomics.load(H, ${ABORT}) !== 0) break
+          const k = lo + Atomics.add(H, ${PAD_CLAIM} + p, 1)
+          if (k >= hi) break
           const u0 = k * padChunk
           ex.pad(stage, x, 0, u0, Math.min(padUnits, u0 + padChunk))
           Atomics.add(H, ${PADDED}, 1)
           Atomics.notify(H, ${PADDED})
-        } else {
-          until(H, ${PADDED}, (v) => v >= pads)
+        }
+      }
+      if (pads > 0) until(H, ${PADDED}, (v) => v >= pads)
+      // chunks: the same way
+      for (let q = 0; q < parts; q++) {
+        const p = (t + q) % parts
+        const lo = p === 0 ? 0 : H[${PART_END} + p - 1], hi = H[${PART_END} + p]
+        for (;;) {
           if (Atomics.load(H, ${ABORT}) !== 0) break
-          const j = ${STARTS} + k - pads
+          const k = lo + Atomics.add(H, ${PART_CLAIM} + p, 1)
+          if (k >= hi) break
+          const j = ${STARTS} + k
           if (entry !== undefined) {
             callArgs[callAt] = H[j]
             callArgs[callAt + 1] = H[j + 1]
             Reflect.apply(entry, undefined, callArgs)
           } else ex.run(x, w, o, H[j], H[j + 1], s)
-          Atomics.store(H, ${FLAGS} + k - pads, 1)
-          Atomics.notify(H, ${FLAGS} + k - pads)
+          Atomics.store(H, ${FLAGS} + k, 1)
+          Atomics.notify(H, ${FLAGS} + k)
         }
       }
     } else if (cmd === ${CMD_REGISTER}) {
@@ -239,11 +270,13 @@ class PoolWorker {
    * a worker that found nothing left to claim to say so (that worker may still be waking up), so the
    * acknowledgement is awaited here, before the next command, when it has almost always arrived.
    */
-  post(cmd: number, id: number, args: ReadonlyArray<number> = [], call?: JobCall): void {
+  post(cmd: number, id: number, args: ReadonlyArray<number> = [], call?: JobCall, thread = 0, parts = 1): void {
     if (!this.finished()) this.wait()
     const c = this.ctrl
     c[CMD] = cmd
     c[ID] = id
+    c[THREAD] = thread
+    c[PARTS_N] = parts
     for (let k = 0; k < ARG_COUNT; k++) c[ARGS + k] = args[k] ?? 0
     c[CALL_N] = call === undefined ? 0 : call.args.length
     c[CALL_AT] = call === undefined ? 0 : call.at
@@ -455,8 +488,19 @@ export class ThreadedModule {
     const chunks = all - first
     H.fill(0, 0, FLAGS + chunks)
     H.set(starts, STARTS)
+    // the parts: part p starts at the first chunk at or past p/parts of the units (chunkStarts lays
+    // each part's chunks out on its own, so its boundaries are exactly such chunk starts)
+    const parts = Math.min(ws.length + 1, JOB_MAX_PARTS)
+    const u0 = starts[0] as number
+    const span = (starts[chunks] as number) - u0
+    H.fill(0, PARTS, PARTS + 12)
+    for (let p = 1, j = 0; p < parts; p++) {
+      while (j < chunks && ((starts[j] as number) - u0) * parts < p * span) j++
+      H[PART_END + p - 1] = j
+    }
+    H[PART_END + parts - 1] = chunks
     ws.forEach((wk, k) =>
-      wk.post(CMD_JOB, this.id, [job.x, job.w, job.o, job.stage, pads, job.padChunk, job.padUnits, chunks, job.scratch + (k + 1) * job.scratchBytes], job.call)
+      wk.post(CMD_JOB, this.id, [job.x, job.w, job.o, job.stage, pads, job.padChunk, job.padUnits, chunks, job.scratch + (k + 1) * job.scratchBytes], job.call, (k + 1) % parts, parts)
     )
     /**
      * Waits until `ok(H[i])`: spins, then sleeps in short timed waits (the workers notify); throws if
@@ -480,7 +524,6 @@ export class ThreadedModule {
       if (first === 0) steps.copyIn()
       Atomics.store(H, READY, 1)
       Atomics.notify(H, READY)
-      const items = pads + chunks
       const copied = new Uint8Array(chunks)
       let low = 0 // chunks below are copied out
       // copies the finished chunks not copied yet, each run of consecutive ones in one go (a
@@ -499,22 +542,27 @@ export class ThreadedModule {
         }
         while (low < chunks && copied[low] !== 0) low++
       }
-      for (;;) {
-        const k = Atomics.add(H, CLAIM, 1)
-        if (k >= items) break
-        if (k < pads) {
-          const u0 = k * job.padChunk
-          steps.pad(u0, Math.min(job.padUnits, u0 + job.padChunk))
+      // pad items, then chunks: this thread's part (0) first, then the others'
+      for (let p = 0; p < parts && pads > 0; p++) {
+        const lo = Math.floor((p * pads) / parts)
+        const hi = Math.floor(((p + 1) * pads) / parts)
+        for (let k = lo + Atomics.add(H, PAD_CLAIM + p, 1); k < hi; k = lo + Atomics.add(H, PAD_CLAIM + p, 1)) {
+          const a = k * job.padChunk
+          steps.pad(a, Math.min(job.padUnits, a + job.padChunk))
           Atomics.add(H, PADDED, 1)
           Atomics.notify(H, PADDED)
-          continue
         }
-        until(PADDED, (v) => v >= pads)
-        const j = k - pads
-        steps.run(start(j), start(j + 1))
-        Atomics.store(H, FLAGS + j, 1)
-        // this chunk while it is in cache, with whatever the workers have finished
-        drain()
+      }
+      if (pads > 0) until(PADDED, (v) => v >= pads)
+      for (let p = 0; p < parts; p++) {
+        const lo = p === 0 ? 0 : (H[PART_END + p - 1] as number)
+        const hi = H[PART_END + p] as number
+        for (let j = lo + Atomics.add(H, PART_CLAIM + p, 1); j < hi; j = lo + Atomics.add(H, PART_CLAIM + p, 1)) {
+          steps.run(start(j), start(j + 1))
+          Atomics.store(H, FLAGS + j, 1)
+          // this chunk while it is in cache, with whatever the workers have finished
+          drain()
+        }
       }
       while (low < chunks) {
         until(FLAGS + low, (v) => v !== 0)
