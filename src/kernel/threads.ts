@@ -16,9 +16,9 @@
  * thread can copy the output into it: after each chunk it computes, it copies that chunk and every
  * chunk the workers have finished (a done flag per chunk), each run of consecutive chunks in one
  * piece (a channels_first chunk is a piece of each channel's plane: a run means fewer, longer
- * copies). Claiming from counters balances the load: the calling thread, busy copying, simply
- * takes fewer chunks (the workers then finish its part), and its copying (with the page faults of a fresh result array) overlaps the
- * workers' computing instead of following it.
+ * copies). Claiming balances the load: the calling thread, busy copying, simply takes fewer
+ * chunks (the workers then finish its part), and its copying (with the page faults of a fresh
+ * result array) overlaps the workers' computing instead of following it.
  *
  * - Workers are `unref`'d: they never keep the process alive. `disposeThreads()` ends them; the pool
  *   also ends once no layer uses it.
