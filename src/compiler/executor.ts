@@ -17,7 +17,7 @@ import type { SplitPolicy } from '../kernel/splitPolicy.js'
 import type { FloatArray, FloatDType } from '../numerics/FloatArray.js'
 import type { Graph, Node, Value } from './Graph.js'
 import { planMemory, type MemoryPlan } from './memoryPlan.js'
-import type { Arena, StepKernel } from './StepKernel.js'
+import type { Arena, StepIO, StepKernel } from './StepKernel.js'
 import { evaluateExpr } from './WeightExpr.js'
 
 // -------------------------------------------------------------------------------------
@@ -206,31 +206,43 @@ export const makeExecutor = (program: Program, memory?: WasmMemory, splitting?: 
     return outputs
   }
 
+  /**
+   * Every step's offsets for a plan, where the values start and where a params object's slot
+   * starts: made once and kept (on the last plan used), so that a forward allocates nothing per step.
+   */
+  let steps: { readonly plan: MemoryPlan; readonly valuesBase: number; readonly base: number; readonly io: ReadonlyArray<StepIO | undefined> } | undefined
+  const stepIO = (plan: MemoryPlan, valuesBase: number, base: number): ReadonlyArray<StepIO | undefined> => {
+    if (steps !== undefined && steps.plan === plan && steps.valuesBase === valuesBase && steps.base === base) return steps.io
+    const at = (v: number): number => valuesBase + (plan.valueOffset[v] as number)
+    const io = graph.nodes.map((node, i): StepIO | undefined => {
+      if (node.kind === 'alias' || node.kind === 'identity') return undefined
+      const k = kernels[i] as StepKernel
+      return {
+        inputs: node.inputs.map(at),
+        output: at(node.output),
+        operands: node.epilogue.stages.flatMap((s) => (s.kind === 'add' ? [at(s.value)] : [])),
+        weights: k.packedFloats > 0 ? base + (packOffset[i] as number) : -1,
+        scratch: plan.scratchOffset[i] === -1 ? -1 : valuesBase + (plan.scratchOffset[i] as number)
+      }
+    })
+    steps = { plan, valuesBase, base, io }
+    return io
+  }
+
   const runSteps = (packed: Packed, plan: MemoryPlan, batch: number, inputs: ReadonlyArray<Tensor>, timer?: { readonly now: () => number; readonly times: number[] }): void => {
     // values start after every slot ever made (slots are only added, never moved)
     const valuesBase = Math.ceil((slotCount * slotFloats) / 16) * 16
     arena.ensure(valuesBase + plan.peakFloats)
     const view = arena.view()
-    const at = (v: number): number => valuesBase + (plan.valueOffset[v] as number)
-    graph.inputs.forEach((v, i) => view.set((inputs[i] as Tensor).data, at(v)))
-    graph.nodes.forEach((node, i) => {
-      if (node.kind === 'alias' || node.kind === 'identity') return
-      const k = kernels[i] as StepKernel
+    for (let i = 0; i < graph.inputs.length; i++) view.set((inputs[i] as Tensor).data, valuesBase + (plan.valueOffset[graph.inputs[i] as number] as number))
+    const io = stepIO(plan, valuesBase, packed.base)
+    for (let i = 0; i < kernels.length; i++) {
+      const s = io[i]
+      if (s === undefined) continue
       const t0 = timer?.now()
-      k.run(
-        arena,
-        batch,
-        {
-          inputs: node.inputs.map(at),
-          output: at(node.output),
-          operands: node.epilogue.stages.flatMap((s) => (s.kind === 'add' ? [at(s.value)] : [])),
-          weights: k.packedFloats > 0 ? packed.base + (packOffset[i] as number) : -1,
-          scratch: plan.scratchOffset[i] === -1 ? -1 : valuesBase + (plan.scratchOffset[i] as number)
-        },
-        packed.weights[i] as ReadonlyArray<Tensor>
-      )
+      ;(kernels[i] as StepKernel).run(arena, batch, s, packed.weights[i] as ReadonlyArray<Tensor>)
       if (timer !== undefined) timer.times[i] = timer.now() - (t0 as number)
-    })
+    }
   }
 
   const copyOut = (plan: MemoryPlan, batch: number): ReadonlyArray<Tensor> => {

@@ -46,6 +46,28 @@ export const dtypeOf = (data: unknown): FloatDType | undefined =>
 const showShape = (shape: ReadonlyArray<number | null>): string => `[${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]`
 
 /**
+ * Whether `u` is a tensor of `dtype` whose shape matches `expected` (`null` = any positive integer):
+ * exactly when {@link tensorProblems} finds none, but allocating nothing — the check a model's
+ * `forward` makes of every weight tensor on every call (DenseNet121: 606 of them), with the
+ * messages built only when it fails.
+ * @category utils
+ */
+export const tensorFits = (u: unknown, expected: ReadonlyArray<number | null>, dtype: FloatDType): boolean => {
+  if (!isPlainObject(u)) return false
+  const t = u as { readonly shape?: unknown; readonly data?: unknown }
+  const shape = t.shape
+  if (!Array.isArray(shape) || shape.length !== expected.length || dtypeOf(t.data) !== dtype) return false
+  let n = 1
+  for (let i = 0; i < shape.length; i++) {
+    const d: unknown = shape[i]
+    const want = expected[i]
+    if (!isPositiveInt(d) || (want !== null && want !== undefined && d !== want)) return false
+    n *= d
+  }
+  return (t.data as FloatArray).length === n
+}
+
+/**
  * Checks that `u` is a tensor of `dtype` whose shape matches `expected` (`null` = any positive
  * integer, e.g. the batch axis), reporting problems at `path` (`x.shape[2]`, `x.data`). Cheap: O(rank).
  * @category utils

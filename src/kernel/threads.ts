@@ -110,6 +110,7 @@ const callArgs = []
 let seen = 0
 // waits until ok(H[i]) (or an abort): spins first, then sleeps in short timed waits (woken by notify),
 // so that a thread the OS has descheduled does not cost the waiter whole time slices of spinning
+const nonZero = (v) => v !== 0
 const until = (H, i, ok) => {
   for (let n = 0; ; n++) {
     const v = Atomics.load(H, i)
@@ -151,7 +152,7 @@ for (;;) {
         for (let i = 0; i < callN; i++) callArgs[i] = ctrl[${CALL_ARGS} + i]
       }
       const t = ctrl[${THREAD}], parts = ctrl[${PARTS_N}]
-      until(H, ${READY}, (v) => v !== 0)
+      until(H, ${READY}, nonZero)
       // pad items: this thread's part first, then the others'
       for (let q = 0; q < parts && pads > 0; q++) {
         const p = (t + q) % parts
@@ -331,6 +332,10 @@ class PoolWorker {
 export const threadStats = { calls: 0, late: 0, alone: 0 }
 
 let pool: PoolWorker[] = []
+/** A wait's condition, made once (a closure per wait would be garbage: one per chunk of every job). */
+const nonZero = (v: number): boolean => v !== 0
+/** A job's arguments as posted to a worker (copied into its control block at once: one array reused). */
+const jobArgs: number[] = new Array<number>(ARG_COUNT).fill(0)
 let generation = 0
 let nextId = 1
 
@@ -426,6 +431,8 @@ export class ThreadedModule {
   private generation = -1
   /** The job header when it is not in the memory (`header: 'own'`). */
   private readonly header: Int32Array | undefined
+  /** Which chunks of the running job the calling thread has copied out (kept: a forward runs dozens of jobs). */
+  private readonly copied = new Uint8Array(JOB_MAX_CHUNKS)
 
   constructor(
     private readonly module: WasmModule,
@@ -499,9 +506,19 @@ export class ThreadedModule {
       H[PART_END + p - 1] = j
     }
     H[PART_END + parts - 1] = chunks
-    ws.forEach((wk, k) =>
-      wk.post(CMD_JOB, this.id, [job.x, job.w, job.o, job.stage, pads, job.padChunk, job.padUnits, chunks, job.scratch + (k + 1) * job.scratchBytes], job.call, (k + 1) % parts, parts)
-    )
+    const args = jobArgs
+    args[0] = job.x
+    args[1] = job.w
+    args[2] = job.o
+    args[3] = job.stage
+    args[4] = pads
+    args[5] = job.padChunk
+    args[6] = job.padUnits
+    args[7] = chunks
+    for (let k = 0; k < ws.length; k++) {
+      args[8] = job.scratch + (k + 1) * job.scratchBytes
+      ;(ws[k] as PoolWorker).post(CMD_JOB, this.id, args, job.call, (k + 1) % parts, parts)
+    }
     /**
      * Waits until `ok(H[i])`: spins, then sleeps in short timed waits (the workers notify); throws if
      * a worker failed (or they all finished without making it true).
@@ -524,7 +541,8 @@ export class ThreadedModule {
       if (first === 0) steps.copyIn()
       Atomics.store(H, READY, 1)
       Atomics.notify(H, READY)
-      const copied = new Uint8Array(chunks)
+      const copied = this.copied
+      copied.fill(0, 0, chunks)
       let low = 0 // chunks below are copied out
       // copies the finished chunks not copied yet, each run of consecutive ones in one go (a
       // channels_first chunk is one piece of row per channel: fewer, longer pieces)
@@ -565,7 +583,7 @@ export class ThreadedModule {
         }
       }
       while (low < chunks) {
-        until(FLAGS + low, (v) => v !== 0)
+        until(FLAGS + low, nonZero)
         drain()
       }
     } catch (e) {

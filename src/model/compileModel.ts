@@ -6,7 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { deepFreeze } from '../core/deepFreeze.js'
 import { concatPaths, formatErrors, specError, type SpecError } from '../core/SpecError.js'
-import { tensorProblems, type Tensor } from '../core/Tensor.js'
+import { tensorFits, tensorProblems, type Tensor } from '../core/Tensor.js'
 import type { CompiledLayer, SymbolicShape } from '../layers/LayerKind.js'
 import { findLayerKind } from './registry.js'
 import type { FloatDType } from '../numerics/FloatArray.js'
@@ -299,18 +299,32 @@ export const compileModel = (model: ModelSpec, options: CompileModelOptions = {}
   }
   const weights = inner.summary.weights
 
+  /** Per-input expected shapes (batch axis free), made once. */
+  const inputShapes = inner.inputShapes.map((s) => [null, ...s])
+  const outSize = inner.outputShapes.reduce((m, s) => Math.max(m, sizeOfShape(s)), 0)
+  /** Whether a call's arguments are all fine, allocating nothing (every call makes this check). */
+  const fits = (params: ModelParams, inputs: ReadonlyArray<Tensor>): boolean => {
+    if (!Array.isArray(inputs) || inputs.length === 0 || inputs.length !== inputShapes.length || !Array.isArray(params) || params.length !== weights.length) return false
+    for (let i = 0; i < inputs.length; i++) if (!tensorFits(inputs[i], inputShapes[i] as ReadonlyArray<number | null>, dtype)) return false
+    const batch = (inputs[0] as Tensor).shape[0] as number
+    for (let i = 1; i < inputs.length; i++) if ((inputs[i] as Tensor).shape[0] !== batch) return false
+    if (batch * outSize > MAX_ELEMENTS) return false
+    for (let i = 0; i < weights.length; i++) if (!tensorFits(params[i], (weights[i] as { readonly shape: ReadonlyArray<number> }).shape, dtype)) return false
+    return true
+  }
+  const NONE: ReadonlyArray<SpecError> = []
   const problems = (params: ModelParams, inputs: ReadonlyArray<Tensor>): ReadonlyArray<SpecError> => {
+    if (fits(params, inputs)) return NONE
     const errors: SpecError[] = []
     if (!Array.isArray(inputs) || inputs.length !== inner.inputShapes.length) {
       return [specError('inputs', `expected a list of ${inner.inputShapes.length} input tensor(s), found ${Array.isArray(inputs) ? `${inputs.length}` : describe(inputs)}`)]
     }
-    inputs.forEach((x, i) => errors.push(...tensorProblems(x, [null, ...(inner.inputShapes[i] ?? [])], dtype, `inputs[${i}]`)))
+    inputs.forEach((x, i) => errors.push(...tensorProblems(x, inputShapes[i] ?? [null], dtype, `inputs[${i}]`)))
     if (errors.length === 0) {
       const batch = inputs[0]?.shape[0]
       inputs.forEach((x, i) => {
         if (x.shape[0] !== batch) errors.push(specError(`inputs[${i}].shape[0]`, `expected the batch size of inputs[0], ${String(batch)}, found ${String(x.shape[0])}`))
       })
-      const outSize = inner.outputShapes.reduce((m, s) => Math.max(m, sizeOfShape(s)), 0)
       if (typeof batch === 'number' && batch * outSize > MAX_ELEMENTS) {
         errors.push(specError('inputs[0].shape[0]', `a batch of ${batch} gives an output of ${batch * outSize} values, more than a typed array can hold; split the batch`))
       }

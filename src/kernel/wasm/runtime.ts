@@ -21,7 +21,7 @@ import type { FloatArray } from '../../numerics/FloatArray.js'
 import type { KernelName, KernelParams, PreparedKernel } from '../ConvKernel.js'
 import { copyInPadded, copyOut, type PaddedLayout } from '../layout.js'
 import { adaptiveSplit } from '../splitPolicy.js'
-import { JOB_HEADER_BYTES, JOB_MAX_CHUNKS, JOB_MAX_PARTS, JOB_SPARE_BYTE, ThreadedModule, THREADS_AVAILABLE } from '../threads.js'
+import { JOB_HEADER_BYTES, JOB_MAX_CHUNKS, JOB_MAX_PARTS, JOB_SPARE_BYTE, ThreadedModule, THREADS_AVAILABLE, type Job, type JobSteps } from '../threads.js'
 import { WeightCache } from '../weightCache.js'
 import { wasmApi as maybeWasm, type WasmInstance, type WasmMemory, type WasmModule } from './api.js'
 import { encodeModule, type Code } from './encoder.js'
@@ -435,6 +435,18 @@ export const wasmProgramOn = (
     // a program that reads in place and needs no scratch of its own takes none
     return n === 0 ? 0 : n + ON_SLACK
   }
+  // a split call's job: its chunks per batch size, and the calling thread's part of it (reading the
+  // call's offsets from `call`), made once — a model's forward runs dozens of jobs
+  const jobShapes = new Map<number, Pick<Job, 'pads' | 'padChunk' | 'padUnits' | 'starts'>>()
+  const call = { heap: new Float32Array(0) as Float32Array, batch: 0, x: 0, xp: 0, xAt: 0, w: 0, o: 0, sAt: 0 }
+  const steps: JobSteps = {
+    copyIn: () => {
+      if (!readsInPlace && !padsInWasm) copyInPadded(g, L, call.batch, call.heap.subarray(call.x, call.x + call.batch * g.inputSize), call.heap, call.xp)
+    },
+    pad: (u0, u1) => pad(call.x * 4, call.xp * 4, 0, u0, u1),
+    run: (u0, u1) => run(call.xAt * 4, call.w * 4, call.o * 4, u0, u1, call.sAt),
+    copyOut: () => undefined
+  }
   return {
     readsInPlace,
     scratchFloats,
@@ -446,30 +458,22 @@ export const wasmProgramOn = (
       const sAt = threadFloats > 0 ? ts * 4 : 0
       if (parallel(batch) && splitNow()) {
         threaded ??= new ThreadedModule(module, memory, threads - 1, { header: 'own', collect: true })
-        const padRows = padsInWasm ? padUnits(L, batch) : 0
-        const padChunk = Math.max(1, Math.ceil(padRows / (threads * 4)))
-        threaded.runJob(
-          {
-            x: xAt * 4,
-            w: w * 4,
-            o: o * 4,
-            stage: x * 4,
-            pads: Math.ceil(padRows / padChunk),
-            padChunk,
-            padUnits: padRows,
-            starts: chunkStarts(units(batch), program.align, threads),
-            scratch: sAt,
-            scratchBytes: threadFloats * 4
-          },
-          {
-            copyIn: () => {
-              if (!readsInPlace && !padsInWasm) copyInPadded(g, L, batch, heap.subarray(x, x + batch * g.inputSize), heap, xp)
-            },
-            pad: (u0, u1) => pad(x * 4, xp * 4, 0, u0, u1),
-            run: (u0, u1) => run(xAt * 4, w * 4, o * 4, u0, u1, sAt),
-            copyOut: () => undefined
-          }
-        )
+        let shape = jobShapes.get(batch)
+        if (shape === undefined) {
+          const padRows = padsInWasm ? padUnits(L, batch) : 0
+          const padChunk = Math.max(1, Math.ceil(padRows / (threads * 4)))
+          shape = { pads: Math.ceil(padRows / padChunk), padChunk, padUnits: padRows, starts: chunkStarts(units(batch), program.align, threads) }
+          jobShapes.set(batch, shape)
+        }
+        call.heap = heap
+        call.batch = batch
+        call.x = x
+        call.xp = xp
+        call.xAt = xAt
+        call.w = w
+        call.o = o
+        call.sAt = sAt
+        threaded.runJob({ ...shape, x: xAt * 4, w: w * 4, o: o * 4, stage: x * 4, scratch: sAt, scratchBytes: threadFloats * 4 }, steps)
       } else {
         if (!readsInPlace) {
           if (padsInWasm) pad(x * 4, xp * 4, 0, 0, padUnits(L, batch))
