@@ -332,8 +332,49 @@ class PoolWorker {
 export const threadStats = { calls: 0, late: 0, alone: 0 }
 
 let pool: PoolWorker[] = []
-/** A wait's condition, made once (a closure per wait would be garbage: one per chunk of every job). */
-const nonZero = (v: number): boolean => v !== 0
+/** Whether a worker is still on its previous command (a job of any module). */
+const anyBusy = (ws: ReadonlyArray<PoolWorker>): boolean => {
+  for (const wk of ws) if (!wk.finished()) return true
+  return false
+}
+
+/**
+ * Waits until `H[i] >= min` (a done flag, the pad items done): spins, then sleeps in short timed
+ * waits (the workers notify); throws if a worker failed (or they all finished without making it true).
+ */
+const waitUntil = (H: Int32Array, ws: ReadonlyArray<PoolWorker>, i: number, min: number): void => {
+  for (let n = 1; ; n++) {
+    const v = Atomics.load(H, i)
+    if (v >= min) return
+    if ((n & 1023) === 0 && (Atomics.load(H, ABORT) !== 0 || !anyBusy(ws))) {
+      if (Atomics.load(H, i) >= min) return
+      throw new Error('layerspec: a worker thread failed to run a convolution')
+    }
+    if (n > SPINS) Atomics.wait(H, i, v, WAIT_MS)
+  }
+}
+
+/**
+ * Copies out the finished chunks from `low` on not copied yet, each run of consecutive ones in one go
+ * (a channels_first chunk is one piece of row per channel: fewer, longer pieces); returns the new
+ * `low` (every chunk below it copied).
+ */
+const drain = (H: Int32Array, copied: Uint8Array, low: number, chunks: number, starts: ReadonlyArray<number>, steps: JobSteps): number => {
+  for (let j = low; j < chunks; ) {
+    if (copied[j] !== 0 || Atomics.load(H, FLAGS + j) === 0) {
+      j++
+      continue
+    }
+    let e = j + 1
+    while (e < chunks && copied[e] === 0 && Atomics.load(H, FLAGS + e) !== 0) e++
+    steps.copyOut(starts[j] as number, starts[e] as number)
+    copied.fill(1, j, e)
+    j = e
+  }
+  let l = low
+  while (l < chunks && copied[l] !== 0) l++
+  return l
+}
 /** A job's arguments as posted to a worker (copied into its control block at once: one array reused). */
 const jobArgs: number[] = new Array<number>(ARG_COUNT).fill(0)
 let generation = 0
@@ -460,11 +501,6 @@ export class ThreadedModule {
       throw new RangeError('layerspec: a call job takes at most JOB_MAX_CALL_ARGS arguments, its unit range inside them, and no padding')
     }
     threadStats.calls++
-    /** Whether a worker is still on its previous command (a job of any module). */
-    const busy = (): boolean => {
-      for (const wk of ws) if (!wk.finished()) return true
-      return false
-    }
     // A worker must finish its previous command before the header is reset. One still on it (it woke
     // too late for the last job and has yet to say so, or the OS gave its core to another thread) is
     // not waited for — measured on this 2-core VM, such a wait took 0.3-0.5 ms, more than many a
@@ -475,13 +511,13 @@ export class ThreadedModule {
     let pads = job.pads
     // an acknowledgement in flight (the worker finished the last job's final chunk a moment ago)
     // arrives within a few spins: only a worker still busy after them is left behind
-    for (let n = 0; n < LATE_SPINS && busy(); n++);
-    if (busy()) {
+    for (let n = 0; n < LATE_SPINS && anyBusy(ws); n++);
+    if (anyBusy(ws)) {
       threadStats.late++
       steps.copyIn()
       if (pads > 0) steps.pad(0, job.padUnits)
       pads = 0
-      for (; first < all && busy(); first++) {
+      for (; first < all && anyBusy(ws); first++) {
         steps.run(job.starts[first] as number, job.starts[first + 1] as number)
         steps.copyOut(job.starts[first] as number, job.starts[first + 1] as number)
       }
@@ -519,23 +555,7 @@ export class ThreadedModule {
       args[8] = job.scratch + (k + 1) * job.scratchBytes
       ;(ws[k] as PoolWorker).post(CMD_JOB, this.id, args, job.call, (k + 1) % parts, parts)
     }
-    /**
-     * Waits until `ok(H[i])`: spins, then sleeps in short timed waits (the workers notify); throws if
-     * a worker failed (or they all finished without making it true).
-     */
-    const until = (i: number, ok: (v: number) => boolean): void => {
-      for (let n = 1; ; n++) {
-        const v = Atomics.load(H, i)
-        if (ok(v)) return
-        if ((n & 1023) === 0 && (Atomics.load(H, ABORT) !== 0 || ws.every((wk) => wk.finished()))) {
-          if (ok(Atomics.load(H, i))) return
-          throw new Error('layerspec: a worker thread failed to run a convolution')
-        }
-        if (n > SPINS) Atomics.wait(H, i, v, WAIT_MS)
-      }
-    }
-    /** The first work unit of chunk `j` (all units past the last). */
-    const start = (j: number): number => starts[j] as number
+    // (no closures below: a forward runs dozens of jobs, and each closure made per job is garbage)
     let error: unknown
     try {
       if (first === 0) steps.copyIn()
@@ -544,22 +564,6 @@ export class ThreadedModule {
       const copied = this.copied
       copied.fill(0, 0, chunks)
       let low = 0 // chunks below are copied out
-      // copies the finished chunks not copied yet, each run of consecutive ones in one go (a
-      // channels_first chunk is one piece of row per channel: fewer, longer pieces)
-      const drain = (): void => {
-        for (let j = low; j < chunks; ) {
-          if (copied[j] !== 0 || Atomics.load(H, FLAGS + j) === 0) {
-            j++
-            continue
-          }
-          let e = j + 1
-          while (e < chunks && copied[e] === 0 && Atomics.load(H, FLAGS + e) !== 0) e++
-          steps.copyOut(start(j), start(e))
-          copied.fill(1, j, e)
-          j = e
-        }
-        while (low < chunks && copied[low] !== 0) low++
-      }
       // pad items, then chunks: this thread's part (0) first, then the others'
       for (let p = 0; p < parts && pads > 0; p++) {
         const lo = Math.floor((p * pads) / parts)
@@ -571,20 +575,20 @@ export class ThreadedModule {
           Atomics.notify(H, PADDED)
         }
       }
-      if (pads > 0) until(PADDED, (v) => v >= pads)
+      if (pads > 0) waitUntil(H, ws, PADDED, pads)
       for (let p = 0; p < parts; p++) {
         const lo = p === 0 ? 0 : (H[PART_END + p - 1] as number)
         const hi = H[PART_END + p] as number
         for (let j = lo + Atomics.add(H, PART_CLAIM + p, 1); j < hi; j = lo + Atomics.add(H, PART_CLAIM + p, 1)) {
-          steps.run(start(j), start(j + 1))
+          steps.run(starts[j] as number, starts[j + 1] as number)
           Atomics.store(H, FLAGS + j, 1)
           // this chunk while it is in cache, with whatever the workers have finished
-          drain()
+          low = drain(H, copied, low, chunks, starts, steps)
         }
       }
       while (low < chunks) {
-        until(FLAGS + low, nonZero)
-        drain()
+        waitUntil(H, ws, FLAGS + low, 1)
+        low = drain(H, copied, low, chunks, starts, steps)
       }
     } catch (e) {
       error = e

@@ -473,7 +473,10 @@ export const wasmProgramOn = (
         call.w = w
         call.o = o
         call.sAt = sAt
-        threaded.runJob({ ...shape, x: xAt * 4, w: w * 4, o: o * 4, stage: x * 4, scratch: sAt, scratchBytes: threadFloats * 4 }, steps)
+        threaded.runJob(
+          { x: xAt * 4, w: w * 4, o: o * 4, stage: x * 4, pads: shape.pads, padChunk: shape.padChunk, padUnits: shape.padUnits, starts: shape.starts, scratch: sAt, scratchBytes: threadFloats * 4 },
+          steps
+        )
       } else {
         if (!readsInPlace) {
           if (padsInWasm) pad(x * 4, xp * 4, 0, 0, padUnits(L, batch))
