@@ -21,6 +21,7 @@ import { disposeThreads } from '../src/kernel/threads.js'
 import { writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { replaceSection } from './benchmarks-md.js'
+import { mallocNote, withSteadyMalloc } from './malloc.js'
 
 const quick = process.argv.includes('--quick')
 
@@ -176,6 +177,7 @@ const relErr = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 }
 
 const main = async (): Promise<void> => {
+  withSteadyMalloc()
   setThreadsCount(1)
   await import('@tensorflow/tfjs-backend-wasm')
   await tf.setBackend('wasm')
@@ -250,7 +252,7 @@ const main = async (): Promise<void> => {
   const md = [
     '## Convolution family',
     '',
-    `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · Node ${process.version} · ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length} · \`npm run bench:family\` (${quick ? 3 : 7} rounds) · load average (1 min) ${loadavg()[0]!.toFixed(1)} at the end`,
+    `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · Node ${process.version} · ${mallocNote()} · ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length} · \`npm run bench:family\` (${quick ? 3 : 7} rounds) · load average (1 min) ${loadavg()[0]!.toFixed(1)} at the end`,
     '',
     "The family's kernels (`compileConvNd`, src/conv/kernel.ts: rank-1 views, rank-3 depth folding, transposed layers by phases, all on the 2-D kernels) against @tensorflow/tfjs-backend-wasm (1 thread: conv1d, conv3d, conv2dTranspose, conv3dTranspose, depthwiseConv2d, plus the bias), same inputs; ms per call, medians of rounds in which every engine runs (each warmed ≥ 250 ms). Every output is checked against wasm×1 first (max |a − b| / (1 + |b|) ≤ 1e-4, else the peer's ratio is left out).",
     '',

@@ -28,6 +28,7 @@ import type { CompiledConv2D, CompileOptions, Conv2DParams } from '../src/conv/C
 import { compileConv2D } from '../src/conv/compileConv2D.js'
 import { withModelsSection } from './benchmarks-md.js'
 import { conv2dOnnx } from './onnx.js'
+import { mallocNote, withSteadyMalloc } from './malloc.js'
 
 const quick = process.argv.includes('--quick')
 /** `--case <name>`: only that case (a partial run prints its table and leaves BENCHMARKS.md alone). */
@@ -46,6 +47,9 @@ const cases = (JSON.parse(readFileSync(here('./conv2d-cases.json'), 'utf8')) as 
 // timing
 // -------------------------------------------------------------------------------------
 
+/** Each engine runs alone, untimed, for at least this long before its first timed sample. */
+const WARM_MS = 250
+
 /** Mean ms per call over `m` consecutive calls. */
 const sample = async (call: () => unknown, m: number): Promise<number> => {
   const t = performance.now()
@@ -54,7 +58,7 @@ const sample = async (call: () => unknown, m: number): Promise<number> => {
 }
 
 /**
- * Times engines side by side: after warm-up, rounds in which every engine runs one sample (a few
+ * Times engines side by side: after a warm-up of ≥ 250 ms per engine, rounds in which every engine runs one sample (a few
  * untimed calls to re-warm, then enough consecutive calls for ~15 ms), so that a disturbance of the
  * machine falls on all engines alike; an
  * engine's figure is the median of its samples (9 rounds; 3 in quick mode). A full GC runs before
@@ -64,7 +68,11 @@ const timeSideBySide = async (engines: ReadonlyArray<Engine>, forceGc = true): P
   const per: number[] = []
   for (const e of engines) {
     await e.before?.()
-    await e.call()
+    // warm each engine alone for ≥ 250 ms (at least 2 calls) first: V8 runs a WebAssembly module on
+    // its baseline compiler and tiers up after its first calls, and the 2-thread layer's module
+    // (on shared memory) is its own module, so the 1-thread layer's calls do not warm it
+    const t0 = performance.now()
+    for (let n = 0; n < 2 || performance.now() - t0 < WARM_MS; n++) await e.call()
     per.push(Math.min(await sample(e.call, 1), await sample(e.call, 1)))
   }
   const samples: number[][] = engines.map(() => [])
@@ -188,23 +196,8 @@ const seeded = (seed: number): (() => number) => {
   }
 }
 
-/**
- * Lets the allocator settle before timing: glibc maps fresh pages for large blocks until frees raise
- * its mmap threshold, so the first few hundred multi-MB typed arrays of a process page-fault on first
- * write (every engine allocates its outputs). A long-running program is past this; the bench too.
- */
-const warmAllocator = (): void => {
-  let keep = 0
-  for (let i = 0; i < 300; i++) {
-    const a = new Float32Array(1 << 20)
-    a[i] = 1
-    keep += a[i % 7] ?? 0
-  }
-  if (keep < 0) console.log(keep)
-}
-
 const main = async (): Promise<void> => {
-  warmAllocator()
+  withSteadyMalloc()
   setThreadsCount(1)
   ort.env.wasm.numThreads = 1
   ort.env.logLevel = 'error'
@@ -282,7 +275,7 @@ const report = (rows: ReadonlyArray<Row>, extra: ReadonlyArray<{ case: string; n
     [
       'wasm×1 ÷ wasm×2, steady',
       (r) => ms(r, 'wasm×1 steady') / ms(r, 'wasm×2 steady'),
-      '2 threads vs 1 timed as a pair, without the forced GC before each sample (the allocator\'s steady state: no page faults on fresh pages for each result)'
+      '2 threads vs 1 timed as a pair, without the forced GC before each sample (the collector\'s steady state: the garbage of earlier calls collected while these run)'
     ]
   ]
   const engines = ['js', 'wasm×1', 'wasm×2', 'tfjs-cpu', 'tfjs-wasm', 'ort-wasm']
@@ -315,7 +308,7 @@ const report = (rows: ReadonlyArray<Row>, extra: ReadonlyArray<{ case: string; n
   const md = [
     '# Benchmarks',
     '',
-    `${when} · Node ${process.version} · ${cpu} × ${os.availableParallelism()} · relaxed-SIMD FMA ${HAS_RELAXED_SIMD ? 'on' : 'off (not validated by this runtime)'} · \`npm run bench${quick ? ' -- --quick' : ''}\``,
+    `${when} · Node ${process.version} · ${mallocNote()} · ${cpu} × ${os.availableParallelism()} · relaxed-SIMD FMA ${HAS_RELAXED_SIMD ? 'on' : 'off (not validated by this runtime)'} · \`npm run bench${quick ? ' -- --quick' : ''}\``,
     '',
     'ms per call: median over 9 rounds in which every engine runs one sample of consecutive warm calls (~15 ms), so that a disturbance of the machine falls on all engines alike; each call goes from a JS Float32Array in to a JS Float32Array out (layerspec: the public `forward`, copies into and out of wasm memory included; tfjs: tensor from the array, `fused.conv2d`, `dataSync`; onnxruntime-web: `Tensor` from the array, `session.run`, wasm backend, 1 thread). GFLOP/s = 2·N·Ho·Wo·F·kh·kw·C/G ÷ time. `kernel` is the one layerspec selects; `js` is the plain-TypeScript backend, `wasm×k` WebAssembly SIMD on k threads. Ratios are a peer\'s time divided by ours (> 1: we are faster). Scratch: the selected wasm kernel\'s padded input + packed weights (Winograd: the transformed 4×4 weights, 16/9 of the kernel) + output + two threads\' fixed scratch (Winograd: 34 KB each at most).',
     '',

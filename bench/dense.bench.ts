@@ -36,6 +36,7 @@ import { wasmApi } from '../src/kernel/wasm/api.js'
 import { HAS_RELAXED_SIMD } from '../src/kernel/wasm/encoder.js'
 import { layers, sequential } from '../src/model/builder.js'
 import { compileModel } from '../src/model/compileModel.js'
+import { mallocNote, withSteadyMalloc } from './malloc.js'
 
 const quick = process.argv.includes('--quick')
 const WARM_MS = 250
@@ -256,6 +257,7 @@ const tfjsMatMulEngine = (c: Case, params: ReadonlyArray<Tensor>, x: Float32Arra
 const f = (v: number, d = 2): string => (Number.isFinite(v) ? v.toFixed(d) : '—')
 
 const main = async (): Promise<void> => {
+  withSteadyMalloc()
   setThreadsCount(1)
   await import('@tensorflow/tfjs-backend-wasm')
   await tf.setBackend('wasm')
@@ -317,7 +319,7 @@ const main = async (): Promise<void> => {
     [
       `# Dense: layerspec wasm vs tfjs-backend-wasm`,
       '',
-      `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · Node ${process.version} · ${cpu} × ${os.availableParallelism()} · relaxed-SIMD FMA ${HAS_RELAXED_SIMD ? 'on' : 'off'} · tfjs-backend-wasm 1 thread · warm-up ≥ ${WARM_MS} ms per engine · median of ${ROUNDS} side-by-side samples of ~${SAMPLE_MS} ms · load average ${os.loadavg()[0]?.toFixed(1)} at the end`,
+      `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · Node ${process.version} · ${mallocNote()} · ${cpu} × ${os.availableParallelism()} · relaxed-SIMD FMA ${HAS_RELAXED_SIMD ? 'on' : 'off'} · tfjs-backend-wasm 1 thread · warm-up ≥ ${WARM_MS} ms per engine · median of ${ROUNDS} side-by-side samples of ~${SAMPLE_MS} ms · load average ${os.loadavg()[0]?.toFixed(1)} at the end`,
       '',
       `| ${head.join(' | ')} |`,
       `|${head.map(() => '---').join('|')}|`,

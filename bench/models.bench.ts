@@ -40,6 +40,7 @@ import { CASES, SKIPPED, type LoadedCase, type ModelCase } from './models/cases.
 import { copyParams, cpuMark, ENGINE_NAMES, gc, otherCores, oursEngine, relToScale, stats, timed, waitQuiet, warmUp, type Batch, type Engine, type EngineName, type Stats } from './models/engines.js'
 import { macsPerSample } from './models/flops.js'
 import { tfjsEngine } from './models/tfjs.js'
+import { mallocNote, withSteadyMalloc } from './malloc.js'
 
 // -------------------------------------------------------------------------------------
 // options
@@ -565,7 +566,7 @@ const report = (models: ReadonlyArray<ModelRun>, failed: ReadonlyArray<Failed>, 
   return [
     '## Models',
     '',
-    `${when} · Node ${process.version} · ${cpu} × ${os.availableParallelism()} · \`${command}\` · ${(elapsedS / 60).toFixed(1)} min · load average (1 min) ${loadStart.toFixed(1)} at the start, ${(os.loadavg()[0] ?? NaN).toFixed(1)} at the end (above ~1: other processes shared the cores)`,
+    `${when} · Node ${process.version} · ${mallocNote()} · ${cpu} × ${os.availableParallelism()} · \`${command}\` · ${(elapsedS / 60).toFixed(1)} min · load average (1 min) ${loadStart.toFixed(1)} at the start, ${(os.loadavg()[0] ?? NaN).toFixed(1)} at the end (above ~1: other processes shared the cores)`,
     '',
     'Whole models, side by side in one process: `ours` = layerspec `compileModel(model, { threads: 1 })` (every other option its default), `ours×2` = `{ threads: 2 }`, tfjs-layers 4.22 on `tfjs-backend-wasm` (1 thread) and on `tfjs-backend-cpu`, each loaded from the same model JSON with the same weights assigned by name and run on the same input. A call goes from JS Float32Arrays in to JS Float32Arrays out (`forward`; tfjs: tensors from the arrays, `predict`, `dataSync`). Outputs are checked first (max |a − b| / max |b| against `ours`; ✗ above 1e-5, the tolerance of spec/compiler/tfjs-differential.spec.ts). Each engine is warmed ≥ 250 ms, then timed in rounds in which every engine runs one sample (~20 ms of calls, a GC before each), each call timed: ms = median (90th percentile) over the calls, or the number of calls for an engine timed over fewer than 3. Then the two-thread phase: `ours` and `ours×2` alone, each first run unmeasured for ≥ 250 ms and ≥ 48 calls (at most 1 s; the split policy follows the change from the main rounds within two or three probes), then in alternating blocks of ~40 ms of calls (a GC and a few unmeasured calls before each block), at least 3 blocks each: in the main rounds every `ours×2` sample follows tfjs\'s engines (a worker asleep, caches full of another engine\'s arrays), which a user running a model call after call does not see; **ours ÷ ours×2 is the two-thread phase\'s ratio of medians** (its two medians in their own column; for an engine of ≥ 5 s a call, the main rounds\'). Ratios are a time divided by a time (> 1: `ours` is faster; ours ÷ ours×2 > 1: two threads help). MFLOP = 2 × the multiply-adds of the Conv2D, DepthwiseConv2D and Dense calls per forward.',
     '`other processes`: the cores that other processes kept busy while the row was timed (`/proc/stat` less the CPU time of this process, all its threads), out of ' +
@@ -606,21 +607,10 @@ const report = (models: ReadonlyArray<ModelRun>, failed: ReadonlyArray<Failed>, 
 // run
 // -------------------------------------------------------------------------------------
 
-/** glibc maps fresh pages for large blocks until frees raise its mmap threshold: let it settle first (as bench/conv2d.bench.ts). */
-const warmAllocator = (): void => {
-  let keep = 0
-  for (let i = 0; i < 300; i++) {
-    const a = new Float32Array(1 << 20)
-    a[i] = 1
-    keep += a[i % 7] ?? 0
-  }
-  if (keep < 0) console.log(keep)
-}
-
 const main = async (): Promise<void> => {
+  withSteadyMalloc()
   const t0 = performance.now()
   const loadStart = os.loadavg()[0] ?? NaN
-  warmAllocator()
   const names = new Set(CASES.map((c) => c.name))
   const missing = only.filter((n) => !names.has(n))
   if (missing.length > 0) {

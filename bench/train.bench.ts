@@ -42,6 +42,9 @@ import { decodeModelFile } from '../src/model/decodeModel.js'
 import { encodeModel } from '../src/model/encodeModel.js'
 import { compileTrainer } from '../src/train/Trainer.js'
 import { compileConvVjp } from '../src/train/vjp/convFast.js'
+import { mallocNote, withSteadyMalloc } from './malloc.js'
+
+withSteadyMalloc()
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -362,7 +365,7 @@ if (!args.includes('--no-write')) {
   const md = [
     '## Training',
     '',
-    `${stamp} UTC · Node ${process.version} · ${cpu} × ${cpus().length} · \`${command}\` (${ROUNDS} rounds) · load average (1 min) ${loadavg()[0]!.toFixed(1)} at the end`,
+    `${stamp} UTC · Node ${process.version} · ${mallocNote()} · ${cpu} × ${cpus().length} · \`${command}\` (${ROUNDS} rounds) · load average (1 min) ${loadavg()[0]!.toFixed(1)} at the end`,
     '',
     'The Keras MNIST convnet (`examples/models/mnist-convnet.keras3.json`), batch 128. Per convolution: its',
     'forward (`compileConv2D`), its backward through the one-pass loop (`convVjp`, the oracle) and through',

@@ -18,6 +18,7 @@ import { WASM_OP_FAMILIES } from '../src/compiler/kernels/wasm-ops.js'
 import type { Arena, KernelChoice, KernelFactory, StepIO, StepKernel } from '../src/compiler/StepKernel.js'
 import type { WasmMemory } from '../src/kernel/wasm/api.js'
 import { floats, newMemory, oneNode, type OneNode, type TestStage } from '../spec/compiler/opsHarness.js'
+import { withSteadyMalloc } from './malloc.js'
 
 const quick = process.argv.includes('--quick')
 const only = ((i) => (i < 0 ? undefined : process.argv[i + 1]))(process.argv.indexOf('--only'))
@@ -177,6 +178,7 @@ const maxRelErr = (a: Float32Array, b: Float32Array): number => {
 }
 
 const main = async (): Promise<void> => {
+  withSteadyMalloc()
   setThreadsCount(1)
   await import('@tensorflow/tfjs-backend-wasm')
   await tf.setBackend('wasm')
