@@ -148,6 +148,8 @@ export class Code {
   // scalar memory
   f32Load(offset: number): this { return this.op(0x2a).memarg(ALIGN32, offset) }
   f32Store(offset: number): this { return this.op(0x38).memarg(ALIGN32, offset) }
+  i32Load(offset: number): this { return this.op(0x28).memarg(ALIGN32, offset) }
+  i32Store(offset: number): this { return this.op(0x36).memarg(ALIGN32, offset) }
 
   // SIMD memory
   v128Load(offset: number): this { return this.simd(0x00).memarg(ALIGN128, offset) }

@@ -9,8 +9,8 @@
  * given back when that array is garbage-collected. The input and output regions follow the slots and
  * grow with the largest batch seen; every call rewrites them entirely. So the memory holds one packed
  * copy of the weights per live params object, one padded copy of the input and one output, plus a
- * fixed scratch per thread for kernels that need one (the Winograd kernel's transformed tiles,
- * at most 34 KB) and a 4 KB header.
+ * fixed scratch per thread for kernels that need one (the Winograd kernel's transformed tiles and
+ * products for a batch of 4 groups of tiles, at most 136 KB; 192 KB past 128 channels) and a 4 KB header.
  *
  * Calls of at least {@link THREAD_MIN_MACS} multiply-adds with `threads > 1` run as one job shared
  * with worker threads (the memory is then shared; the header holds the job's counters and flags):

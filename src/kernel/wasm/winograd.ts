@@ -5,17 +5,20 @@
  * `run(x, w, o, u0, u1, s)` computes tile rows `[u0, u1)` of `batch · ⌈OH/2⌉` (each two output rows)
  * from the padded input at `x` (`winogradLayout(g, 4, channels_first)`) and the Winograd panels at
  * `w` into the output at `o` (in the layer's data format), with this thread's scratch at `s`
- * ({@link winogradScratchBytes}). Along a tile row, tiles go in groups of 4 (8 output columns):
+ * ({@link winogradScratchBytes}). Along a tile row, tiles go in groups of 4 (8 output columns), and
+ * the groups of consecutive tile rows (across samples too) in batches of up to
+ * {@link WASM_WINOGRAD_BATCH}, listed in a small table in the scratch; per batch:
  *
  * 1. input transform: the group's four 4×4 windows, `CB = min(C, 128)` channels at a time, into
  *    `V[16][CB][4]` (f32x4 lanes: NHWC transforms 4 channels of one tile per vector and stores
  *    `V[p][t][c]`; NCHW transforms one channel of the 4 tiles per vector, the 4 windows' columns
  *    picked out of one row of 10 values by even/odd shuffles, and stores `V[p][c][t]`);
- * 2. for each block of 8 output channels and each of the 16 positions, the product `V[p] · U[p]`
- *    with the tiled kernel's register tile (4 tiles × 8 channels: 8 f32x4 accumulators, 2 weight
+ * 2. for each block of 8 output channels, each of the 16 positions and each group of the batch,
+ *    the product `V[p] · U[p]` (the position's weights, ≤ 4 KB, read from memory for the batch's
+ *    first group and from L1 for the others) with the tiled kernel's register tile (4 tiles × 8 channels: 8 f32x4 accumulators, 2 weight
  *    vectors, 4 broadcast inputs; one reduction step per loop body) into `M[16][4][8]` (NCHW: each
  *    4 tiles × 4 channels transposed in registers to `M[16][8][4]`, lanes = tiles);
- * 3. output transform `Aᵀ M A` + bias (+ relu/relu6), stored straight into the output: NHWC 4
+ * 3. per group, output transform `Aᵀ M A` + bias (+ relu/relu6), stored straight into the output: NHWC 4
  *    channels of one output pixel per vector; NCHW 4 tiles' outputs of one channel, interleaved into
  *    8 consecutive columns. Columns and rows past the output (odd sizes, the last group) are not
  *    stored.
@@ -23,7 +26,13 @@
  * With more than 128 input channels the channels go in chunks, the products accumulating in `M`,
  * which then holds 8 blocks of output channels (64 channels) so that each chunk's transform serves
  * all 8; the input transform is redone once per 64 output channels. The scratch stays fixed: per
- * thread `V` (≤ 16·128·4 floats, 32 KB) and `M` (512 floats, 2 KB; 16 KB when chunked).
+ * thread and group of a batch `V` (≤ 16·128·4 floats, 32 KB) and `M` (512 floats, 2 KB; 16 KB when
+ * chunked), ≤ 136 KB (192 KB) in all.
+ *
+ * Why batches: one group's products read every transformed weight once (16·C·F values: 1.2-3.7 MB
+ * for 120-240 channels), which at 8-32 pixels a row came from L3 or memory for every 4 tiles — the
+ * layers ran at 60-85 GFLOP/s on one thread, and two threads (each streaming all weights for its
+ * half of the rows) gained 1.15-1.4×. A batch of 4 groups reads them once per 16 tiles.
  */
 import type { Activation } from '../../codec/Activation.js'
 import type { ConvGeometry } from '../../geometry/ConvGeometry.js'
@@ -37,6 +46,12 @@ export const WASM_WINOGRAD_GROUP = 4
 export const WASM_WINOGRAD_Q = 8
 /** Input channels transformed at a time. */
 export const WASM_WINOGRAD_CHUNK = 128
+/**
+ * Groups of tiles (of one tile row or of consecutive ones) whose products share each weight panel
+ * as it is read: the transformed weights (16·C·F values, 1-4 MB for 120-256 channels) are streamed
+ * from memory once per batch of groups instead of once per group.
+ */
+export const WASM_WINOGRAD_BATCH = 4
 
 const P = WINOGRAD_POSITIONS
 const T = WASM_WINOGRAD_GROUP
@@ -59,8 +74,16 @@ const M_BYTES = P * T * Q * 4
  */
 const superBlock = (g: ConvGeometry): number => (chunking(g).chunks === 1 ? 1 : 8)
 
-/** Scratch bytes one thread needs (`V` then `M`): at most 32 KB + 16 KB. */
-export const winogradScratchBytes = (g: ConvGeometry): number => vBytes(g) + superBlock(g) * M_BYTES
+/** Bytes of one group's products (`M`, all blocks of a superblock). */
+const mBytes = (g: ConvGeometry): number => superBlock(g) * M_BYTES
+/** Bytes of the batch's table: per group its input and output addresses and flags (16 bytes). */
+const TABLE_BYTES = WASM_WINOGRAD_BATCH * 16
+
+/**
+ * Scratch bytes one thread needs: `V` and `M` for each group of a batch, then the batch's table:
+ * at most 4 · (32 KB + 2 KB) + 64 B, or 4 · (32 KB + 16 KB) + 64 B past 128 input channels.
+ */
+export const winogradScratchBytes = (g: ConvGeometry): number => WASM_WINOGRAD_BATCH * (vBytes(g) + mBytes(g)) + TABLE_BYTES
 
 /** Work units of a batch: tile rows. */
 export const winogradUnits = (g: ConvGeometry, batch: number): number => batch * winogradTiles(g).rows
@@ -89,7 +112,6 @@ interface Locals {
   readonly xRow: number
   readonly oRow: number
   readonly xg: number
-  readonly og: number
   readonly ob: number
   readonly wb: number
   readonly wq: number
@@ -97,7 +119,6 @@ interface Locals {
   readonly oq: number
   readonly bk: number
   readonly fb: number
-  readonly gc: number
   readonly row1: number
   readonly xp: number
   readonly vp: number
@@ -108,6 +129,16 @@ interface Locals {
   readonly wp: number
   readonly wend: number
   readonly mp: number
+  readonly vb: number
+  readonly gn: number
+  readonly ek: number
+  readonly tp: number
+  readonly gi: number
+  readonly vg: number
+  readonly mg: number
+  readonly wr: number
+  readonly bo: number
+  readonly mb: number
   readonly acc: ReadonlyArray<number>
   readonly s: ReadonlyArray<number>
   readonly w: ReadonlyArray<number>
@@ -144,9 +175,10 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
   const i32 = (): number => c.local(I32)
   const v128 = (): number => c.local(V128)
   const L: Locals = {
-    u: i32(), i: i32(), xRow: i32(), oRow: i32(), xg: i32(), og: i32(), ob: i32(), wb: i32(), wq: i32(), mq: i32(), oq: i32(), bk: i32(),
-    fb: i32(), gc: i32(), row1: i32(),
+    u: i32(), i: i32(), xRow: i32(), oRow: i32(), xg: i32(), ob: i32(), wb: i32(), wq: i32(), mq: i32(), oq: i32(), bk: i32(),
+    fb: i32(), row1: i32(),
     xp: i32(), vp: i32(), kc: i32(), kt: i32(), pc: i32(), xq: i32(), wp: i32(), wend: i32(), mp: i32(),
+    vb: i32(), gn: i32(), ek: i32(), tp: i32(), gi: i32(), vg: i32(), mg: i32(), wr: i32(), bo: i32(), mb: i32(),
     acc: Array.from({ length: 8 }, v128),
     s: Array.from({ length: 4 }, v128),
     w: Array.from({ length: 2 }, v128),
@@ -160,6 +192,10 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
   const tiles = winogradTiles(g)
   const { CB, CS, chunks } = chunking(g)
   const VB = vBytes(g)
+  const MG = mBytes(g)
+  const B = WASM_WINOGRAD_BATCH
+  const M_AT = B * VB // the batch's M, after its V
+  const TABLE_AT = B * (VB + MG)
   const posV = T * CS * 4 // bytes from one position's V to the next
   const rowBytes = Lp.rowSize * 4
   const pixelBytes = Lp.pixel * 4
@@ -185,7 +221,7 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
   }
 
   // ---------------------------------------------------------------------------------
-  // 1. input transform of channels [c0, c0 + n) of the group at xg into V (at S)
+  // 1. input transform of channels [c0, c0 + n) of the group at xg into its V (at vb)
   // ---------------------------------------------------------------------------------
   // row combinations of Bᵀ: output row i = row a (+|−) row b
   const ROWS: ReadonlyArray<readonly [number, number, boolean]> = [
@@ -216,7 +252,7 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
       // per tile, per 4 channels: 16 vectors of the window → 16 of V[p][t][c..c+3]
       const groupsOf4 = Math.ceil(n / 4)
       c.get(L.xg).i32(c0 * 4).i32Add().set(L.xq)
-      c.get(S).set(L.wp) // V row of tile 0 (wp doubles as the V tile pointer here)
+      c.get(L.vb).set(L.wp) // V row of tile 0 (wp doubles as the V tile pointer here)
       c.i32(T).set(L.kt).loop()
       c.get(L.xq).set(L.xp)
       c.get(L.wp).set(L.vp)
@@ -241,7 +277,7 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
     }
     // NCHW: per channel, the 4 tiles' windows as lanes: columns 0..9 of the group's rows
     c.get(L.xg).i32(c0 * channelBytes).i32Add().set(L.xp)
-    c.get(S).set(L.vp)
+    c.get(L.vb).set(L.vp)
     c.i32(n).set(L.kc).loop()
     const even = lanes32([0, 2, 4, 6])
     const odd = lanes32([1, 3, 5, 7])
@@ -274,7 +310,9 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
   }
 
   // ---------------------------------------------------------------------------------
-  // 2. the 16 products of chunk [c0, c0 + n) for the block at wb, into M (at S + VB)
+  // 2. the 16 products of chunk [c0, c0 + n) for the block at wq, for each of the batch's gn groups
+  //    (V at S + k·VB) into their M (at mq + k·MG): each position's weights (n·8 values, ≤ 4 KB)
+  //    are read from memory for the first group and from L1 for the others
   // ---------------------------------------------------------------------------------
   const acc = (t: number, v: number): number => L.acc[t * 2 + v] as number
   const emitProducts = (c0: number, n: number, first: boolean, last: boolean, nv: number): void => {
@@ -285,16 +323,20 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
     c.get(L.wq).i32(Q * 4 + c0 * Q * 4).i32Add().set(L.wp)
     c.get(L.mq).set(L.mp)
     c.i32(P).set(L.pc).loop()
+    c.get(L.vp).set(L.vg)
+    c.get(L.mp).set(L.mg)
+    c.get(L.wp).i32(n * Q * 4).i32Add().set(L.wend)
+    c.get(L.gn).set(L.ek).loop()
     for (let t = 0; t < T; t++) {
       for (let v = 0; v < nv; v++) {
         if (first) c.v128Zero().set(acc(t, v))
-        else c.get(L.mp).v128Load((t * Q + v * 4) * 4).set(acc(t, v))
+        else c.get(L.mg).v128Load((t * Q + v * 4) * 4).set(acc(t, v))
       }
     }
-    c.get(L.vp).set(L.xq)
-    c.get(L.wp).i32(n * Q * 4).i32Add().set(L.wend)
+    c.get(L.vg).set(L.xq)
+    c.get(L.wp).set(L.wr)
     c.loop()
-    for (let v = 0; v < nv; v++) c.get(L.wp).v128Load(v * 16).set(L.w[v] as number)
+    for (let v = 0; v < nv; v++) c.get(L.wr).v128Load(v * 16).set(L.w[v] as number)
     for (let t = 0; t < T; t++) c.get(L.xq).v128Load32Splat(t * tileStep).set(L.s[t] as number)
     for (let t = 0; t < T; t++) {
       for (let v = 0; v < nv; v++) {
@@ -304,7 +346,7 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
       }
     }
     c.addTo(L.xq, step)
-    c.get(L.wp).i32(Q * 4).i32Add().tee(L.wp).get(L.wend).i32Ne().brIf(0)
+    c.get(L.wr).i32(Q * 4).i32Add().tee(L.wr).get(L.wend).i32Ne().brIf(0)
     c.end()
     if (nchw && last) {
       // M[p][f][t]: 4 tiles × 4 channels transposed (lanes = tiles)
@@ -322,15 +364,19 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
           [t1, t3, [2, 3, 6, 7]]
         ]
         rows.forEach(([a, b, sh], k) => {
-          c.get(L.mp).get(a).get(b).i8x16Shuffle(lanes32(sh)).v128Store((v * 4 + k) * 16)
+          c.get(L.mg).get(a).get(b).i8x16Shuffle(lanes32(sh)).v128Store((v * 4 + k) * 16)
         })
       }
     } else {
-      for (let t = 0; t < T; t++) for (let v = 0; v < nv; v++) c.get(L.mp).get(acc(t, v)).v128Store((t * Q + v * 4) * 4)
+      for (let t = 0; t < T; t++) for (let v = 0; v < nv; v++) c.get(L.mg).get(acc(t, v)).v128Store((t * Q + v * 4) * 4)
     }
+    c.addTo(L.vg, VB)
+    c.addTo(L.mg, MG)
+    c.get(L.ek).i32(1).i32Sub().tee(L.ek).brIf(0)
+    c.end()
     c.addTo(L.vp, posV)
-    // the next position's panel starts C·Q values after this one's (wp is now n·Q past its start)
-    c.addTo(L.wp, (C - n) * Q * 4)
+    // the next position's panel starts C·Q values after this one's
+    c.addTo(L.wp, C * Q * 4)
     c.addTo(L.mp, T * Q * 4)
     c.get(L.pc).i32(1).i32Sub().tee(L.pc).brIf(0).end()
   }
@@ -418,9 +464,13 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
   }
 
   // ---------------------------------------------------------------------------------
-  // the group (4 tiles) at xg / og: every block of output channels, in superblocks
+  // a batch of gn groups (4 tiles each), listed in the table at S + TABLE_AT (16 bytes a group:
+  // padded-input address, output address, flags: 1 = the row's last, partial group, 2 = the tile
+  // row's second output row exists): every block of output channels, in superblocks
   // ---------------------------------------------------------------------------------
   const SB = superBlock(g)
+  const PARTIAL = 1
+  const ROW1 = 2
   /** Runs `body` for `count` consecutive blocks (a loop when more than one), advancing wq, mq (and oq). */
   const forBlocks = (count: number, withOut: boolean, body: () => void): void => {
     if (count === 0) return
@@ -433,8 +483,29 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
       c.get(L.bk).i32(1).i32Sub().tee(L.bk).brIf(0).end()
     }
   }
-  /** `full` blocks of 8 channels and, when `tail`, the last partial block, from wb / ob on. */
-  const emitSuper = (full: number, tail: boolean, cols: number): void => {
+  /** Runs `body` once per group of the batch, with tp at its table entry. */
+  const forEntries = (body: () => void, advance: () => void): void => {
+    c.get(S).i32(TABLE_AT).i32Add().set(L.tp)
+    c.get(L.gn).set(L.ek).loop()
+    body()
+    c.addTo(L.tp, 16)
+    advance()
+    c.get(L.ek).i32(1).i32Sub().tee(L.ek).brIf(0)
+    c.end()
+  }
+  /** Input transform of channels [c0, c0 + n) of every group of the batch into its V. */
+  const emitTransforms = (c0: number, n: number): void => {
+    c.get(S).set(L.vb)
+    forEntries(
+      () => {
+        c.get(L.tp).i32Load(0).set(L.xg)
+        emitTransform(c0, n)
+      },
+      () => c.addTo(L.vb, VB)
+    )
+  }
+  /** `full` blocks of 8 channels and, when `tail`, the last partial block, from wb / bo on. */
+  const emitSuper = (full: number, tail: boolean): void => {
     const blocks = full + (tail ? 1 : 0)
     const toTail = (withOut: boolean): void => {
       // a loop over 2+ blocks leaves wq/mq (and oq) past its last block, at the tail; one block does not move them
@@ -447,63 +518,87 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
     for (let k = 0; k < chunks; k++) {
       const c0 = k * CB
       const n = Math.min(CB, C - c0)
-      if (chunks > 1) emitTransform(c0, n)
+      if (chunks > 1) emitTransforms(c0, n)
       c.get(L.wb).set(L.wq)
-      c.get(S).i32(VB).i32Add().set(L.mq)
+      c.get(S).i32(M_AT).i32Add().set(L.mq)
       forBlocks(full, false, () => emitProducts(c0, n, k === 0, k === chunks - 1, 2))
       if (tail) {
         toTail(false)
         emitProducts(c0, n, k === 0, k === chunks - 1, tailQ > 4 ? 2 : 1)
       }
     }
-    c.get(L.wb).set(L.wq)
-    c.get(S).i32(VB).i32Add().set(L.mq)
-    c.get(L.ob).set(L.oq)
-    forBlocks(full, true, () => emitOutput(Q, cols))
-    if (tail) {
-      toTail(true)
-      emitOutput(tailQ, cols)
+    // output transforms, group by group
+    const outputs = (cols: number): void => {
+      c.get(L.wb).set(L.wq)
+      c.get(L.mb).set(L.mq)
+      c.get(L.ob).set(L.oq)
+      forBlocks(full, true, () => emitOutput(Q, cols))
+      if (tail) {
+        toTail(true)
+        emitOutput(tailQ, cols)
+      }
     }
+    c.get(S).i32(M_AT).i32Add().set(L.mb)
+    forEntries(
+      () => {
+        c.get(L.tp).i32Load(4).get(L.bo).i32Add().set(L.ob)
+        if (OH % 2 === 1) c.get(L.tp).i32Load(8).i32(ROW1).i32And().set(L.row1)
+        if (fullGroups > 0 && lastCols > 0) {
+          c.get(L.tp).i32Load(8).i32(PARTIAL).i32And().if_()
+          outputs(lastCols)
+          c.else_()
+          outputs(2 * T)
+          c.end()
+        } else outputs(fullGroups > 0 ? 2 * T : lastCols)
+      },
+      () => c.addTo(L.mb, MG)
+    )
     c.addTo(L.wb, blocks * panelBytes)
-    c.addTo(L.ob, blocks * Q * outChannel)
+    c.addTo(L.bo, blocks * Q * outChannel)
   }
-  const emitGroup = (cols: number): void => {
-    if (chunks === 1) emitTransform(0, C)
+  const emitBatch = (): void => {
+    if (chunks === 1) emitTransforms(0, C)
     c.get(W).set(L.wb)
-    c.get(L.og).set(L.ob)
+    c.i32(0).set(L.bo)
     const supers = Math.floor(fullBlocks / SB)
     if (supers > 0) {
       if (supers > 1) c.i32(supers).set(L.fb).loop()
-      emitSuper(SB, false, cols)
+      emitSuper(SB, false)
       if (supers > 1) c.get(L.fb).i32(1).i32Sub().tee(L.fb).brIf(0).end()
     }
     const rest = fullBlocks - supers * SB
-    if (rest > 0 || tailQ > 0) emitSuper(rest, tailQ > 0, cols)
-    c.addTo(L.xg, 2 * T * pixelBytes)
-    c.addTo(L.og, 2 * T * outPixel)
+    if (rest > 0 || tailQ > 0) emitSuper(rest, tailQ > 0)
   }
 
   // ---------------------------------------------------------------------------------
-  // tile rows [u0, u1)
+  // tile rows [u0, u1): their groups, in batches of up to B (a batch may span tile rows)
   // ---------------------------------------------------------------------------------
   const NT = tiles.rows
   const inTileRow = 2 * rowBytes
   const outTileRow = 2 * outRow
+  const perRow = fullGroups + (lastCols > 0 ? 1 : 0)
   c.get(U0).get(U1).i32GeS().if_().return_().end()
   c.get(U0).set(L.u)
   c.get(U0).i32(NT).i32RemU().set(L.i)
   c.get(X).get(U0).i32(NT).i32DivU().i32(sampleBytes).i32Mul().i32Add().get(L.i).i32(inTileRow).i32Mul().i32Add().set(L.xRow)
   c.get(O).get(U0).i32(NT).i32DivU().i32(outSample).i32Mul().i32Add().get(L.i).i32(outTileRow).i32Mul().i32Add().set(L.oRow)
+  c.i32(0).set(L.gi)
   c.loop()
-  if (OH % 2 === 1) c.get(L.i).i32(NT - 1).i32Ne().set(L.row1)
-  c.get(L.xRow).set(L.xg)
-  c.get(L.oRow).set(L.og)
-  if (fullGroups > 0) {
-    if (fullGroups > 1) c.i32(fullGroups).set(L.gc).loop()
-    emitGroup(2 * T)
-    if (fullGroups > 1) c.get(L.gc).i32(1).i32Sub().tee(L.gc).brIf(0).end()
-  }
-  if (lastCols > 0) emitGroup(lastCols)
+  // fill the table with the next groups (up to B, while tile rows remain)
+  c.get(S).i32(TABLE_AT).i32Add().set(L.tp)
+  c.i32(0).set(L.gn)
+  c.loop()
+  c.get(L.tp).get(L.xRow).get(L.gi).i32(2 * T * pixelBytes).i32Mul().i32Add().i32Store(0)
+  c.get(L.tp).get(L.oRow).get(L.gi).i32(2 * T * outPixel).i32Mul().i32Add().i32Store(4)
+  c.get(L.tp)
+  c.get(L.gi).i32(fullGroups).i32Eq() // PARTIAL (never true without a partial group)
+  if (OH % 2 === 1) c.get(L.i).i32(NT - 1).i32Ne().i32(ROW1).i32Mul()
+  else c.i32(ROW1)
+  c.i32Add().i32Store(8)
+  c.addTo(L.tp, 16)
+  c.addTo(L.gn, 1)
+  c.get(L.gi).i32(1).i32Add().tee(L.gi).i32(perRow).i32Eq().if_()
+  c.i32(0).set(L.gi)
   c.addTo(L.oRow, outTileRow)
   c.addTo(L.xRow, inTileRow)
   c.get(L.i).i32(1).i32Add().tee(L.i).i32(NT).i32Eq().if_()
@@ -511,7 +606,12 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
   c.addTo(L.xRow, sampleBytes - NT * inTileRow)
   c.addTo(L.oRow, outSample - NT * outTileRow)
   c.end()
-  c.get(L.u).i32(1).i32Add().tee(L.u).get(U1).i32LtS().brIf(0)
+  c.addTo(L.u, 1)
+  c.end()
+  c.get(L.gn).i32(B).i32LtS().get(L.u).get(U1).i32LtS().i32And().brIf(0)
+  c.end()
+  emitBatch()
+  c.get(L.u).get(U1).i32LtS().brIf(0)
   c.end()
   return c
 }
