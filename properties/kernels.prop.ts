@@ -238,7 +238,7 @@ describe('fast kernels agree with the reference kernel', () => {
         expect(coversPath(path, c.g)).toBe(true)
         if (backend === 'js' || dtype === 'float64') expect(b).toBe('js')
         if (c.g.groups > 1 && c.g.inChannelsPerGroup === 1 && c.g.outChannelsPerGroup === 1) expect(path).toBe('depthwise')
-        if (b === 'wasm' && coversPath('winograd', c.g)) expect(path).toBe(c.g.inChannels >= 2 && c.g.inChannels * c.g.outChannels >= 8 ? 'winograd' : 'tiled')
+        if (b === 'wasm' && coversPath('winograd', c.g)) expect(path).toBe(c.g.inChannels >= 4 && c.g.inChannels * c.g.outChannels >= 8 ? 'winograd' : 'tiled')
         if (b === 'js' && coversPath('winograd', c.g)) expect(path).toBe(c.g.inChannels >= 4 && c.g.outChannels > 4 ? 'winograd' : 'tiled')
       }),
       params(100)

@@ -49,23 +49,24 @@ const rows: ReadonlyArray<Row> = [
   ['1×1 stride (2, 1): not pointwise', { filters: 3, kernel_size: 1, strides: [2, 1] }, [4, 4, 2], 'tiled', 'tiled'],
   ['1×1 channels_first: not pointwise', { filters: 3, kernel_size: 1, data_format: 'channels_first' }, [2, 4, 4], 'tiled', 'tiled'],
 
-  // winograd: 3×3, stride 1, dilation 1, one group; wasm from C ≥ 2 and C·F ≥ 8 and 4 tiles a row (an
+  // winograd: 3×3, stride 1, dilation 1, one group; wasm from C ≥ 4 and C·F ≥ 8 and 4 tiles a row (an
   // output 7 wide or more), JS from C ≥ 4 and F > 4
   ['3×3 on a 6-wide output (3 tiles a row), C = F = 8: Winograd on JS only', { filters: 8, kernel_size: 3, padding: 'same' }, [9, 6, 8], 'tiled', 'winograd'],
   ['3×3 on a 2×2 output (ResNet50 at 64×64, last stage), C = F = 16: Winograd on JS only', { filters: 16, kernel_size: 3, padding: 'same' }, [2, 2, 16], 'tiled', 'winograd'],
   ['3×3 on a 7-wide output (4 tiles a row), C = F = 8: Winograd on both', { filters: 8, kernel_size: 3, padding: 'same' }, [3, 7, 8], 'winograd', 'winograd'],
-  ['3×3, C = 2, F = 4 (C·F = 8): Winograd on wasm only', { filters: 4, kernel_size: 3 }, [9, 9, 2], 'winograd', 'tiled'],
+  ['3×3, C = 2, F = 4 (C·F = 8 but 2 channels): tiled', { filters: 4, kernel_size: 3 }, [9, 9, 2], 'tiled', 'tiled'],
   ['3×3, C = 2, F = 3 (C·F = 6): tiled', { filters: 3, kernel_size: 3 }, [5, 5, 2], 'tiled', 'tiled'],
   ['3×3, C = 1, F = 8 (C·F = 8 but 1 channel): tiled', { filters: 8, kernel_size: 3 }, [5, 5, 1], 'tiled', 'tiled'],
   ['3×3, C = 1, F = 16: tiled', { filters: 16, kernel_size: 3 }, [5, 5, 1], 'tiled', 'tiled'],
   ['3×3, C = 4, F = 2 (C·F = 8): Winograd on wasm only', { filters: 2, kernel_size: 3 }, [9, 9, 4], 'winograd', 'tiled'],
   ['3×3, C = 4, F = 5: Winograd on both', { filters: 5, kernel_size: 3 }, [9, 9, 4], 'winograd', 'winograd'],
-  ['3×3, C = 3, F = 5 (JS needs 4 channels): Winograd on wasm only', { filters: 5, kernel_size: 3 }, [9, 9, 3], 'winograd', 'tiled'],
-  ['3×3, C = 3, F = 16 (JS needs 4 channels): Winograd on wasm only', { filters: 16, kernel_size: 3 }, [9, 9, 3], 'winograd', 'tiled'],
+  ['3×3, C = 3, F = 5 (both need 4 channels): tiled', { filters: 5, kernel_size: 3 }, [9, 9, 3], 'tiled', 'tiled'],
+  ['3×3, C = 3, F = 16 (an RGB first layer): tiled', { filters: 16, kernel_size: 3 }, [9, 9, 3], 'tiled', 'tiled'],
   ['3×3, C = 4, F = 4 (JS needs more than 4 filters): Winograd on wasm only', { filters: 4, kernel_size: 3 }, [9, 9, 4], 'winograd', 'tiled'],
   ['3×3, C = 8, F = 5: Winograd on both', { filters: 5, kernel_size: 3 }, [9, 9, 8], 'winograd', 'winograd'],
   ['3×3 channels_first, C = 4, F = 5: Winograd on both', { filters: 5, kernel_size: 3, data_format: 'channels_first' }, [4, 9, 9], 'winograd', 'winograd'],
-  ['3×3 channels_first, C = 2, F = 4: Winograd on wasm only', { filters: 4, kernel_size: 3, data_format: 'channels_first' }, [2, 9, 9], 'winograd', 'tiled'],
+  ['3×3 channels_first, C = 2, F = 4: tiled', { filters: 4, kernel_size: 3, data_format: 'channels_first' }, [2, 9, 9], 'tiled', 'tiled'],
+  ['3×3 channels_first, C = 4, F = 2: Winograd on wasm only', { filters: 2, kernel_size: 3, data_format: 'channels_first' }, [4, 9, 9], 'winograd', 'tiled'],
   ['3×3 same padding, C = 4, F = 5: Winograd on both', { filters: 5, kernel_size: 3, padding: 'same' }, [9, 9, 4], 'winograd', 'winograd'],
   ['3×3 stride 2: not Winograd', { filters: 5, kernel_size: 3, strides: 2 }, [7, 7, 4], 'tiled', 'tiled'],
   ['3×3 stride (1, 2): not Winograd', { filters: 5, kernel_size: 3, strides: [1, 2] }, [7, 7, 4], 'tiled', 'tiled'],
@@ -92,9 +93,11 @@ describe('selectPath: the README table, per backend', () => {
   })
 
   it('selects for the wasm backend when no backend is given', () => {
-    // C = 2, F = 4: the one backend difference that matters here
-    expect(selectPath(geometry({ filters: 4, kernel_size: 3 }, [9, 9, 2]))).toBe('winograd')
-    expect(selectPath(geometry({ filters: 5, kernel_size: 3 }, [9, 9, 3]))).toBe('winograd')
+    // C = 4, F = 4 (and C = 4, F = 2): Winograd on wasm, tiled on JS — the backend difference that matters here
+    expect(selectPath(geometry({ filters: 4, kernel_size: 3 }, [9, 9, 4]))).toBe('winograd')
+    expect(selectPath(geometry({ filters: 2, kernel_size: 3 }, [9, 9, 4]))).toBe('winograd')
+    expect(selectPath(geometry({ filters: 4, kernel_size: 3 }, [9, 9, 4]), 'js')).toBe('tiled')
+    expect(selectPath(geometry({ filters: 5, kernel_size: 3 }, [9, 9, 3]))).toBe('tiled')
     expect(selectPath(geometry({ filters: 3, kernel_size: 3 }, [5, 5, 2]))).toBe('tiled')
   })
 

@@ -72,14 +72,27 @@ export const coversPath = (path: KernelPath, g: ConvGeometry): boolean => {
 export const jsWinogradPays = (g: ConvGeometry): boolean => g.inChannels >= 4 && g.outChannels > JS_Q
 
 /**
- * Whether the wasm backend runs Winograd on a geometry it covers: with at least 2 input channels and
- * 8 channel pairs `C·F` (measured on 64×64 images: 1.0-2.1x the tiled kernel from there; 1-2 input
- * channels with 1-4 filters, 0.67-0.92x: one or two reduction steps per product cannot pay for the
- * transforms). With 512 channels on a 7×7 image both kernels stream their weights from memory and
- * run at parity.
+ * Whether the wasm backend runs Winograd on a geometry it covers: with at least
+ * {@link WASM_WINOGRAD_MIN_CHANNELS} input channels and 8 channel pairs `C·F`, and rows of at least
+ * {@link WASM_WINOGRAD_MIN_ROW_TILES} tiles. With 512 channels on a 7×7 image both kernels stream
+ * their weights from memory and run at parity.
  */
 export const wasmWinogradPays = (g: ConvGeometry): boolean =>
-  g.inChannels >= 2 && g.inChannels * g.outChannels >= 8 && Math.ceil(g.outWidth / 2) >= WASM_WINOGRAD_MIN_ROW_TILES
+  g.inChannels >= WASM_WINOGRAD_MIN_CHANNELS && g.inChannels * g.outChannels >= 8 && Math.ceil(g.outWidth / 2) >= WASM_WINOGRAD_MIN_ROW_TILES
+
+/**
+ * Input channels from which the wasm backend runs Winograd (below, the tiled kernel). With 1-3
+ * channels a product has 1-3 reduction steps: the transforms and the products' stores cost what the
+ * saved multiplications gain. Measured 2026-12-07 (2-core EPYC, one layer, one thread, with its
+ * copy-out; tiled ÷ Winograd time): 3 channels 0.92-0.99 (150×150 → 32 b1 / b8, 64×64 → 16 / 120,
+ * 224×224 → 64), 4 channels 1.09, 8 channels 1.40 (64×64 → 32); and the tiled kernel splits better
+ * over two threads (150×150×3 → 32 b8: 1.66× against 1.32×). In whole models, 3-channel first layers
+ * tiled instead of Winograd: A.json b8 20.1 → 19.0 ms on one thread, 16.0 → 12.4 ms on two; Q b1
+ * two threads 3.86 → 3.61 ms; cifar10-cnn b8 two threads 3.01 → 2.84 ms; unet, C, K unchanged.
+ * (Measured on 64×64 images before the Winograd batches, the rule had been 2 channels: 1.0-2.1×.)
+ * @category kernels
+ */
+export const WASM_WINOGRAD_MIN_CHANNELS = 4
 
 /**
  * Winograd's 2×2 output tiles per output row below which the wasm backend runs the tiled kernel: it
