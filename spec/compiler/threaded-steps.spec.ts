@@ -200,7 +200,7 @@ describe.runIf(HAS_SIMD && wasmApi !== undefined)('arena convolutions: Winograd 
 })
 
 describe.runIf(RUNS)('whole models with threads: Dense, BatchNormalization, pooling, Concatenate split too', () => {
-  it('an MLP with 1024-wide Dense and a conv net with BatchNormalization, Concatenate, pooling: threads 2 = threads 1 bit for bit, batch 1 and 8', () => {
+  it('an MLP with 1024-wide Dense, a conv net with BatchNormalization, Concatenate, pooling, a Conv2DTranspose: threads 2 = threads 1 bit for bit, batch 1 and 8', () => {
     const mlp = right(sequential([layers.dense({ units: 1024, activation: 'relu' }), layers.dense({ units: 1024, activation: 'relu' }), layers.dense({ units: 10 })], { input_shape: [784] }))
     const net = right(
       sequential(
@@ -215,7 +215,10 @@ describe.runIf(RUNS)('whole models with threads: Dense, BatchNormalization, pool
         { input_shape: [64, 64, 16] }
       )
     )
-    for (const model of [mlp, net]) {
+    // a transposed convolution (convNd: its own compiled 2-D kernels, by phases): with split 'never' its
+    // one-thread kernels run, and dispatch nothing
+    const up = right(sequential([layer('Conv2DTranspose', { filters: 32, kernel_size: [3, 3], strides: [2, 2], padding: 'same', activation: 'relu' })], { input_shape: [32, 32, 32] }))
+    for (const model of [mlp, net, up]) {
       const calls = threadStats.calls
       const one = right(compileModel(model, { threads: 1 }))
       const two = right(compileModel(model, { threads: 2 }))

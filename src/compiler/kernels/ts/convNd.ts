@@ -10,7 +10,8 @@
  *
  * Exact against the reference (the layer's own forward runs the same `compileConvNd` with the same
  * options, then its activation, which is the epilogue's first stage here), bit for bit. Threads: as
- * the layer's kernels (`threads` → the 2-D kernels' threaded split, bit for bit the one-thread result).
+ * the layer's kernels (`threads` → the 2-D kernels' threaded split, bit for bit the one-thread result);
+ * a forward the model keeps on one thread runs one-thread kernels compiled beside them.
  * Declines LoRA-enabled Conv3D (merged by the layer; left to the reference) and a non-elementwise
  * activation kept in the spec.
  *
@@ -48,6 +49,9 @@ export const tsConvNd = (node: Node, graph: Graph, choice: KernelChoice): StepKe
   if (!sameShape(g.outputShape, outShape)) return undefined
   const threads = THREADS_AVAILABLE ? Math.max(1, Math.floor(choice.threads)) : 1
   const conv = compileConvNd(g, { dtype: graph.dtype, backend: choice.backend, threads })
+  // a forward the model runs on one thread (arena.split() false) runs the one-thread kernels, on plain
+  // memory: the threaded ones copy in and out of shared memory, which V8 does ~3× slower (built on first need)
+  let single: typeof conv | undefined
   const epilogue = makeEpilogue(node.epilogue.stages, lastAxisOf(outShape))
   const useBias = spec.useBias
 
@@ -61,7 +65,8 @@ export const tsConvNd = (node: Node, graph: Graph, choice: KernelChoice): StepKe
     run: (arena: Arena, batch: number, io: StepIO, weights: ReadonlyArray<Tensor>) => {
       const { xs, ys } = views(arena, batch, io)
       // the evaluated weights are kept per params object: compileConvNd caches its rewritten kernels per array
-      conv.run(batch, xs, (weights[0] as Tensor).data, useBias ? (weights[1] as Tensor).data : undefined, ys)
+      const c = threads > 1 && choice.split?.() === false ? (single ??= compileConvNd(g, { dtype: graph.dtype, backend: choice.backend, threads: 1 })) : conv
+      c.run(batch, xs, (weights[0] as Tensor).data, useBias ? (weights[1] as Tensor).data : undefined, ys)
       epilogue(arena.view(), io.output, batch * g.outputSize, io.operands)
     }
   }
