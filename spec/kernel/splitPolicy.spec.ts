@@ -30,7 +30,7 @@ describe('adaptiveSplit: each call site splits unless bracketed probes measure o
   })
 
   it('equal times: one thread is chosen, but only after the third probe (a median of three ratios)', () => {
-    const ways = drive(quiet(), 60, () => 1)
+    const ways = drive(quiet(), 60, () => 5)
     // the third probe (24-26; 24, the first after a change, is not measured) is bracketed by calls 23
     // and 28 (27, the first after the change back, is not measured): the choice is made after call 28
     expect(ways.slice(0, 29).filter((w) => !w).length).toBe(9)
@@ -163,6 +163,29 @@ describe('adaptiveSplit: each call site splits unless bracketed probes measure o
     // split 1.6× faster, but the probe at 312-314 falls in a slow stretch of split calls (300-318)
     const ways = drive(quiet(), 420, (split, c) => (split ? (c >= 300 && c <= 318 ? 20 : 6) : 10))
     ways.forEach((w, c) => expect(w, `call ${c}`).toBe(c < 320 ? !isProbe(c) : ![320, 321, 322].includes(c) && !(c >= 352 && (c - 352) % 32 < 3)))
+  })
+
+  it('short calls spread their probes over quietMs (20) of calls, at most 4 × probeEvery (128) calls apart', () => {
+    // a probe costs about a call whatever its length (a worker woken, two changes of way): at 0.25 ms a
+    // call the ways tie (one thread kept) and, after the early probes, one probe in every 80 calls
+    const probeEvery = (gap: number) => (c: number): boolean => [8, 9, 10, 16, 17, 18].includes(c) || (c >= 24 && (c - 24) % gap < 3)
+    const tie = drive(quiet(), 29 + 800, () => 0.25)
+    tie.slice(29).forEach((w, i) => expect(w, `call ${29 + i}`).toBe(probeEvery(80)(29 + i)))
+    expect(count(tie.slice(29), true)).toBe(30) // 3 in 80 (3 in 16 at 5 ms a call)
+    // 0.1 ms a call: 200 calls of quiet, capped at 128
+    drive(quiet(), 29 + 800, () => 0.1).slice(29).forEach((w, i) => expect(w, `call ${29 + i}`).toBe(probeEvery(128)(29 + i)))
+    // the split chosen (0.15 against 0.25 ms): its probes as far apart; quietMs 0 keeps the schedule in calls
+    drive(quiet(), 29 + 800, (split) => (split ? 0.15 : 0.25)).forEach((w, c) => expect(w, `call ${c}`).toBe(!probeEvery(128)(c)))
+    drive(quiet({ quietMs: 0 }), 29 + 320, (split) => (split ? 0.15 : 0.25)).forEach((w, c) => expect(w, `call ${c}`).toBe(!isProbe(c)))
+  })
+
+  it('short calls still follow a change of the machine: one probe against the choice is followed up 8 calls later', () => {
+    // split 0.15 ms against 0.25 for 400 calls, then the second core is gone (split 0.4 ms): the probe at
+    // 408-410 goes against the choice, the next at 416-418 flips the median; one thread from call 421
+    const ways = drive(quiet(), 700, (split, c) => (c < 400 ? (split ? 0.15 : 0.25) : split ? 0.4 : 0.25))
+    expect(ways.slice(400, 421).filter((w) => !w).length).toBe(6)
+    // then probes only: 50 calls after the last (20 ms of 0.4 ms split calls), then every 80 (0.25 ms calls)
+    expect(ways.map((w, c) => (c >= 421 && w ? c : '')).join(' ').trim().split(/ +/).map(Number)).toEqual([466, 467, 468, 546, 547, 548, 626, 627, 628])
   })
 
   it('a batch size whose split calls dispatch nothing (every step below its threshold) stops deciding: no probes, no timing', () => {

@@ -45,6 +45,11 @@
  *   the choice (a second such ratio flips the median: in bench:models a choice made in the main
  *   rounds, between tfjs's calls, took two probes 32 calls apart to undo). Their cost is 3 calls in
  *   32 on the slower way (+4-6 % of the time when one way is 1.5-2× faster);
+ * - but *short* calls probe by time: at least `quietMs` (20) of calls apart, up to 128 calls. A probe
+ *   costs about a call whatever the call's length (the worker woken, two changes of way, the slower
+ *   way's calls): 3 in 16 of a 0.22 ms U-Net forward, where the ways tie (one thread chosen, ratios
+ *   1.03-1.10), cost 3-7 % (bench:models rows at 0.93-0.97 two threads ÷ one); one in ~90 costs
+ *   ~1 %. A change of the machine is still followed within ~20 ms of calls;
  * - *long* calls (the last call and the chosen way's last measured one took `longMs`, 50, or more:
  *   a model of hundreds of MFLOP at batch 8) are probed with a single call, measured, and measured
  *   the first call after a change of way too: next to tens of milliseconds, a worker's wake-up and the caches'
@@ -81,6 +86,11 @@ export interface SplitPolicyOptions {
   readonly ratios?: number
   /** The split is chosen when the median ratio split ÷ one thread is below 1 − margin (default 0.03). */
   readonly margin?: number
+  /**
+   * After the early probes, probes are at least this many ms of calls apart (default 20), up to
+   * `4 × probeEvery` calls: a probe costs about one call, so short calls probe rarer.
+   */
+  readonly quietMs?: number
   /** A call that starts more than this many ms (and a quarter of its own time) after the previous call ended is cold (default 1). */
   readonly coldGapMs?: number
   /** After this many cold calls in a row, cold calls are the regime and are measured (default 8). */
@@ -158,6 +168,7 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
   const close = Math.log(Math.max(1, options.close ?? 1.25))
   const longMs = options.longMs ?? 50
   const coldGap = options.coldGapMs ?? 1
+  const quietMs = Math.max(0, options.quietMs ?? 20)
   const coldRun = Math.max(0, Math.floor(options.coldRun ?? 8))
   const now = options.now ?? (() => performance.now())
   // the calls' clock, across batch sizes: when the last call ended, when this one started, cold calls in a row
@@ -173,10 +184,14 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
     }
     return s
   }
-  /** Calls from a probe's start to the next's: short early and while the ways measure close. */
+  /** Calls from a probe's start to the next's: short early and while the ways measure close; at least `quietMs` of short calls. */
   const gapAfter = (s: BatchState): number => {
     if (s.probes < earlyProbes) return earlyEvery
-    return s.kept.length === 0 || Math.abs(Math.log(medianOf(s.kept))) < close ? Math.max(earlyEvery, probeEvery >> 1) : probeEvery
+    const gap = s.kept.length === 0 || Math.abs(Math.log(medianOf(s.kept))) < close ? Math.max(earlyEvery, probeEvery >> 1) : probeEvery
+    // a probe costs about a call whatever the call's length (two changes of way, a worker woken, the
+    // slower way's calls): short calls spread their probes over `quietMs` of calls, up to 4 × probeEvery
+    const callMs = s.recent[s.recent.length - 1] ?? s.lastMs
+    return callMs > 0 ? Math.max(gap, Math.min(probeEvery * 4, Math.floor(quietMs / callMs))) : gap
   }
   /** The first call of the probe that call `w` (counted after the unmeasured start) belongs to, or -1. */
   const probeOf = (s: BatchState, w: number): number => {
