@@ -291,6 +291,11 @@ const report = (rows: ReadonlyArray<Row>, extra: ReadonlyArray<{ case: string; n
   for (const [name, fn, what] of ratios) {
     const threadsRow = name.startsWith('wasm×1 ÷ wasm×2')
     const subset = threadsRow ? rows.filter((r) => r.mflop >= 50) : rows
+    // (a `--case` run of a small layer has no case of ≥ 50 MFLOP)
+    if (subset.length === 0) {
+      summary.push(`| ${name} (≥ 50 MFLOP) | – | no case of ≥ 50 MFLOP in this run | ${what} |`)
+      continue
+    }
     const vals = subset.map(fn)
     const worst = subset.reduce((a, b) => (fn(b) < fn(a) ? b : a))
     summary.push(`| ${name}${threadsRow ? ' (≥ 50 MFLOP)' : ''} | ${f(geomean(vals))} | ${worst.name} ${f(fn(worst))} | ${what} |`)
