@@ -155,14 +155,18 @@ const mapWarm = (size: number, adds: number): { readonly floats: number; readonl
 }
 
 /**
- * Multiply-adds from which a call on a shared arena splits over the worker pool: lower than the
+ * Multiply-adds from which a call on a shared arena splits over the worker pool: far lower than the
  * copying threaded kernel's `THREAD_MIN_MACS` (4M), as a split on the arena copies nothing — only the
- * job's dispatch (tens of µs) is to be won back. (Measured, `compileModel(m, { threads: 2 })` against
- * `threads: 1`, medians of 30 warm calls, batch 1: F.json 1.05-1.09× at 4M → 1.55-1.78× at 1M, D.json
- * 1.51× → 1.83×, A.json and Q2.json unchanged within the noise; batch 8 unchanged.)
+ * job's dispatch (~2 µs to a spinning worker) is to be won back; a 125k-MAC layer takes 5-10 µs.
+ * Measured, `compileModel(m, { threads: 2 })` against `threads: 1`, medians of 30 warm calls, batch 1:
+ * F.json 1.05-1.09× at 4M → 1.55-1.78× at 1M, D.json 1.51× → 1.83×. Then (issue 12, one process,
+ * alternating 20 ms blocks, split always, 1M → 250k → 125k): unet 1.06 → 1.19 → 1.21, C.json b8 1.11 →
+ * 1.47 → 1.48, mobilenet_v2 1.07 → 1.16 → 1.26, F.json 1.77 → 1.89 → 1.93, densenet121 (64 × 64: its
+ * 4 × 4 stage's 1×1 layers are 0.5-0.9M MACs, 30-57 µs) 1.51 → 1.61 → 1.61, D.json 1.84 → 1.88 → 1.87;
+ * K, I, Q, Q2, A, cifar10-cnn unchanged; 64k no better than 125k; batch 8 (F, A) unchanged.
  * @category kernels
  */
-export const ARENA_THREAD_MIN_MACS = 1_000_000
+export const ARENA_THREAD_MIN_MACS = 125_000
 
 
 /**
