@@ -21,7 +21,7 @@ import type { Arena, KernelChoice, StepIO, StepKernel } from '../../src/compiler
 import type { Tensor } from '../../src/core/Tensor.js'
 import { wasmScratch } from '../../src/kernel/prepare.js'
 import { HAS_SIMD } from '../../src/kernel/wasm/encoder.js'
-import { pointwiseParts } from '../../src/kernel/wasm/tiled.js'
+import { pointwiseParts, tiledParts } from '../../src/kernel/wasm/tiled.js'
 import { THREADS_AVAILABLE, threadStats } from '../../src/kernel/threads.js'
 import { HAS_SHARED_MEMORY } from '../../src/kernel/wasm/encoder.js'
 import { layer, type LayerJson } from '../../src/model/builder.js'
@@ -457,6 +457,34 @@ describe.runIf(HAS_SIMD && wasm !== undefined)('wasm convolution kernels on the 
       }
     }
     expect(threadStats.calls).toBeGreaterThan(before)
+  })
+
+  it.runIf(THREADS_AVAILABLE && HAS_SHARED_MEMORY)('threads on a shared arena: a tiled call with few output rows splits its output channels in parts (DenseNet121\'s 4×4 and 2×2 stages), bit for bit one thread', () => {
+    for (const [config, shape, parts] of [
+      [{ filters: 32, kernel_size: 3, padding: 'same' }, [4, 4, 24], 4],
+      [{ filters: 48, kernel_size: 3, padding: 'valid', strides: 2 }, [9, 7, 8], 6],
+      [{ filters: 16, kernel_size: 3, padding: 'same', data_format: 'channels_first' }, [8, 3, 5], 2]
+    ] as const) {
+      const { graph, node } = conv(layer('Conv2D', config), shape, ['relu'])
+      const g = convSetup(node, graph)?.g
+      expect(g === undefined ? -1 : tiledParts(g), `${JSON.stringify(config)} ${shape}`).toBe(parts)
+      for (const batch of [1, 3]) {
+        const calls = threadStats.calls
+        const two = checkOnArena(graph, node, batch, 5, 0.02, { shared: true, threads: 2, options: { parallelMinMacs: 0 } })
+        expect(two.name).toBe('conv:wasm-tiled@arena')
+        expect(threadStats.calls, 'the call split').toBeGreaterThan(calls)
+        const x = randomData('float32', batch * shape[0] * shape[1] * shape[2], 11, 0.02)
+        const weights = randomWeights(node, 'float32', 13)
+        const plain = newMemory()
+        const k1 = wasmConvKernel(node, graph, choiceOn(plain)) as StepKernel
+        const shared = newMemory(true)
+        const k2 = wasmConvKernel(node, graph, choiceOn(shared, 2), { parallelMinMacs: 0 }) as StepKernel
+        const a = runOnMemory(k1, plain, graph, node, batch, [x], [], weights, NaN).output
+        const b = runOnMemory(k2, shared, graph, node, batch, [x], [], weights, Infinity)
+        expect(b.trespass).toEqual([])
+        expect(sameBits(a, b.output), `${JSON.stringify(config)} batch ${batch}`).toBe(true)
+      }
+    }
   })
 
   it.runIf(THREADS_AVAILABLE && HAS_SHARED_MEMORY)('threads on a shared arena: ±∞ and NaN through Winograd split over the pool keep Keras\'s results (the exact rerun)', () => {

@@ -47,7 +47,7 @@ import { prepareKernel, selectKernel, wasmAvailable } from '../../kernel/prepare
 import { THREADS_AVAILABLE } from '../../kernel/threads.js'
 import { HAS_RELAXED_SIMD } from '../../kernel/wasm/encoder.js'
 import { THREAD_MIN_MACS, wasmProgramOn, type WasmProgram } from '../../kernel/wasm/runtime.js'
-import { depthwiseRowsCode, pointwiseAlign, pointwiseCode, pointwiseParts, pointwiseUnits, tiledRowsCode, WASM_Q } from '../../kernel/wasm/tiled.js'
+import { depthwiseRowsCode, pointwiseAlign, pointwiseCode, pointwiseParts, pointwiseUnits, tiledParts, tiledRowsCode, WASM_Q } from '../../kernel/wasm/tiled.js'
 import { WASM_WINOGRAD_GROUP, WASM_WINOGRAD_Q, winogradCode, winogradRowOfUnit, winogradScratchBytes, winogradUnits } from '../../kernel/wasm/winograd.js'
 import { packWinograd, winogradLayout, winogradPackedSize } from '../../kernel/winograd.js'
 import { loraMerger } from '../../layers/lora.js'
@@ -109,16 +109,18 @@ export const wasmConvProgram = (path: WasmConvPath, g: ConvGeometry, activation:
     }
   }
   const depthwise = path === 'depthwise'
-  // on the arena nothing is copied out per unit, so a pointwise call with few pixels splits its channels too
-  const parts = path === 'pointwise' ? pointwiseParts(g) : 1
+  // on the arena nothing is copied out per unit, so a pointwise call with few pixels, or a tiled call
+  // with few rows, splits its channels too
+  const parts = path === 'pointwise' ? pointwiseParts(g) : path === 'tiled' ? tiledParts(g) : 1
   return {
     name: `wasm-${path}` as KernelName,
-    code: path === 'pointwise' ? pointwiseCode(g, activation, fma, parts) : depthwise ? depthwiseRowsCode(g, layout, activation, fma) : tiledRowsCode(g, layout, activation, fma),
+    code: path === 'pointwise' ? pointwiseCode(g, activation, fma, parts) : depthwise ? depthwiseRowsCode(g, layout, activation, fma) : tiledRowsCode(g, layout, activation, fma, parts),
     layout,
     packedFloats,
     pack: depthwise ? (p, dst, off) => packDepthwise(g, WASM_Q, p.kernel, p.bias, dst, off) : (p, dst, off) => packTiled(g, WASM_Q, p.kernel, p.bias, dst, off),
-    units: path === 'pointwise' ? pointwiseUnits(g, parts) : (batch) => batch * g.outHeight,
-    rowOfUnit: path === 'pointwise' ? undefined : (u) => u,
+    units: path === 'pointwise' ? pointwiseUnits(g, parts) : (batch) => batch * parts * g.outHeight,
+    // (the arena copies nothing out per unit: rows are for the copying layer kernel, one part)
+    rowOfUnit: path === 'pointwise' || parts > 1 ? undefined : (u) => u,
     align: path === 'pointwise' ? pointwiseAlign(g, parts) : 1,
     scratchBytes: 0,
     fusesActivation: true

@@ -314,8 +314,32 @@ const emitRows = (c: Code, L: Locals, g: ConvGeometry, Lp: PaddedLayout, body: (
   c.end()
 }
 
-/** The tiled kernel's `run` over output rows `[u0, u1)` of `batch · outHeight`, reading layout `Lp`. */
-export const tiledRowsCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Activation, fma: boolean): Code => {
+/**
+ * Parts the output channels of a tiled call on the model's arena are split into, so that a call with
+ * few output rows has work for two threads, each streaming only its part's panels: 1 unless one
+ * sample has fewer than {@link TILED_PART_ROWS} output rows (DenseNet121's 3×3 layers at 4 × 4 and
+ * 2 × 2 at 64 × 64: 0.3-0.6M multiply-adds, 13-30 µs, in 2-4 rows), else the most parts (≤ 8) that
+ * divide the channel blocks evenly, one block of `WASM_Q` channels each at least. Each block already
+ * reads the whole strip of input, so parts read nothing twice.
+ */
+export const tiledParts = (g: ConvGeometry): number => {
+  if (g.groups !== 1 || g.outChannels % WASM_Q !== 0 || g.outHeight >= TILED_PART_ROWS) return 1
+  const blocks = g.outChannels / WASM_Q
+  for (let s = 8; s >= 2; s--) if (blocks % s === 0) return s
+  return 1
+}
+
+/** Output rows per sample below which a tiled call on the arena splits its output channels too. */
+export const TILED_PART_ROWS = 8
+
+/**
+ * The tiled kernel's `run` over work units `[u0, u1)`, reading layout `Lp`: output rows of
+ * `batch · outHeight` when `parts` is 1 (default), else (sample, part, row) in that order, `parts ×
+ * outHeight` per sample, each part `F / parts` output channels of the same rows from its own panels
+ * (the model's arena only: `tiledParts`) — the same instructions per output value, so any split of
+ * the units is bit for bit one call.
+ */
+export const tiledRowsCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Activation, fma: boolean, parts = 1): Code => {
   const c = new Code([I32, I32, I32, I32, I32])
   const L = declareLocals(c)
   const C = g.inChannels
@@ -331,9 +355,48 @@ export const tiledRowsCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Act
     pixelStep: g.strideWidth * Lp.pixel * 4
   }
   const out = outStrides(g)
-  emitRows(c, L, g, Lp, () =>
-    emitStrip(c, L, g, red, Lp.channel * 4, out, Math.floor(g.outWidth / WASM_P), g.outWidth % WASM_P, activation, fma, () => undefined)
-  )
+  // a row of the output channels of `gs` (all of them, or a part's), at the full output's strides
+  const strip = (gs: ConvGeometry) => (): void =>
+    emitStrip(c, L, gs, red, Lp.channel * 4, out, Math.floor(g.outWidth / WASM_P), g.outWidth % WASM_P, activation, fma, () => undefined)
+  if (parts === 1) {
+    emitRows(c, L, g, Lp, strip(g))
+    return c
+  }
+  const F = g.outChannels
+  const Fp = F / parts
+  if (g.groups !== 1 || !Number.isInteger(Fp) || Fp % WASM_Q !== 0) throw new RangeError(`tiled parts: ${parts} parts of ${F} channels in blocks of ${WASM_Q} (groups ${g.groups})`)
+  const gp: ConvGeometry = { ...g, outChannels: Fp, outChannelsPerGroup: Fp }
+  const OH = g.outHeight
+  const partBytes = (Fp / WASM_Q) * tiledBlockSize(g, WASM_Q) * 4
+  const u = c.local(I32)
+  const end = c.local(I32)
+  const seg = c.local(I32)
+  const segEnd = c.local(I32)
+  const w0 = c.local(I32)
+  const o0 = c.local(I32)
+  const base = c.local(I32)
+  c.get(U0).set(u)
+  c.get(U1).set(end)
+  c.get(W).set(w0)
+  c.get(O).set(o0)
+  c.block()
+  c.loop()
+  c.get(u).get(end).i32GeS().brIf(1)
+  // segment = sample · parts + part: units [seg · OH, (seg + 1) · OH) are its rows
+  c.get(u).i32(OH).i32DivU().set(seg)
+  c.get(seg).i32(1).i32Add().i32(OH).i32Mul().set(segEnd)
+  c.get(segEnd).get(end).i32GtS().if_().get(end).set(segEnd).end()
+  // the row of `batch · outHeight`, less the unit: row = unit + base (base = sample · OH − seg · OH)
+  c.get(seg).i32(parts).i32DivU().i32(OH).i32Mul().get(seg).i32(OH).i32Mul().i32Sub().set(base)
+  c.get(u).get(base).i32Add().set(U0)
+  c.get(segEnd).get(base).i32Add().set(U1)
+  c.get(w0).get(seg).i32(parts).i32RemU().i32(partBytes).i32Mul().i32Add().set(W)
+  c.get(o0).get(seg).i32(parts).i32RemU().i32(Fp * out.channel).i32Mul().i32Add().set(O)
+  emitRows(c, L, g, Lp, strip(gp))
+  c.get(segEnd).set(u)
+  c.br(0)
+  c.end()
+  c.end()
   return c
 }
 
