@@ -156,6 +156,34 @@ describe('threads', () => {
     one.dispose()
   })
 
+  it.runIf(THREADS_AVAILABLE && HAS_SIMD)('a call kept on one thread runs on plain memory, as threads: 1 does (V8 copies into and out of shared memory ~2-3× slower)', () => {
+    const api = globalThis.WebAssembly as unknown as { Memory: new (d: { shared?: boolean }) => unknown }
+    const Original = api.Memory
+    const shared: boolean[] = []
+    api.Memory = function (d: { shared?: boolean }) {
+      shared.push(d.shared === true)
+      return new Original(d)
+    } as unknown as typeof Original
+    let got: ArrayLike<number>
+    let want: ArrayLike<number>
+    try {
+      // below the threshold: every call stays on one thread
+      const small = compile({ filters: 4, kernel_size: 3 }, [8, 8, 4], { threads: 2 })
+      const one = compile({ filters: 4, kernel_size: 3 }, [8, 8, 4], { threads: 1 })
+      const params = one.init(1)
+      const x = input([2, 8, 8, 4])
+      got = small.forward(params, x).data
+      want = one.forward(params, x).data
+      small.dispose()
+      one.dispose()
+    } finally {
+      api.Memory = Original
+    }
+    expect(shared.length).toBeGreaterThan(0)
+    expect(shared.filter((s) => s)).toEqual([])
+    expect(Array.from(got)).toEqual(Array.from(want))
+  })
+
   it.each([
     [28, 1, 2],
     [3136, 4, 2],

@@ -245,7 +245,23 @@ export const prepareWasm = (
     out.set(h.subarray(offset + u0 * per, offset + u1 * per), u0 * per)
   }
 
+  // with threads, a call that does not split runs on a one-thread twin on plain memory (built on first
+  // need), the same program: V8 copies into and out of shared memory with relaxed atomics, ~2-3× slower
+  // than memcpy (a 0.6 ms layer's 2.2 MB in and out: ~5 % of its time), so a call kept on one thread
+  // costs what `threads: 1` costs
+  let single: PreparedKernel | undefined
+
   const runWasm = (params: KernelParams, batch: number, x: FloatArray, out: FloatArray): void => {
+    if (threads > 1) {
+      const eligible = batch * g.macsPerSample >= parallelMinMacs && program.units(batch) >= 2 * program.align
+      if (!eligible || !policy.split(batch)) {
+        const t1 = eligible ? performance.now() : 0
+        single ??= prepareWasm(g, program, 1, fallback, parallelMinMacs)
+        single.run(params, batch, x, out)
+        if (eligible) policy.record(batch, false, performance.now() - t1)
+        return
+      }
+    }
     if (!live) start()
     const slot = cache.get(params)
     const inOff = inputOffset()
@@ -264,8 +280,9 @@ export const prepareWasm = (
     }
     const wOff = HEADER + slot.index * slotBytes
     const units = program.units(batch)
-    const eligible = threaded !== undefined && batch * g.macsPerSample >= parallelMinMacs && units >= 2 * program.align
-    const parallel = eligible && policy.split(batch)
+    // (with threads, only a call that splits comes here)
+    const eligible = threaded !== undefined
+    const parallel = eligible
     const t0 = eligible ? performance.now() : 0
     /** The input into wasm memory: as it is, staged raw in the (still free) output region, or padded from JS. */
     const copyIn = (): void => {
@@ -318,6 +335,8 @@ export const prepareWasm = (
     fusesActivation: program.fusesActivation,
     run: runWasm,
     dispose: () => {
+      single?.dispose()
+      single = undefined
       if (!live) return
       threaded?.dispose()
       live = false
