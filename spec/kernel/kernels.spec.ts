@@ -157,7 +157,7 @@ describe('threads', () => {
   })
 
   it.runIf(THREADS_AVAILABLE && HAS_SIMD)('a call kept on one thread runs on plain memory, as threads: 1 does (V8 copies into and out of shared memory ~2-3× slower)', () => {
-    const api = globalThis.WebAssembly as unknown as { Memory: new (d: { shared?: boolean }) => unknown }
+    const api = (globalThis as unknown as { WebAssembly: { Memory: new (d: { shared?: boolean }) => unknown } }).WebAssembly
     const Original = api.Memory
     const shared: boolean[] = []
     api.Memory = function (d: { shared?: boolean }) {
