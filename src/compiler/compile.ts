@@ -172,30 +172,46 @@ export const compileGraph = (
     rewrites.push(...r.rewrites)
   }
   const backend = options.backend ?? 'auto'
-  let memory: WasmMemory | undefined
   const api = wasmApi
   const canWasm = backend !== 'js' && wasmAvailable(dtype) && api !== undefined
+  const families = options.kernels === 'reference' ? [] : KERNEL_FAMILIES
+  /** A kernel per node for `threads`, on an arena made on first need (shared for a threaded one), and its executor. */
+  const build = (threads: number, shared: boolean, split: () => boolean, splitting?: ForwardSplit): { readonly kernels: ReadonlyArray<StepKernel>; readonly executor: Executor } => {
+    let memory: WasmMemory | undefined
+    const choice: KernelChoice = {
+      dtype,
+      backend,
+      threads,
+      split,
+      memory: () => {
+        if (memory === undefined && canWasm) memory = new api.Memory({ initial: 1, maximum: ARENA_MAX_PAGES, ...(shared ? { shared: true } : {}) })
+        return memory
+      }
+    }
+    const kernels = graph.nodes.map((_, i) => chooseKernel(graph, i, choice, families))
+    return { kernels, executor: makeExecutor({ graph, kernels }, memory, splitting) }
+  }
   // threads: a shared arena, on which the large steps (convolutions, Dense, pooling, BatchNormalization,
   // elementwise, Concatenate, UpSampling2D) split their calls over the worker pool
   const shared = canWasm && (options.threads ?? 1) > 1 && THREADS_AVAILABLE && HAS_SHARED_MEMORY
   // with threads, each forward splits its large steps or runs them all on one thread, whichever its
-  // calls measure faster (splitPolicy.ts: the break-even moves with the machine's load)
+  // calls measure faster (splitPolicy.ts: the break-even moves with the machine's load); the forwards
+  // kept on one thread run on a one-thread twin of the model on plain memory, made on first need
+  // (executor.ts: a shared arena's copies in and out cost, and its small steps run slightly slower)
   let splitNow = true
   const policy = options.split === 'always' || options.split === 'never' ? fixedSplit(options.split === 'always') : adaptiveSplit()
-  const splitting: ForwardSplit | undefined = shared ? { policy, set: (on) => (splitNow = on), jobs: () => threadStats.calls, awake: keepWorkersAwake } : undefined
-  const choice: KernelChoice = {
-    dtype,
-    backend,
-    threads: options.threads ?? 1,
-    split: () => splitNow,
-    memory: () => {
-      if (memory === undefined && canWasm) memory = new api.Memory({ initial: 1, maximum: ARENA_MAX_PAGES, ...(shared ? { shared: true } : {}) })
-      return memory
-    }
-  }
-  const families = options.kernels === 'reference' ? [] : KERNEL_FAMILIES
-  const kernels = graph.nodes.map((_, i) => chooseKernel(graph, i, choice, families))
-  const executor: Executor = makeExecutor({ graph, kernels }, memory, splitting)
+  let twin: Executor | undefined
+  const splitting: ForwardSplit | undefined = shared
+    ? {
+        policy,
+        set: (on) => (splitNow = on),
+        jobs: () => threadStats.calls,
+        awake: keepWorkersAwake,
+        single: () => (twin ??= build(1, false, () => false).executor),
+        hasSingle: () => twin !== undefined
+      }
+    : undefined
+  const { kernels, executor } = build(options.threads ?? 1, shared, () => splitNow, splitting)
   const bytes = dtype === 'float64' ? 8 : 4
   const plan: ModelPlan = {
     passes: passesE.right.map((p) => p.name),

@@ -122,6 +122,15 @@ export interface ForwardSplit {
   readonly jobs: () => number
   /** Keeps the pool's workers spinning between the jobs of a split forward (`true` at its start, `false` at its end). */
   readonly awake?: (on: boolean) => void
+  /**
+   * The model's one-thread twin on plain memory (made on the first call), which runs the forwards that
+   * do not split: those the policy keeps on one thread once it has chosen so (its probes of one
+   * thread before that run on the shared arena), and every forward at a batch size whose split
+   * forward dispatched no job (every step below its threshold: nothing will ever split there).
+   */
+  readonly single?: () => Executor
+  /** Whether `single` has been made. */
+  readonly hasSingle?: () => boolean
 }
 
 /**
@@ -148,6 +157,12 @@ export const makeExecutor = (program: Program, memory?: WasmMemory, splitting?: 
   const plans = new Map<number, MemoryPlan>()
   /** Whether the last split forward at a batch size dispatched a job to the worker pool. */
   const dispatches = new Map<number, boolean>()
+  /**
+   * Batch sizes whose first split forward dispatched no job: every step is below its threshold there
+   * (a step's own policy — a Conv2DTranspose's layer kernel — starts split too), so none ever splits.
+   */
+  const inert = new Set<number>()
+  const everDispatched = new Set<number>()
 
   const planFor = (batch: number): MemoryPlan => {
     let p = plans.get(batch)
@@ -181,9 +196,26 @@ export const makeExecutor = (program: Program, memory?: WasmMemory, splitting?: 
     return packed
   }
 
+  /** A forward on the one-thread twin (a profiled one fills the timer's times). */
+  const onTwin = (twin: Executor, params: ReadonlyArray<Tensor>, inputs: ReadonlyArray<Tensor>, timer?: { readonly now: () => number; readonly times: number[] }): ReadonlyArray<Tensor> => {
+    if (timer === undefined) return twin.forward(params, inputs)
+    twin.profile(params, inputs, timer.now).forEach((t, i) => (timer.times[i] = t))
+    return []
+  }
+
   const call = (params: ReadonlyArray<Tensor>, inputs: ReadonlyArray<Tensor>, timer?: { readonly now: () => number; readonly times: number[] }): ReadonlyArray<Tensor> => {
     const batch = (inputs[0] as Tensor).shape[0] as number
+    // a batch size with nothing to split runs on the twin, without the policy (a clock read costs a
+    // tenth of a µs: a tiny model's forward is a few µs)
+    if (splitting?.single !== undefined && inert.has(batch)) return onTwin(splitting.single(), params, inputs, timer)
     const split = splitting?.policy.split(batch) ?? true
+    if (!split && splitting?.single !== undefined && (splitting.hasSingle?.() === true || !splitting.policy.chosen(batch))) {
+      const timing = timer === undefined && splitting.policy.measures(batch)
+      const started = timing ? performance.now() : 0
+      const outputs = onTwin(splitting.single(), params, inputs, timer)
+      if (timing) splitting.policy.record(batch, false, performance.now() - started, false)
+      return outputs
+    }
     splitting?.set(split)
     const timing = splitting !== undefined && timer === undefined && splitting.policy.measures(batch)
     const jobs = timing ? splitting.jobs() : 0
@@ -200,7 +232,12 @@ export const makeExecutor = (program: Program, memory?: WasmMemory, splitting?: 
     } finally {
       if (hold) splitting.awake?.(false)
     }
-    if (split && splitting !== undefined) dispatches.set(batch, splitting.jobs() !== before)
+    if (split && splitting !== undefined) {
+      const dispatched = splitting.jobs() !== before
+      dispatches.set(batch, dispatched)
+      if (dispatched) everDispatched.add(batch)
+      else if (!everDispatched.has(batch)) inert.add(batch)
+    }
     const outputs = copyOut(plan, batch)
     if (timing) splitting.policy.record(batch, split, performance.now() - started, splitting.jobs() !== jobs)
     return outputs

@@ -111,6 +111,8 @@ export interface SplitPolicy {
    * below its threshold) is inert from then on — always "split", a no-op, never timed or probed.
    */
   readonly record: (batch: number, split: boolean, ms: number, dispatched?: boolean) => void
+  /** The way chosen at this batch size, whatever the next call's (a probe runs the other way): `true` split. */
+  readonly chosen: (batch: number) => boolean
 }
 
 interface Pending {
@@ -227,6 +229,7 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
       return wayOf(stateOf(batch))
     },
     measures: (batch) => stateOf(batch).idle < 2,
+    chosen: (batch) => stateOf(batch).chosen,
     record: (batch, split, ms, dispatched = true) => {
       const s = stateOf(batch)
       // nothing to split at this batch size: the way makes no difference (a tiny model); stop deciding
@@ -270,4 +273,4 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
 }
 
 /** A {@link SplitPolicy} that always (or never) splits. */
-export const fixedSplit = (split: boolean): SplitPolicy => ({ split: () => split, measures: () => false, record: () => undefined })
+export const fixedSplit = (split: boolean): SplitPolicy => ({ split: () => split, measures: () => false, record: () => undefined, chosen: () => split })
