@@ -30,7 +30,8 @@ describe('adaptiveSplit: each call site splits unless bracketed probes measure o
   })
 
   it('equal times: one thread is chosen, but only after the third probe (a median of three ratios)', () => {
-    const ways = drive(quiet(), 60, () => 5)
+    // (10 ms calls: probes 16 apart are 160 ms of calls, past quietMs)
+    const ways = drive(quiet(), 60, () => 10)
     // the third probe (24-26; 24, the first after a change, is not measured) is bracketed by calls 23
     // and 28 (27, the first after the change back, is not measured): the choice is made after call 28
     expect(ways.slice(0, 29).filter((w) => !w).length).toBe(9)
@@ -165,27 +166,28 @@ describe('adaptiveSplit: each call site splits unless bracketed probes measure o
     ways.forEach((w, c) => expect(w, `call ${c}`).toBe(c < 320 ? !isProbe(c) : ![320, 321, 322].includes(c) && !(c >= 352 && (c - 352) % 32 < 3)))
   })
 
-  it('short calls spread their probes over quietMs (20) of calls, at most 4 × probeEvery (128) calls apart', () => {
+  it('short calls spread their probes over quietMs (100) of calls, at most 64 × probeEvery (2048) calls apart', () => {
     // a probe costs about a call whatever its length (a worker woken, two changes of way): at 0.25 ms a
-    // call the ways tie (one thread kept) and, after the early probes, one probe in every 80 calls
+    // call the ways tie (one thread kept) and, after the early probes, one probe in every 400 calls
     const probeEvery = (gap: number) => (c: number): boolean => [8, 9, 10, 16, 17, 18].includes(c) || (c >= 24 && (c - 24) % gap < 3)
-    const tie = drive(quiet(), 29 + 800, () => 0.25)
-    tie.slice(29).forEach((w, i) => expect(w, `call ${29 + i}`).toBe(probeEvery(80)(29 + i)))
-    expect(count(tie.slice(29), true)).toBe(30) // 3 in 80 (3 in 16 at 5 ms a call)
-    // 0.1 ms a call: 200 calls of quiet, capped at 128
-    drive(quiet(), 29 + 800, () => 0.1).slice(29).forEach((w, i) => expect(w, `call ${29 + i}`).toBe(probeEvery(128)(29 + i)))
-    // the split chosen (0.15 against 0.25 ms): its probes as far apart; quietMs 0 keeps the schedule in calls
-    drive(quiet(), 29 + 800, (split) => (split ? 0.15 : 0.25)).forEach((w, c) => expect(w, `call ${c}`).toBe(!probeEvery(128)(c)))
+    const tie = drive(quiet(), 29 + 2400, () => 0.25)
+    tie.slice(29).forEach((w, i) => expect(w, `call ${29 + i}`).toBe(probeEvery(400)(29 + i)))
+    expect(count(tie.slice(29), true)).toBe(18) // 3 in 400 (3 in 16 at 5 ms a call)
+    // 0.01 ms a call: 10,000 calls of quiet, capped at 2048
+    drive(quiet(), 29 + 6200, () => 0.01).slice(29).forEach((w, i) => expect(w, `call ${29 + i}`).toBe(probeEvery(2048)(29 + i)))
+    // the split chosen (0.15 against 0.25 ms): its probes 100 ms of its calls apart; quietMs 0 keeps the schedule in calls
+    drive(quiet(), 29 + 2400, (split) => (split ? 0.15 : 0.25)).forEach((w, c) => expect(w, `call ${c}`).toBe(!probeEvery(666)(c)))
     drive(quiet({ quietMs: 0 }), 29 + 320, (split) => (split ? 0.15 : 0.25)).forEach((w, c) => expect(w, `call ${c}`).toBe(!isProbe(c)))
   })
 
   it('short calls still follow a change of the machine: one probe against the choice is followed up 8 calls later', () => {
-    // split 0.15 ms against 0.25 for 400 calls, then the second core is gone (split 0.4 ms): the probe at
-    // 408-410 goes against the choice, the next at 416-418 flips the median; one thread from call 421
-    const ways = drive(quiet(), 700, (split, c) => (c < 400 ? (split ? 0.15 : 0.25) : split ? 0.4 : 0.25))
-    expect(ways.slice(400, 421).filter((w) => !w).length).toBe(6)
-    // then probes only: 50 calls after the last (20 ms of 0.4 ms split calls), then every 80 (0.25 ms calls)
-    expect(ways.map((w, c) => (c >= 421 && w ? c : '')).join(' ').trim().split(/ +/).map(Number)).toEqual([466, 467, 468, 546, 547, 548, 626, 627, 628])
+    // split 0.15 ms against 0.25 (probes 666 calls apart: 24, 690, …), then from call 400 the second
+    // core is gone (split 0.4 ms): the probe at 690-692 goes against the choice, the next, 8 calls
+    // later at 698-700, flips the median; one thread from call 703
+    const ways = drive(quiet(), 1400, (split, c) => (c < 400 ? (split ? 0.15 : 0.25) : split ? 0.4 : 0.25))
+    expect(ways.map((w, c) => (c >= 400 && c < 703 && !w ? c : '')).join(' ').trim().split(/ +/).map(Number)).toEqual([690, 691, 692, 698, 699, 700])
+    // then probes only: 250 calls after the last (100 ms of 0.4 ms split calls), then every 400 (0.25 ms calls)
+    expect(ways.map((w, c) => (c >= 703 && w ? c : '')).join(' ').trim().split(/ +/).map(Number)).toEqual([948, 949, 950, 1348, 1349, 1350])
   })
 
   it('a batch size whose split calls dispatch nothing (every step below its threshold) stops deciding: no probes, no timing', () => {
@@ -202,6 +204,26 @@ describe('adaptiveSplit: each call site splits unless bracketed probes measure o
     expect(policy.measures(8)).toBe(true)
     // another batch size of the same model does split: it decides as usual
     expect(count(drive(policy, 12, (split) => (split ? 6 : 10), 8), false)).toBe(3)
+  })
+
+  it('times only the calls around a probe: a caller that reads the clock only when measures() says so gets the same ways, the clock read on few calls', () => {
+    // 0.05 ms calls, one thread faster; at call 4000 the machine changes and the split wins
+    const time = (split: boolean, c: number): number => (c < 4000 ? (split ? 0.06 : 0.05) : split ? 0.03 : 0.05)
+    const always = drive(quiet(), 8000, time)
+    const policy = quiet()
+    const ways: boolean[] = []
+    let timed = 0
+    for (let c = 0; c < 8000; c++) {
+      const split = policy.split(1)
+      ways.push(split)
+      const measured = policy.measures(1)
+      if (measured && c >= 100) timed++
+      policy.record(1, split, measured ? time(split, c) : Number.NaN)
+    }
+    expect(ways).toEqual(always)
+    expect(count(ways.slice(3900, 4000), true), 'one thread chosen before the change').toBeLessThan(10)
+    expect(count(ways.slice(7900), true), 'the split chosen after it').toBeGreaterThan(90)
+    expect(timed / 7900, 'share of calls timed after the early probes').toBeLessThan(0.05)
   })
 
   it('keeps a state per batch size', () => {

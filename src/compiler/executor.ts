@@ -213,12 +213,11 @@ export const makeExecutor = (program: Program, memory?: WasmMemory, splitting?: 
       const timing = timer === undefined && splitting.policy.measures(batch)
       const started = timing ? performance.now() : 0
       const outputs = onTwin(splitting.single(), params, inputs, timer)
-      if (timing) splitting.policy.record(batch, false, performance.now() - started, false)
+      if (timer === undefined) splitting.policy.record(batch, false, timing ? performance.now() - started : NaN, false)
       return outputs
     }
     splitting?.set(split)
     const timing = splitting !== undefined && timer === undefined && splitting.policy.measures(batch)
-    const jobs = timing ? splitting.jobs() : 0
     const started = timing ? performance.now() : 0
     const packed = packedFor(params)
     const plan = planFor(batch)
@@ -239,7 +238,7 @@ export const makeExecutor = (program: Program, memory?: WasmMemory, splitting?: 
       else if (!everDispatched.has(batch)) inert.add(batch)
     }
     const outputs = copyOut(plan, batch)
-    if (timing) splitting.policy.record(batch, split, performance.now() - started, splitting.jobs() !== jobs)
+    if (splitting !== undefined && timer === undefined) splitting.policy.record(batch, split, timing ? performance.now() - started : NaN, splitting.jobs() !== before)
     return outputs
   }
 

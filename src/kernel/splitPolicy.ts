@@ -45,11 +45,14 @@
  *   the choice (a second such ratio flips the median: in bench:models a choice made in the main
  *   rounds, between tfjs's calls, took two probes 32 calls apart to undo). Their cost is 3 calls in
  *   32 on the slower way (+4-6 % of the time when one way is 1.5-2× faster);
- * - but *short* calls probe by time: at least `quietMs` (20) of calls apart, up to 128 calls. A probe
- *   costs about a call whatever the call's length (the worker woken, two changes of way, the slower
- *   way's calls): 3 in 16 of a 0.22 ms U-Net forward, where the ways tie (one thread chosen, ratios
- *   1.03-1.10), cost 3-7 % (bench:models rows at 0.93-0.97 two threads ÷ one); one in ~90 costs
- *   ~1 %. A change of the machine is still followed within ~20 ms of calls;
+ * - but *short* calls probe by time: at least `quietMs` (100) of calls apart, up to 2048 calls. A
+ *   probe costs about a call whatever the call's length (the worker woken, two changes of way, the
+ *   slower way's calls), and more for the shortest: 3 in 16 of a 0.22 ms U-Net forward, where the
+ *   ways tie (one thread chosen, ratios 1.03-1.10), cost 3-7 % (bench:models rows at 0.93-0.97 two
+ *   threads ÷ one); 20 ms apart (the first rule), 3-6 % of the mean time of 0.03-0.3 ms forwards
+ *   kept on one thread (tfjs-example at batch 8, unet at batch 1: the probe's first split call
+ *   waits for a sleeping worker and refills the caches, ~0.2 ms). A change of the machine is still
+ *   followed within ~100 ms of calls;
  * - *long* calls (the last call and the chosen way's last measured one took `longMs`, 50, or more:
  *   a model of hundreds of MFLOP at batch 8) are probed with a single call, measured, and measured
  *   the first call after a change of way too: next to tens of milliseconds, a worker's wake-up and the caches'
@@ -87,8 +90,8 @@ export interface SplitPolicyOptions {
   /** The split is chosen when the median ratio split ÷ one thread is below 1 − margin (default 0.03). */
   readonly margin?: number
   /**
-   * After the early probes, probes are at least this many ms of calls apart (default 20), up to
-   * `4 × probeEvery` calls: a probe costs about one call, so short calls probe rarer.
+   * After the early probes, probes are at least this many ms of calls apart (default 100), up to
+   * `64 × probeEvery` calls: a probe costs about one call (and a wake-up), so short calls probe rarer.
    */
   readonly quietMs?: number
   /** A call that starts more than this many ms (and a quarter of its own time) after the previous call ended is cold (default 1). */
@@ -103,10 +106,15 @@ export interface SplitPolicyOptions {
 export interface SplitPolicy {
   /** Whether the next call at this batch size splits. */
   readonly split: (batch: number) => boolean
-  /** Whether `record` wants the next call's time (when not, the caller need not read the clock: ~0.2 µs a call). */
+  /**
+   * Whether `record` wants the time of the call `split` was just asked for: only the calls around a
+   * probe are timed (when not, the caller need not read the clock — four reads, ~0.3 µs, are 1 % of
+   * a 30 µs forward — and passes `NaN`).
+   */
   readonly measures: (batch: number) => boolean
   /**
-   * The time the call just made took (ms), whether it split, and whether it dispatched work to the
+   * After every call `split` was asked for: the time it took (ms; `NaN` when `measures` said no — the
+   * call is counted, not timed), whether it split, and whether it dispatched work to the
    * worker pool (default true): a batch size whose split calls dispatch nothing twice (every step
    * below its threshold) is inert from then on — always "split", a no-op, never timed or probed.
    */
@@ -142,9 +150,11 @@ interface BatchState {
   probes: number
   /** Split calls that dispatched nothing (two: the batch size is inert). */
   idle: number
-  /** The calls of the probe begun (`probeCalls`, or 1 after a long call), and the last call's time. */
+  /** The calls of the probe begun (`probeCalls`, or 1 after a long call), and the last timed call's time. */
   probeLen: number
   lastMs: number
+  /** Whether the call `split` was last asked for is timed (around a probe). */
+  timed: boolean
 }
 
 /** Calls at the start that are never measured. */
@@ -170,7 +180,7 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
   const close = Math.log(Math.max(1, options.close ?? 1.25))
   const longMs = options.longMs ?? 50
   const coldGap = options.coldGapMs ?? 1
-  const quietMs = Math.max(0, options.quietMs ?? 20)
+  const quietMs = Math.max(0, options.quietMs ?? 100)
   const coldRun = Math.max(0, Math.floor(options.coldRun ?? 8))
   const now = options.now ?? (() => performance.now())
   // the calls' clock, across batch sizes: when the last call ended, when this one started, cold calls in a row
@@ -181,7 +191,7 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
   const stateOf = (batch: number): BatchState => {
     let s = states.get(batch)
     if (s === undefined) {
-      s = { calls: 0, chosen: true, last: undefined, recent: [], kept: [], next: 0, pending: undefined, probeStart: -Infinity, nextProbe: firstProbe - 2, probes: 0, idle: 0, probeLen: probeCalls, lastMs: 0 }
+      s = { calls: 0, chosen: true, last: undefined, recent: [], kept: [], next: 0, pending: undefined, probeStart: -Infinity, nextProbe: firstProbe - 2, probes: 0, idle: 0, probeLen: probeCalls, lastMs: 0, timed: true }
       states.set(batch, s)
     }
     return s
@@ -191,9 +201,9 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
     if (s.probes < earlyProbes) return earlyEvery
     const gap = s.kept.length === 0 || Math.abs(Math.log(medianOf(s.kept))) < close ? Math.max(earlyEvery, probeEvery >> 1) : probeEvery
     // a probe costs about a call whatever the call's length (two changes of way, a worker woken, the
-    // slower way's calls): short calls spread their probes over `quietMs` of calls, up to 4 × probeEvery
+    // slower way's calls): short calls spread their probes over `quietMs` of calls, up to 64 × probeEvery
     const callMs = s.recent[s.recent.length - 1] ?? s.lastMs
-    return callMs > 0 ? Math.max(gap, Math.min(probeEvery * 4, Math.floor(quietMs / callMs))) : gap
+    return callMs > 0 ? Math.max(gap, Math.min(probeEvery * 64, Math.floor(quietMs / callMs))) : gap
   }
   /** The first call of the probe that call `w` (counted after the unmeasured start) belongs to, or -1. */
   const probeOf = (s: BatchState, w: number): number => {
@@ -208,6 +218,14 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
     return w < s.probeStart + s.probeLen ? s.probeStart : -1
   }
   const wayOf = (s: BatchState): boolean => s.idle >= 2 || (probeOf(s, s.calls - SKIP) >= 0 ? !s.chosen : s.chosen)
+  /**
+   * Whether call `w` is timed: the calls a probe compares (the chosen way's `neighbours` before it,
+   * its own, and after it until its ratio is taken), from `neighbours + 2` calls before it (the first
+   * timed call after untimed ones only tells when it ended, for the next one's cold check); every
+   * call of a second or more (the clock is nothing next to it), and none of an inert batch size.
+   */
+  const timedAt = (s: BatchState, w: number): boolean =>
+    s.idle < 2 && (w < 0 || s.pending !== undefined || w >= s.nextProbe - neighbours - 2 || w < s.probeStart + s.probeLen + neighbours + 1 || s.lastMs >= 1)
   const decide = (s: BatchState, ratio: number): void => {
     if (s.kept.length < keep) s.kept.push(ratio)
     else s.kept[s.next] = ratio
@@ -225,10 +243,13 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
   }
   return {
     split: (batch) => {
-      startedAt = now()
-      return wayOf(stateOf(batch))
+      const s = stateOf(batch)
+      const way = wayOf(s)
+      s.timed = timedAt(s, s.calls - SKIP)
+      if (s.timed) startedAt = now()
+      return way
     },
-    measures: (batch) => stateOf(batch).idle < 2,
+    measures: (batch) => stateOf(batch).timed,
     chosen: (batch) => stateOf(batch).chosen,
     record: (batch, split, ms, dispatched = true) => {
       const s = stateOf(batch)
@@ -238,15 +259,24 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
         s.idle++
         return
       }
+      if (!s.timed || Number.isNaN(ms)) {
+        // counted, not timed: the next timed call cannot tell how long the process was away
+        s.calls++
+        s.last = split
+        endedAt = NaN
+        return
+      }
       const way = wayOf(s)
       const probe = probeOf(s, s.calls - SKIP)
       // cold: the process did other work since the last call (the worker asleep, the caches refilled by
       // other arrays); not compared with warm calls unless every call is cold (a model called now and then)
-      const cold = startedAt - endedAt > Math.max(coldGap, ms / 4)
-      colds = cold ? colds + 1 : 0
+      // (after an untimed call the gap is unknown: this call is not measured, only its end time kept)
+      const gapKnown = !Number.isNaN(endedAt)
+      const cold = gapKnown && startedAt - endedAt > Math.max(coldGap, ms / 4)
+      if (gapKnown) colds = cold ? colds + 1 : 0
       endedAt = now()
       // (a long call after a long one is measured after a change of way: a wake-up and a cache refill are noise to it)
-      const measured = s.calls >= SKIP && way === split && (s.last === split || Math.min(ms, s.lastMs) >= longMs) && (!cold || colds > coldRun)
+      const measured = s.calls >= SKIP && way === split && (s.last === split || Math.min(ms, s.lastMs) >= longMs) && gapKnown && (!cold || colds > coldRun)
       s.calls++
       s.last = split
       s.lastMs = ms
