@@ -70,6 +70,14 @@ const WAIT_QUIET_S = Number(values('--wait-quiet')[0] ?? 0)
 const TOLERANCE = 1e-5
 const ROUNDS = quick ? 3 : 9
 const MIN_ROUNDS = quick ? 1 : 3
+/**
+ * Blocks a way of the two-thread phase (each ~2 × SAMPLE_MS of calls, up to PHASE_BLOCK_CALLS calls):
+ * more than the main rounds' ROUNDS, because its ratio compares the same code on one and two threads
+ * and the machine's regimes last tens of ms (the same configuration twice in one process read
+ * 0.96-1.08 over 10 blocks).
+ */
+const PHASE_ROUNDS = quick ? 4 : 16
+const PHASE_BLOCK_CALLS = 20_000
 const SAMPLE_MS = quick ? 10 : 20
 const BUDGET_MS = quick ? 1500 : 8000
 const SLOW_MS = 5000
@@ -174,7 +182,9 @@ const sideBySide = async (entries: ReadonlyArray<Timed>): Promise<Map<EngineName
 /**
  * The two-thread phase: `ours` and `ours×2` alone, in alternating blocks of about 2 × SAMPLE_MS of
  * calls (a GC and a few unmeasured calls before each block), until each has had MIN_ROUNDS blocks
- * and half the budget (at most ROUNDS blocks). In the main rounds every sample of `ours×2` follows
+ * and half the budget (at most PHASE_ROUNDS blocks), in ABBA order (the engine that runs second in a
+ * round runs first in the next: whatever the first block of a round leaves — its garbage, a worker
+ * still spinning, the caches — falls on both alike). In the main rounds every sample of `ours×2` follows
  * tfjs's engines (a 300 ms tfjs-cpu call, the worker asleep, the caches full of another engine's
  * arrays); a user running a model call after call does not see that, and its cost falls on the
  * split calls more than on one thread's. The ratio ours ÷ ours×2 is taken from this phase. Each
@@ -196,14 +206,15 @@ const threadsPhase = async (one: Timed, two: Timed): Promise<{ readonly one: Sta
       t.call()
     }
   }
-  for (let r = 0; r < ROUNDS; r++) {
+  for (let r = 0; r < PHASE_ROUNDS; r++) {
     if (r >= MIN_ROUNDS && (spent[0] as number) >= BUDGET_MS / 2 && (spent[1] as number) >= BUDGET_MS / 2) break
-    for (const [k, t] of pair.entries()) {
+    for (const k of r % 2 === 0 ? [0, 1] : [1, 0]) {
+      const t = pair[k as 0 | 1]
       gc()
       // back to this engine: its arena into the caches, the worker awake (not measured)
       const warm = t.estimate >= 50 ? 1 : Math.max(2, Math.ceil(10 / Math.max(t.estimate, 0.005)))
       for (let i = 0; i < warm; i++) t.call()
-      const m = Math.max(1, Math.min(400, Math.round((2 * SAMPLE_MS) / Math.max(t.estimate, 0.005))))
+      const m = Math.max(1, Math.min(PHASE_BLOCK_CALLS, Math.round((2 * SAMPLE_MS) / Math.max(t.estimate, 0.002))))
       for (let i = 0; i < m; i++) {
         const ms = timed(t.call)
         ;(calls[k] as number[]).push(ms)
@@ -568,7 +579,7 @@ const report = (models: ReadonlyArray<ModelRun>, failed: ReadonlyArray<Failed>, 
     '',
     `${when} · Node ${process.version} · ${mallocNote()} · ${cpu} × ${os.availableParallelism()} · \`${command}\` · ${(elapsedS / 60).toFixed(1)} min · load average (1 min) ${loadStart.toFixed(1)} at the start, ${(os.loadavg()[0] ?? NaN).toFixed(1)} at the end (above ~1: other processes shared the cores)`,
     '',
-    'Whole models, side by side in one process: `ours` = layerspec `compileModel(model, { threads: 1 })` (every other option its default), `ours×2` = `{ threads: 2 }`, tfjs-layers 4.22 on `tfjs-backend-wasm` (1 thread) and on `tfjs-backend-cpu`, each loaded from the same model JSON with the same weights assigned by name and run on the same input. A call goes from JS Float32Arrays in to JS Float32Arrays out (`forward`; tfjs: tensors from the arrays, `predict`, `dataSync`). Outputs are checked first (max |a − b| / max |b| against `ours`; ✗ above 1e-5, the tolerance of spec/compiler/tfjs-differential.spec.ts). Each engine is warmed ≥ 250 ms, then timed in rounds in which every engine runs one sample (~20 ms of calls, a GC before each), each call timed: ms = median (90th percentile) over the calls, or the number of calls for an engine timed over fewer than 3. Then the two-thread phase: `ours` and `ours×2` alone, each first run unmeasured for ≥ 250 ms and ≥ 48 calls (at most 1 s; the split policy follows the change from the main rounds within two or three probes), then in alternating blocks of ~40 ms of calls (a GC and a few unmeasured calls before each block), at least 3 blocks each: in the main rounds every `ours×2` sample follows tfjs\'s engines (a worker asleep, caches full of another engine\'s arrays), which a user running a model call after call does not see; **ours ÷ ours×2 is the two-thread phase\'s ratio of medians** (its two medians in their own column; for an engine of ≥ 5 s a call, the main rounds\'). Ratios are a time divided by a time (> 1: `ours` is faster; ours ÷ ours×2 > 1: two threads help). MFLOP = 2 × the multiply-adds of the Conv2D, DepthwiseConv2D and Dense calls per forward.',
+    'Whole models, side by side in one process: `ours` = layerspec `compileModel(model, { threads: 1 })` (every other option its default), `ours×2` = `{ threads: 2 }`, tfjs-layers 4.22 on `tfjs-backend-wasm` (1 thread) and on `tfjs-backend-cpu`, each loaded from the same model JSON with the same weights assigned by name and run on the same input. A call goes from JS Float32Arrays in to JS Float32Arrays out (`forward`; tfjs: tensors from the arrays, `predict`, `dataSync`). Outputs are checked first (max |a − b| / max |b| against `ours`; ✗ above 1e-5, the tolerance of spec/compiler/tfjs-differential.spec.ts). Each engine is warmed ≥ 250 ms, then timed in rounds in which every engine runs one sample (~20 ms of calls, a GC before each), each call timed: ms = median (90th percentile) over the calls, or the number of calls for an engine timed over fewer than 3. Then the two-thread phase: `ours` and `ours×2` alone, each first run unmeasured for ≥ 250 ms and ≥ 48 calls (at most 1 s; the split policy follows the change from the main rounds within two or three probes), then in alternating blocks of ~40 ms of calls (a GC and a few unmeasured calls before each block; ABBA order, up to 16 blocks each until half an engine\'s 8 s budget, at least 3): in the main rounds every `ours×2` sample follows tfjs\'s engines (a worker asleep, caches full of another engine\'s arrays), which a user running a model call after call does not see; **ours ÷ ours×2 is the two-thread phase\'s ratio of medians** (its two medians in their own column; for an engine of ≥ 5 s a call, the main rounds\'). Ratios are a time divided by a time (> 1: `ours` is faster; ours ÷ ours×2 > 1: two threads help). MFLOP = 2 × the multiply-adds of the Conv2D, DepthwiseConv2D and Dense calls per forward.',
     '`other processes`: the cores that other processes kept busy while the row was timed (`/proc/stat` less the CPU time of this process, all its threads), out of ' +
       `${os.availableParallelism()}: rows timed beside other work are noisier, the two-thread figures most. ` +
       '`ours first call`: its first forward after `compileModel` with a fresh params object (weights packed, memory planned) at the first batch size, its first at the new batch size after that, in this process.',
