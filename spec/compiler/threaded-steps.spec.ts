@@ -259,6 +259,23 @@ describe.runIf(RUNS)('whole models with threads: Dense, BatchNormalization, pool
     }
   })
 
+  it("a Conv2DTranspose step follows the model's decision, not a split policy of its own: with split 'always' every forward dispatches", () => {
+    // its phases (each a 2-D kernel from compileConvNd, ~38 M multiply-adds) would, with policies of
+    // their own, probe one thread at their 8th-10th calls: those forwards would dispatch nothing
+    const up = right(sequential([layer('Conv2DTranspose', { filters: 64, kernel_size: [3, 3], strides: [2, 2], padding: 'same' })], { input_shape: [32, 32, 64] }))
+    const one = right(compileModel(up, { threads: 1 }))
+    const always = right(compileModel(up, { threads: 2, split: 'always' }))
+    const params = one.init(3)
+    const xs = [{ shape: [1, 32, 32, 64], data: floats(32 * 32 * 64, 11) }]
+    const want = (one.forward(params, xs)[0] as Tensor).data as Float32Array
+    for (let call = 0; call < 24; call++) {
+      const before = threadStats.calls
+      const got = (always.forward(params, xs)[0] as Tensor).data as Float32Array
+      expect(threadStats.calls - before, `forward ${call}: jobs`).toBeGreaterThan(0)
+      if (call % 8 === 0) expect(firstBitDifference(got, want), `forward ${call}`).toBe(-1)
+    }
+  })
+
   it('options.split: a value other than adaptive / always / never is refused with its path', () => {
     const model = right(sequential([layer('Dense', { units: 4 })], { input_shape: [3] }))
     const r = compileModel(model, { threads: 2, split: 'sometimes' as never })

@@ -89,6 +89,8 @@ export interface ConvNdKernelOptions {
   readonly threads?: number
   /** Multiply-adds from which a call is split over threads (default: the 2-D kernels'; tests use 0). */
   readonly parallelMinMacs?: number
+  /** With threads: whether a call large enough to split does, asked per call (a model's decision; default: each 2-D kernel's own policy). */
+  readonly split?: () => boolean
   /**
    * How a transposed convolution with strides runs (tests and benchmarks): `phases` (default) or
    * `spread` (the convolution of the zero-spread input). Layers phases do not apply to run `spread`.
@@ -435,7 +437,8 @@ const compilePlan = (g: ConvNdGeometry, options: ConvNdKernelOptions): CompiledC
     dtype,
     activation: 'linear',
     threads,
-    ...(options.parallelMinMacs === undefined ? {} : { parallelMinMacs: options.parallelMinMacs })
+    ...(options.parallelMinMacs === undefined ? {} : { parallelMinMacs: options.parallelMinMacs }),
+    ...(options.split === undefined ? {} : { split: options.split })
   })
   const F = g.outChannels
   const P = g.outputSize / F

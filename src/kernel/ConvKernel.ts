@@ -89,6 +89,12 @@ export interface KernelOptions {
   readonly relaxedSimd?: boolean
   /** Multiply-adds from which a call is split over threads (default: THREAD_MIN_MACS; tests use 0). */
   readonly parallelMinMacs?: number
+  /**
+   * With threads: whether a call large enough to split does, asked at each such call — a model's
+   * per-forward decision (src/compiler/kernels/ts/convNd.ts). Default: the kernel's own split policy
+   * (splitPolicy.ts), from its own calls' times.
+   */
+  readonly split?: () => boolean
 }
 
 /**

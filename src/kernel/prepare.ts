@@ -242,7 +242,8 @@ const prepareWasmPath = (path: Exclude<KernelPath, 'im2col'>, g: ConvGeometry, o
       },
       options.threads,
       fallback,
-      options.parallelMinMacs
+      options.parallelMinMacs,
+      options.split
     )
   }
   const depthwise = path === 'depthwise'
@@ -266,7 +267,8 @@ const prepareWasmPath = (path: Exclude<KernelPath, 'im2col'>, g: ConvGeometry, o
     },
     options.threads,
     fallback,
-    options.parallelMinMacs
+    options.parallelMinMacs,
+    options.split
   )
 }
 

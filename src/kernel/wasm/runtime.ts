@@ -20,7 +20,7 @@ import type { ConvGeometry } from '../../geometry/ConvGeometry.js'
 import type { FloatArray } from '../../numerics/FloatArray.js'
 import type { KernelName, KernelParams, PreparedKernel } from '../ConvKernel.js'
 import { copyInPadded, copyOut, type PaddedLayout } from '../layout.js'
-import { adaptiveSplit } from '../splitPolicy.js'
+import { adaptiveSplit, type SplitPolicy } from '../splitPolicy.js'
 import { JOB_HEADER_BYTES, JOB_MAX_CHUNKS, JOB_MAX_PARTS, JOB_SPARE_BYTE, ThreadedModule, THREADS_AVAILABLE, type Job, type JobSteps } from '../threads.js'
 import { WeightCache } from '../weightCache.js'
 import { wasmApi as maybeWasm, type WasmInstance, type WasmMemory, type WasmModule } from './api.js'
@@ -109,7 +109,8 @@ export const prepareWasm = (
   program: WasmProgram,
   threads: number,
   fallback: () => PreparedKernel,
-  parallelMinMacs = THREAD_MIN_MACS
+  parallelMinMacs = THREAD_MIN_MACS,
+  decide?: () => boolean
 ): PreparedKernel => {
   const L0 = program.layout
   const unpadded =
@@ -135,7 +136,8 @@ export const prepareWasm = (
   let pad: (stage: number, dst: number, unused: number, u0: number, u1: number) => void
   let finite: (o: number, n4: number, dst: number) => void
   let threaded: ThreadedModule | undefined
-  const policy = adaptiveSplit()
+  // the caller's decision per call (a model's forward), or this kernel's own from its calls' times
+  const policy: Pick<SplitPolicy, 'split' | 'record'> = decide === undefined ? adaptiveSplit() : { split: () => decide(), record: () => undefined }
   let heap: Float32Array
   let generation = 0
   let slots = 0

@@ -26,6 +26,7 @@ import { convNdGeometry } from '../../../geometry/ConvNdGeometry.js'
 import { THREADS_AVAILABLE } from '../../../kernel/threads.js'
 import type { Graph, Node } from '../../Graph.js'
 import type { Arena, KernelChoice, StepIO, StepKernel } from '../../StepKernel.js'
+import { splitAllowed } from '../split.js'
 import { ioViews, lastAxisOf, makeEpilogue, sameShape, shapeOf } from './common.js'
 
 /** The classes this family runs. */
@@ -48,7 +49,8 @@ export const tsConvNd = (node: Node, graph: Graph, choice: KernelChoice): StepKe
   const outShape = shapeOf(graph, node.output)
   if (!sameShape(g.outputShape, outShape)) return undefined
   const threads = THREADS_AVAILABLE ? Math.max(1, Math.floor(choice.threads)) : 1
-  const conv = compileConvNd(g, { dtype: graph.dtype, backend: choice.backend, threads })
+  // its split calls follow the model's per-forward decision (like every other step), not a policy of their own
+  const conv = compileConvNd(g, { dtype: graph.dtype, backend: choice.backend, threads, split: () => splitAllowed(choice) })
   // a forward the model runs on one thread (arena.split() false) runs the one-thread kernels, on plain
   // memory: the threaded ones copy in and out of shared memory, which V8 does ~3× slower (built on first need)
   let single: typeof conv | undefined
