@@ -220,7 +220,9 @@ const main = async (): Promise<void> => {
     const params = base.layer.init(1)
     const g = base.layer.geometry
     const mflop = (2 * c.batch * g.macsPerSample) / 1e6
-    const engines: Engine[] = [ls.js(params), ls.wasm1(params), ls.wasm2(params)]
+    // `wasm×1′`: the one-thread layer compiled a second time, timed like the others: the A/A control
+    // (identical code, so its ratio to wasm×1 shows how far a ratio of two of these medians strays from 1)
+    const engines: Engine[] = [ls.js(params), ls.wasm1(params), ls.wasm2(params), layerspecEngine('wasm×1′', spec, c, { backend: 'wasm', threads: 1 }, params, x)]
     const auto = base.layer.kernel
     if (!auto.endsWith('-tiled')) {
       engines.push(layerspecEngine('wasm-tiled×1', spec, c, { kernel: 'wasm-tiled' }, params, x))
@@ -272,6 +274,12 @@ const report = (rows: ReadonlyArray<Row>, extra: ReadonlyArray<{ case: string; n
     ['ort ÷ wasm×1', (r) => ms(r, 'ort-wasm') / ms(r, 'wasm×1'), 'wasm SIMD, 1 thread, vs onnxruntime-web wasm, 1 thread'],
     ['tfjs-wasm ÷ wasm×2', (r) => ms(r, 'tfjs-wasm') / ms(r, 'wasm×2'), 'wasm SIMD, 2 threads, vs @tensorflow/tfjs-backend-wasm'],
     ['wasm×1 ÷ wasm×2', (r) => ms(r, 'wasm×1') / ms(r, 'wasm×2'), '2 threads vs 1 (target ≥ 1.8 on cases of ≥ 50 MFLOP)'],
+    ['wasm×1 ÷ wasm×2, every case', (r) => ms(r, 'wasm×1') / ms(r, 'wasm×2'), '2 threads vs 1 on every case (issue 12: two threads never slower than one)'],
+    [
+      'wasm×1 ÷ wasm×1′ (A/A control)',
+      (r) => ms(r, 'wasm×1') / ms(r, 'wasm×1′'),
+      'the same one-thread layer compiled twice and timed as two engines: identical code, so this row\'s spread (slowest and fastest) is how far from 1.0 a ratio of two medians of this bench reads by chance'
+    ],
     [
       'wasm×1 ÷ wasm×2, steady',
       (r) => ms(r, 'wasm×1 steady') / ms(r, 'wasm×2 steady'),
@@ -279,17 +287,19 @@ const report = (rows: ReadonlyArray<Row>, extra: ReadonlyArray<{ case: string; n
     ]
   ]
   const engines = ['js', 'wasm×1', 'wasm×2', 'tfjs-cpu', 'tfjs-wasm', 'ort-wasm']
-  const head = ['case', 'MFLOP', 'kernel', ...engines.flatMap((e) => [`${e} ms`, `${e} GFLOP/s`]), ...ratios.map((r) => r[0]), 'scratch MiB']
+  // (the every-case row is the wasm×1 ÷ wasm×2 column's summary: not a column of its own)
+  const columns = ratios.filter((r) => !r[0].endsWith('every case'))
+  const head = ['case', 'MFLOP', 'kernel', ...engines.flatMap((e) => [`${e} ms`, `${e} GFLOP/s`]), ...columns.map((r) => r[0]), 'scratch MiB']
   const lines: string[] = []
   lines.push(`| ${head.join(' | ')} |`)
   lines.push(`|${head.map(() => '---').join('|')}|`)
   for (const r of rows) {
-    const cells = [r.name, f(r.mflop, 1), r.kernel, ...engines.flatMap((e) => [f(ms(r, e)), f(r.mflop / ms(r, e), 1)]), ...ratios.map(([, fn]) => f(fn(r))), f(r.scratchMB)]
+    const cells = [r.name, f(r.mflop, 1), r.kernel, ...engines.flatMap((e) => [f(ms(r, e)), f(r.mflop / ms(r, e), 1)]), ...columns.map(([, fn]) => f(fn(r))), f(r.scratchMB)]
     lines.push(`| ${cells.join(' | ')} |`)
   }
   const summary: string[] = ['| ratio (peer time ÷ ours) | geometric mean | slowest case | what |', '|---|---|---|---|']
   for (const [name, fn, what] of ratios) {
-    const threadsRow = name.startsWith('wasm×1 ÷ wasm×2')
+    const threadsRow = name.startsWith('wasm×1 ÷ wasm×2') && !name.endsWith('every case')
     const subset = threadsRow ? rows.filter((r) => r.mflop >= 50) : rows
     // (a `--case` run of a small layer has no case of ≥ 50 MFLOP)
     if (subset.length === 0) {
@@ -298,7 +308,9 @@ const report = (rows: ReadonlyArray<Row>, extra: ReadonlyArray<{ case: string; n
     }
     const vals = subset.map(fn)
     const worst = subset.reduce((a, b) => (fn(b) < fn(a) ? b : a))
-    summary.push(`| ${name}${threadsRow ? ' (≥ 50 MFLOP)' : ''} | ${f(geomean(vals))} | ${worst.name} ${f(fn(worst))} | ${what} |`)
+    const best = subset.reduce((a, b) => (fn(b) > fn(a) ? b : a))
+    const control = name.includes('A/A')
+    summary.push(`| ${name}${threadsRow ? ' (≥ 50 MFLOP)' : ''} | ${f(geomean(vals))} | ${worst.name} ${f(fn(worst))}${control ? ` (fastest: ${best.name} ${f(fn(best))})` : ''} | ${what} |`)
   }
   const errLines = ['| case | ' + [...new Set(rows.flatMap((r) => Object.keys(r.err)))].join(' | ') + ' |']
   const errKeys = [...new Set(rows.flatMap((r) => Object.keys(r.err)))]

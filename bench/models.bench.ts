@@ -76,7 +76,7 @@ const MIN_ROUNDS = quick ? 1 : 3
  * and the machine's regimes last tens of ms (the same configuration twice in one process read
  * 0.96-1.08 over 10 blocks).
  */
-const PHASE_ROUNDS = quick ? 4 : 16
+const PHASE_ROUNDS = quick ? 6 : 18
 const PHASE_BLOCK_CALLS = 20_000
 const SAMPLE_MS = quick ? 10 : 20
 const BUDGET_MS = quick ? 1500 : 8000
@@ -105,8 +105,11 @@ interface BatchRun {
   readonly engines: Partial<Record<EngineName, EngineRun>>
   /** Cores other processes kept busy while the engines were timed. */
   readonly others: number | undefined
-  /** The two-thread phase: `ours` and `ours×2` alone, in alternating blocks (`threadsPhase`). */
-  readonly pair?: { readonly one: Stats; readonly two: Stats }
+  /**
+   * The two-thread phase: `ours`, `ours×2` and the control `ours′` (a second `threads: 1` model:
+   * identical code) alone, in alternating blocks (`threadsPhase`).
+   */
+  readonly pair?: { readonly one: Stats; readonly two: Stats; readonly control: Stats }
 }
 
 interface ChildRun {
@@ -180,21 +183,23 @@ const sideBySide = async (entries: ReadonlyArray<Timed>): Promise<Map<EngineName
 }
 
 /**
- * The two-thread phase: `ours` and `ours×2` alone, in alternating blocks of about 2 × SAMPLE_MS of
- * calls (a GC and a few unmeasured calls before each block), until each has had MIN_ROUNDS blocks
- * and half the budget (at most PHASE_ROUNDS blocks), in ABBA order (the engine that runs second in a
- * round runs first in the next: whatever the first block of a round leaves — its garbage, a worker
- * still spinning, the caches — falls on both alike). In the main rounds every sample of `ours×2` follows
+ * The two-thread phase: `ours`, `ours×2` and the control `ours′` (`ours` compiled again: identical
+ * code, an arena and packed weights of its own) alone, in alternating blocks of about 2 × SAMPLE_MS
+ * of calls (a GC and a few unmeasured calls before each block), until each has had MIN_ROUNDS blocks
+ * and half the budget (at most PHASE_ROUNDS blocks), each round in the next of PHASE_ORDERS (whatever
+ * a block leaves — its garbage, a worker still spinning, the caches — falls on every engine alike).
+ * ours ÷ ours′ is the A/A control: two engines that cannot differ, measured the way ours ÷ ours×2
+ * is, so a table can tell a two-thread ratio of 0.97 from a tie. In the main rounds every sample of `ours×2` follows
  * tfjs's engines (a 300 ms tfjs-cpu call, the worker asleep, the caches full of another engine's
  * arrays); a user running a model call after call does not see that, and its cost falls on the
  * split calls more than on one thread's. The ratio ours ÷ ours×2 is taken from this phase. Each
  * engine first runs alone, unmeasured, for ≥ 250 ms and ≥ 48 calls (at most 1 s): the split policy's
  * choice was made between tfjs's calls, and it follows a change within two or three probes.
  */
-const threadsPhase = async (one: Timed, two: Timed): Promise<{ readonly one: Stats; readonly two: Stats }> => {
-  const calls: [number[], number[]] = [[], []]
-  const spent = [0, 0]
-  const pair = [one, two] as const
+const threadsPhase = async (one: Timed, two: Timed, control: Timed): Promise<NonNullable<BatchRun['pair']>> => {
+  const calls: [number[], number[], number[]] = [[], [], []]
+  const spent = [0, 0, 0]
+  const pair = [one, two, control] as const
   // each alone first, ≥ 250 ms and ≥ 48 calls (at most 1 s), not measured: ours×2's split policy has
   // until now seen its calls between tfjs's engines, and takes two or three probes to follow the change
   for (const t of pair) {
@@ -207,9 +212,9 @@ const threadsPhase = async (one: Timed, two: Timed): Promise<{ readonly one: Sta
     }
   }
   for (let r = 0; r < PHASE_ROUNDS; r++) {
-    if (r >= MIN_ROUNDS && (spent[0] as number) >= BUDGET_MS / 2 && (spent[1] as number) >= BUDGET_MS / 2) break
-    for (const k of r % 2 === 0 ? [0, 1] : [1, 0]) {
-      const t = pair[k as 0 | 1]
+    if (r >= MIN_ROUNDS && spent.every((ms) => ms >= BUDGET_MS / 2)) break
+    for (const k of PHASE_ORDERS[r % PHASE_ORDERS.length] as ReadonlyArray<0 | 1 | 2>) {
+      const t = pair[k]
       gc()
       // back to this engine: its arena into the caches, the worker awake (not measured)
       const warm = t.estimate >= 50 ? 1 : Math.max(2, Math.ceil(10 / Math.max(t.estimate, 0.005)))
@@ -222,8 +227,21 @@ const threadsPhase = async (one: Timed, two: Timed): Promise<{ readonly one: Sta
       }
     }
   }
-  return { one: stats(calls[0]), two: stats(calls[1]) }
+  return { one: stats(calls[0]), two: stats(calls[1]), control: stats(calls[2]) }
 }
+/**
+ * The order of the two-thread phase's blocks in successive rounds (0 `ours`, 1 `ours×2`, 2 `ours′`):
+ * every permutation in turn, so that over six rounds each engine runs first, second and third
+ * twice, after each of the others alike.
+ */
+const PHASE_ORDERS = [
+  [0, 1, 2],
+  [2, 1, 0],
+  [1, 2, 0],
+  [0, 2, 1],
+  [2, 0, 1],
+  [1, 0, 2]
+] as const
 
 /** An engine too slow for rounds: a few calls after its warm-up. */
 const fewCalls = async (t: Timed): Promise<Stats> => {
@@ -283,6 +301,7 @@ const runModel = async (c: ModelCase): Promise<ModelRun> => {
   const ours = oursEngine(loaded, 1)
   const compiled = ours.compiled
   const ours2 = oursEngine(loaded, 2, copyParams(ours.params))
+  const control = oursEngine(loaded, 1, copyParams(ours.params))
   const engines: Engine[] = [ours, ours2]
   const skipAll: Partial<Record<EngineName, string>> = {}
   if ('topology' in loaded.tfjs) {
@@ -347,7 +366,8 @@ const runModel = async (c: ModelCase): Promise<ModelRun> => {
     const measured = await sideBySide(fast)
     const oursT = fast.find((t) => t.engine.name === 'ours')
     const ours2T = fast.find((t) => t.engine.name === 'ours×2')
-    const pair = oursT !== undefined && ours2T !== undefined ? await threadsPhase(oursT, ours2T) : undefined
+    // the A/A control: ours compiled again (its own arena and packed weights), timed in the phase as a third engine
+    const pair = oursT !== undefined && ours2T !== undefined ? await threadsPhase(oursT, ours2T, { ...oursT, call: () => control.run(batch) }) : undefined
     for (const t of entries.filter((t) => t.estimate >= SLOW_MS)) measured.set(t.engine.name, await fewCalls(t))
     const others = otherCores(mark, cpuMark())
     for (const e of active) {
@@ -366,7 +386,7 @@ const runModel = async (c: ModelCase): Promise<ModelRun> => {
       `  batch ${size}: ${ENGINE_NAMES.map((n) => {
         const r = result[n]
         return r?.stats === undefined ? `${n} skipped` : `${n} ${f(r.stats.median)} ms${r.err === undefined ? '' : ` (${r.err.toExponential(1)})`}`
-      }).join(', ')}; other processes ${f(others)} cores${pair === undefined ? '' : `; two-thread phase ${f(pair.one.median)} / ${f(pair.two.median)} ms`}`
+      }).join(', ')}; other processes ${f(others)} cores${pair === undefined ? '' : `; two-thread phase ${f(pair.one.median)} / ${f(pair.two.median)} / ${f(pair.control.median)} ms`}`
     )
   }
   const plan = planInfo(compiled, BATCHES)
@@ -413,8 +433,16 @@ const RATIOS: ReadonlyArray<Ratio> = [
   ['tfjs-wasm ÷ ours', (r) => ratio(med(r, 'tfjs-wasm'), med(r, 'ours')), 'geomean ≥ 1.5, none < 1.0'],
   ['tfjs-cpu ÷ ours', (r) => ratio(med(r, 'tfjs-cpu'), med(r, 'ours')), ''],
   ['ours ÷ ours×2', (r) => twoThreads(r), 'never < 1.0 (2 threads never slower)'],
-  ['ours ÷ ours×2, ≥ 200 MFLOP per forward', (r) => twoThreads(r), '≥ 1.6', (r, m) => mflopAt(m, r.batch) >= 200]
+  ['ours ÷ ours×2, ≥ 200 MFLOP per forward', (r) => twoThreads(r), '≥ 1.6', (r, m) => mflopAt(m, r.batch) >= 200],
+  [
+    'ours ÷ ours′ (A/A control)',
+    (r) => (r.pair === undefined ? undefined : ratio(r.pair.one.median, r.pair.control.median)),
+    'none: identical code (`ours` compiled twice), timed in the two-thread phase like ours×2 — how far from 1.0 a ratio of two of its medians reads by chance'
+  ]
 ]
+
+/** The ratios with a column of their own in the per-batch tables (all but the ≥ 200 MFLOP subset). */
+const COLUMNS = RATIOS.filter((r) => r[3] === undefined)
 
 /** ours ÷ ours×2: from the two-thread phase, or (an engine too slow for it) the main rounds. */
 function twoThreads(r: BatchRun): number | undefined {
@@ -432,7 +460,7 @@ const disagreements = (r: BatchRun): string[] =>
   })
 
 const batchTable = (models: ReadonlyArray<ModelRun>, batch: number): string[] => {
-  const head = ['model', 'params', 'MFLOP', 'ours ms', 'ours×2 ms', 'tfjs-wasm ms', 'tfjs-cpu ms', 'two-thread phase: ours / ours×2 ms', 'tfjs-wasm ÷ ours', 'tfjs-cpu ÷ ours', 'ours ÷ ours×2', 'ours first call ms', 'other processes (cores)', 'outputs agree']
+  const head = ['model', 'params', 'MFLOP', 'ours ms', 'ours×2 ms', 'tfjs-wasm ms', 'tfjs-cpu ms', 'two-thread phase: ours / ours×2 / ours′ ms', 'tfjs-wasm ÷ ours', 'tfjs-cpu ÷ ours', 'ours ÷ ours×2', 'ours ÷ ours′ (A/A)', 'ours first call ms', 'other processes (cores)', 'outputs agree']
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`]
   for (const m of models) {
     const r = m.runs.find((x) => x.batch === batch)
@@ -451,8 +479,8 @@ const batchTable = (models: ReadonlyArray<ModelRun>, batch: number): string[] =>
       cell('ours×2'),
       cell('tfjs-wasm'),
       cell('tfjs-cpu'),
-      r.pair === undefined ? '— (main rounds)' : `${fmtMs(r.pair.one.median)} / ${fmtMs(r.pair.two.median)}`,
-      ...RATIOS.slice(0, 3).map(([, fn]) => f(fn(r, m))),
+      r.pair === undefined ? '— (main rounds)' : `${fmtMs(r.pair.one.median)} / ${fmtMs(r.pair.two.median)} / ${fmtMs(r.pair.control.median)}`,
+      ...COLUMNS.map(([, fn]) => f(fn(r, m))),
       f(r.engines.ours?.firstMs),
       f(r.others, 1),
       bad.length === 0 ? '✓' : `✗ ${bad.join(', ')}`
@@ -460,7 +488,7 @@ const batchTable = (models: ReadonlyArray<ModelRun>, batch: number): string[] =>
     lines.push(`| ${cells.join(' | ')} |`)
   }
   // the ratio columns' geometric mean and slowest model
-  const per = RATIOS.slice(0, 3).map(([, fn]) =>
+  const per = COLUMNS.map(([, fn]) =>
     models.flatMap((m) => {
       const r = m.runs.find((x) => x.batch === batch)
       const v = r === undefined ? undefined : fn(r, m)
@@ -488,7 +516,9 @@ const summaryTable = (models: ReadonlyArray<ModelRun>): string[] => {
       })
       if (vals.length === 0) return ['—', '—']
       const worst = vals.reduce((a, x) => (x.v < a.v ? x : a))
-      return [`${f(geomean(vals.map((x) => x.v)))} (${vals.length})`, `${worst.m.c.name} ${f(worst.v)}`]
+      const best = vals.reduce((a, x) => (x.v > a.v ? x : a))
+      const range = label.includes('A/A') ? ` (fastest: ${best.m.c.name} ${f(best.v)})` : ''
+      return [`${f(geomean(vals.map((x) => x.v)))} (${vals.length})`, `${worst.m.c.name} ${f(worst.v)}${range}`]
     })
     lines.push(`| ${label} | ${cells.join(' | ')} | ${target} |`)
   }
@@ -579,7 +609,7 @@ const report = (models: ReadonlyArray<ModelRun>, failed: ReadonlyArray<Failed>, 
     '',
     `${when} · Node ${process.version} · ${mallocNote()} · ${cpu} × ${os.availableParallelism()} · \`${command}\` · ${(elapsedS / 60).toFixed(1)} min · load average (1 min) ${loadStart.toFixed(1)} at the start, ${(os.loadavg()[0] ?? NaN).toFixed(1)} at the end (above ~1: other processes shared the cores)`,
     '',
-    'Whole models, side by side in one process: `ours` = layerspec `compileModel(model, { threads: 1 })` (every other option its default), `ours×2` = `{ threads: 2 }`, tfjs-layers 4.22 on `tfjs-backend-wasm` (1 thread) and on `tfjs-backend-cpu`, each loaded from the same model JSON with the same weights assigned by name and run on the same input. A call goes from JS Float32Arrays in to JS Float32Arrays out (`forward`; tfjs: tensors from the arrays, `predict`, `dataSync`). Outputs are checked first (max |a − b| / max |b| against `ours`; ✗ above 1e-5, the tolerance of spec/compiler/tfjs-differential.spec.ts). Each engine is warmed ≥ 250 ms, then timed in rounds in which every engine runs one sample (~20 ms of calls, a GC before each), each call timed: ms = median (90th percentile) over the calls, or the number of calls for an engine timed over fewer than 3. Then the two-thread phase: `ours` and `ours×2` alone, each first run unmeasured for ≥ 250 ms and ≥ 48 calls (at most 1 s; the split policy follows the change from the main rounds within two or three probes), then in alternating blocks of ~40 ms of calls (a GC and a few unmeasured calls before each block; ABBA order, up to 16 blocks each until half an engine\'s 8 s budget, at least 3): in the main rounds every `ours×2` sample follows tfjs\'s engines (a worker asleep, caches full of another engine\'s arrays), which a user running a model call after call does not see; **ours ÷ ours×2 is the two-thread phase\'s ratio of medians** (its two medians in their own column; for an engine of ≥ 5 s a call, the main rounds\'). Ratios are a time divided by a time (> 1: `ours` is faster; ours ÷ ours×2 > 1: two threads help). MFLOP = 2 × the multiply-adds of the Conv2D, DepthwiseConv2D and Dense calls per forward.',
+    'Whole models, side by side in one process: `ours` = layerspec `compileModel(model, { threads: 1 })` (every other option its default), `ours×2` = `{ threads: 2 }`, tfjs-layers 4.22 on `tfjs-backend-wasm` (1 thread) and on `tfjs-backend-cpu`, each loaded from the same model JSON with the same weights assigned by name and run on the same input. A call goes from JS Float32Arrays in to JS Float32Arrays out (`forward`; tfjs: tensors from the arrays, `predict`, `dataSync`). Outputs are checked first (max |a − b| / max |b| against `ours`; ✗ above 1e-5, the tolerance of spec/compiler/tfjs-differential.spec.ts). Each engine is warmed ≥ 250 ms, then timed in rounds in which every engine runs one sample (~20 ms of calls, a GC before each), each call timed: ms = median (90th percentile) over the calls, or the number of calls for an engine timed over fewer than 3. Then the two-thread phase: `ours`, `ours×2` and `ours′` (the A/A control: `ours` compiled a second time, same options, its own arena and packed weights) alone, each first run unmeasured for ≥ 250 ms and ≥ 48 calls (at most 1 s; the split policy follows the change from the main rounds within two or three probes), then in alternating blocks of ~40 ms of calls (a GC and a few unmeasured calls before each block; each round in the next of the six orders of the three, up to 16 blocks each until half an engine\'s 8 s budget, at least 3): in the main rounds every `ours×2` sample follows tfjs\'s engines (a worker asleep, caches full of another engine\'s arrays), which a user running a model call after call does not see; **ours ÷ ours×2 is the two-thread phase\'s ratio of medians** (the phase\'s medians in their own column; for an engine of ≥ 5 s a call, the main rounds\'), and **ours ÷ ours′ the same ratio for identical code**: its spread over the models is how far from 1.0 this bench reads a tie. Ratios are a time divided by a time (> 1: `ours` is faster; ours ÷ ours×2 > 1: two threads help). MFLOP = 2 × the multiply-adds of the Conv2D, DepthwiseConv2D and Dense calls per forward.',
     '`other processes`: the cores that other processes kept busy while the row was timed (`/proc/stat` less the CPU time of this process, all its threads), out of ' +
       `${os.availableParallelism()}: rows timed beside other work are noisier, the two-thread figures most. ` +
       '`ours first call`: its first forward after `compileModel` with a fresh params object (weights packed, memory planned) at the first batch size, its first at the new batch size after that, in this process.',
