@@ -60,7 +60,7 @@ const sample = async (call: () => unknown, m: number): Promise<number> => {
 /**
  * Times engines side by side: after a warm-up of ≥ 250 ms per engine, rounds in which every engine runs one sample (a few
  * untimed calls to re-warm, then enough consecutive calls for ~15 ms), so that a disturbance of the
- * machine falls on all engines alike; an
+ * machine falls on all engines alike, in an order that turns from round to round; an
  * engine's figure is the median of its samples (9 rounds; 3 in quick mode). A full GC runs before
  * each sample where exposed.
  */
@@ -79,7 +79,13 @@ const timeSideBySide = async (engines: ReadonlyArray<Engine>, forceGc = true): P
   const rounds = quick ? 3 : 9
   const gc = forceGc ? (globalThis as { gc?: () => void }).gc : undefined
   for (let r = 0; r < rounds; r++) {
-    for (const [k, e] of engines.entries()) {
+    // each round starts one engine further on, every other round in reverse order: what a position
+    // in the round and a neighbour bring — the garbage of the engine before, the collector's state
+    // after the forced GC — fall on every engine in turn (in a fixed order the second one-thread
+    // layer, identical code, read 0.89× the first on mobilenet-stem)
+    for (let i = 0; i < engines.length; i++) {
+      const k = (r % 2 === 0 ? i + r : engines.length - 1 - i + r) % engines.length
+      const e = engines[k] as Engine
       await e.before?.()
       // collect the garbage of the engines before (npm run bench passes --expose-gc), so that no
       // engine's sample pays for another's allocations, in the pause or in concurrent GC threads
