@@ -81,6 +81,13 @@ describe('adaptiveSplit: each call site splits unless bracketed probes measure o
     expect(count(drive(quiet(), 29 + 320, (split) => (split ? 15 : 10)).slice(29), true)).toBe(30)
   })
 
+  it('by default a split must measure at least 10 % faster: smaller gains are within what identical code reads (A/A)', () => {
+    const small = drive(quiet(), 29 + 320, (split) => (split ? 9.5 : 10))
+    expect(count(small.slice(29), true)).toBe(60) // one thread, probing the split 3 in 16 (close)
+    const enough = drive(quiet(), 29 + 320, (split) => (split ? 8.5 : 10))
+    expect(count(enough.slice(29), false)).toBe(60) // split, probing one thread 3 in 16 (close)
+  })
+
   it('ignores the first call after each change of way (a sleeping worker, cold caches)', () => {
     // the first call of each run of one way costs 30 ms more: measured, it would decide everything
     for (const [one, two] of [[10, 6], [10, 12]] as const) {

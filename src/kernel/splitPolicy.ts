@@ -30,7 +30,11 @@
  *   giving one ratio, split time ÷ one-thread time (two samples a side: no side is favoured);
  * - the choice follows the median of the last `ratios` (3) ratios, and is made only once there are
  *   that many: one ratio taken in a bad moment cannot decide. Split is chosen when the median is
- *   below 1 − `margin` (a tie goes to one thread: a split occupies the other core for nothing);
+ *   below 1 − `margin` (0.10: a split must measure at least ~10 % faster). A tie goes to one thread —
+ *   a split occupies the other core for nothing — and so does a small gain: the same configuration
+ *   timed twice in one process reads 0.94-1.10 (bench:models's A/A control), so a split measured
+ *   3-9 % faster is as likely a tie, and where it then loses, two threads run slower than one (K.json
+ *   at batch 1: split 1.06× faster alone, 0.92× in a bench:models row, with the old 0.03);
  * - a *cold* call — one that starts more than 1 ms (and a quarter of its own time) after the previous
  *   call ended: the worker has gone to sleep and other work has filled the caches — is not measured,
  *   unless the last eight calls were all cold (a model called now and then: cold is its regime). In
@@ -87,7 +91,7 @@ export interface SplitPolicyOptions {
   readonly neighbours?: number
   /** Probe ratios kept; the choice follows their median (default 3). */
   readonly ratios?: number
-  /** The split is chosen when the median ratio split ÷ one thread is below 1 − margin (default 0.03). */
+  /** The split is chosen when the median ratio split ÷ one thread is below 1 − margin (default 0.10). */
   readonly margin?: number
   /**
    * After the early probes, probes are at least this many ms of calls apart (default 100), up to
@@ -176,7 +180,7 @@ export const adaptiveSplit = (options: SplitPolicyOptions = {}): SplitPolicy => 
   const earlyEvery = Math.max(probeCalls + 2 * neighbours + 2, Math.floor(options.earlyEvery ?? 8))
   const probeEvery = Math.max(earlyEvery, Math.floor(options.probeEvery ?? 32))
   const keep = Math.max(1, Math.floor(options.ratios ?? 3))
-  const margin = options.margin ?? 0.03
+  const margin = options.margin ?? 0.1
   const close = Math.log(Math.max(1, options.close ?? 1.25))
   const longMs = options.longMs ?? 50
   const coldGap = options.coldGapMs ?? 1
