@@ -24,7 +24,7 @@ import { tsGlobalPool, tsPool } from '../../src/compiler/kernels/ts/pool.js'
 import { tsUpsample } from '../../src/compiler/kernels/ts/upsample.js'
 import { TS_KERNEL_FAMILIES } from '../../src/compiler/kernels/ts/index.js'
 import { tsSoftmax } from '../../src/compiler/kernels/ts/softmax.js'
-import { tsUnary } from '../../src/compiler/kernels/ts/unary.js'
+import { tsRowActivation, tsUnary } from '../../src/compiler/kernels/ts/unary.js'
 import { viewedGraph } from '../../src/compiler/Graph.js'
 import { lowerModel } from '../../src/compiler/lower.js'
 import type { StepKernel } from '../../src/compiler/StepKernel.js'
@@ -49,6 +49,7 @@ import {
   mergeCase,
   padCropCase,
   poolCase,
+  rowActivationCase,
   softmaxCase,
   unaryCase,
   upsampleCase,
@@ -70,6 +71,7 @@ const families: ReadonlyArray<readonly [string, fc.Arbitrary<Case>]> = [
   ['pad / crop', padCropCase],
   ['upsample (nearest, bilinear)', upsampleCase],
   ['softmax (one axis)', softmaxCase],
+  ['row-wise Activation (softmax, log_softmax, sparsemax: a layer node)', rowActivationCase],
   ['conv (Conv2D, DepthwiseConv2D, folded padding, js and auto backends)', convCase],
   ['conv of rank 1 (Conv1D causal / dilated / grouped, DepthwiseConv1D: the 2-D kernels on the height-1 view)', conv1dCase],
   ['convNd (Conv3D, Conv1D/2D/3DTranspose on compileConvNd)', convNdCase]
@@ -97,6 +99,8 @@ describe('named cases', () => {
     expect(check({ kind: 'pool', family: tsPool, layer: layer('MaxPooling2D', { pool_size: 3, strides: 2, padding: 'same' }), shapes: [[7, 7, 3]] })).toBe('ts-maxpool')
     expect(check({ kind: 'pool', family: tsPool, layer: layer('AveragePooling2D', { pool_size: 3, strides: 1, padding: 'same' }), shapes: [[5, 4, 2]] })).toBe('ts-avgpool')
     expect(check({ kind: 'globalPool', family: tsGlobalPool, layer: layer('GlobalAveragePooling2D', { keepdims: true }), shapes: [[3, 3, 4]] })).toBe('ts-global-avgpool')
+    expect(check({ kind: 'layer', family: tsRowActivation, layer: layer('Activation', { activation: 'softmax' }), shapes: [[1, 1, 1000]] })).toBe('ts-row-activation')
+    expect(check({ kind: 'layer', family: tsRowActivation, layer: layer('Activation', { activation: 'log_softmax' }), shapes: [[7]], dtype: 'float64' })).toBe('ts-row-activation')
     expect(check({ kind: 'upsample', family: tsUpsample, layer: layer('UpSampling2D', { size: 2, interpolation: 'bilinear' }), shapes: [[3, 4, 2]] })).toBe('ts-upsample-bilinear')
     expect(check({ kind: 'conv', family: tsConv, layer: layer('Conv2D', { filters: 8, kernel_size: 3, padding: 'same', activation: 'relu6' }), shapes: [[9, 9, 4]] })).toMatch(/^conv:(wasm|js)-winograd$/)
     expect(check({ kind: 'conv', family: tsConv, layer: layer('DepthwiseConv2D', { kernel_size: 3, padding: 'same' }), shapes: [[6, 6, 8]] })).toMatch(/^conv:(wasm|js)-depthwise$/)

@@ -15,7 +15,7 @@ import { tsConcat, tsMerge } from '../../src/compiler/kernels/ts/merge.js'
 import { tsPadCrop } from '../../src/compiler/kernels/ts/padCrop.js'
 import { tsGlobalPool, tsPool } from '../../src/compiler/kernels/ts/pool.js'
 import { tsSoftmax } from '../../src/compiler/kernels/ts/softmax.js'
-import { tsUnary } from '../../src/compiler/kernels/ts/unary.js'
+import { tsRowActivation, tsUnary } from '../../src/compiler/kernels/ts/unary.js'
 import { tsUpsample } from '../../src/compiler/kernels/ts/upsample.js'
 import type { Graph, Node, Value } from '../../src/compiler/Graph.js'
 import { layer, type LayerJson } from '../../src/model/builder.js'
@@ -208,6 +208,15 @@ export const softmaxCase: fc.Arbitrary<Case> = fc
     const axis = 1 + (r.axisPick % r.shape.length)
     return make(r.c, 'softmax', tsSoftmax, layer('Softmax', { axis: r.negative ? axis - rank : axis }), [r.shape])
   })
+
+/** Activation softmax / log_softmax / sparsemax: a `layer` node, along the last axis (ranks 1-3 per sample). */
+export const rowActivationCase: fc.Arbitrary<Case> = fc
+  .record({
+    c: common,
+    shape: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 3 }),
+    activation: fc.constantFrom('softmax', 'log_softmax', 'sparsemax')
+  })
+  .map((r) => make(r.c, 'layer', tsRowActivation, layer('Activation', { activation: r.activation }), [r.shape]))
 
 export const convCase: fc.Arbitrary<Case> = fc
   .record({

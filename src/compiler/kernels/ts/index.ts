@@ -12,11 +12,11 @@ import { tsConcat, tsMerge } from './merge.js'
 import { tsPadCrop } from './padCrop.js'
 import { tsGlobalPool, tsPool } from './pool.js'
 import { tsSoftmax } from './softmax.js'
-import { tsUnary } from './unary.js'
+import { tsRowActivation, tsUnary } from './unary.js'
 import { tsUpsample } from './upsample.js'
 
 /**
  * The TypeScript families, one per concept (each declines the nodes it does not cover).
  * @category kernels
  */
-export const TS_KERNEL_FAMILIES: ReadonlyArray<KernelFactory> = [tsConv, tsConvNd, tsDense, tsPool, tsGlobalPool, tsBatchNorm, tsUnary, tsMerge, tsConcat, tsPadCrop, tsUpsample, tsSoftmax]
+export const TS_KERNEL_FAMILIES: ReadonlyArray<KernelFactory> = [tsConv, tsConvNd, tsDense, tsPool, tsGlobalPool, tsBatchNorm, tsUnary, tsMerge, tsConcat, tsPadCrop, tsUpsample, tsSoftmax, tsRowActivation]

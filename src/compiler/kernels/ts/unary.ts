@@ -10,7 +10,7 @@ import type { FloatDType } from '../../../numerics/FloatArray.js'
 import type { Graph, Node } from '../../Graph.js'
 import type { KernelChoice, StepKernel } from '../../StepKernel.js'
 import { isElementwise, unaryOfActivation, unaryOfRelu, type Unary } from '../../Unary.js'
-import { lastAxisOf, makeEpilogue, sameShape, shapeOf, sizeOf, unaryCopy, withEpilogue } from './common.js'
+import { lastAxisOf, makeEpilogue, sameShape, shapeOf, sizeOf, unaryCopy, unaryInPlace, withEpilogue } from './common.js'
 
 const inDtype = (x: number, dtype: FloatDType): number => (dtype === 'float32' ? Math.fround(x) : x)
 
@@ -59,5 +59,34 @@ export const tsUnary = (node: Node, graph: Graph, _choice: KernelChoice): StepKe
     const n = batch * size
     if (own !== undefined) own(view, from, io.output, n)
     else if (from !== io.output) view.copyWithin(io.output, from, from + n)
+  })
+}
+
+/**
+ * The family of row-wise Activation layers — `softmax`, `log_softmax`, `sparsemax` along the last
+ * axis, which lower to `layer` nodes (they cannot be fused into a producer's store) —
+ * `ts-row-activation`: the input copied into the output in the arena (skipped in place), the
+ * activation run there in place along rows of the last axis, then the epilogue. The same formula as
+ * the layer's (`applyActivation`: the maximum, the exponentials' sum in float64, each exponential
+ * divided by it), bit for bit, without the reference kernel's fresh arrays and copies. A per-sample
+ * value of rank 0 (Keras 3 then normalizes across the batch) is left to the reference kernel.
+ * @category kernels
+ */
+export const tsRowActivation = (node: Node, graph: Graph, _choice: KernelChoice): StepKernel | undefined => {
+  if (node.kind !== 'layer' || node.spec.className !== 'Activation' || node.inputs.length !== 1) return undefined
+  const s = node.spec as ActivationSpec
+  const fn = unaryOfActivation(s.activation, s.dialect)
+  if (fn === undefined || isElementwise(fn)) return undefined
+  const shape = shapeOf(graph, node.output)
+  if (shape.length === 0 || !sameShape(shapeOf(graph, node.inputs[0] as number), shape)) return undefined
+  const size = sizeOf(graph, node.output)
+  const lastAxis = lastAxisOf(shape)
+  const own = unaryInPlace(fn, lastAxis)
+  const epilogue = makeEpilogue(node.epilogue.stages, lastAxis)
+  return withEpilogue('ts-row-activation', true, epilogue, size, (view, batch, io) => {
+    const from = io.inputs[0] as number
+    const n = batch * size
+    if (from !== io.output) view.copyWithin(io.output, from, from + n)
+    own(view, io.output, n)
   })
 }
