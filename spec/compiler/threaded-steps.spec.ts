@@ -282,3 +282,35 @@ describe.runIf(RUNS)('whole models with threads: Dense, BatchNormalization, pool
     expect(E.isLeft(r) ? r.left : []).toEqual([{ path: 'options.split', message: 'expected "adaptive", "always" or "never", found "sometimes"' }])
   })
 })
+
+describe.runIf(RUNS)('a split Winograd step checks what each thread wrote for non-finite values', () => {
+  it('±∞ or NaN in rows of either thread’s half: the exact rerun, threads 2 = threads 1 bit for bit (NaN as NaN)', () => {
+    // 40×40×16 → 16, 3×3 same: 20 tile rows, two parts of 10; the worker computes the second
+    const model = right(sequential([layer('Conv2D', { filters: 16, kernel_size: [3, 3], padding: 'same', activation: 'relu' })], { input_shape: [40, 40, 16] }))
+    const one = right(compileModel(model, { threads: 1 }))
+    const two = right(compileModel(model, { threads: 2, split: 'always' }))
+    expect(one.plan.steps[0]?.kernel).toBe('conv:wasm-winograd@arena')
+    const params = one.init(3)
+    const n = 40 * 40 * 16
+    const base = floats(n, 7, 2, 0)
+    const sameBits = (a: Float32Array, b: Float32Array): boolean => a.every((v, i) => Object.is(v, b[i]) || (Number.isNaN(v) && Number.isNaN(b[i] as number)))
+    const before = threadStats.calls
+    let nonFinite = 0
+    // a value in row r, each kind in both halves, and a finite input; four rounds (a worker that wakes
+    // late leaves its part to the calling thread: the later rounds find it spinning)
+    const cases = [[1, Infinity], [37, Infinity], [8, -Infinity], [30, -Infinity], [20, NaN], [39, NaN], [-1, 0]] as const
+    for (const [r, bad] of [...cases, ...cases, ...cases, ...cases]) {
+      const x = Float32Array.from(base)
+      if (r >= 0) x[(r * 40 + 17) * 16 + 5] = bad
+      const input = [{ shape: [1, 40, 40, 16], data: x }]
+      const want = (one.forward(params, input)[0] as Tensor).data as Float32Array
+      const got = (two.forward(params, input)[0] as Tensor).data as Float32Array
+      expect(sameBits(got, want), `${bad} in row ${r}`).toBe(true)
+      if (want.some((v) => !Number.isFinite(v))) nonFinite++
+      // what Winograd alone gives differs: NaN where Keras's direct sums give ±∞ (so a missed rerun shows)
+      if (bad === Infinity) expect(want.some((v) => v === Infinity)).toBe(true)
+    }
+    expect(nonFinite).toBe(24)
+    expect(threadStats.calls - before).toBeGreaterThanOrEqual(28)
+  })
+})

@@ -11,9 +11,6 @@ import { KERNEL_NAMES, type KernelName } from '../../src/kernel/ConvKernel.js'
 import { allFinite } from '../../src/kernel/finite.js'
 import { prepareKernel } from '../../src/kernel/prepare.js'
 import { disposeThreads, threadStats, THREADS_AVAILABLE } from '../../src/kernel/threads.js'
-import { wasmApi } from '../../src/kernel/wasm/api.js'
-import { encodeModule, HAS_SIMD } from '../../src/kernel/wasm/encoder.js'
-import { finiteCode } from '../../src/kernel/wasm/finite.js'
 import { compileConv2D } from '../../src/conv/compileConv2D.js'
 import { right } from '../helpers.js'
 
@@ -97,6 +94,28 @@ describe('Winograd kernels keep Keras’s ±∞ and NaN', () => {
     })
   }
 
+  it('a layer split over 2 threads: a non-finite value in either thread’s rows gives the reference’s values, call after call', () => {
+    // 48×48×16 → 16 (5.3 M multiply-adds, past the layer's split threshold): 24 tile rows in two parts
+    // of 12, each part's finite lanes checked
+    const config = { filters: 16, kernel_size: 3, padding: 'same' }
+    const shape = [1, 48, 48, 16]
+    const spec = right(decodeConv2D(config))
+    const two = right(compileConv2D(spec, shape.slice(1), { kernel: 'wasm-winograd', threads: 2, split: 'always' }))
+    const ref = right(compileConv2D(spec, shape.slice(1), { kernel: 'reference' }))
+    const params = ref.init(3)
+    const cases = [[44, Infinity], [3, -Infinity], [33, NaN], [29, -Infinity]] as const
+    const before = threadStats.calls
+    for (const [r, bad] of [...cases, ...cases, ...cases, ...cases]) {
+      const x = inputWith(shape, [[(r * 48 + 11) * 16 + 2, bad]])
+      const input: Tensor = { shape, data: x }
+      const want = ref.forward(params, input).data
+      expect(allFinite(want, want.length)).toBe(false)
+      expect(same(two.forward(params, input).data, want), `${bad} in row ${r}`).toBe(true)
+    }
+    // every Winograd call split (its tiled rerun splits as its own policy says)
+    if (THREADS_AVAILABLE && two.kernel === 'wasm-winograd') expect(threadStats.calls - before).toBeGreaterThanOrEqual(16)
+  })
+
   it('large finite inputs whose Winograd transform overflows float32 give the direct sums (no ∞)', () => {
     const shape = [1, 6, 6, 2]
     const x = Float32Array.from({ length: 72 }, (_, i) => (i % 3 === 0 ? -3e38 : 3e38))
@@ -164,40 +183,5 @@ describe('allFinite', () => {
     const a = new Float32Array([1, 2, 3, NaN, Infinity])
     expect(allFinite(a, 3)).toBe(true)
     expect(allFinite(a, 4)).toBe(false)
-  })
-})
-
-describe('the wasm finite export', () => {
-  it('stores lanes that are ±0 for finite vectors and NaN where a vector had a non-finite value', () => {
-    const wasm = wasmApi
-    if (wasm === undefined || !HAS_SIMD) return
-    const module = new wasm.Module(encodeModule([{ name: 'finite', code: finiteCode() }], { shared: false, initialPages: 1, maxPages: 1 }))
-    const memory = new wasm.Memory({ initial: 1, maximum: 1 })
-    const finite = new wasm.Instance(module, { env: { memory } }).exports['finite'] as (o: number, n4: number, dst: number) => void
-    const heap = new Float32Array(memory.buffer)
-    const o = 64
-    const lanes = (n4: number): number[] => {
-      heap.fill(7, 0, 4)
-      finite(o, n4, 0)
-      return Array.from(heap.subarray(0, 4))
-    }
-    // vectors 0..n4−1 from float 16 on; the scan must cover each of them and nothing after
-    for (const n4 of [0, 1, 3, 4, 5, 8, 9, 13]) {
-      heap.fill(-2.5, 16, 16 + 4 * 20)
-      expect(lanes(n4).every((v) => v === 0), `finite, n4 = ${n4}`).toBe(true)
-      for (let v = 0; v < n4; v++) {
-        for (const bad of [NaN, Infinity, -Infinity]) {
-          const lane = (v * 3) % 4
-          heap[16 + 4 * v + lane] = bad
-          const got = lanes(n4)
-          expect(Number.isNaN(got[lane]), `${bad} in vector ${v} of ${n4}`).toBe(true)
-          expect(got.filter((x) => x === 0).length).toBe(3)
-          heap[16 + 4 * v + lane] = -2.5
-        }
-      }
-      heap[16 + 4 * n4] = NaN // just past the end
-      expect(lanes(n4).every((v) => v === 0), `past the end, n4 = ${n4}`).toBe(true)
-      heap[16 + 4 * n4] = -2.5
-    }
   })
 })

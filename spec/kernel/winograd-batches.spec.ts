@@ -8,7 +8,9 @@
  * and nothing else, are written — whatever the range's first and last row, the partial last group of
  * a row, a tile row with one output row (odd heights), several channel chunks — and that the
  * thread's scratch stays within `winogradScratchBytes`. Memory starts filled with a sentinel
- * (scratch included: the kernel must not read what it did not write).
+ * (scratch included: the kernel must not read what it did not write), but for the finite lanes
+ * (`winogradFiniteLanes`), which the caller zeroes and `run` ORs into: after a range they must say
+ * exactly whether every value it wrote is finite.
  *
  * Inputs, weights and biases are small integers, so the transforms (adds, subtracts, halves) are
  * exact and the outputs equal the reference kernel's bit for bit.
@@ -26,6 +28,7 @@ import {
   WASM_WINOGRAD_GROUP,
   WASM_WINOGRAD_Q,
   winogradCode,
+  winogradFiniteLanes,
   winogradRowOfUnit,
   winogradScratchBytes,
   winogradUnits
@@ -44,20 +47,24 @@ interface Setup {
   readonly g: ConvGeometry
   readonly batch: number
   readonly units: number
-  /** Runs units [u0, u1) on a fresh sentinel-filled memory; returns the output and whether the guards held. */
-  readonly run: (u0: number, u1: number) => { readonly out: Float32Array; readonly guardsKept: boolean }
+  /**
+   * Runs units [u0, u1) on a fresh sentinel-filled memory (the finite lanes zeroed); returns the
+   * output, whether the guards held, and whether the finite lanes say every value written is finite.
+   */
+  readonly run: (u0: number, u1: number) => { readonly out: Float32Array; readonly guardsKept: boolean; readonly lanesFinite: boolean }
   /** The reference output (plus bias) for the whole batch. */
   readonly want: Float32Array
   /** Flat output row (n·OH + r) of every output element. */
   readonly rowOf: (i: number) => number
 }
 
-const setup = (config: object, shape: readonly [number, number, number], batch: number): Setup => {
+const setup = (config: object, shape: readonly [number, number, number], batch: number, edit?: (x: Float32Array) => void): Setup => {
   const g = right(computeGeometry(right(decodeConv2D({ kernel_size: 3, ...config })), shape))
   const nchw = g.dataFormat === 'channels_first'
   const L = winogradLayout(g, WASM_WINOGRAD_GROUP, nchw)
   const F = g.outChannels
   const x = ints(batch * g.inputSize, 4, 1)
+  edit?.(x)
   const kernel = ints(9 * g.inChannels * F, 3, 2)
   const bias = ints(F, 5, 3)
   // layout: guard | padded input | packed weights | output | guard | scratch | guard
@@ -83,13 +90,16 @@ const setup = (config: object, shape: readonly [number, number, number], batch: 
     ]
     return regions.every(([a, b]) => f32.subarray(a / 4, b / 4).every((v) => v === SENTINEL))
   }
-  const run = (u0: number, u1: number): { out: Float32Array; guardsKept: boolean } => {
+  const lanes = (S + winogradFiniteLanes(g)) / 4
+  const run = (u0: number, u1: number): { out: Float32Array; guardsKept: boolean; lanesFinite: boolean } => {
     f32.fill(SENTINEL)
     f32.fill(0, X / 4, W / 4)
+    f32.fill(0, lanes, lanes + 4)
     copyInPadded(g, L, batch, x, f32, X / 4)
     packWinograd(g, WASM_WINOGRAD_Q, kernel, bias, f32, W / 4)
     runExport(X, W, O, u0, u1, S)
-    return { out: f32.slice(O / 4, (O + outBytes) / 4), guardsKept: guards() }
+    const lanesFinite = f32.subarray(lanes, lanes + 4).every((v) => v === 0)
+    return { out: f32.slice(O / 4, (O + outBytes) / 4), guardsKept: guards(), lanesFinite }
   }
   const ref = new Float32Array(batch * g.outputSize)
   referenceKernel(g, batch, x, kernel, ref)
@@ -125,7 +135,7 @@ describe.runIf(HAS_SIMD)('wasm Winograd run over unit ranges (batches of groups 
     expect(s.units).toBeGreaterThanOrEqual(3)
     for (let u0 = 0; u0 < s.units; u0++) {
       for (let u1 = u0 + 1; u1 <= s.units; u1++) {
-        const { out, guardsKept } = s.run(u0, u1)
+        const { out, guardsKept, lanesFinite } = s.run(u0, u1)
         const rows = new Set<number>()
         for (let u = u0; u < u1; u++) for (const r of rowsOfUnit(s.g, u)) rows.add(r)
         const bad: string[] = []
@@ -135,8 +145,34 @@ describe.runIf(HAS_SIMD)('wasm Winograd run over unit ranges (batches of groups 
         }
         expect(bad).toEqual([])
         expect(guardsKept).toBe(true)
+        expect(lanesFinite).toBe(true)
       }
     }
+  })
+
+  it.each([
+    ['NHWC same, odd width and height, +∞', { filters: 11, padding: 'same' }, [7, 19, 5], 2, Infinity],
+    ['NHWC valid, −∞', { filters: 8, padding: 'valid' }, [9, 10, 3], 2, -Infinity],
+    ['NCHW same, NaN', { filters: 9, padding: 'same', data_format: 'channels_first' }, [6, 5, 13], 3, NaN],
+    ['NHWC same, 130 channels, +∞', { filters: 70, padding: 'same' }, [3, 9, 130], 2, Infinity]
+  ] as const)('%s in one input value: the finite lanes of every [u0, u1) say whether what it wrote is finite', (_, config, shape, batch, bad) => {
+    // the non-finite value in the second sample's middle, so that ranges with and without it exist
+    const s = setup(config, shape, batch, (x) => {
+      x[Math.floor(x.length / batch) + Math.floor(x.length / batch / 2)] = bad
+    })
+    let seen = { finite: 0, not: 0 }
+    for (let u0 = 0; u0 < s.units; u0++) {
+      for (let u1 = u0 + 1; u1 <= s.units; u1++) {
+        const { out, lanesFinite } = s.run(u0, u1)
+        const rows = new Set<number>()
+        for (let u = u0; u < u1; u++) for (const r of rowsOfUnit(s.g, u)) rows.add(r)
+        const wroteFinite = out.every((v, i) => !rows.has(s.rowOf(i)) || Number.isFinite(v))
+        expect(lanesFinite, `[${u0}, ${u1})`).toBe(wroteFinite)
+        seen = wroteFinite ? { ...seen, finite: seen.finite + 1 } : { ...seen, not: seen.not + 1 }
+      }
+    }
+    expect(seen.finite).toBeGreaterThan(0)
+    expect(seen.not).toBeGreaterThan(0)
   })
 
   it('an empty or inverted range writes nothing', () => {
@@ -154,8 +190,10 @@ describe.runIf(HAS_SIMD)('wasm Winograd run over unit ranges (batches of groups 
   it(`a batch holds up to ${WASM_WINOGRAD_BATCH} groups: the scratch is that many groups' transforms and products`, () => {
     const small = right(computeGeometry(right(decodeConv2D({ filters: 8, kernel_size: 3 })), [8, 8, 128]))
     const chunked = right(computeGeometry(right(decodeConv2D({ filters: 8, kernel_size: 3 })), [8, 8, 129]))
-    // V: 16 positions × 4 tiles × 128 channels, M: 16 × 4 × 8 (× 8 blocks when chunked), floats; a 16-byte table entry a group
-    expect(winogradScratchBytes(small)).toBe(WASM_WINOGRAD_BATCH * (16 * 4 * 128 * 4 + 16 * 4 * 8 * 4 + 16))
-    expect(winogradScratchBytes(chunked)).toBe(WASM_WINOGRAD_BATCH * (16 * 4 * 128 * 4 + 8 * 16 * 4 * 8 * 4 + 16))
+    // V: 16 positions × 4 tiles × 128 channels, M: 16 × 4 × 8 (× 8 blocks when chunked), floats; a
+    // 16-byte table entry a group; then the 4 finite lanes
+    expect(winogradScratchBytes(small)).toBe(WASM_WINOGRAD_BATCH * (16 * 4 * 128 * 4 + 16 * 4 * 8 * 4 + 16) + 16)
+    expect(winogradScratchBytes(chunked)).toBe(WASM_WINOGRAD_BATCH * (16 * 4 * 128 * 4 + 8 * 16 * 4 * 8 * 4 + 16) + 16)
+    expect(winogradFiniteLanes(chunked)).toBe(winogradScratchBytes(chunked) - 16)
   })
 })

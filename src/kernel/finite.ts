@@ -4,8 +4,11 @@
  * input gives `∞ − ∞ = NaN` in outputs where Keras gives `±∞`, and one whose window does not even hold
  * it. Every such difference shows in the output as a value that is not finite (a contribution that
  * cancels algebraically becomes NaN, never a finite number), so a call whose output holds one is run
- * again by the direct (tiled) kernel, whose sums are Keras's: correct results at the price of a scan of
- * the output, and of a second run only for calls that have non-finite values anyway.
+ * again by the direct (tiled) kernel, whose sums are Keras's: correct results at the price of a check
+ * of the output, and of a second run only for calls that have non-finite values anyway. The JS kernels
+ * scan their output ({@link allFinite}); the wasm Winograd kernel checks each value as it stores it,
+ * still in a register (wasm/winograd.ts `winogradFiniteLanes`: no pass over the output, and with
+ * threads each thread checks what it wrote).
  */
 import type { FloatArray } from '../numerics/FloatArray.js'
 import type { KernelParams, PreparedKernel } from './ConvKernel.js'

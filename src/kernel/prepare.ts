@@ -30,7 +30,7 @@ import { referenceKernel } from './reference.js'
 import { HAS_RELAXED_SIMD, HAS_SIMD } from './wasm/encoder.js'
 import { prepareWasm } from './wasm/runtime.js'
 import { depthwiseRowsCode, fusable, pointwiseCode, tiledRowsCode, WASM_P, WASM_Q } from './wasm/tiled.js'
-import { WASM_WINOGRAD_GROUP, WASM_WINOGRAD_Q, winogradCode, winogradRowOfUnit, winogradScratchBytes, winogradUnits } from './wasm/winograd.js'
+import { WASM_WINOGRAD_GROUP, WASM_WINOGRAD_Q, winogradCode, winogradFiniteLanes, winogradRowOfUnit, winogradScratchBytes, winogradUnits } from './wasm/winograd.js'
 import { packWinograd, winogradCovers, winogradLayout, winogradPackedSize } from './winograd.js'
 
 /** The kernel paths (a kernel name is a backend and a path). */
@@ -238,7 +238,7 @@ const prepareWasmPath = (path: Exclude<KernelPath, 'im2col'>, g: ConvGeometry, o
         align: 1,
         scratchBytes: winogradScratchBytes(g),
         fusesActivation: fuses,
-        exact: () => prepareWasmPath('tiled', g, options)
+        exact: { kernel: () => prepareWasmPath('tiled', g, options), finiteLanes: winogradFiniteLanes(g) }
       },
       options.threads,
       fallback,

@@ -48,7 +48,7 @@ import { THREADS_AVAILABLE } from '../../kernel/threads.js'
 import { HAS_RELAXED_SIMD } from '../../kernel/wasm/encoder.js'
 import { THREAD_MIN_MACS, wasmProgramOn, type WasmProgram } from '../../kernel/wasm/runtime.js'
 import { depthwiseRowsCode, pointwiseAlign, pointwiseCode, pointwiseParts, pointwiseUnits, tiledParts, tiledRowsCode, WASM_Q } from '../../kernel/wasm/tiled.js'
-import { WASM_WINOGRAD_GROUP, WASM_WINOGRAD_Q, winogradCode, winogradRowOfUnit, winogradScratchBytes, winogradUnits } from '../../kernel/wasm/winograd.js'
+import { WASM_WINOGRAD_GROUP, WASM_WINOGRAD_Q, winogradCode, winogradFiniteLanes, winogradRowOfUnit, winogradScratchBytes, winogradUnits } from '../../kernel/wasm/winograd.js'
 import { packWinograd, winogradLayout, winogradPackedSize } from '../../kernel/winograd.js'
 import { loraMerger } from '../../layers/lora.js'
 import type { FloatArray } from '../../numerics/FloatArray.js'
@@ -105,7 +105,7 @@ export const wasmConvProgram = (path: WasmConvPath, g: ConvGeometry, activation:
       align: 1,
       scratchBytes: winogradScratchBytes(g),
       fusesActivation: true,
-      exact: () => prepareKernel('wasm-tiled', g, { dtype: 'float32', activation, threads: 1 })
+      exact: { kernel: () => prepareKernel('wasm-tiled', g, { dtype: 'float32', activation, threads: 1 }), finiteLanes: winogradFiniteLanes(g) }
     }
   }
   const depthwise = path === 'depthwise'
@@ -264,7 +264,7 @@ export const wasmConvKernel = (node: Node, graph: Graph, choice: KernelChoice, o
         threaded ??= prepareKernel(`wasm-${path}` as KernelName, g, { dtype: 'float32', activation, threads, relaxedSimd: options.fma, parallelMinMacs })
         threaded.run(paramsOf(weights), batch, heap.subarray(x, x + batch * g.inputSize), heap.subarray(io.output, io.output + n))
       } else if (!on.run(heap, batch, x, io.weights, io.output, io.scratch)) {
-        exact ??= (program.exact as () => PreparedKernel)()
+        exact ??= (program.exact as NonNullable<typeof program.exact>).kernel()
         exact.run(paramsOf(weights), batch, heap.subarray(x, x + batch * g.inputSize), heap.subarray(io.output, io.output + n))
       }
       if (fixNegativeZero) {

@@ -21,11 +21,10 @@ import type { FloatArray } from '../../numerics/FloatArray.js'
 import type { KernelName, KernelParams, PreparedKernel } from '../ConvKernel.js'
 import { copyInPadded, copyOut, type PaddedLayout } from '../layout.js'
 import { adaptiveSplit, type SplitPolicy } from '../splitPolicy.js'
-import { JOB_HEADER_BYTES, JOB_MAX_CHUNKS, JOB_MAX_PARTS, JOB_SPARE_BYTE, ThreadedModule, THREADS_AVAILABLE, type Job, type JobSteps } from '../threads.js'
+import { JOB_HEADER_BYTES, JOB_MAX_CHUNKS, JOB_MAX_PARTS, ThreadedModule, THREADS_AVAILABLE, type Job, type JobSteps } from '../threads.js'
 import { WeightCache } from '../weightCache.js'
 import { wasmApi as maybeWasm, type WasmInstance, type WasmMemory, type WasmModule } from './api.js'
 import { encodeModule, type Code } from './encoder.js'
-import { finiteCode } from './finite.js'
 import { padCode, padUnits, stagedPadApplies } from './pad.js'
 
 /** Below this many multiply-adds per call, a call stays on one thread (dispatch would cost more). */
@@ -37,8 +36,6 @@ const HEADER = JOB_HEADER_BYTES
 /** Bytes after the output that loads may touch (the depthwise kernel's partial channel blocks). */
 const SLACK = 64
 const MAX_PAGES = 65536
-/** Where the `finite` export stores its 4 lanes: header bytes that no threaded job uses. */
-const FINITE_AT = JOB_SPARE_BYTE
 
 /** What a wasm kernel needs besides its code. */
 export interface WasmProgram {
@@ -58,9 +55,27 @@ export interface WasmProgram {
   readonly fusesActivation: boolean
   /**
    * The kernel that runs a call again when its output holds a value that is not finite (Winograd:
-   * see kernel/finite.ts); `undefined` for kernels whose sums are Keras's already.
+   * see kernel/finite.ts); `undefined` for kernels whose sums are Keras's already. A program with one
+   * reports finiteness itself: `run` ORs `v · 0` of every value it stores into 4 float lanes at byte
+   * `finiteLanes` of its thread's scratch (zeroed by the caller before a call; each lane ±0 while all
+   * it saw was finite, NaN otherwise), so no pass over the output is needed — and with threads each
+   * thread checks what it wrote, while it is still in its registers.
    */
-  readonly exact?: () => PreparedKernel
+  readonly exact?: { readonly kernel: () => PreparedKernel; readonly finiteLanes: number }
+}
+
+/** Zeroes the finite lanes of `threads` scratch regions `stride` bytes apart from byte `scratch`. */
+const clearFiniteLanes = (heap: Float32Array, scratch: number, stride: number, threads: number, lanes: number): void => {
+  for (let t = 0; t < threads; t++) heap.fill(0, (scratch + t * stride + lanes) / 4, (scratch + t * stride + lanes) / 4 + 4)
+}
+
+/** Whether the finite lanes of `threads` scratch regions are all ±0 (every value stored was finite). */
+const finiteLanesClear = (heap: Float32Array, scratch: number, stride: number, threads: number, lanes: number): boolean => {
+  for (let t = 0; t < threads; t++) {
+    const at = (scratch + t * stride + lanes) / 4
+    for (let k = 0; k < 4; k++) if (heap[at + k] !== 0) return false
+  }
+  return true
 }
 
 interface Slot {
@@ -116,11 +131,7 @@ export const prepareWasm = (
   const unpadded =
     L0.nchw === (g.dataFormat === 'channels_first') && L0.Hp === g.inHeight && L0.Wp === g.inWidth && g.padTop === 0 && g.padLeft === 0
   const staged = !unpadded && stagedPadApplies(g, program.layout)
-  const functions = [
-    { name: 'run', code: program.code },
-    ...(staged ? [{ name: 'pad', code: padCode(g, program.layout) }] : []),
-    ...(program.exact !== undefined ? [{ name: 'finite', code: finiteCode() }] : [])
-  ]
+  const functions = [{ name: 'run', code: program.code }, ...(staged ? [{ name: 'pad', code: padCode(g, program.layout) }] : [])]
   const bytes = encodeModule(functions, { shared: threads > 1, initialPages: 1, maxPages: MAX_PAGES })
   const wasm = maybeWasm
   if (wasm === undefined) return fallback()
@@ -134,7 +145,6 @@ export const prepareWasm = (
   let instance: WasmInstance
   let run: (x: number, w: number, o: number, u0: number, u1: number, s: number) => void
   let pad: (stage: number, dst: number, unused: number, u0: number, u1: number) => void
-  let finite: (o: number, n4: number, dst: number) => void
   let threaded: ThreadedModule | undefined
   // the caller's decision per call (a model's forward), or this kernel's own from its calls' times
   const policy: Pick<SplitPolicy, 'split' | 'record'> = decide === undefined ? adaptiveSplit() : { split: () => decide(), record: () => undefined }
@@ -150,7 +160,6 @@ export const prepareWasm = (
     instance = new wasm.Instance(module, { env: { memory } })
     run = instance.exports['run'] as typeof run
     pad = instance.exports['pad'] as typeof pad
-    finite = instance.exports['finite'] as typeof finite
     threaded = threads > 1 ? new ThreadedModule(module, memory, threads - 1) : undefined
     heap = new Float32Array(memory.buffer)
     slots = 0
@@ -195,20 +204,14 @@ export const prepareWasm = (
   let twin: PreparedKernel | undefined
   let exact: PreparedKernel | undefined
 
-  /** Whether the `n` output values from byte `o` of wasm memory are all finite. */
-  const outputFinite = (o: number, n: number): boolean => {
-    const n4 = n >> 2
-    finite(o, n4, FINITE_AT)
-    const at = FINITE_AT / 4
-    for (let k = 0; k < 4; k++) if (heap[at + k] !== 0) return false
-    for (let i = o / 4 + 4 * n4; i < o / 4 + n; i++) if (heap[i]! * 0 !== 0) return false
-    return true
-  }
-
-  /** Runs the call again on the exact kernel when the output is not all finite (`program.exact` only). */
-  const checkFinite = (params: KernelParams, batch: number, x: FloatArray, out: FloatArray, o: number): void => {
-    if (program.exact === undefined || outputFinite(o, batch * g.outputSize)) return
-    exact ??= program.exact()
+  /**
+   * Runs the call again on the exact kernel when a value the call stored was not finite (`program.exact`
+   * only: the finite lanes of the `n` threads' scratch from byte `s`, zeroed before the call).
+   */
+  const checkFinite = (params: KernelParams, batch: number, x: FloatArray, out: FloatArray, s: number, n: number): void => {
+    const p = program.exact
+    if (p === undefined || finiteLanesClear(heap, s, scratchStride, n, p.finiteLanes)) return
+    exact ??= p.kernel()
     exact.run(params, batch, x, out)
   }
 
@@ -292,6 +295,7 @@ export const prepareWasm = (
       else if (staged) heap.set(x, outOff / 4)
       else copyInPadded(g, program.layout, batch, x, heap, inOff / 4)
     }
+    if (program.exact !== undefined) clearFiniteLanes(heap, scratchOff, scratchStride, parallel ? threads : 1, program.exact.finiteLanes)
     if (parallel && threaded !== undefined) {
       const starts = chunkStarts(units, program.align, threads)
       const padRows = staged ? padUnits(program.layout, batch) : 0
@@ -318,7 +322,7 @@ export const prepareWasm = (
         }
       )
       policy.record(batch, true, performance.now() - t0)
-      checkFinite(params, batch, x, out, outOff)
+      checkFinite(params, batch, x, out, scratchOff, threads)
       return
     }
     copyIn()
@@ -326,7 +330,7 @@ export const prepareWasm = (
     run(inOff, wOff, outOff, 0, units, scratchOff)
     copyOut(g, batch, heap, outOff / 4, out, true)
     if (eligible) policy.record(batch, false, performance.now() - t0)
-    checkFinite(params, batch, x, out, outOff)
+    checkFinite(params, batch, x, out, scratchOff, 1)
   }
 
   return {
@@ -361,7 +365,7 @@ export const prepareWasm = (
  * and the output (the layer's format, dense: the programs write it so), and `scratchFloats(batch)`
  * floats of scratch:
  *
- *   [ finite lanes (16) | padded input (batch) | slack (16) | each thread's scratch (Winograd) ]
+ *   [ padded input (batch) | slack (16) | each thread's scratch (Winograd: its finite lanes in it) ]
  *
  * The input is read where it lies when the program's layout is the input itself and `inPlace` says
  * its loads stay inside it; otherwise the padded input is built in the scratch: by the module's `pad`
@@ -391,8 +395,7 @@ export interface WasmProgramOn {
   readonly run: (heap: Float32Array, batch: number, x: number, w: number, o: number, s: number) => boolean
 }
 
-/** Floats of the finite lanes and of the slack after the padded input (what loads past it may touch). */
-const ON_LANES = 16
+/** Floats of the slack after the padded input (what loads past it may touch). */
 const ON_SLACK = SLACK / 4
 
 const isSharedMemory = (m: WasmMemory): boolean => typeof SharedArrayBuffer !== 'undefined' && m.buffer instanceof SharedArrayBuffer
@@ -421,12 +424,8 @@ export const wasmProgramOn = (
   const readsInPlace = unpadded && inPlace
   // the module pads from the input where it lies when the orders agree (no staging: it is in memory already)
   const padsInWasm = !readsInPlace && L.nchw === (g.dataFormat === 'channels_first')
-  const exact = program.exact !== undefined
-  const functions = [
-    { name: 'run', code: program.code },
-    ...(padsInWasm ? [{ name: 'pad', code: padCode(g, L) }] : []),
-    ...(exact ? [{ name: 'finite', code: finiteCode() }] : [])
-  ]
+  const exact = program.exact
+  const functions = [{ name: 'run', code: program.code }, ...(padsInWasm ? [{ name: 'pad', code: padCode(g, L) }] : [])]
   const wasm = maybeWasm
   if (wasm === undefined) return undefined
   let instance: WasmInstance
@@ -446,13 +445,12 @@ export const wasmProgramOn = (
   const splitNow = threading?.split ?? ((): boolean => true)
   const run = instance.exports['run'] as (x: number, w: number, o: number, u0: number, u1: number, s: number) => void
   const pad = instance.exports['pad'] as (stage: number, dst: number, unused: number, u0: number, u1: number) => void
-  const finite = instance.exports['finite'] as (o: number, n4: number, dst: number) => void
   const paddedFloats = (batch: number): number => (readsInPlace ? 0 : align16(batch * L.sampleSize + ON_SLACK))
   const threadFloats = align16(align64(program.scratchBytes) / 4)
   const units = program.units
   const parallel = (batch: number): boolean => threads > 1 && batch * g.macsPerSample >= parallelMinMacs && units(batch) >= 2 * program.align
   const scratchFloats = (batch: number): number => {
-    const n = (exact ? ON_LANES : 0) + paddedFloats(batch) + threadFloats * (parallel(batch) ? threads : 1)
+    const n = paddedFloats(batch) + threadFloats * (parallel(batch) ? threads : 1)
     // a program that reads in place and needs no scratch of its own takes none
     return n === 0 ? 0 : n + ON_SLACK
   }
@@ -472,12 +470,13 @@ export const wasmProgramOn = (
     readsInPlace,
     scratchFloats,
     run: (heap, batch, x, w, o, s) => {
-      const lanes = s
-      const xp = s + (exact ? ON_LANES : 0)
+      const xp = s
       const ts = xp + paddedFloats(batch)
       const xAt = readsInPlace ? x : xp
       const sAt = threadFloats > 0 ? ts * 4 : 0
-      if (parallel(batch) && splitNow()) {
+      const split = parallel(batch) && splitNow()
+      if (exact !== undefined) clearFiniteLanes(heap, sAt, threadFloats * 4, split ? threads : 1, exact.finiteLanes)
+      if (split) {
         threaded ??= new ThreadedModule(module, memory, threads - 1, { header: 'own', collect: true })
         let shape = jobShapes.get(batch)
         if (shape === undefined) {
@@ -505,13 +504,7 @@ export const wasmProgramOn = (
         }
         run(xAt * 4, w * 4, o * 4, 0, units(batch), sAt)
       }
-      if (!exact) return true
-      const n = batch * g.outputSize
-      const n4 = n >> 2
-      finite(o * 4, n4, lanes * 4)
-      for (let k = 0; k < 4; k++) if (heap[lanes + k] !== 0) return false
-      for (let i = o + 4 * n4; i < o + n; i++) if (heap[i]! * 0 !== 0) return false
-      return true
+      return exact === undefined || finiteLanesClear(heap, sAt, threadFloats * 4, split ? threads : 1, exact.finiteLanes)
     }
   }
 }

@@ -80,10 +80,20 @@ const mBytes = (g: ConvGeometry): number => superBlock(g) * M_BYTES
 const TABLE_BYTES = WASM_WINOGRAD_BATCH * 16
 
 /**
- * Scratch bytes one thread needs: `V` and `M` for each group of a batch, then the batch's table:
- * at most 4 · (32 KB + 2 KB) + 64 B, or 4 · (32 KB + 16 KB) + 64 B past 128 input channels.
+ * Where, in a thread's scratch, `run` keeps its finite lanes: 4 floats into which it ORs `v · 0` of
+ * every vector it stores (the non-finite check of kernel/finite.ts, done on values still in
+ * registers): each lane stays ±0 while every value stored through it is finite and becomes NaN
+ * otherwise. `run` reads them (to OR into): the caller zeroes them before a call and reads them
+ * after, each thread's, instead of scanning the output.
  */
-export const winogradScratchBytes = (g: ConvGeometry): number => WASM_WINOGRAD_BATCH * (vBytes(g) + mBytes(g)) + TABLE_BYTES
+export const winogradFiniteLanes = (g: ConvGeometry): number => WASM_WINOGRAD_BATCH * (vBytes(g) + mBytes(g)) + TABLE_BYTES
+
+/**
+ * Scratch bytes one thread needs: `V` and `M` for each group of a batch, the batch's table, then
+ * the finite lanes ({@link winogradFiniteLanes}): at most 4 · (32 KB + 2 KB) + 80 B, or
+ * 4 · (32 KB + 16 KB) + 80 B past 128 input channels.
+ */
+export const winogradScratchBytes = (g: ConvGeometry): number => winogradFiniteLanes(g) + 16
 
 /** Work units of a batch: tile rows. */
 export const winogradUnits = (g: ConvGeometry, batch: number): number => batch * winogradTiles(g).rows
@@ -143,6 +153,8 @@ interface Locals {
   readonly s: ReadonlyArray<number>
   readonly w: ReadonlyArray<number>
   readonly e: ReadonlyArray<number>
+  /** The finite lanes of this call (ORed into the scratch's at the end). */
+  readonly fin: number
 }
 
 /** Stores the first `lanes` lanes of `vec` at `ptr + off`. */
@@ -182,7 +194,8 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
     acc: Array.from({ length: 8 }, v128),
     s: Array.from({ length: 4 }, v128),
     w: Array.from({ length: 2 }, v128),
-    e: Array.from({ length: 4 }, v128)
+    e: Array.from({ length: 4 }, v128),
+    fin: v128()
   }
   const nchw = Lp.nchw
   const C = g.inChannels
@@ -196,6 +209,7 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
   const B = WASM_WINOGRAD_BATCH
   const M_AT = B * VB // the batch's M, after its V
   const TABLE_AT = B * (VB + MG)
+  const FIN_AT = winogradFiniteLanes(g)
   const posV = T * CS * 4 // bytes from one position's V to the next
   const rowBytes = Lp.rowSize * 4
   const pixelBytes = Lp.pixel * 4
@@ -426,6 +440,15 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
       c.end()
     }
   }
+  /** Stores the first `lanes` lanes of `vec` at `oq + off` and ORs them (times 0) into the finite lanes. */
+  const store = (vec: () => void, off: number, lanes: number): void => {
+    if (lanes <= 0) return
+    storeLanes(c, L.oq, vec, off, lanes)
+    c.get(L.fin)
+    vec()
+    if (lanes < 4) c.v128Zero().i8x16Shuffle(lanes32([0, 1, 2, 3].map((k) => (k < lanes ? k : 4)) as [number, number, number, number]))
+    c.f32x4Const(0).f32x4Mul().v128Or().set(L.fin)
+  }
   const emitOutput = (nq: number, cols: number): void => {
     c.get(L.mq).set(L.mp)
     if (!nchw) {
@@ -441,8 +464,8 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
             aRows(i, m)
             aCols(() => c.get(L.wq).v128Load(v * 16))
             const off = i * outRow + 2 * t * outPixel + v * 16
-            storeLanes(c, L.oq, () => c.get(y0), off, lanes)
-            if (col1) storeLanes(c, L.oq, () => c.get(y1), off + outPixel, lanes)
+            store(() => c.get(y0), off, lanes)
+            if (col1) store(() => c.get(y1), off + outPixel, lanes)
           })
         }
       }
@@ -457,8 +480,8 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
         aCols(() => c.get(L.wq).v128Load32Splat(f * 4))
         // interleave the tiles' two columns: (t0c0 t0c1 t1c0 t1c1) (t2c0 t2c1 t3c0 t3c1)
         const off = f * outChannel + i * outRow
-        storeLanes(c, L.oq, () => c.get(y0).get(y1).i8x16Shuffle(lanes32([0, 4, 1, 5])), off, Math.min(4, cols))
-        storeLanes(c, L.oq, () => c.get(y0).get(y1).i8x16Shuffle(lanes32([2, 6, 3, 7])), off + 16, Math.min(4, cols - 4))
+        store(() => c.get(y0).get(y1).i8x16Shuffle(lanes32([0, 4, 1, 5])), off, Math.min(4, cols))
+        store(() => c.get(y0).get(y1).i8x16Shuffle(lanes32([2, 6, 3, 7])), off + 16, Math.min(4, cols - 4))
       })
     }
   }
@@ -578,6 +601,7 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
   const outTileRow = 2 * outRow
   const perRow = fullGroups + (lastCols > 0 ? 1 : 0)
   c.get(U0).get(U1).i32GeS().if_().return_().end()
+  c.v128Zero().set(L.fin)
   c.get(U0).set(L.u)
   c.get(U0).i32(NT).i32RemU().set(L.i)
   c.get(X).get(U0).i32(NT).i32DivU().i32(sampleBytes).i32Mul().i32Add().get(L.i).i32(inTileRow).i32Mul().i32Add().set(L.xRow)
@@ -613,5 +637,7 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
   emitBatch()
   c.get(L.u).get(U1).i32LtS().brIf(0)
   c.end()
+  // this call's finite lanes into the thread's
+  c.get(S).get(S).v128Load(FIN_AT).get(L.fin).v128Or().v128Store(FIN_AT)
   return c
 }
