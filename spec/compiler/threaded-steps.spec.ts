@@ -289,7 +289,7 @@ describe.runIf(RUNS)('a split Winograd step checks what each thread wrote for no
     const model = right(sequential([layer('Conv2D', { filters: 16, kernel_size: [3, 3], padding: 'same', activation: 'relu' })], { input_shape: [40, 40, 16] }))
     const one = right(compileModel(model, { threads: 1 }))
     const two = right(compileModel(model, { threads: 2, split: 'always' }))
-    expect(one.plan.steps[0]?.kernel).toBe('conv:wasm-winograd@arena')
+    expect(one.plan?.steps[0]?.kernel).toBe('conv:wasm-winograd@arena')
     const params = one.init(3)
     const n = 40 * 40 * 16
     const base = floats(n, 7, 2, 0)

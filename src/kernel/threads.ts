@@ -85,8 +85,6 @@ const PARTS = JOB_HEADER_BYTES / 4 - 16
 const PART_END = PARTS // + p: the chunk index where part p ends
 const PART_CLAIM = PARTS + 4 // + p: chunks of part p claimed so far
 const PAD_CLAIM = PARTS + 8 // + p: pad items of part p claimed so far
-/** The first of 48 header bytes (16-aligned) that no job uses: i32 4 to 15, between ABORT and FLAGS. */
-export const JOB_SPARE_BYTE = 4 * (ABORT + 1)
 /** Compute chunks a job may have (a done flag and a first work unit each in the header). */
 export const JOB_MAX_CHUNKS = Math.floor((PARTS - FLAGS - 1) / 2)
 /**
