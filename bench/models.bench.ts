@@ -425,15 +425,22 @@ const thousands = (n: number): string => Math.round(n).toLocaleString('en-US')
 const mflopAt = (m: ModelRun, batch: number): number => (2 * m.macs * batch) / 1e6
 const fmtMs = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 0.1 ? v.toFixed(2) : v.toFixed(3))
 
-type Ratio = readonly [label: string, fn: (r: BatchRun, m: ModelRun) => number | undefined, target: string, subset?: (r: BatchRun, m: ModelRun) => boolean]
+type Ratio = readonly [
+  label: string,
+  fn: (r: BatchRun, m: ModelRun) => number | undefined,
+  target: string,
+  subset?: ((r: BatchRun, m: ModelRun) => boolean) | undefined,
+  /** The target's least geomean, when it has one: a geomean that rounds to it from below is printed with 3 decimals. */
+  least?: number
+]
 
 const med = (r: BatchRun, n: EngineName): number | undefined => r.engines[n]?.stats?.median
 
 const RATIOS: ReadonlyArray<Ratio> = [
-  ['tfjs-wasm ÷ ours', (r) => ratio(med(r, 'tfjs-wasm'), med(r, 'ours')), 'geomean ≥ 1.5, none < 1.0'],
+  ['tfjs-wasm ÷ ours', (r) => ratio(med(r, 'tfjs-wasm'), med(r, 'ours')), 'geomean ≥ 1.5, none < 1.0', undefined, 1.5],
   ['tfjs-cpu ÷ ours', (r) => ratio(med(r, 'tfjs-cpu'), med(r, 'ours')), ''],
   ['ours ÷ ours×2', (r) => twoThreads(r), 'never < 1.0 (2 threads never slower)'],
-  ['ours ÷ ours×2, ≥ 200 MFLOP per forward', (r) => twoThreads(r), '≥ 1.6', (r, m) => mflopAt(m, r.batch) >= 200],
+  ['ours ÷ ours×2, ≥ 200 MFLOP per forward', (r) => twoThreads(r), '≥ 1.6', (r, m) => mflopAt(m, r.batch) >= 200, 1.6],
   [
     'ours ÷ ours′ (A/A control)',
     (r) => (r.pair === undefined ? undefined : ratio(r.pair.one.median, r.pair.control.median)),
@@ -506,7 +513,7 @@ const batchTable = (models: ReadonlyArray<ModelRun>, batch: number): string[] =>
 const summaryTable = (models: ReadonlyArray<ModelRun>): string[] => {
   const head = ['ratio (time ÷ time)', ...BATCHES.flatMap((b) => [`batch ${b}: geomean (models)`, `batch ${b}: slowest`]), 'target (issue 12)']
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`]
-  for (const [label, fn, target, subset] of RATIOS) {
+  for (const [label, fn, target, subset, least] of RATIOS) {
     const cells = BATCHES.flatMap((b) => {
       const vals = models.flatMap((m) => {
         const r = m.runs.find((x) => x.batch === b)
@@ -518,7 +525,10 @@ const summaryTable = (models: ReadonlyArray<ModelRun>): string[] => {
       const worst = vals.reduce((a, x) => (x.v < a.v ? x : a))
       const best = vals.reduce((a, x) => (x.v > a.v ? x : a))
       const range = label.includes('A/A') ? ` (fastest: ${best.m.c.name} ${f(best.v)})` : ''
-      return [`${f(geomean(vals.map((x) => x.v)))} (${vals.length})`, `${worst.m.c.name} ${f(worst.v)}${range}`]
+      const g = geomean(vals.map((x) => x.v))
+      // 1.596 is not ≥ 1.6: where two decimals would round a geomean up to its target, three
+      const shown = least !== undefined && g < least && Number(f(g)) >= least ? g.toFixed(3) : f(g)
+      return [`${shown} (${vals.length})`, `${worst.m.c.name} ${f(worst.v)}${range}`]
     })
     lines.push(`| ${label} | ${cells.join(' | ')} | ${target} |`)
   }
