@@ -27,7 +27,7 @@
  * --batch N (repeatable; default 1 and 8), --no-rss (no child processes), --max-call-s S,
  * --wait-quiet S (before timing each batch, wait up to S s for other processes to leave the cores),
  * --no-write (print only; otherwise the "Models" section of BENCHMARKS.md is replaced, the kernel
- * bench's part kept).
+ * bench's part kept), --no-core-probe (skip bench/cores.ts's per-CPU probe at the start and the end).
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { spawnSync } from 'node:child_process'
@@ -41,6 +41,7 @@ import { copyParams, cpuMark, ENGINE_NAMES, gc, otherCores, oursEngine, relToSca
 import { macsPerSample } from './models/flops.js'
 import { tfjsEngine } from './models/tfjs.js'
 import { mallocNote, withSteadyMalloc } from './malloc.js'
+import { describeProbe, probeCores, type CoreProbe } from './cores.js'
 
 // -------------------------------------------------------------------------------------
 // options
@@ -49,7 +50,7 @@ import { mallocNote, withSteadyMalloc } from './malloc.js'
 const argv = process.argv.slice(2)
 const flag = (name: string): boolean => argv.includes(name)
 const values = (name: string): string[] => argv.flatMap((a, i) => (a === name && argv[i + 1] !== undefined ? (argv[i + 1] as string).split(',') : []))
-const known = new Set(['--quick', '--model', '--batch', '--no-rss', '--max-call-s', '--no-write', '--wait-quiet'])
+const known = new Set(['--quick', '--model', '--batch', '--no-rss', '--max-call-s', '--no-write', '--wait-quiet', '--no-core-probe'])
 const unknown = argv.filter((a, i) => a.startsWith('--') && !known.has(a) && !['--model', '--batch', '--max-call-s', '--wait-quiet'].includes(argv[i - 1] ?? ''))
 if (unknown.length > 0) {
   console.error(`bench:models: unknown option ${unknown.join(', ')}; options: ${[...known].join(', ')}`)
@@ -61,6 +62,8 @@ const batches = values('--batch').map(Number)
 const BATCHES = batches.length > 0 ? batches : [1, 8]
 if (BATCHES.some((b) => !Number.isSafeInteger(b) || b < 1)) throw new Error(`--batch expects positive integers, found ${values('--batch').join(', ')}`)
 const rss = !flag('--no-rss')
+/** The per-CPU probe (bench/cores.ts) at the start and the end, unless `--no-core-probe`. */
+const coreProbe = !flag('--no-core-probe')
 const write = !flag('--no-write')
 const MAX_CALL_MS = 1000 * Number(values('--max-call-s')[0] ?? (quick ? 10 : 60))
 /** `--wait-quiet S`: before timing each batch, wait up to S s for other processes to leave the cores. */
@@ -597,7 +600,13 @@ const planTable = (models: ReadonlyArray<ModelRun>): string[] => {
   return lines
 }
 
-const report = (models: ReadonlyArray<ModelRun>, failed: ReadonlyArray<Failed>, elapsedS: number, loadStart: number): string => {
+const report = (
+  models: ReadonlyArray<ModelRun>,
+  failed: ReadonlyArray<Failed>,
+  elapsedS: number,
+  loadStart: number,
+  probes: readonly [CoreProbe, CoreProbe] | undefined
+): string => {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
   const when = new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC'
   const command = `npm run bench:models${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`
@@ -619,6 +628,12 @@ const report = (models: ReadonlyArray<ModelRun>, failed: ReadonlyArray<Failed>, 
     '',
     `${when} · Node ${process.version} · ${mallocNote()} · ${cpu} × ${os.availableParallelism()} · \`${command}\` · ${(elapsedS / 60).toFixed(1)} min · load average (1 min) ${loadStart.toFixed(1)} at the start, ${(os.loadavg()[0] ?? NaN).toFixed(1)} at the end (above ~1: other processes shared the cores)`,
     '',
+    ...(probes === undefined
+      ? []
+      : [
+          `Cores (bench/cores.ts: the same one-thread layers pinned to each CPU in turn; the host may give the two vCPUs different speeds, and change them within minutes): at the start, ${describeProbe(probes[0])}. At the end, ${describeProbe(probes[1])}.`,
+          ''
+        ]),
     'Whole models, side by side in one process: `ours` = layerspec `compileModel(model, { threads: 1 })` (every other option its default), `ours×2` = `{ threads: 2 }`, tfjs-layers 4.22 on `tfjs-backend-wasm` (1 thread) and on `tfjs-backend-cpu`, each loaded from the same model JSON with the same weights assigned by name and run on the same input. A call goes from JS Float32Arrays in to JS Float32Arrays out (`forward`; tfjs: tensors from the arrays, `predict`, `dataSync`). Outputs are checked first (max |a − b| / max |b| against `ours`; ✗ above 1e-5, the tolerance of spec/compiler/tfjs-differential.spec.ts). Each engine is warmed ≥ 250 ms, then timed in rounds in which every engine runs one sample (~20 ms of calls, a GC before each), each call timed: ms = median (90th percentile) over the calls, or the number of calls for an engine timed over fewer than 3. Then the two-thread phase: `ours`, `ours×2` and `ours′` (the A/A control: `ours` compiled a second time, same options, its own arena and packed weights) alone, each first run unmeasured for ≥ 250 ms and ≥ 48 calls (at most 1 s; the split policy follows the change from the main rounds within two or three probes), then in alternating blocks of ~40 ms of calls (a GC and a few unmeasured calls before each block; each round in the next of the six orders of the three, up to 16 blocks each until half an engine\'s 8 s budget, at least 3): in the main rounds every `ours×2` sample follows tfjs\'s engines (a worker asleep, caches full of another engine\'s arrays), which a user running a model call after call does not see; **ours ÷ ours×2 is the two-thread phase\'s ratio of medians** (the phase\'s medians in their own column; for an engine of ≥ 5 s a call, the main rounds\'), and **ours ÷ ours′ the same ratio for identical code**: its spread over the models is how far from 1.0 this bench reads a tie. Ratios are a time divided by a time (> 1: `ours` is faster; ours ÷ ours×2 > 1: two threads help). MFLOP = 2 × the multiply-adds of the Conv2D, DepthwiseConv2D and Dense calls per forward.',
     '`other processes`: the cores that other processes kept busy while the row was timed (`/proc/stat` less the CPU time of this process, all its threads), out of ' +
       `${os.availableParallelism()}: rows timed beside other work are noisier, the two-thread figures most. ` +
@@ -662,6 +677,8 @@ const main = async (): Promise<void> => {
   withSteadyMalloc()
   const t0 = performance.now()
   const loadStart = os.loadavg()[0] ?? NaN
+  const probeStart = coreProbe ? probeCores() : undefined
+  if (probeStart !== undefined) log(`cores at the start: ${describeProbe(probeStart)}`)
   const names = new Set(CASES.map((c) => c.name))
   const missing = only.filter((n) => !names.has(n))
   if (missing.length > 0) {
@@ -682,7 +699,9 @@ const main = async (): Promise<void> => {
     }
     gc()
   }
-  const md = report(models, failed, (performance.now() - t0) / 1000, loadStart)
+  const probeEnd = coreProbe ? probeCores() : undefined
+  if (probeEnd !== undefined) log(`cores at the end: ${describeProbe(probeEnd)}`)
+  const md = report(models, failed, (performance.now() - t0) / 1000, loadStart, probeStart !== undefined && probeEnd !== undefined ? [probeStart, probeEnd] : undefined)
   console.log(md)
   if (write) {
     const path = here('../BENCHMARKS.md')
