@@ -283,6 +283,27 @@ describe.runIf(RUNS)('whole models with threads: Dense, BatchNormalization, pool
   })
 })
 
+describe.runIf(RUNS)('a split Winograd step with big weights (batches of 32 groups, chunks of whole batches)', () => {
+  it('260 → 257 channels (16·260·257 floats > 4 MiB): threads 2 = threads 1 bit for bit, batch 1 and 2, call after call', () => {
+    // 12×20 output: 6 tile rows of 3 groups; a chunk holds at least 10 tile rows (a batch of 32 groups),
+    // so each thread's part is one chunk
+    const model = right(sequential([layer('Conv2D', { filters: 257, kernel_size: [3, 3], padding: 'same', activation: 'relu' })], { input_shape: [12, 20, 260] }))
+    const one = right(compileModel(model, { threads: 1 }))
+    const two = right(compileModel(model, { threads: 2, split: 'always' }))
+    expect(one.plan?.steps[0]?.kernel).toBe('conv:wasm-winograd@arena')
+    const params = one.init(4)
+    const before = threadStats.calls
+    for (const batch of [1, 2, 1, 2, 2]) {
+      const input = [{ shape: [batch, 12, 20, 260], data: floats(batch * 12 * 20 * 260, 11 + batch, 1, 0) }]
+      const want = (one.forward(params, input)[0] as Tensor).data as Float32Array
+      const got = (two.forward(params, input)[0] as Tensor).data as Float32Array
+      expect(want.some((v) => v > 0)).toBe(true)
+      expect(firstBitDifference(got, want), `batch ${batch}`).toBe(-1)
+    }
+    expect(threadStats.calls - before).toBeGreaterThanOrEqual(5)
+  })
+})
+
 describe.runIf(RUNS)('a split Winograd step checks what each thread wrote for non-finite values', () => {
   it('±∞ or NaN in rows of either thread’s half: the exact rerun, threads 2 = threads 1 bit for bit (NaN as NaN)', () => {
     // 40×40×16 → 16, 3×3 same: 20 tile rows, two parts of 10; the worker computes the second

@@ -185,19 +185,23 @@ describe('threads', () => {
   })
 
   it.each([
-    [28, 1, 2],
-    [3136, 4, 2],
-    [256, 1, 4],
-    [5, 1, 2],
-    [7, 1, 8],
-    [1_000_000, 1, 2]
-  ] as const)('%i work units (multiples of %i) over %i threads: a part per thread, each in guided chunks, large first, down to the smallest', (units, align, threads) => {
-    const starts = chunkStarts(units, align, threads)
+    [28, 1, 2, 1],
+    [3136, 4, 2, 1],
+    [256, 1, 4, 1],
+    [5, 1, 2, 1],
+    [7, 1, 8, 1],
+    [1_000_000, 1, 2, 1],
+    // a floor (Winograd's batch of groups with big weights): 14 tile rows, batches of 8 rows
+    [14, 1, 2, 8],
+    [56, 1, 2, 8],
+    [3136, 4, 2, 10]
+  ] as const)('%i work units (multiples of %i) over %i threads, chunks of at least %i: a part per thread, each in guided chunks, large first, down to the smallest', (units, align, threads, minUnits) => {
+    const starts = chunkStarts(units, align, threads, minUnits)
     expect(starts[0]).toBe(0)
     expect(starts[starts.length - 1]).toBe(units)
     expect(starts.length - 1).toBeLessThanOrEqual(JOB_MAX_CHUNKS)
     const parts = Math.min(threads, JOB_MAX_PARTS)
-    const min = Math.max(align, Math.ceil(units / (JOB_MAX_CHUNKS - parts) / align) * align)
+    const min = Math.max(align, Math.ceil(units / (JOB_MAX_CHUNKS - parts) / align) * align, Math.ceil(minUnits / align) * align)
     // part p is [ceil(p/parts of the units) in whole aligns, the next part's start): each begins at a chunk start
     const bounds = Array.from({ length: parts + 1 }, (_, p) => (p === parts ? units : Math.min(units, Math.ceil((p * units) / parts / align) * align)))
     for (const b of bounds) expect(starts).toContain(b)
@@ -213,6 +217,8 @@ describe('threads', () => {
         // each a 1/(2·threads) share of what is left of the part, rounded up to whole `align`s, at least `min`
         const left = hi - (inPart[j] as number)
         expect(n).toBe(Math.min(left, Math.max(min, Math.ceil(left / (2 * threads) / align) * align)))
+        // only a part's last chunk is below the floor
+        if (inPart[j + 1] !== hi) expect(n).toBeGreaterThanOrEqual(minUnits)
       })
     }
   })

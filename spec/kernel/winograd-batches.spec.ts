@@ -3,7 +3,8 @@
  * shared call would, over every range of work units (tile rows) `[u0, u1)`.
  *
  * The kernel gathers the groups of 4 tiles of consecutive tile rows into batches of up to
- * `WASM_WINOGRAD_BATCH` (a batch may end in the middle of a tile row and span samples), so that each
+ * `winogradBatch(g)` groups — `WASM_WINOGRAD_BATCH` (4), or `WASM_WINOGRAD_BIG_BATCH` (32) when the
+ * transformed weights pass 4 MiB — (a batch may end in the middle of a tile row and span samples), so that each
  * weight panel serves the whole batch: what must hold is that the rows of the units in the range,
  * and nothing else, are written — whatever the range's first and last row, the partial last group of
  * a row, a tile row with one output row (odd heights), several channel chunks — and that the
@@ -25,10 +26,13 @@ import { wasmApi } from '../../src/kernel/wasm/api.js'
 import { encodeModule, HAS_SIMD } from '../../src/kernel/wasm/encoder.js'
 import {
   WASM_WINOGRAD_BATCH,
+  WASM_WINOGRAD_BIG_BATCH,
   WASM_WINOGRAD_GROUP,
   WASM_WINOGRAD_Q,
+  winogradBatch,
   winogradCode,
   winogradFiniteLanes,
+  winogradMinChunk,
   winogradRowOfUnit,
   winogradScratchBytes,
   winogradUnits
@@ -129,10 +133,16 @@ describe.runIf(HAS_SIMD)('wasm Winograd run over unit ranges (batches of groups 
     ['NCHW valid, 1 group a row', { filters: 16, padding: 'valid', data_format: 'channels_first' }, [4, 8, 10], 2],
     // past 128 channels: two channel chunks, a superblock of 64 filters and a rest with a tail block
     ['NHWC same, 130 channels, 70 filters', { filters: 70, padding: 'same' }, [3, 9, 130], 2],
-    ['NCHW same, 130 channels, 20 filters', { filters: 20, padding: 'same', data_format: 'channels_first' }, [130, 4, 5], 2]
+    ['NCHW same, 130 channels, 20 filters', { filters: 20, padding: 'same', data_format: 'channels_first' }, [130, 4, 5], 2],
+    // big weights (16·260·257 floats > 4 MiB): batches of 32 groups; 3 groups a row (the last partial),
+    // 15 a sample, 45 in all: the first batch spans two samples and ends in a row of the third
+    ['NHWC same, big weights (260 channels, 257 filters): batches of 32 groups', { filters: 257, padding: 'same' }, [9, 17, 260], 3],
+    // big weights, 12 groups in all: one batch holds every row of both samples
+    ['NCHW same, big weights (260 channels, 260 filters): one batch for all', { filters: 260, padding: 'same', data_format: 'channels_first' }, [260, 6, 9], 2]
   ] as const)('%s: every [u0, u1) writes exactly its rows, bit for bit, scratch within bounds', (_, config, shape, batch) => {
     const s = setup(config, shape, batch)
     expect(s.units).toBeGreaterThanOrEqual(3)
+    expect(winogradBatch(s.g)).toBe(s.g.inChannels * s.g.outChannels > 65536 ? WASM_WINOGRAD_BIG_BATCH : WASM_WINOGRAD_BATCH)
     for (let u0 = 0; u0 < s.units; u0++) {
       for (let u1 = u0 + 1; u1 <= s.units; u1++) {
         const { out, guardsKept, lanesFinite } = s.run(u0, u1)
@@ -154,7 +164,8 @@ describe.runIf(HAS_SIMD)('wasm Winograd run over unit ranges (batches of groups 
     ['NHWC same, odd width and height, +∞', { filters: 11, padding: 'same' }, [7, 19, 5], 2, Infinity],
     ['NHWC valid, −∞', { filters: 8, padding: 'valid' }, [9, 10, 3], 2, -Infinity],
     ['NCHW same, NaN', { filters: 9, padding: 'same', data_format: 'channels_first' }, [6, 5, 13], 3, NaN],
-    ['NHWC same, 130 channels, +∞', { filters: 70, padding: 'same' }, [3, 9, 130], 2, Infinity]
+    ['NHWC same, 130 channels, +∞', { filters: 70, padding: 'same' }, [3, 9, 130], 2, Infinity],
+    ['NCHW same, big weights (batches of 32 groups), −∞', { filters: 260, padding: 'same', data_format: 'channels_first' }, [260, 6, 9], 2, -Infinity]
   ] as const)('%s in one input value: the finite lanes of every [u0, u1) say whether what it wrote is finite', (_, config, shape, batch, bad) => {
     // the non-finite value in the second sample's middle, so that ranges with and without it exist
     const s = setup(config, shape, batch, (x) => {
@@ -187,13 +198,25 @@ describe.runIf(HAS_SIMD)('wasm Winograd run over unit ranges (batches of groups 
     }
   })
 
-  it(`a batch holds up to ${WASM_WINOGRAD_BATCH} groups: the scratch is that many groups' transforms and products`, () => {
-    const small = right(computeGeometry(right(decodeConv2D({ filters: 8, kernel_size: 3 })), [8, 8, 128]))
-    const chunked = right(computeGeometry(right(decodeConv2D({ filters: 8, kernel_size: 3 })), [8, 8, 129]))
+  it(`a batch holds up to ${WASM_WINOGRAD_BATCH} groups (${WASM_WINOGRAD_BIG_BATCH} past 4 MiB of weights): the scratch is that many groups' transforms and products`, () => {
+    const geometry = (filters: number, shape: readonly [number, number, number]): ConvGeometry => right(computeGeometry(right(decodeConv2D({ filters, kernel_size: 3 })), shape))
+    const small = geometry(8, [8, 8, 128])
+    const chunked = geometry(8, [8, 8, 129])
+    // 16 · 256 · 256 floats are exactly 4 MiB: still batches of 4; one more filter passes it
+    const atLimit = geometry(256, [30, 30, 256])
+    const big = geometry(257, [30, 30, 256])
+    expect([small, chunked, atLimit].map(winogradBatch)).toEqual([WASM_WINOGRAD_BATCH, WASM_WINOGRAD_BATCH, WASM_WINOGRAD_BATCH])
+    expect(winogradBatch(big)).toBe(WASM_WINOGRAD_BIG_BATCH)
     // V: 16 positions × 4 tiles × 128 channels, M: 16 × 4 × 8 (× 8 blocks when chunked), floats; a
     // 16-byte table entry a group; then the 4 finite lanes
     expect(winogradScratchBytes(small)).toBe(WASM_WINOGRAD_BATCH * (16 * 4 * 128 * 4 + 16 * 4 * 8 * 4 + 16) + 16)
     expect(winogradScratchBytes(chunked)).toBe(WASM_WINOGRAD_BATCH * (16 * 4 * 128 * 4 + 8 * 16 * 4 * 8 * 4 + 16) + 16)
+    expect(winogradScratchBytes(big)).toBe(WASM_WINOGRAD_BIG_BATCH * (16 * 4 * 128 * 4 + 8 * 16 * 4 * 8 * 4 + 16) + 16)
     expect(winogradFiniteLanes(chunked)).toBe(winogradScratchBytes(chunked) - 16)
+    expect(winogradFiniteLanes(big)).toBe(winogradScratchBytes(big) - 16)
+    // a split call's chunks hold a whole batch of tile rows: 28 output columns are 14 tiles, 4 groups a
+    // row, so 32 groups are 8 tile rows; with small weights any chunk will do
+    expect(winogradMinChunk(big)).toBe(8)
+    expect(winogradMinChunk(atLimit)).toBe(1)
   })
 })

@@ -30,7 +30,7 @@ import { referenceKernel } from './reference.js'
 import { HAS_RELAXED_SIMD, HAS_SIMD } from './wasm/encoder.js'
 import { prepareWasm } from './wasm/runtime.js'
 import { depthwiseRowsCode, fusable, pointwiseCode, tiledRowsCode, WASM_P, WASM_Q } from './wasm/tiled.js'
-import { WASM_WINOGRAD_GROUP, WASM_WINOGRAD_Q, winogradCode, winogradFiniteLanes, winogradRowOfUnit, winogradScratchBytes, winogradUnits } from './wasm/winograd.js'
+import { WASM_WINOGRAD_GROUP, WASM_WINOGRAD_Q, winogradCode, winogradFiniteLanes, winogradMinChunk, winogradRowOfUnit, winogradScratchBytes, winogradUnits } from './wasm/winograd.js'
 import { packWinograd, winogradCovers, winogradLayout, winogradPackedSize } from './winograd.js'
 
 /** The kernel paths (a kernel name is a backend and a path). */
@@ -236,6 +236,7 @@ const prepareWasmPath = (path: Exclude<KernelPath, 'im2col'>, g: ConvGeometry, o
         units: (batch) => winogradUnits(g, batch),
         rowOfUnit: (u) => winogradRowOfUnit(g, u),
         align: 1,
+        minChunk: winogradMinChunk(g),
         scratchBytes: winogradScratchBytes(g),
         fusesActivation: fuses,
         exact: { kernel: () => prepareWasmPath('tiled', g, options), finiteLanes: winogradFiniteLanes(g) }

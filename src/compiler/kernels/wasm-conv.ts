@@ -48,7 +48,7 @@ import { THREADS_AVAILABLE } from '../../kernel/threads.js'
 import { HAS_RELAXED_SIMD } from '../../kernel/wasm/encoder.js'
 import { THREAD_MIN_MACS, wasmProgramOn, type WasmProgram } from '../../kernel/wasm/runtime.js'
 import { depthwiseRowsCode, pointwiseAlign, pointwiseCode, pointwiseParts, pointwiseUnits, tiledParts, tiledRowsCode, WASM_Q } from '../../kernel/wasm/tiled.js'
-import { WASM_WINOGRAD_GROUP, WASM_WINOGRAD_Q, winogradCode, winogradFiniteLanes, winogradRowOfUnit, winogradScratchBytes, winogradUnits } from '../../kernel/wasm/winograd.js'
+import { WASM_WINOGRAD_GROUP, WASM_WINOGRAD_Q, winogradCode, winogradFiniteLanes, winogradMinChunk, winogradRowOfUnit, winogradScratchBytes, winogradUnits } from '../../kernel/wasm/winograd.js'
 import { packWinograd, winogradLayout, winogradPackedSize } from '../../kernel/winograd.js'
 import { loraMerger } from '../../layers/lora.js'
 import type { FloatArray } from '../../numerics/FloatArray.js'
@@ -103,6 +103,7 @@ export const wasmConvProgram = (path: WasmConvPath, g: ConvGeometry, activation:
       units: (batch) => winogradUnits(g, batch),
       rowOfUnit: (u) => winogradRowOfUnit(g, u),
       align: 1,
+      minChunk: winogradMinChunk(g),
       scratchBytes: winogradScratchBytes(g),
       fusesActivation: true,
       exact: { kernel: () => prepareKernel('wasm-tiled', g, { dtype: 'float32', activation, threads: 1 }), finiteLanes: winogradFiniteLanes(g) }

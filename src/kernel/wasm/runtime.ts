@@ -50,6 +50,11 @@ export interface WasmProgram {
   /** The first output row (of `batch · outHeight`) of unit `u`; `undefined` when units are output pixels. */
   readonly rowOfUnit: ((u: number) => number) | undefined
   readonly align: number
+  /**
+   * The fewest work units a split call's chunk holds (default 1; rounded up to `align`): Winograd's
+   * batch of groups with big weights, so that a thread streams them once per batch (`winogradMinChunk`).
+   */
+  readonly minChunk?: number
   /** Scratch bytes each thread's `run` needs (its last argument points at them); 0 for none. */
   readonly scratchBytes: number
   readonly fusesActivation: boolean
@@ -99,11 +104,12 @@ const align64 = (n: number): number => Math.ceil(n / 64) * 64
  * each other. At most {@link JOB_MAX_CHUNKS} in all. (Measured, 2 threads against 1, medians of 5-6
  * runs, one part: against 16 equal chunks per thread, each copied out as it came, pointwise-1x1
  * 1.06 → 1.45×, dilated-3x3 1.62 → 1.78×; against 16 equal chunks with finished runs copied in one
- * piece, cifar-batch 1.56 → 1.65×, channels-first 1.23 → 1.31×.)
+ * piece, cifar-batch 1.56 → 1.65×, channels-first 1.23 → 1.31×.) No chunk is smaller than
+ * `minUnits` (rounded up to `align`) but a part's last.
  */
-export const chunkStarts = (units: number, align: number, threads: number): number[] => {
+export const chunkStarts = (units: number, align: number, threads: number, minUnits = 1): number[] => {
   const parts = Math.max(1, Math.min(threads, JOB_MAX_PARTS))
-  const min = Math.max(align, Math.ceil(units / (JOB_MAX_CHUNKS - parts) / align) * align)
+  const min = Math.max(align, Math.ceil(units / (JOB_MAX_CHUNKS - parts) / align) * align, Math.ceil(minUnits / align) * align)
   const starts = [0]
   for (let p = 0; p < parts; p++) {
     const end = p === parts - 1 ? units : Math.min(units, Math.ceil(((p + 1) * units) / parts / align) * align)
@@ -297,7 +303,7 @@ export const prepareWasm = (
     }
     if (program.exact !== undefined) clearFiniteLanes(heap, scratchOff, scratchStride, parallel ? threads : 1, program.exact.finiteLanes)
     if (parallel && threaded !== undefined) {
-      const starts = chunkStarts(units, program.align, threads)
+      const starts = chunkStarts(units, program.align, threads, program.minChunk)
       const padRows = staged ? padUnits(program.layout, batch) : 0
       const padChunk = Math.max(1, Math.ceil(padRows / (threads * 4)))
       const h = heap
@@ -482,7 +488,7 @@ export const wasmProgramOn = (
         if (shape === undefined) {
           const padRows = padsInWasm ? padUnits(L, batch) : 0
           const padChunk = Math.max(1, Math.ceil(padRows / (threads * 4)))
-          shape = { pads: Math.ceil(padRows / padChunk), padChunk, padUnits: padRows, starts: chunkStarts(units(batch), program.align, threads) }
+          shape = { pads: Math.ceil(padRows / padChunk), padChunk, padUnits: padRows, starts: chunkStarts(units(batch), program.align, threads, program.minChunk) }
           jobShapes.set(batch, shape)
         }
         call.heap = heap

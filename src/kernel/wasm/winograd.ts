@@ -7,7 +7,7 @@
  * `w` into the output at `o` (in the layer's data format), with this thread's scratch at `s`
  * ({@link winogradScratchBytes}). Along a tile row, tiles go in groups of 4 (8 output columns), and
  * the groups of consecutive tile rows (across samples too) in batches of up to
- * {@link WASM_WINOGRAD_BATCH}, listed in a small table in the scratch; per batch:
+ * {@link winogradBatch} (4, or 32 with big weights), listed in a small table in the scratch; per batch:
  *
  * 1. input transform: the group's four 4×4 windows, `CB = min(C, 128)` channels at a time, into
  *    `V[16][CB][4]` (f32x4 lanes: NHWC transforms 4 channels of one tile per vector and stores
@@ -27,12 +27,14 @@
  * which then holds 8 blocks of output channels (64 channels) so that each chunk's transform serves
  * all 8; the input transform is redone once per 64 output channels. The scratch stays fixed: per
  * thread and group of a batch `V` (≤ 16·128·4 floats, 32 KB) and `M` (512 floats, 2 KB; 16 KB when
- * chunked), ≤ 136 KB (192 KB) in all.
+ * chunked), ≤ 136 KB (192 KB) in all for a batch of 4 groups, 1.5 MB for one of 32.
  *
  * Why batches: one group's products read every transformed weight once (16·C·F values: 1.2-3.7 MB
  * for 120-240 channels), which at 8-32 pixels a row came from L3 or memory for every 4 tiles — the
  * layers ran at 60-85 GFLOP/s on one thread, and two threads (each streaming all weights for its
- * half of the rows) gained 1.15-1.4×. A batch of 4 groups reads them once per 16 tiles.
+ * half of the rows) gained 1.15-1.4×. A batch of 4 groups reads them once per 16 tiles; past
+ * {@link WINOGRAD_BIG_PANELS} bytes of weights (C·F > 65536: VGG's 512-channel stages) a batch
+ * holds {@link WASM_WINOGRAD_BIG_BATCH} groups ({@link winogradBatch}).
  */
 import type { Activation } from '../../codec/Activation.js'
 import type { ConvGeometry } from '../../geometry/ConvGeometry.js'
@@ -52,6 +54,20 @@ export const WASM_WINOGRAD_CHUNK = 128
  * from memory once per batch of groups instead of once per group.
  */
 export const WASM_WINOGRAD_BATCH = 4
+/**
+ * Groups of a batch when the transformed weights are larger than {@link WINOGRAD_BIG_PANELS}: they
+ * no longer stay in this VM's share of L3 between batches and come from memory each time, so a batch
+ * serves 32 groups (128 tiles) per pass over them, with 1.5 MB of `V` and `M` scratch a thread.
+ * Measured (one thread, one process, alternating 40 ms blocks, batch 4 → 8 → 16 → 32): 28×28×384→384
+ * 48.3 → 41.2 → 37.5 → 34.0 ms, 28×28×256→512 36.3 → 30.9 → 27.4 → 24.9, 14×14×512→512 at batch 8
+ * 147 → 118 → 104 → 99; at 4 MB of weights or less no gain (28×28×256→256 12.3 / 13.1 / 13.2 / 12.3,
+ * 56×56×256→256 37.6 / 39.1 / 40.9 at 4 / 8 / 16) and none below. Whole VGG16 (`H.json`, 224×224,
+ * batch 1, six such layers), old ÷ new in one process: one thread 437 → 362 and 431 → 353 ms, two
+ * threads 259 → 207 and 275 → 220 ms.
+ */
+export const WASM_WINOGRAD_BIG_BATCH = 32
+/** Bytes of transformed weights (16·C·F floats) past which a batch holds {@link WASM_WINOGRAD_BIG_BATCH} groups: 4 MiB. */
+export const WINOGRAD_BIG_PANELS = 4 * 1024 * 1024
 
 const P = WINOGRAD_POSITIONS
 const T = WASM_WINOGRAD_GROUP
@@ -76,8 +92,22 @@ const superBlock = (g: ConvGeometry): number => (chunking(g).chunks === 1 ? 1 : 
 
 /** Bytes of one group's products (`M`, all blocks of a superblock). */
 const mBytes = (g: ConvGeometry): number => superBlock(g) * M_BYTES
+/**
+ * Groups per batch for a geometry: {@link WASM_WINOGRAD_BATCH}, or {@link WASM_WINOGRAD_BIG_BATCH}
+ * when its transformed weights (16·C·F floats) pass {@link WINOGRAD_BIG_PANELS}.
+ */
+export const winogradBatch = (g: ConvGeometry): number =>
+  P * g.inChannels * g.outChannels * 4 > WINOGRAD_BIG_PANELS ? WASM_WINOGRAD_BIG_BATCH : WASM_WINOGRAD_BATCH
+
+/**
+ * The fewest tile rows a chunk of a split call should hold: as many as one batch of groups covers
+ * (at least 1), so that each thread streams the weights once per batch, not once per small chunk
+ * (VGG16 two threads with this as the chunks' floor, against without: 288 → 273 ms).
+ */
+export const winogradMinChunk = (g: ConvGeometry): number => Math.max(1, Math.floor(winogradBatch(g) / Math.ceil(winogradTiles(g).cols / T)))
+
 /** Bytes of the batch's table: per group its input and output addresses and flags (16 bytes). */
-const TABLE_BYTES = WASM_WINOGRAD_BATCH * 16
+const tableBytes = (g: ConvGeometry): number => winogradBatch(g) * 16
 
 /**
  * Where, in a thread's scratch, `run` keeps its finite lanes: 4 floats into which it ORs `v · 0` of
@@ -86,12 +116,12 @@ const TABLE_BYTES = WASM_WINOGRAD_BATCH * 16
  * otherwise. `run` reads them (to OR into): the caller zeroes them before a call and reads them
  * after, each thread's, instead of scanning the output.
  */
-export const winogradFiniteLanes = (g: ConvGeometry): number => WASM_WINOGRAD_BATCH * (vBytes(g) + mBytes(g)) + TABLE_BYTES
+export const winogradFiniteLanes = (g: ConvGeometry): number => winogradBatch(g) * (vBytes(g) + mBytes(g)) + tableBytes(g)
 
 /**
  * Scratch bytes one thread needs: `V` and `M` for each group of a batch, the batch's table, then
  * the finite lanes ({@link winogradFiniteLanes}): at most 4 · (32 KB + 2 KB) + 80 B, or
- * 4 · (32 KB + 16 KB) + 80 B past 128 input channels.
+ * 4 · (32 KB + 16 KB) + 80 B past 128 input channels (32 groups, 1.5 MB, with big weights: {@link winogradBatch}).
  */
 export const winogradScratchBytes = (g: ConvGeometry): number => winogradFiniteLanes(g) + 16
 
@@ -206,7 +236,7 @@ export const winogradCode = (g: ConvGeometry, Lp: PaddedLayout, activation: Acti
   const { CB, CS, chunks } = chunking(g)
   const VB = vBytes(g)
   const MG = mBytes(g)
-  const B = WASM_WINOGRAD_BATCH
+  const B = winogradBatch(g)
   const M_AT = B * VB // the batch's M, after its V
   const TABLE_AT = B * (VB + MG)
   const FIN_AT = winogradFiniteLanes(g)
