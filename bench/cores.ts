@@ -11,6 +11,9 @@
  * at most 1 + fast/slow times the work of the faster core alone (Winograd: 1 + 1/1.33 = 1.75), and
  * a model's one-thread time depends on which CPU its thread ran on.
  *
+ * Also the round trip of a cache line between two threads (bench/crossCore.ts): 430-530 ns on that VM,
+ * several times what two cores sharing an L3 take.
+ *
  * `npm run bench:cores` prints the probe; bench:models puts it in its header (at its start and end).
  * Run under the benches' allocator setting (bench/malloc.ts), which the children inherit.
  */
@@ -32,10 +35,25 @@ export interface CoreTimes {
   readonly registers: number
 }
 
-/** The probe's result: every CPU's times, or why it did not run. */
-export type CoreProbe = { readonly cores: ReadonlyArray<CoreTimes> } | { readonly skip: string }
+/**
+ * The probe's result: every CPU's times and the cross-core round trip of a cache line (ns,
+ * bench/crossCore.ts; absent where it could not run), or why it did not run.
+ */
+export type CoreProbe = { readonly cores: ReadonlyArray<CoreTimes>; readonly roundTripNs?: number } | { readonly skip: string }
 
 const probeScript = fileURLToPath(new URL('./coreProbe.ts', import.meta.url))
+const crossCoreScript = fileURLToPath(new URL('./crossCore.ts', import.meta.url))
+
+/** The cross-core round trip in a child process (not pinned: its two threads on two CPUs), or `undefined`. */
+const roundTrip = (): number | undefined => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', crossCoreScript], { encoding: 'utf8', timeout: 60_000 })
+  try {
+    const v = (JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { roundTripNs?: unknown }).roundTripNs
+    return typeof v === 'number' && Number.isFinite(v) ? v : undefined
+  } catch {
+    return undefined
+  }
+}
 
 /** Runs the probe pinned to each CPU in turn (`taskset`; Linux). */
 export const probeCores = (): CoreProbe => {
@@ -51,7 +69,8 @@ export const probeCores = (): CoreProbe => {
       return { skip: `the probe on CPU ${cpu} failed (${(r.stderr.trim().split('\n').pop() ?? `exit ${String(r.status)}`).slice(0, 160)})` }
     }
   }
-  return { cores }
+  const rt = n >= 2 ? roundTrip() : undefined
+  return rt === undefined ? { cores } : { cores, roundTripNs: rt }
 }
 
 const KINDS = ['tiled', 'winograd', 'pointwise', 'registers'] as const
@@ -67,7 +86,8 @@ export const describeProbe = (p: CoreProbe): string => {
   }).join(', ')
   const w = p.cores.map((c) => c.winograd)
   const cap = p.cores.length < 2 ? '' : `; two threads sharing Winograd work perfectly: at most ${w.reduce((a, t) => a + Math.min(...w) / t, 0).toFixed(2)}× the faster core alone`
-  return `one thread pinned to each CPU (taskset): ${each}; slowest ÷ fastest: ${spread}${cap}`
+  const rt = p.roundTripNs === undefined ? '' : `; a cache line from one core to the other and back: ${p.roundTripNs.toFixed(0)} ns`
+  return `one thread pinned to each CPU (taskset): ${each}; slowest ÷ fastest: ${spread}${cap}${rt}`
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
