@@ -215,8 +215,11 @@ describe.runIf(HAS_SIMD)('wasm Winograd run over unit ranges (batches of groups 
     expect(winogradFiniteLanes(chunked)).toBe(winogradScratchBytes(chunked) - 16)
     expect(winogradFiniteLanes(big)).toBe(winogradScratchBytes(big) - 16)
     // a split call's chunks hold a whole batch of tile rows: 28 output columns are 14 tiles, 4 groups a
-    // row, so 32 groups are 8 tile rows; with small weights any chunk will do
+    // row, so 32 groups are 8 tile rows; with small weights any chunk will do, however few groups a
+    // row has (an 8-wide output: one group a row, a batch of 4 would be 4 rows)
     expect(winogradMinChunk(big)).toBe(8)
     expect(winogradMinChunk(atLimit)).toBe(1)
+    expect(winogradMinChunk(geometry(32, [10, 10, 128]))).toBe(1)
+    expect(winogradMinChunk(geometry(257, [10, 10, 256]))).toBe(32)
   })
 })

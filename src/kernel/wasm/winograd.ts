@@ -100,11 +100,14 @@ export const winogradBatch = (g: ConvGeometry): number =>
   P * g.inChannels * g.outChannels * 4 > WINOGRAD_BIG_PANELS ? WASM_WINOGRAD_BIG_BATCH : WASM_WINOGRAD_BATCH
 
 /**
- * The fewest tile rows a chunk of a split call should hold: as many as one batch of groups covers
- * (at least 1), so that each thread streams the weights once per batch, not once per small chunk
- * (VGG16 two threads with this as the chunks' floor, against without: 288 → 273 ms).
+ * The fewest tile rows a chunk of a split call should hold: with big weights (batches of
+ * {@link WASM_WINOGRAD_BIG_BATCH}), as many as one batch of groups covers, so that each thread
+ * streams the weights once per batch, not once per small chunk (VGG16 two threads with this as the
+ * chunks' floor, against without: 288 → 273 ms); otherwise 1 — the guided chunks' balancing is
+ * worth more there (one chunk per thread: densenet121 b1 two threads 1.38 → 1.31×).
  */
-export const winogradMinChunk = (g: ConvGeometry): number => Math.max(1, Math.floor(winogradBatch(g) / Math.ceil(winogradTiles(g).cols / T)))
+export const winogradMinChunk = (g: ConvGeometry): number =>
+  winogradBatch(g) > WASM_WINOGRAD_BATCH ? Math.max(1, Math.floor(winogradBatch(g) / Math.ceil(winogradTiles(g).cols / T))) : 1
 
 /** Bytes of the batch's table: per group its input and output addresses and flags (16 bytes). */
 const tableBytes = (g: ConvGeometry): number => winogradBatch(g) * 16
