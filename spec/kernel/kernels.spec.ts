@@ -272,6 +272,106 @@ describe('threads', () => {
     expect(owned).toBeGreaterThanOrEqual(Math.ceil(shared / 2))
   })
 
+  it.each([1, 3])('a job of JOB_MAX_CHUNKS chunks over %i worker(s): every unit computed exactly once, its part\'s done flags and claim counters apart from the others\'', (helpers) => {
+    const wasm = wasmApi
+    if (!THREADS_AVAILABLE || wasm === undefined) return
+    // run(x, w, o, u0, u1, s): for each unit of [u0, u1), adds 1 to its i32 at o and stores the thread's
+    // scratch s (0: the calling thread, k: worker k) in its i32 at o + 4 · units: a unit computed twice
+    // or never counts other than 1
+    const units = JOB_MAX_CHUNKS
+    const c = new Code([I32, I32, I32, I32, I32, I32])
+    const u = c.local(I32)
+    c.get(3).set(u).block().loop()
+    c.get(u).get(4).i32GeS().brIf(1)
+    c.get(2).get(u).i32(4).i32Mul().i32Add()
+    c.get(2).get(u).i32(4).i32Mul().i32Add().i32Load(0).i32(1).i32Add().i32Store(0)
+    c.get(2).get(u).i32(4).i32Mul().i32Add().i32(units * 4).i32Add().get(5).i32Store(0)
+    c.get(u).i32(1).i32Add().set(u).br(0)
+    c.end().end()
+    const module = new wasm.Module(encodeModule([{ name: 'run', code: c }], { shared: true, initialPages: 1, maxPages: 2 }))
+    const memory = new wasm.Memory({ initial: 1, maximum: 2, shared: true })
+    const run = new wasm.Instance(module, { env: { memory } }).exports['run'] as (...a: number[]) => void
+    const threaded = new ThreadedModule(module, memory, helpers)
+    const o = JOB_HEADER_BYTES
+    const counts = new Int32Array(memory.buffer, o, units)
+    const by = new Int32Array(memory.buffer, o + units * 4, units)
+    const starts = Array.from({ length: units + 1 }, (_, j) => j)
+    const threadsSeen = new Set<number>()
+    for (const copiesOut of [true, false, true, false]) {
+      counts.fill(0)
+      by.fill(255)
+      const copied: number[] = []
+      threaded.runJob(
+        { x: 0, w: 0, o, stage: 0, pads: 0, padChunk: 1, padUnits: 0, starts, scratch: 0, scratchBytes: 1 },
+        {
+          copyIn: () => undefined,
+          pad: () => undefined,
+          run: (u0, u1) => run(0, 0, o, u0, u1, 0),
+          copyOut: (u0, u1) => {
+            for (let k = u0; k < u1; k++) copied.push(k)
+          },
+          copiesOut
+        }
+      )
+      expect(Array.from(counts).every((n) => n === 1)).toBe(true)
+      expect(Array.from(by).every((t) => t <= helpers)).toBe(true)
+      for (const t of by) threadsSeen.add(t)
+      // copied out once each when the steps copy (when they say they do not, copyOut is theirs to ignore)
+      if (copiesOut) expect(copied.sort((a, b) => a - b)).toEqual(starts.slice(0, units))
+    }
+    threaded.dispose()
+    expect(threadsSeen.has(0)).toBe(true)
+  })
+
+  it('a worker asleep (idle past its spin) is woken by the next job and takes its part', () => {
+    const wasm = wasmApi
+    if (!THREADS_AVAILABLE || wasm === undefined) return
+    // run(x, w, o, u0, u1, s): stores the thread's scratch s in each unit's i32
+    const c = new Code([I32, I32, I32, I32, I32, I32])
+    const u = c.local(I32)
+    c.get(3).set(u).block().loop()
+    c.get(u).get(4).i32GeS().brIf(1)
+    c.get(2).get(u).i32(4).i32Mul().i32Add().get(5).i32Store(0)
+    c.get(u).i32(1).i32Add().set(u).br(0)
+    c.end().end()
+    const module = new wasm.Module(encodeModule([{ name: 'run', code: c }], { shared: true, initialPages: 1, maxPages: 2 }))
+    const memory = new wasm.Memory({ initial: 1, maximum: 2, shared: true })
+    const run = new wasm.Instance(module, { env: { memory } }).exports['run'] as (...a: number[]) => void
+    const threaded = new ThreadedModule(module, memory, 1)
+    const units = 16
+    const o = JOB_HEADER_BYTES
+    const by = new Int32Array(memory.buffer, o, units)
+    const pause = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+    let joined = 0
+    for (let job = 0; job < 4; job++) {
+      // idle for 20 ms: the worker stops spinning after 0.3 ms and sleeps until a command wakes it
+      pause(20)
+      by.fill(255)
+      let first = true
+      threaded.runJob(
+        { x: 0, w: 0, o, stage: 0, pads: 0, padChunk: 1, padUnits: 0, starts: Array.from({ length: units + 1 }, (_, j) => j), scratch: 0, scratchBytes: 1 },
+        {
+          copyIn: () => undefined,
+          pad: () => undefined,
+          run: (u0, u1) => {
+            // the calling thread's first chunk takes 100 ms: time for the woken worker to take the rest
+            if (first) pause(100)
+            first = false
+            run(0, 0, o, u0, u1, 0)
+          },
+          copyOut: () => undefined,
+          copiesOut: false
+        }
+      )
+      expect(Array.from(by).every((t) => t === 0 || t === 1)).toBe(true)
+      if (by.includes(1)) joined++
+    }
+    threaded.dispose()
+    // a command posted to a sleeping worker wakes it (a lost wake-up would leave it asleep for good:
+    // the calling thread would compute every unit, then block on its next command)
+    expect(joined).toBeGreaterThanOrEqual(3)
+  })
+
   it("a job's output is copied out exactly once, each run of chunks the workers finished in one piece", () => {
     const wasm = wasmApi
     if (!THREADS_AVAILABLE || wasm === undefined) return

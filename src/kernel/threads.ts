@@ -28,6 +28,14 @@
  *   chunks itself and hands the rest over once the worker is free (`threadStats.late` / `alone`).
  * - While a model's forward that splits runs, `keepWorkersAwake` keeps the workers spinning between
  *   its jobs (at most HOT_MAX_MS without one) instead of sleeping through its unsplit stretches.
+ * - The two cores of the machines this runs on share no cache close by: a line one thread writes and
+ *   the other then reads or writes moves between them in ~250 ns (bench:cores). So what each thread
+ *   writes during a job is kept apart from what the other writes — each part's claim counters and
+ *   done flags a `LINE` from the others', and a job on the model's arena (nothing to copy out:
+ *   `JobSteps.copiesOut` false) reads the workers' flags only at its end — and `Atomics.notify`,
+ *   which takes a process-wide lock in V8, is called only when a thread sleeps (`WAITING`,
+ *   `SLEEPING`, `WAITER`). Measured, a chain of 12 DenseNet-sized 4 × 4 steps (1×1 32 → 128, 3×3
+ *   128 → 32): the split steps 5-7 % faster, ~1 µs a job; models within the noise.
  * - Node only (`worker_threads`, loaded lazily); where it is missing, every call runs on the calling
  *   thread.
  */
@@ -41,6 +49,12 @@ const SEQ = 0 // bumped by the caller to post a command
 const DONE = 1 // set to SEQ by the worker when the command is done
 const STATUS = 2
 const HOT = 3 // set by the caller while a model's forward runs (`keepWorkersAwake`): spin between jobs, do not sleep
+// Set around a sleep: the worker's `Atomics.wait` for a command, the caller's for DONE. The other side
+// notifies only then — V8's `Atomics.notify` takes a process-wide lock even when no one waits, and two
+// threads taking it in turn move its line between the cores on every job. (Sequentially consistent:
+// a side that reads 0 here stored its value before the sleeper's `Atomics.wait` compares it.)
+const SLEEPING = 4
+const WAITER = 5
 const CMD = 16
 const ID = 17
 const ARGS = 18 // 9 i32 arguments of a job: x, w, o, stage, pads, padChunk, padUnits, chunks, scratch
@@ -65,7 +79,15 @@ const CMD_HOLD = 5
 const READY = 1 // 1 once the input is in wasm memory
 const PADDED = 2 // pad items done
 const ABORT = 3 // 1 once a thread failed: everyone stops
-const FLAGS = 16 // one done flag per compute chunk
+/**
+ * Threads asleep in a timed wait on the header (counted around each `Atomics.wait`): a thread that
+ * sets a flag notifies only when someone sleeps. V8's `Atomics.notify` takes a process-wide lock
+ * even when no one waits, and two cores taking it in turn move its line between them per call.
+ * A notify missed in the race (the waiter counted itself just after the check) costs at most one
+ * timed wait (WAIT_MS): the value is rechecked when it ends.
+ */
+const WAITING = 4
+const FLAGS = 16 // one done flag per compute chunk, each part's FLAG_GAP further on than the part before
 /** Spins (a few µs) a job gives a worker to acknowledge its previous command before starting without it. */
 const LATE_SPINS = 256
 /** Longest a worker spins for the next job while a forward holds it awake (then it sleeps anyway). */
@@ -81,12 +103,25 @@ export const JOB_HEADER_BYTES = 4096
  * JOB_MAX_PARTS parts of consecutive work units, part `p` owned by thread `p` (the calling thread
  * 0): each thread claims its own part's items first, then the others' (see `runJob`).
  */
-const PARTS = JOB_HEADER_BYTES / 4 - 16
+/**
+ * Ints between two cache lines' worth of a thread's own counters (128 bytes: a line and the one a
+ * CPU's adjacent-line prefetcher pairs it with). A counter or flag that one thread writes while the
+ * other reads or writes its neighbour moves the line between the cores on every write — on this
+ * 2-core VM a round trip of ~500 ns (bench:cores) — so each part's claim counters and done flags
+ * are kept a `LINE` apart from the others'.
+ */
+const LINE = 32
+/** Ints between the last done flag of a part and the first of the next (see `flagAt`). */
+const FLAG_GAP = LINE
+/** Where each part's claim counters start: the last JOB_MAX_PARTS lines of the header. */
+const CLAIMS = JOB_HEADER_BYTES / 4 - 4 * LINE
+const PART_CLAIM = CLAIMS // + LINE · p: chunks of part p claimed so far
+const PAD_CLAIM = CLAIMS + LINE / 2 // + LINE · p: pad items of part p claimed so far
+/** The parts' ends, in a line of their own (written once a job, before the workers start). */
+const PARTS = CLAIMS - LINE
 const PART_END = PARTS // + p: the chunk index where part p ends
-const PART_CLAIM = PARTS + 4 // + p: chunks of part p claimed so far
-const PAD_CLAIM = PARTS + 8 // + p: pad items of part p claimed so far
 /** Compute chunks a job may have (a done flag and a first work unit each in the header). */
-export const JOB_MAX_CHUNKS = Math.floor((PARTS - FLAGS - 1) / 2)
+export const JOB_MAX_CHUNKS = Math.floor((PARTS - FLAGS - FLAG_GAP * 3 - 1) / 2)
 /**
  * Parts a job's work units go in, one per thread up to this many: thread `t` owns part `t`, so that
  * step after step each thread computes the same stretch of units (the same rows of the tensors, in
@@ -94,7 +129,7 @@ export const JOB_MAX_CHUNKS = Math.floor((PARTS - FLAGS - 1) / 2)
  * before — instead of fetching the other core's half.
  */
 export const JOB_MAX_PARTS = 4
-const STARTS = FLAGS + JOB_MAX_CHUNKS // chunk j is work units [H[STARTS + j], H[STARTS + j + 1])
+const STARTS = FLAGS + JOB_MAX_CHUNKS + FLAG_GAP * (JOB_MAX_PARTS - 1) // chunk j is work units [H[STARTS + j], H[STARTS + j + 1])
 
 /** The worker's program (a CommonJS script, run with `eval`). */
 const WORKER_SOURCE = `
@@ -113,8 +148,15 @@ const until = (H, i, ok) => {
   for (let n = 0; ; n++) {
     const v = Atomics.load(H, i)
     if (ok(v) || Atomics.load(H, ${ABORT}) !== 0) return
-    if (n > ${SPINS}) Atomics.wait(H, i, v, ${WAIT_MS})
+    if (n > ${SPINS}) {
+      Atomics.add(H, ${WAITING}, 1)
+      Atomics.wait(H, i, v, ${WAIT_MS})
+      Atomics.sub(H, ${WAITING}, 1)
+    }
   }
+}
+const wake = (H, i) => {
+  if (Atomics.load(H, ${WAITING}) !== 0) Atomics.notify(H, i)
 }
 for (;;) {
   if (Atomics.load(ctrl, ${SEQ}) === seen) {
@@ -127,7 +169,9 @@ for (;;) {
     }
     // asleep until a command, or a wake-up (keepWorkersAwake) that sends it back to spinning
     if (Atomics.load(ctrl, ${SEQ}) === seen) {
+      Atomics.store(ctrl, ${SLEEPING}, 1)
       Atomics.wait(ctrl, ${SEQ}, seen)
+      Atomics.store(ctrl, ${SLEEPING}, 0)
       continue
     }
   }
@@ -157,12 +201,12 @@ for (;;) {
         const lo = Math.floor((p * pads) / parts), hi = Math.floor(((p + 1) * pads) / parts)
         for (;;) {
           if (Atomics.load(H, ${ABORT}) !== 0) break
-          const k = lo + Atomics.add(H, ${PAD_CLAIM} + p, 1)
+          const k = lo + Atomics.add(H, ${PAD_CLAIM} + ${LINE} * p, 1)
           if (k >= hi) break
           const u0 = k * padChunk
           ex.pad(stage, x, 0, u0, Math.min(padUnits, u0 + padChunk))
           Atomics.add(H, ${PADDED}, 1)
-          Atomics.notify(H, ${PADDED})
+          wake(H, ${PADDED})
         }
       }
       if (pads > 0) until(H, ${PADDED}, (v) => v >= pads)
@@ -172,7 +216,7 @@ for (;;) {
         const lo = p === 0 ? 0 : H[${PART_END} + p - 1], hi = H[${PART_END} + p]
         for (;;) {
           if (Atomics.load(H, ${ABORT}) !== 0) break
-          const k = lo + Atomics.add(H, ${PART_CLAIM} + p, 1)
+          const k = lo + Atomics.add(H, ${PART_CLAIM} + ${LINE} * p, 1)
           if (k >= hi) break
           const j = ${STARTS} + k
           if (entry !== undefined) {
@@ -180,8 +224,9 @@ for (;;) {
             callArgs[callAt + 1] = H[j + 1]
             Reflect.apply(entry, undefined, callArgs)
           } else ex.run(x, w, o, H[j], H[j + 1], s)
-          Atomics.store(H, ${FLAGS} + k, 1)
-          Atomics.notify(H, ${FLAGS} + k)
+          // part p's flags are FLAG_GAP · p further on (flagAt)
+          Atomics.store(H, ${FLAGS} + ${FLAG_GAP} * p + k, 1)
+          wake(H, ${FLAGS} + ${FLAG_GAP} * p + k)
         }
       }
     } else if (cmd === ${CMD_REGISTER}) {
@@ -204,7 +249,7 @@ for (;;) {
   }
   Atomics.store(ctrl, ${STATUS}, status)
   Atomics.store(ctrl, ${DONE}, seen)
-  Atomics.notify(ctrl, ${DONE})
+  if (Atomics.load(ctrl, ${WAITER}) !== 0) Atomics.notify(ctrl, ${DONE})
   if (cmd === ${CMD_EXIT}) break
 }
 `
@@ -282,7 +327,7 @@ class PoolWorker {
     if (call !== undefined) for (let k = 0; k < call.args.length; k++) c[CALL_ARGS + k] = call.args[k] as number
     this.seq = (this.seq + 1) | 0
     Atomics.store(c, SEQ, this.seq)
-    Atomics.notify(c, SEQ)
+    if (Atomics.load(c, SLEEPING) !== 0) Atomics.notify(c, SEQ)
   }
 
   /** Whether the last posted command is done. */
@@ -294,9 +339,14 @@ class PoolWorker {
   wait(): void {
     const c = this.ctrl
     const target = this.seq
-    let spins = 0
-    while (Atomics.load(c, DONE) !== target) {
-      if (++spins > 2000) Atomics.wait(c, DONE, Atomics.load(c, DONE), 1000)
+    for (let spins = 0; ; spins++) {
+      const v = Atomics.load(c, DONE)
+      if (v === target) break
+      if (spins > 2000) {
+        Atomics.store(c, WAITER, 1)
+        Atomics.wait(c, DONE, v, 1000)
+        Atomics.store(c, WAITER, 0)
+      }
     }
     if (Atomics.load(c, STATUS) !== 0) throw new Error('layerspec: a worker thread failed to run a convolution')
   }
@@ -348,8 +398,17 @@ const waitUntil = (H: Int32Array, ws: ReadonlyArray<PoolWorker>, i: number, min:
       if (Atomics.load(H, i) >= min) return
       throw new Error('layerspec: a worker thread failed to run a convolution')
     }
-    if (n > SPINS) Atomics.wait(H, i, v, WAIT_MS)
+    if (n > SPINS) {
+      Atomics.add(H, WAITING, 1)
+      Atomics.wait(H, i, v, WAIT_MS)
+      Atomics.sub(H, WAITING, 1)
+    }
   }
+}
+
+/** Notifies a header flag's waiters, if any thread sleeps (see `WAITING`). */
+const wake = (H: Int32Array, i: number): void => {
+  if (Atomics.load(H, WAITING) !== 0) Atomics.notify(H, i)
 }
 
 /**
@@ -357,14 +416,14 @@ const waitUntil = (H: Int32Array, ws: ReadonlyArray<PoolWorker>, i: number, min:
  * (a channels_first chunk is one piece of row per channel: fewer, longer pieces); returns the new
  * `low` (every chunk below it copied).
  */
-const drain = (H: Int32Array, copied: Uint8Array, low: number, chunks: number, starts: ReadonlyArray<number>, steps: JobSteps): number => {
+const drain = (H: Int32Array, flag: Int32Array, copied: Uint8Array, low: number, chunks: number, starts: ReadonlyArray<number>, steps: JobSteps): number => {
   for (let j = low; j < chunks; ) {
-    if (copied[j] !== 0 || Atomics.load(H, FLAGS + j) === 0) {
+    if (copied[j] !== 0 || Atomics.load(H, flag[j] as number) === 0) {
       j++
       continue
     }
     let e = j + 1
-    while (e < chunks && copied[e] === 0 && Atomics.load(H, FLAGS + e) !== 0) e++
+    while (e < chunks && copied[e] === 0 && Atomics.load(H, flag[e] as number) !== 0) e++
     steps.copyOut(starts[j] as number, starts[e] as number)
     copied.fill(1, j, e)
     j = e
@@ -428,6 +487,11 @@ export interface JobSteps {
   readonly run: (u0: number, u1: number) => void
   /** Copies the output of work units `[u0, u1)` out of wasm memory. */
   readonly copyOut: (u0: number, u1: number) => void
+  /**
+   * `false` when `copyOut` does nothing (the output is written where it stays: the model's arena):
+   * the calling thread then reads the workers' done flags only once its own part is done.
+   */
+  readonly copiesOut?: boolean
 }
 
 /**
@@ -472,6 +536,8 @@ export class ThreadedModule {
   private readonly header: Int32Array | undefined
   /** Which chunks of the running job the calling thread has copied out (kept: a forward runs dozens of jobs). */
   private readonly copied = new Uint8Array(JOB_MAX_CHUNKS)
+  /** The header index of each chunk's done flag in the running job (`FLAGS + j + FLAG_GAP · part`). */
+  private readonly flag = new Int32Array(JOB_MAX_CHUNKS)
 
   constructor(
     private readonly module: WasmModule,
@@ -527,19 +593,25 @@ export class ThreadedModule {
     const starts = first === 0 ? job.starts : job.starts.slice(first)
     const H = this.header ?? new Int32Array(this.memory.buffer, 0, JOB_HEADER_BYTES / 4)
     const chunks = all - first
-    H.fill(0, 0, FLAGS + chunks)
+    const parts = Math.min(ws.length + 1, JOB_MAX_PARTS)
+    H.fill(0, 0, FLAGS + chunks + FLAG_GAP * (parts - 1))
     H.set(starts, STARTS)
     // the parts: part p starts at the first chunk at or past p/parts of the units (chunkStarts lays
     // each part's chunks out on its own, so its boundaries are exactly such chunk starts)
-    const parts = Math.min(ws.length + 1, JOB_MAX_PARTS)
     const u0 = starts[0] as number
     const span = (starts[chunks] as number) - u0
-    H.fill(0, PARTS, PARTS + 12)
+    H.fill(0, PARTS, PARTS + JOB_MAX_PARTS)
     for (let p = 1, j = 0; p < parts; p++) {
       while (j < chunks && ((starts[j] as number) - u0) * parts < p * span) j++
       H[PART_END + p - 1] = j
     }
     H[PART_END + parts - 1] = chunks
+    const flag = this.flag
+    for (let p = 0, j = 0; p < parts; p++) {
+      H[PART_CLAIM + LINE * p] = 0
+      H[PAD_CLAIM + LINE * p] = 0
+      for (const end = H[PART_END + p] as number; j < end; j++) flag[j] = FLAGS + FLAG_GAP * p + j
+    }
     const args = jobArgs
     args[0] = job.x
     args[1] = job.w
@@ -558,7 +630,7 @@ export class ThreadedModule {
     try {
       if (first === 0) steps.copyIn()
       Atomics.store(H, READY, 1)
-      Atomics.notify(H, READY)
+      wake(H, READY)
       const copied = this.copied
       copied.fill(0, 0, chunks)
       let low = 0 // chunks below are copied out
@@ -566,27 +638,30 @@ export class ThreadedModule {
       for (let p = 0; p < parts && pads > 0; p++) {
         const lo = Math.floor((p * pads) / parts)
         const hi = Math.floor(((p + 1) * pads) / parts)
-        for (let k = lo + Atomics.add(H, PAD_CLAIM + p, 1); k < hi; k = lo + Atomics.add(H, PAD_CLAIM + p, 1)) {
+        for (let k = lo + Atomics.add(H, PAD_CLAIM + LINE * p, 1); k < hi; k = lo + Atomics.add(H, PAD_CLAIM + LINE * p, 1)) {
           const a = k * job.padChunk
           steps.pad(a, Math.min(job.padUnits, a + job.padChunk))
           Atomics.add(H, PADDED, 1)
-          Atomics.notify(H, PADDED)
+          wake(H, PADDED)
         }
       }
       if (pads > 0) waitUntil(H, ws, PADDED, pads)
+      const copies = steps.copiesOut !== false
       for (let p = 0; p < parts; p++) {
         const lo = p === 0 ? 0 : (H[PART_END + p - 1] as number)
         const hi = H[PART_END + p] as number
-        for (let j = lo + Atomics.add(H, PART_CLAIM + p, 1); j < hi; j = lo + Atomics.add(H, PART_CLAIM + p, 1)) {
+        const claim = PART_CLAIM + LINE * p
+        for (let j = lo + Atomics.add(H, claim, 1); j < hi; j = lo + Atomics.add(H, claim, 1)) {
           steps.run(starts[j] as number, starts[j + 1] as number)
-          Atomics.store(H, FLAGS + j, 1)
-          // this chunk while it is in cache, with whatever the workers have finished
-          low = drain(H, copied, low, chunks, starts, steps)
+          Atomics.store(H, flag[j] as number, 1)
+          // this chunk while it is in cache, with whatever the workers have finished (nothing to
+          // copy: the workers' flags are not read before the end, their lines left where they are)
+          if (copies) low = drain(H, flag, copied, low, chunks, starts, steps)
         }
       }
       while (low < chunks) {
-        waitUntil(H, ws, FLAGS + low, 1)
-        low = drain(H, copied, low, chunks, starts, steps)
+        waitUntil(H, ws, flag[low] as number, 1)
+        low = copies ? drain(H, flag, copied, low, chunks, starts, steps) : low + 1
       }
     } catch (e) {
       error = e

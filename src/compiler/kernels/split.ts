@@ -73,7 +73,7 @@ export const stepSplitter = (choice: KernelChoice, memory: WasmMemory, module: W
         scratchBytes: 0,
         call: { args, at }
       },
-      { copyIn: noop, pad: noop, run: local, copyOut: noop }
+      { copyIn: noop, pad: noop, run: local, copyOut: noop, copiesOut: false }
     )
   }
 }

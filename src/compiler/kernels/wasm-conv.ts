@@ -184,6 +184,8 @@ export interface WasmConvOptions {
    * ARENA_THREAD_MIN_MACS on a shared arena, else THREAD_MIN_MACS: the copying threaded kernel).
    */
   readonly parallelMinMacs?: number
+  /** Floats of padded input from which a split call pads in chunks over the threads (default `PAD_SPLIT_MIN_FLOATS`). */
+  readonly padSplitMinFloats?: number
 }
 
 /**
@@ -210,7 +212,7 @@ export const wasmConvKernel = (node: Node, graph: Graph, choice: KernelChoice, o
   // a shared arena: large calls split over the worker pool on the arena itself (wasmProgramOn)
   const sharedArena = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer
   const parallelMinMacs = options.parallelMinMacs ?? (sharedArena ? ARENA_THREAD_MIN_MACS : THREAD_MIN_MACS)
-  const on = wasmProgramOn(g, program, memory, loadsInLayout(path, g), sharedArena && threads > 1 ? { threads, parallelMinMacs, split: choice.split } : undefined)
+  const on = wasmProgramOn(g, program, memory, loadsInLayout(path, g), sharedArena && threads > 1 ? { threads, parallelMinMacs, split: choice.split, ...(options.padSplitMinFloats === undefined ? {} : { padSplitMinFloats: options.padSplitMinFloats }) } : undefined)
   if (on === undefined) return undefined
   // the rest of the epilogue, in place on the output: its leading residual adds, clamps, ReLUs and leaky
   // ReLUs by one generated map (wasm-ops' store operations, bit for bit `applyStages`), the stages from

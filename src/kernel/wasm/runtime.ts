@@ -401,6 +401,13 @@ export interface WasmProgramOn {
   readonly run: (heap: Float32Array, batch: number, x: number, w: number, o: number, s: number) => boolean
 }
 
+/**
+ * Floats of padded input from which a split call on the arena pads in chunks claimed by every thread
+ * (`pad` items, then a barrier); below, the calling thread pads it all before the workers start on
+ * the chunks — a copy of a few µs, shorter than the pad phase's round trips between the cores.
+ */
+export const PAD_SPLIT_MIN_FLOATS = 32768
+
 /** Floats of the slack after the padded input (what loads past it may touch). */
 const ON_SLACK = SLACK / 4
 
@@ -422,6 +429,8 @@ export const wasmProgramOn = (
     readonly parallelMinMacs?: number
     /** Whether a call that may split does, asked at each call (the model's split policy; default: always). */
     readonly split?: () => boolean
+    /** Floats of padded input from which a split call pads over the threads (default {@link PAD_SPLIT_MIN_FLOATS}). */
+    readonly padSplitMinFloats?: number
   }
 ): WasmProgramOn | undefined => {
   const L = program.layout
@@ -446,6 +455,7 @@ export const wasmProgramOn = (
   }
   const threads = shared && THREADS_AVAILABLE && threading !== undefined ? Math.max(1, Math.floor(threading.threads)) : 1
   const parallelMinMacs = threading?.parallelMinMacs ?? THREAD_MIN_MACS
+  const padSplitMin = threading?.padSplitMinFloats ?? PAD_SPLIT_MIN_FLOATS
   // the workers' instances, on first need (a model whose calls all stay below the threshold starts none)
   let threaded: ThreadedModule | undefined
   const splitNow = threading?.split ?? ((): boolean => true)
@@ -463,14 +473,16 @@ export const wasmProgramOn = (
   // a split call's job: its chunks per batch size, and the calling thread's part of it (reading the
   // call's offsets from `call`), made once — a model's forward runs dozens of jobs
   const jobShapes = new Map<number, Pick<Job, 'pads' | 'padChunk' | 'padUnits' | 'starts'>>()
-  const call = { heap: new Float32Array(0) as Float32Array, batch: 0, x: 0, xp: 0, xAt: 0, w: 0, o: 0, sAt: 0 }
+  const call = { heap: new Float32Array(0) as Float32Array, batch: 0, x: 0, xp: 0, xAt: 0, w: 0, o: 0, sAt: 0, padAlone: false }
   const steps: JobSteps = {
     copyIn: () => {
-      if (!readsInPlace && !padsInWasm) copyInPadded(g, L, call.batch, call.heap.subarray(call.x, call.x + call.batch * g.inputSize), call.heap, call.xp)
+      if (call.padAlone) pad(call.x * 4, call.xp * 4, 0, 0, padUnits(L, call.batch))
+      else if (!readsInPlace && !padsInWasm) copyInPadded(g, L, call.batch, call.heap.subarray(call.x, call.x + call.batch * g.inputSize), call.heap, call.xp)
     },
     pad: (u0, u1) => pad(call.x * 4, call.xp * 4, 0, u0, u1),
     run: (u0, u1) => run(call.xAt * 4, call.w * 4, call.o * 4, u0, u1, call.sAt),
-    copyOut: () => undefined
+    copyOut: () => undefined,
+    copiesOut: false
   }
   return {
     readsInPlace,
@@ -486,7 +498,8 @@ export const wasmProgramOn = (
         threaded ??= new ThreadedModule(module, memory, threads - 1, { header: 'own', collect: true })
         let shape = jobShapes.get(batch)
         if (shape === undefined) {
-          const padRows = padsInWasm ? padUnits(L, batch) : 0
+          // a small padded input is padded by the calling thread alone, while the workers wake up
+          const padRows = padsInWasm && padUnits(L, batch) * L.rowSize >= padSplitMin ? padUnits(L, batch) : 0
           const padChunk = Math.max(1, Math.ceil(padRows / (threads * 4)))
           shape = { pads: Math.ceil(padRows / padChunk), padChunk, padUnits: padRows, starts: chunkStarts(units(batch), program.align, threads, program.minChunk) }
           jobShapes.set(batch, shape)
@@ -499,6 +512,7 @@ export const wasmProgramOn = (
         call.w = w
         call.o = o
         call.sAt = sAt
+        call.padAlone = padsInWasm && shape.pads === 0
         threaded.runJob(
           { x: xAt * 4, w: w * 4, o: o * 4, stage: x * 4, pads: shape.pads, padChunk: shape.padChunk, padUnits: shape.padUnits, starts: shape.starts, scratch: sAt, scratchBytes: threadFloats * 4 },
           steps
